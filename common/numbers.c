@@ -1,0 +1,57 @@
+/*  numbers — strict integer parsing for ids and op arguments. */
+#include "numbers.h"
+
+int id_parse (const char *text, int32_t *id)
+{
+    const char *cursor = text;
+    bool negative = *cursor == '-';
+    if (negative)
+        cursor++;
+    if (*cursor < '0' || *cursor > '9')
+        return -1;
+    //  One canonical spelling per id, so "007" and "-0" cannot alias 7 and 0.
+    if (*cursor == '0' && (cursor[1] != '\0' || negative))
+        return -1;
+    int64_t magnitude = 0;
+    for (; *cursor; cursor++) {
+        if (*cursor < '0' || *cursor > '9')
+            return -1;
+        magnitude = magnitude * 10 + (*cursor - '0');
+        if (magnitude > (int64_t) INT32_MAX + 1)
+            return -1;
+    }
+    int64_t value = negative ? -magnitude : magnitude;
+    if (value > INT32_MAX || value < INT32_MIN)
+        return -1;
+    *id = (int32_t) value;
+    return 0;
+}
+
+int int64_parse (const char *begin, const char *end, int64_t *value)
+{
+    const char *cursor = begin;
+    bool negative = false;
+    if (cursor < end && (*cursor == '-' || *cursor == '+')) {
+        negative = *cursor == '-';
+        cursor++;
+    }
+    if (cursor == end)
+        return -1;
+    //  Accumulate negatively so INT64_MIN parses without overflowing.
+    int64_t accumulated = 0;
+    for (; cursor < end; cursor++) {
+        unsigned digit = (unsigned) (*cursor - '0');
+        if (digit > 9)
+            return -1;
+        if (__builtin_mul_overflow (accumulated, 10, &accumulated)
+            || __builtin_sub_overflow (accumulated, (int64_t) digit, &accumulated))
+            return -2;
+    }
+    if (!negative) {
+        if (accumulated == INT64_MIN)
+            return -2;
+        accumulated = -accumulated;
+    }
+    *value = accumulated;
+    return 0;
+}

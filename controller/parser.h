@@ -1,0 +1,52 @@
+/*  parser — one line of the shell's command language into a command (see SPEC.md).
+    Syntax only: whether a node exists is the controller's question. */
+#ifndef MQTREE_PARSER_H
+#define MQTREE_PARSER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    CMD_CREATE = 1,
+    CMD_REMOVE,
+    CMD_EXEC,
+    CMD_PING,
+    CMD_PINGALL,
+    CMD_HEARTBEAT,
+    CMD_TREE,
+    CMD_HELP,
+    CMD_EXIT,
+} command_kind_t;
+
+//  How `exec` is written: with an op word (any), or the bare forms of the lab variants.
+typedef enum { EXEC_ANY, EXEC_SUM, EXEC_FIND, EXEC_DICT, EXEC_TIMER } exec_syntax_t;
+
+#define COMMAND_OP_MAX 16
+
+typedef struct {
+    command_kind_t kind;
+    int32_t id;     //  create, remove, exec, ping
+    int32_t parent; //  create: -1 when not given
+    bool has_parent;
+    int64_t interval_ms; //  heartbeat
+    char op[COMMAND_OP_MAX]; //  exec
+    //  exec: the op's argument text, pointing into line (owned by the command), so
+    //  a line of 10^8 numbers is never copied or split here.
+    const char *args;
+    size_t args_length;
+    char *line;
+} command_t;
+
+//  Parses line[0..length), which must be NUL-terminated at length and is taken over
+//  in every case. Returns 1 and sets *command, 0 for a blank or comment line, or -1
+//  and sets *error to the whole reply line ("Error: ..."), which the caller frees.
+int parser_parse (char *line, size_t length, exec_syntax_t syntax, command_t **command,
+                  char **error);
+
+void command_destroy (command_t **self_p);
+
+//  "any", "sum", "find", "dict", "timer" -> syntax; -1 if unknown.
+int parser_exec_syntax (const char *name, exec_syntax_t *syntax);
+
+#endif

@@ -1,0 +1,31 @@
+/*  shell — the front end of the mqtree controller: reads command lines from stdin
+    (any length, any speed), hands them to the controller core, and prints each result
+    line when it arrives or, with --ordered, in the order the commands were read. */
+#ifndef MQTREE_SHELL_H
+#define MQTREE_SHELL_H
+
+#include <czmq.h>
+#include <stdbool.h>
+
+#include "controller.h"
+#include "parser.h"
+
+typedef struct {
+    exec_syntax_t syntax;
+    bool ordered;
+    int signal_fd; //  SIGCHLD, SIGINT, SIGTERM, SIGHUP
+} shell_config_t;
+
+typedef struct _shell_t shell_t;
+
+shell_t *shell_new (const shell_config_t *config, zloop_t *loop);
+void shell_destroy (shell_t **self_p);
+
+//  The controller's output callback; arg is the shell.
+void shell_output (void *arg, uint64_t seq, const char *line);
+
+//  Runs until exit, end of input (after the outstanding replies) or a signal.
+//  Returns the process exit code: 0, or 128 + the signal's number.
+int shell_run (shell_t *self, controller_t *controller);
+
+#endif
