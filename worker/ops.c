@@ -71,7 +71,7 @@ static int s_expect_words (size_t count, size_t expected, const char *usage,
                            char **result)
 {
     if (count != expected)
-        return s_fail (result, "Expected %s", usage);
+        return s_fail (result, "Expected: %s", usage);
     return 0;
 }
 
@@ -125,7 +125,7 @@ static int s_find (ops_t *self, const char *args, size_t length, char **result)
 {
     (void) self;
     token_t words[2];
-    if (s_expect_words (s_tokens (args, length, words, 2), 2, ": find text pattern",
+    if (s_expect_words (s_tokens (args, length, words, 2), 2, "find text pattern",
                         result))
         return -1;
     token_t text = words[0], pattern = words[1];
@@ -173,7 +173,7 @@ static int s_name_check (token_t name, char **result)
 static int s_set (ops_t *self, const char *args, size_t length, char **result)
 {
     token_t words[2];
-    if (s_expect_words (s_tokens (args, length, words, 2), 2, ": set name value", result)
+    if (s_expect_words (s_tokens (args, length, words, 2), 2, "set name value", result)
         || s_name_check (words[0], result))
         return -1;
     int64_t value;
@@ -192,7 +192,7 @@ static int s_set (ops_t *self, const char *args, size_t length, char **result)
 static int s_get (ops_t *self, const char *args, size_t length, char **result)
 {
     token_t words[1];
-    if (s_expect_words (s_tokens (args, length, words, 1), 1, ": get name", result)
+    if (s_expect_words (s_tokens (args, length, words, 1), 1, "get name", result)
         || s_name_check (words[0], result))
         return -1;
     char *name = strndup (words[0].begin, words[0].length);
@@ -213,7 +213,7 @@ static bool s_word_is (token_t word, const char *text)
 static int s_timer (ops_t *self, const char *args, size_t length, char **result)
 {
     token_t words[1];
-    if (s_expect_words (s_tokens (args, length, words, 1), 1, ": timer start|stop|time",
+    if (s_expect_words (s_tokens (args, length, words, 1), 1, "timer start|stop|time",
                         result))
         return -1;
     int64_t now = zclock_mono ();
@@ -250,7 +250,7 @@ static int s_sleep (ops_t *self, const char *args, size_t length, char **result)
 {
     (void) self;
     token_t words[1];
-    if (s_expect_words (s_tokens (args, length, words, 1), 1, ": sleep ms", result))
+    if (s_expect_words (s_tokens (args, length, words, 1), 1, "sleep ms", result))
         return -1;
     int64_t ms;
     if (int64_parse (words[0].begin, words[0].begin + words[0].length, &ms) != 0

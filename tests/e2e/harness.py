@@ -1,0 +1,152 @@
+"""Drives the real mqtree binary through pipes, the way a user's script does.
+
+Every wait has a deadline: a test fails instead of hanging. Nothing sleeps to let
+things settle; tests wait for a line or for a state of /proc.
+"""
+import os
+import queue
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+BIN = os.environ.get("MQTREE_BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "mqtree")
+# Generous: a loaded 2-core machine under ASan must not make a test flaky.
+LINE_DEADLINE = 20.0
+
+
+class Mqtree:
+    def __init__(self, *args):
+        self.stderr = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen([BIN, *args], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.stderr)
+        self.lines = queue.Queue()
+        self.pids = {}
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for raw in self.proc.stdout:
+            self.lines.put(raw.decode("utf-8", "replace").rstrip("\n"))
+        self.lines.put(None)
+
+    def send(self, *lines):
+        data = "".join(line + "\n" for line in lines).encode()
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def send_bytes(self, data):
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def line(self, deadline=LINE_DEADLINE):
+        try:
+            line = self.lines.get(timeout=deadline)
+        except queue.Empty:
+            raise AssertionError("no output line within %.0f s" % deadline)
+        if line is None:
+            raise AssertionError("mqtree ended its output")
+        return line
+
+    def ask(self, command, deadline=LINE_DEADLINE):
+        self.send(command)
+        return self.line(deadline)
+
+    def expect(self, command, expected):
+        got = self.ask(command)
+        assert got == expected, "%r: expected %r, got %r" % (command, expected, got)
+        return got
+
+    def create(self, node, parent=None):
+        command = "create %d" % node if parent is None else "create %d %d" % (node, parent)
+        reply = self.ask(command)
+        assert reply.startswith("Ok: "), "%r -> %r" % (command, reply)
+        pid = int(reply[4:])
+        self.pids[node] = pid
+        return pid
+
+    def no_line(self, within):
+        """Asserts that nothing is printed for `within` seconds."""
+        try:
+            line = self.lines.get(timeout=within)
+        except queue.Empty:
+            return
+        raise AssertionError("unexpected output %r" % line)
+
+    def close(self, deadline=LINE_DEADLINE):
+        """Ends input like `exit` would and returns the exit code."""
+        try:
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        return self.proc.wait(timeout=deadline)
+
+    def log(self):
+        self.stderr.seek(0)
+        return self.stderr.read().decode("utf-8", "replace")
+
+
+def alive(pid):
+    """True while the process exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def exists(pid):
+    return os.path.exists("/proc/%d" % pid)
+
+
+def parent_of(pid):
+    with open("/proc/%d/stat" % pid) as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[1])
+
+
+def wait_until(predicate, deadline=LINE_DEADLINE, what="condition"):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if predicate():
+            return
+        # Polls /proc, which has no event to wait on; the product never does this.
+        time.sleep(0.005)
+    raise AssertionError("%s not reached within %.0f s" % (what, deadline))
+
+
+def run(tests):
+    """Runs test functions, prints a summary line, exits non-zero on failure."""
+    failed = 0
+    for test in tests:
+        started = time.monotonic()
+        try:
+            test()
+            print("ok   %s (%.2f s)" % (test.__name__, time.monotonic() - started))
+        except Exception as error:  # noqa: BLE001 - report every failure
+            failed += 1
+            print("FAIL %s: %s" % (test.__name__, error))
+        sys.stdout.flush()
+    print("%d passed, %d failed" % (len(tests) - failed, failed))
+    sys.exit(1 if failed else 0)
+
+
+def kill(pid, sig=signal.SIGKILL):
+    os.kill(pid, sig)
+
+
+def _enter(self):
+    return self
+
+
+def _exit(self, *exc):
+    # A failed test must not leave a controller behind; its workers follow it.
+    if self.proc.poll() is None:
+        self.proc.kill()
+        self.proc.wait(timeout=LINE_DEADLINE)
+    return False
+
+
+Mqtree.__enter__ = _enter
+Mqtree.__exit__ = _exit

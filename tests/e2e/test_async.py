@@ -1,0 +1,114 @@
+"""Commands are sent as soon as they are read: a busy node delays nobody else, a
+piped script gets the replies typed lines get, and lines of any length work."""
+import random
+import time
+
+from harness import Mqtree, run
+
+
+def test_busy_node_delays_nobody():
+    with Mqtree("--timeout", "10000") as m:
+        m.create(1)
+        m.create(2, 1)
+        m.create(3)
+        m.send("exec 1 sleep 3000")
+        started = time.monotonic()
+        # Its child is reached through it, its sibling beside it, itself by ping.
+        m.expect("exec 2 sum 1 5", "Ok:2: 5")
+        m.expect("exec 3 sum 1 6", "Ok:3: 6")
+        m.expect("ping 1", "Ok: 1")
+        m.create(4, 1)
+        assert time.monotonic() - started < 1.5
+        assert m.line() == "Ok:1"
+        assert time.monotonic() - started >= 2.9
+        assert m.close() == 0
+
+
+def test_ordered_script():
+    script = [
+        "create 1", "create 2 1", "create 3 2", "create 4 1",
+        "exec 3 sleep 300", "exec 4 sum 2 40 2", "exec 3 set A 1", "exec 3 get A",
+        "exec 2 find mississippi ssi", "ping 3", "exec 9 sum 1 1", "create 5 9",
+        "create 2", "exec 1 frob", "remove 4", "ping 4", "create 4 3",
+        "exec 4 sum 1 4", "exec 3 timer start", "bogus",
+    ]
+    expected_after_pids = [
+        "Ok:3", "Ok:4: 42", "Ok:3", "Ok:3: 1", "Ok:2: 2;5", "Ok: 1",
+        "Error:9: Not found", "Error: Parent not found", "Error: Already exists",
+        "Error:1: Unknown op 'frob'", "Ok", "Error: Not found", None, "Ok:4: 4",
+        "Ok:3", "Error: Unknown command 'bogus' (try help)",
+    ]
+    with Mqtree("--ordered") as m:
+        m.send(*script)
+        lines = [m.line() for _ in script]
+        for index in range(4):
+            assert lines[index].startswith("Ok: "), lines
+        for got, want in zip(lines[4:], expected_after_pids):
+            if want is None:
+                assert got.startswith("Ok: "), lines
+            else:
+                assert got == want, (got, want, lines)
+        assert m.close() == 0
+
+
+def test_piped_like_typed():
+    # Dependent lines at full speed: each waits for the create or remove it needs.
+    script = ["create 1", "create 2 1", "exec 2 sum 1 2", "create 3 2", "exec 3 sum 1 3",
+              "remove 2", "exec 3 sum 1 3", "create 2 1", "exec 2 get X", "create 3 2",
+              "ping 3"]
+    with Mqtree() as m:
+        m.send(*script)
+        lines = [m.line() for _ in script]
+        assert m.close() == 0
+    with Mqtree() as typed:
+        typed_lines = [typed.ask(line) for line in script]
+        assert typed.close() == 0
+
+    def shape(line):
+        return "Ok: <pid>" if line.startswith("Ok: ") and line[4:].isdigit() \
+            and len(line) > 5 else line
+    assert sorted(map(shape, lines)) == sorted(map(shape, typed_lines)), (lines, typed_lines)
+    assert [shape(line) for line in typed_lines] == [
+        "Ok: <pid>", "Ok: <pid>", "Ok:2: 2", "Ok: <pid>", "Ok:3: 3", "Ok",
+        "Error:3: Not found", "Ok: <pid>", "Ok:2: 'X' not found", "Ok: <pid>", "Ok: 1"]
+
+
+def test_many_creates_piped():
+    with Mqtree("--ordered") as m:
+        m.send(*["create %d" % node for node in range(1, 41)])
+        m.send(*["create %d %d" % (node, node - 40) for node in range(41, 81)])
+        m.send(*["exec %d sum 2 %d 1" % (node, node) for node in range(1, 81)])
+        creates = [m.line() for _ in range(80)]
+        assert all(line.startswith("Ok: ") for line in creates), creates
+        for node in range(1, 81):
+            assert m.line() == "Ok:%d: %d" % (node, node + 1)
+        assert m.close() == 0
+
+
+def test_million_number_sum_at_depth_two():
+    numbers = [random.randint(-10**12, 10**12) for _ in range(1000000)]
+    line = "exec 2 sum %d %s" % (len(numbers), " ".join(map(str, numbers)))
+    for transport in ("ipc", "tcp"):
+        with Mqtree("--transport", transport, "--timeout", "20000") as m:
+            m.create(1)
+            m.create(2, 1)
+            m.expect(line, "Ok:2: %d" % sum(numbers))
+            m.expect("exec 2 sum 1 1", "Ok:2: 1")
+            assert m.close() == 0
+
+
+def test_long_garbage_line():
+    with Mqtree() as m:
+        m.create(1)
+        m.send_bytes(b"x" * (1 << 20) + b"\n")
+        got = m.line()
+        assert got.startswith("Error: Unknown command 'xxxx") and len(got) < 200, got
+        m.send_bytes(b"exec 1 sum 1 \x00 1\n")
+        assert m.line() == "Error: The line contains a NUL byte"
+        m.expect("exec 1 sum 1 1", "Ok:1: 1")
+        assert m.close() == 0
+
+
+run([test_busy_node_delays_nobody, test_ordered_script, test_piped_like_typed,
+     test_many_creates_piped, test_million_number_sum_at_depth_two,
+     test_long_garbage_line])
