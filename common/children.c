@@ -20,183 +20,182 @@ struct _children_t {
 
 extern char **environ;
 
-char *children_ipc_path (const char *run_dir, int32_t id)
+char *children_ipc_path(const char *run_dir, int32_t id)
 {
-    return process_format ("%s/%d.sock", run_dir, id);
+    return process_format("%s/%d.sock", run_dir, id);
 }
 
-children_t *children_new (const children_config_t *config)
+children_t *children_new(const children_config_t *config)
 {
-    children_t *self = (children_t *) zmalloc (sizeof (children_t));
+    children_t *self = (children_t *)zmalloc(sizeof(children_t));
     self->config = *config;
-    self->table = idmap_new ();
-    zhashx_set_destructor (self->table, (zhashx_destructor_fn *) zstr_free);
-    self->router = zsock_new (ZMQ_ROUTER);
+    self->table = idmap_new();
+    zhashx_set_destructor(self->table, (zhashx_destructor_fn *)zstr_free);
+    self->router = zsock_new(ZMQ_ROUTER);
     if (!self->router)
         goto error;
     //  Unbounded queues: a full queue would silently drop replies (ROUTER) or block
     //  the loop (DEALER). Mandatory routing makes a send to a vanished child fail
     //  at once, so the request can be answered "unavailable" instead of lost.
-    zsock_set_sndhwm (self->router, 0);
-    zsock_set_rcvhwm (self->router, 0);
-    zsock_set_linger (self->router, 0);
-    zsock_set_router_mandatory (self->router, 1);
+    zsock_set_sndhwm(self->router, 0);
+    zsock_set_rcvhwm(self->router, 0);
+    zsock_set_linger(self->router, 0);
+    zsock_set_router_mandatory(self->router, 1);
     //  A child re-created under the same id may connect before the old connection's
     //  end is noticed; the newest connection of an id is the live one.
-    zsock_set_router_handover (self->router, 1);
+    zsock_set_router_handover(self->router, 1);
     if (config->tcp) {
-        int port = zsock_bind (self->router, "tcp://127.0.0.1:*");
+        int port = zsock_bind(self->router, "tcp://127.0.0.1:*");
         if (port < 0)
             goto error;
-        self->endpoint = process_format ("tcp://127.0.0.1:%d", port);
-    }
-    else {
-        char *path = children_ipc_path (config->run_dir, config->self_id);
-        self->endpoint = process_format ("ipc://%s", path);
-        free (path);
-        if (zsock_bind (self->router, "%s", self->endpoint) != 0)
+        self->endpoint = process_format("tcp://127.0.0.1:%d", port);
+    } else {
+        char *path = children_ipc_path(config->run_dir, config->self_id);
+        self->endpoint = process_format("ipc://%s", path);
+        free(path);
+        if (zsock_bind(self->router, "%s", self->endpoint) != 0)
             goto error;
     }
     return self;
 error:
-    children_destroy (&self);
+    children_destroy(&self);
     return NULL;
 }
 
-void children_destroy (children_t **self_p)
+void children_destroy(children_t **self_p)
 {
     children_t *self = *self_p;
     if (!self)
         return;
-    for (child_t *child = children_first (self); child; child = children_next (self))
-        kill (child->pid, SIGKILL);
+    for (child_t *child = children_first(self); child; child = children_next(self))
+        kill(child->pid, SIGKILL);
     //  SIGKILL cannot be caught or ignored: every child ends promptly, stopped
     //  or not, so these waits are bounded.
-    for (child_t *child = children_first (self); child; child = children_next (self))
-        while (waitpid (child->pid, NULL, 0) < 0 && errno == EINTR)
+    for (child_t *child = children_first(self); child; child = children_next(self))
+        while (waitpid(child->pid, NULL, 0) < 0 && errno == EINTR)
             ;
-    zhashx_destroy (&self->table);
-    zsock_destroy (&self->router);
-    free (self->endpoint);
-    free (self);
+    zhashx_destroy(&self->table);
+    zsock_destroy(&self->router);
+    free(self->endpoint);
+    free(self);
     *self_p = NULL;
 }
 
-zsock_t *children_router (children_t *self)
+zsock_t *children_router(children_t *self)
 {
     return self->router;
 }
 
-const char *children_endpoint (children_t *self)
+const char *children_endpoint(children_t *self)
 {
     return self->endpoint;
 }
 
-child_t *children_find (children_t *self, int32_t id)
+child_t *children_find(children_t *self, int32_t id)
 {
-    return (child_t *) zhashx_lookup (self->table, idmap_key (id));
+    return (child_t *)zhashx_lookup(self->table, idmap_key(id));
 }
 
-size_t children_size (children_t *self)
+size_t children_size(children_t *self)
 {
-    return zhashx_size (self->table);
+    return zhashx_size(self->table);
 }
 
-child_t *children_first (children_t *self)
+child_t *children_first(children_t *self)
 {
-    return (child_t *) zhashx_first (self->table);
+    return (child_t *)zhashx_first(self->table);
 }
 
-child_t *children_next (children_t *self)
+child_t *children_next(children_t *self)
 {
-    return (child_t *) zhashx_next (self->table);
+    return (child_t *)zhashx_next(self->table);
 }
 
-child_t *children_spawn (children_t *self, int32_t id)
+child_t *children_spawn(children_t *self, int32_t id)
 {
     char id_text[16], parent_pid[16];
-    snprintf (id_text, sizeof id_text, "%d", id);
-    snprintf (parent_pid, sizeof parent_pid, "%d", (int) getpid ());
+    snprintf(id_text, sizeof id_text, "%d", id);
+    snprintf(parent_pid, sizeof parent_pid, "%d", (int)getpid());
     char *argv[] = {
-        (char *) "mqtree-worker",
-        (char *) "--id",
+        (char *)"mqtree-worker",
+        (char *)"--id",
         id_text,
-        (char *) "--parent",
+        (char *)"--parent",
         self->endpoint,
-        (char *) "--parent-pid",
+        (char *)"--parent-pid",
         parent_pid,
-        (char *) "--run-dir",
-        (char *) self->config.run_dir,
-        (char *) "--transport",
-        (char *) (self->config.tcp ? "tcp" : "ipc"),
-        (char *) "--log-level",
-        (char *) log_level_name (self->config.log_level),
+        (char *)"--run-dir",
+        (char *)self->config.run_dir,
+        (char *)"--transport",
+        (char *)(self->config.tcp ? "tcp" : "ipc"),
+        (char *)"--log-level",
+        (char *)log_level_name(self->config.log_level),
         NULL,
     };
     posix_spawnattr_t attr;
     posix_spawn_file_actions_t actions;
-    posix_spawnattr_init (&attr);
-    posix_spawn_file_actions_init (&actions);
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_init(&actions);
     //  The child starts with no blocked signals and default dispositions whatever
     //  this process blocked for its signalfd, in a process group of its own so that
     //  a Ctrl-C typed at the shell reaches the controller only. Its stdin and stdout
     //  are /dev/null: results travel on the tree, and a worker must never hold the
     //  controller's stdout open.
     sigset_t none, defaults;
-    sigemptyset (&none);
-    sigfillset (&defaults);
-    sigdelset (&defaults, SIGKILL);
-    sigdelset (&defaults, SIGSTOP);
-    posix_spawnattr_setsigmask (&attr, &none);
-    posix_spawnattr_setsigdefault (&attr, &defaults);
-    posix_spawnattr_setpgroup (&attr, 0);
-    posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
-                                         | POSIX_SPAWN_SETPGROUP);
-    posix_spawn_file_actions_addopen (&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen (&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    sigemptyset(&none);
+    sigfillset(&defaults);
+    sigdelset(&defaults, SIGKILL);
+    sigdelset(&defaults, SIGSTOP);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+                                        POSIX_SPAWN_SETPGROUP);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
     pid_t pid;
-    int rc = posix_spawn (&pid, self->config.worker_path, &actions, &attr, argv, environ);
-    posix_spawn_file_actions_destroy (&actions);
-    posix_spawnattr_destroy (&attr);
+    int rc = posix_spawn(&pid, self->config.worker_path, &actions, &attr, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
     if (rc != 0) {
         errno = rc;
         return NULL;
     }
-    child_t *child = (child_t *) zmalloc (sizeof (child_t));
+    child_t *child = (child_t *)zmalloc(sizeof(child_t));
     child->id = id;
     child->pid = pid;
-    zhashx_update (self->table, idmap_key (id), child);
+    zhashx_update(self->table, idmap_key(id), child);
     return child;
 }
 
-void children_kill (children_t *self, child_t *child)
+void children_kill(children_t *self, child_t *child)
 {
-    (void) self;
-    kill (child->pid, SIGKILL);
+    (void)self;
+    kill(child->pid, SIGKILL);
 }
 
-int children_reap (children_t *self, children_event_fn *handler, void *arg)
+int children_reap(children_t *self, children_event_fn *handler, void *arg)
 {
     int count = 0;
     while (true) {
         int status;
-        pid_t pid = waitpid (-1, &status, WNOHANG | WUNTRACED | WCONTINUED);
+        pid_t pid = waitpid(-1, &status, WNOHANG | WUNTRACED | WCONTINUED);
         if (pid <= 0)
             break;
         count++;
         child_t *child = NULL;
-        for (child_t *entry = children_first (self); entry; entry = children_next (self))
+        for (child_t *entry = children_first(self); entry; entry = children_next(self))
             if (entry->pid == pid) {
                 child = entry;
                 break;
             }
-        if (child && WIFSTOPPED (status))
+        if (child && WIFSTOPPED(status))
             child->stopped = true;
-        else if (child && WIFCONTINUED (status))
+        else if (child && WIFCONTINUED(status))
             child->stopped = false;
-        handler (arg, child, pid, status);
-        if (child && (WIFEXITED (status) || WIFSIGNALED (status)))
-            zhashx_delete (self->table, idmap_key (child->id));
+        handler(arg, child, pid, status);
+        if (child && (WIFEXITED(status) || WIFSIGNALED(status)))
+            zhashx_delete(self->table, idmap_key(child->id));
     }
     return count;
 }

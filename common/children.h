@@ -37,37 +37,37 @@ typedef struct {
 typedef struct _children_t children_t;
 
 //  Binds the ROUTER children connect to. Returns NULL on failure.
-children_t *children_new (const children_config_t *config);
+children_t *children_new(const children_config_t *config);
 
 //  SIGKILLs every child still running and reaps them.
-void children_destroy (children_t **self_p);
+void children_destroy(children_t **self_p);
 
-zsock_t *children_router (children_t *self);
-const char *children_endpoint (children_t *self);
+zsock_t *children_router(children_t *self);
+const char *children_endpoint(children_t *self);
 
 //  Spawns the worker process for node id. Returns the new entry (not yet ready),
 //  or NULL with errno set.
-child_t *children_spawn (children_t *self, int32_t id);
+child_t *children_spawn(children_t *self, int32_t id);
 
-child_t *children_find (children_t *self, int32_t id);
-size_t children_size (children_t *self);
+child_t *children_find(children_t *self, int32_t id);
+size_t children_size(children_t *self);
 
 //  Iteration over the table; entries must not be removed while iterating.
-child_t *children_first (children_t *self);
-child_t *children_next (children_t *self);
+child_t *children_first(children_t *self);
+child_t *children_next(children_t *self);
 
 //  SIGKILLs the child's process; it stays in the table until it is reaped.
-void children_kill (children_t *self, child_t *child);
+void children_kill(children_t *self, child_t *child);
 
 //  Called by children_reap for every process status change that waitpid reports.
 //  child is NULL for a process that is not in the table (a reparented orphan).
 //  For an exit, the entry is removed from the table right after the call.
-typedef void (children_event_fn) (void *arg, child_t *child, pid_t pid, int status);
+typedef void(children_event_fn)(void *arg, child_t *child, pid_t pid, int status);
 
 //  Collects every status change waiting in the kernel. Returns how many.
-int children_reap (children_t *self, children_event_fn *handler, void *arg);
+int children_reap(children_t *self, children_event_fn *handler, void *arg);
 
 //  The socket file of a node's ROUTER, so a parent can remove a killed child's.
-char *children_ipc_path (const char *run_dir, int32_t id);
+char *children_ipc_path(const char *run_dir, int32_t id);
 
 #endif

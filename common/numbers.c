@@ -1,7 +1,7 @@
 /*  numbers — strict integer parsing for ids and op arguments. */
 #include "numbers.h"
 
-int id_parse (const char *text, int32_t *id)
+int id_parse(const char *text, int32_t *id)
 {
     const char *cursor = text;
     bool negative = *cursor == '-';
@@ -17,17 +17,17 @@ int id_parse (const char *text, int32_t *id)
         if (*cursor < '0' || *cursor > '9')
             return -1;
         magnitude = magnitude * 10 + (*cursor - '0');
-        if (magnitude > (int64_t) INT32_MAX + 1)
+        if (magnitude > (int64_t)INT32_MAX + 1)
             return -1;
     }
     int64_t value = negative ? -magnitude : magnitude;
     if (value > INT32_MAX || value < INT32_MIN)
         return -1;
-    *id = (int32_t) value;
+    *id = (int32_t)value;
     return 0;
 }
 
-int int64_parse (const char *begin, const char *end, int64_t *value)
+int int64_parse(const char *begin, const char *end, int64_t *value)
 {
     const char *cursor = begin;
     bool negative = false;
@@ -40,11 +40,11 @@ int int64_parse (const char *begin, const char *end, int64_t *value)
     //  Accumulate negatively so INT64_MIN parses without overflowing.
     int64_t accumulated = 0;
     for (; cursor < end; cursor++) {
-        unsigned digit = (unsigned) (*cursor - '0');
+        unsigned digit = (unsigned)(*cursor - '0');
         if (digit > 9)
             return -1;
-        if (__builtin_mul_overflow (accumulated, 10, &accumulated)
-            || __builtin_sub_overflow (accumulated, (int64_t) digit, &accumulated))
+        if (__builtin_mul_overflow(accumulated, 10, &accumulated) ||
+            __builtin_sub_overflow(accumulated, (int64_t)digit, &accumulated))
             return -2;
     }
     if (!negative) {

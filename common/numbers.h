@@ -16,10 +16,10 @@
 
 //  A node id: "0" or an optional '-' then digits without a leading zero, in int32
 //  range. "-0", "+5", "007", "0x10" and "1e3" are refused. Returns 0 or -1.
-int id_parse (const char *text, int32_t *id);
+int id_parse(const char *text, int32_t *id);
 
 //  A signed 64-bit decimal from [begin, end): optional '+' or '-', then digits
 //  (leading zeros allowed). Returns 0, or -1 if malformed, or -2 on overflow.
-int int64_parse (const char *begin, const char *end, int64_t *value);
+int int64_parse(const char *begin, const char *end, int64_t *value);
 
 #endif

@@ -16,98 +16,98 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int process_signalfd (const int *signals)
+int process_signalfd(const int *signals)
 {
     sigset_t mask;
-    sigemptyset (&mask);
+    sigemptyset(&mask);
     for (; *signals; signals++)
-        sigaddset (&mask, *signals);
-    if (pthread_sigmask (SIG_BLOCK, &mask, NULL) != 0)
+        sigaddset(&mask, *signals);
+    if (pthread_sigmask(SIG_BLOCK, &mask, NULL) != 0)
         return -1;
-    return signalfd (-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
-int process_signalfd_read (int fd)
+int process_signalfd_read(int fd)
 {
     struct signalfd_siginfo info;
-    ssize_t got = read (fd, &info, sizeof info);
-    if (got != (ssize_t) sizeof info)
+    ssize_t got = read(fd, &info, sizeof info);
+    if (got != (ssize_t)sizeof info)
         return 0;
-    return (int) info.ssi_signo;
+    return (int)info.ssi_signo;
 }
 
-int process_die_with_parent (pid_t expected_parent)
+int process_die_with_parent(pid_t expected_parent)
 {
-    if (prctl (PR_SET_PDEATHSIG, SIGKILL) != 0)
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
         return -1;
     //  The parent may have died between our spawn and the prctl: then the signal
     //  will never come, and getppid() already names our new reaper.
-    if (getppid () != expected_parent) {
+    if (getppid() != expected_parent) {
         errno = ESRCH;
         return -1;
     }
     return 0;
 }
 
-char *process_format (const char *format, ...)
+char *process_format(const char *format, ...)
 {
     va_list args;
-    va_start (args, format);
+    va_start(args, format);
     char *text = NULL;
-    int rc = vasprintf (&text, format, args);
-    va_end (args);
+    int rc = vasprintf(&text, format, args);
+    va_end(args);
     if (rc < 0)
-        abort ();
+        abort();
     return text;
 }
 
-char *process_worker_path (void)
+char *process_worker_path(void)
 {
     char self[PATH_MAX];
-    ssize_t length = readlink ("/proc/self/exe", self, sizeof self - 1);
+    ssize_t length = readlink("/proc/self/exe", self, sizeof self - 1);
     if (length < 0)
         return NULL;
     self[length] = '\0';
-    char *path = process_format ("%s/mqtree-worker", dirname (self));
-    if (access (path, X_OK) != 0) {
-        free (path);
+    char *path = process_format("%s/mqtree-worker", dirname(self));
+    if (access(path, X_OK) != 0) {
+        free(path);
         return NULL;
     }
     return path;
 }
 
-char *process_run_dir_new (void)
+char *process_run_dir_new(void)
 {
     //  XDG_RUNTIME_DIR is per-user and private when set; /tmp otherwise. The ipc
     //  path limit (108 bytes with the socket name) rules out very long bases.
-    const char *base = getenv ("XDG_RUNTIME_DIR");
-    if (!base || !*base || strlen (base) > 60 || access (base, W_OK) != 0)
-        base = getenv ("TMPDIR");
-    if (!base || !*base || strlen (base) > 60 || access (base, W_OK) != 0)
+    const char *base = getenv("XDG_RUNTIME_DIR");
+    if (!base || !*base || strlen(base) > 60 || access(base, W_OK) != 0)
+        base = getenv("TMPDIR");
+    if (!base || !*base || strlen(base) > 60 || access(base, W_OK) != 0)
         base = "/tmp";
-    char *path = process_format ("%s/mqtree-%d-XXXXXX", base, (int) getpid ());
+    char *path = process_format("%s/mqtree-%d-XXXXXX", base, (int)getpid());
     //  mkdtemp creates the directory with mode 0700.
-    if (!mkdtemp (path)) {
-        free (path);
+    if (!mkdtemp(path)) {
+        free(path);
         return NULL;
     }
     return path;
 }
 
-void process_run_dir_remove (const char *path)
+void process_run_dir_remove(const char *path)
 {
     if (!path)
         return;
-    DIR *dir = opendir (path);
+    DIR *dir = opendir(path);
     if (dir) {
         struct dirent *entry;
-        while ((entry = readdir (dir)))
-            if (strcmp (entry->d_name, ".") && strcmp (entry->d_name, "..")) {
-                char *file = process_format ("%s/%s", path, entry->d_name);
-                unlink (file);
-                free (file);
+        while ((entry = readdir(dir)))
+            if (strcmp(entry->d_name, ".") && strcmp(entry->d_name, "..")) {
+                char *file = process_format("%s/%s", path, entry->d_name);
+                unlink(file);
+                free(file);
             }
-        closedir (dir);
+        closedir(dir);
     }
-    rmdir (path);
+    rmdir(path);
 }

@@ -11,27 +11,27 @@
 //  created later (ZeroMQ's I/O threads, op threads) inherit the mask, and returns a
 //  signalfd (non-blocking, close-on-exec) that delivers them to the poll loop.
 //  Call before any ZeroMQ or czmq call. Returns -1 on failure.
-int process_signalfd (const int *signals);
+int process_signalfd(const int *signals);
 
 //  Reads one pending signal from a signalfd: its number, or 0 if none is pending.
-int process_signalfd_read (int fd);
+int process_signalfd_read(int fd);
 
 //  Asks the kernel to SIGKILL this process when its parent dies, then checks the
 //  parent is still expected_parent (it may have died before the request). Returns -1
 //  if the parent is already gone.
-int process_die_with_parent (pid_t expected_parent);
+int process_die_with_parent(pid_t expected_parent);
 
 //  Path of the mqtree-worker binary next to the running executable, or NULL.
 //  Caller frees.
-char *process_worker_path (void);
+char *process_worker_path(void);
 
 //  Creates a private (0700) run directory for ipc endpoints. Caller frees the path.
-char *process_run_dir_new (void);
+char *process_run_dir_new(void);
 
 //  Removes the run directory and the socket files in it.
-void process_run_dir_remove (const char *path);
+void process_run_dir_remove(const char *path);
 
 //  Formats into a freshly allocated string; aborts on out-of-memory like czmq does.
-char *process_format (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
+char *process_format(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

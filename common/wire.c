@@ -30,13 +30,13 @@ static const shape_t s_shapes[WIRE_TYPE_COUNT] = {
     [WIRE_EVENT] = {"EVENT", false, 2, {WIRE_HEADER_SIZE, EVENT_SIZE}},
 };
 
-void wire_put_u32 (byte *out, uint32_t value)
+void wire_put_u32(byte *out, uint32_t value)
 {
     for (int i = 3; i >= 0; i--, value >>= 8)
-        out[i] = (byte) (value & 0xff);
+        out[i] = (byte)(value & 0xff);
 }
 
-uint32_t wire_get_u32 (const byte *in)
+uint32_t wire_get_u32(const byte *in)
 {
     uint32_t value = 0;
     for (int i = 0; i < 4; i++)
@@ -44,13 +44,13 @@ uint32_t wire_get_u32 (const byte *in)
     return value;
 }
 
-void wire_put_u64 (byte *out, uint64_t value)
+void wire_put_u64(byte *out, uint64_t value)
 {
     for (int i = 7; i >= 0; i--, value >>= 8)
-        out[i] = (byte) (value & 0xff);
+        out[i] = (byte)(value & 0xff);
 }
 
-uint64_t wire_get_u64 (const byte *in)
+uint64_t wire_get_u64(const byte *in)
 {
     uint64_t value = 0;
     for (int i = 0; i < 8; i++)
@@ -58,28 +58,28 @@ uint64_t wire_get_u64 (const byte *in)
     return value;
 }
 
-const char *wire_type_name (int type)
+const char *wire_type_name(int type)
 {
     if (type <= 0 || type >= WIRE_TYPE_COUNT)
         return "UNKNOWN";
     return s_shapes[type].name;
 }
 
-bool wire_is_request (int type)
+bool wire_is_request(int type)
 {
     return type > 0 && type < WIRE_TYPE_COUNT && s_shapes[type].request;
 }
 
-static void s_header_encode (byte *out, const wire_header_t *header)
+static void s_header_encode(byte *out, const wire_header_t *header)
 {
     out[0] = WIRE_VERSION;
     out[1] = header->type;
-    wire_put_u64 (out + 2, header->request_id);
-    wire_put_u64 (out + 10, (uint64_t) header->deadline_ms);
-    wire_put_u32 (out + 18, (uint32_t) header->node);
+    wire_put_u64(out + 2, header->request_id);
+    wire_put_u64(out + 10, (uint64_t)header->deadline_ms);
+    wire_put_u32(out + 18, (uint32_t)header->node);
 }
 
-static bool s_size_fits (int rule, size_t size)
+static bool s_size_fits(int rule, size_t size)
 {
     switch (rule) {
         case ANY:
@@ -89,18 +89,18 @@ static bool s_size_fits (int rule, size_t size)
         case PATH:
             return size % 4 == 0 && size / 4 <= WIRE_MAX_DEPTH;
         default:
-            return size == (size_t) rule;
+            return size == (size_t)rule;
     }
 }
 
-int wire_validate (zmsg_t *msg, wire_header_t *header, const char **reason)
+int wire_validate(zmsg_t *msg, wire_header_t *header, const char **reason)
 {
-    zframe_t *frame = zmsg_first (msg);
-    if (!frame || zframe_size (frame) != WIRE_HEADER_SIZE) {
+    zframe_t *frame = zmsg_first(msg);
+    if (!frame || zframe_size(frame) != WIRE_HEADER_SIZE) {
         *reason = "header frame missing or of the wrong size";
         return -1;
     }
-    const byte *data = zframe_data (frame);
+    const byte *data = zframe_data(frame);
     if (data[0] != WIRE_VERSION) {
         *reason = "unsupported protocol version";
         return -1;
@@ -110,148 +110,148 @@ int wire_validate (zmsg_t *msg, wire_header_t *header, const char **reason)
         return -1;
     }
     const shape_t *shape = &s_shapes[data[1]];
-    if (zmsg_size (msg) != shape->frames) {
+    if (zmsg_size(msg) != shape->frames) {
         *reason = "wrong number of frames for its type";
         return -1;
     }
     size_t index = 1;
-    for (frame = zmsg_next (msg); frame; frame = zmsg_next (msg), index++)
-        if (!s_size_fits (shape->sizes[index], zframe_size (frame))) {
+    for (frame = zmsg_next(msg); frame; frame = zmsg_next(msg), index++)
+        if (!s_size_fits(shape->sizes[index], zframe_size(frame))) {
             *reason = "a frame has the wrong size for its type";
             return -1;
         }
     if (data[1] == WIRE_REPLY) {
-        byte status = *zframe_data (wire_frame (msg, 1));
+        byte status = *zframe_data(wire_frame(msg, 1));
         if (status > WIRE_UNAVAILABLE) {
             *reason = "unknown reply status";
             return -1;
         }
     }
     if (data[1] == WIRE_EVENT) {
-        byte kind = *zframe_data (wire_frame (msg, 1));
+        byte kind = *zframe_data(wire_frame(msg, 1));
         if (kind < WIRE_CHILD_EXITED || kind > WIRE_CHILD_CONTINUED) {
             *reason = "unknown event kind";
             return -1;
         }
     }
     header->type = data[1];
-    header->request_id = wire_get_u64 (data + 2);
-    header->deadline_ms = (int64_t) wire_get_u64 (data + 10);
-    header->node = (int32_t) wire_get_u32 (data + 18);
+    header->request_id = wire_get_u64(data + 2);
+    header->deadline_ms = (int64_t)wire_get_u64(data + 10);
+    header->node = (int32_t)wire_get_u32(data + 18);
     return 0;
 }
 
-static zmsg_t *s_message_new (const wire_header_t *header)
+static zmsg_t *s_message_new(const wire_header_t *header)
 {
     byte encoded[WIRE_HEADER_SIZE];
-    s_header_encode (encoded, header);
-    zmsg_t *msg = zmsg_new ();
+    s_header_encode(encoded, header);
+    zmsg_t *msg = zmsg_new();
     if (msg)
-        zmsg_addmem (msg, encoded, sizeof encoded);
+        zmsg_addmem(msg, encoded, sizeof encoded);
     return msg;
 }
 
-static void s_add_i32 (zmsg_t *msg, int32_t value)
+static void s_add_i32(zmsg_t *msg, int32_t value)
 {
     byte encoded[4];
-    wire_put_u32 (encoded, (uint32_t) value);
-    zmsg_addmem (msg, encoded, sizeof encoded);
+    wire_put_u32(encoded, (uint32_t)value);
+    zmsg_addmem(msg, encoded, sizeof encoded);
 }
 
-zmsg_t *wire_request_new (const wire_header_t *header, const int32_t *path, size_t hops)
+zmsg_t *wire_request_new(const wire_header_t *header, const int32_t *path, size_t hops)
 {
-    zmsg_t *msg = s_message_new (header);
+    zmsg_t *msg = s_message_new(header);
     if (!msg)
         return NULL;
-    zframe_t *frame = zframe_new (NULL, hops * 4);
+    zframe_t *frame = zframe_new(NULL, hops * 4);
     for (size_t hop = 0; hop < hops; hop++)
-        wire_put_u32 (zframe_data (frame) + hop * 4, (uint32_t) path[hop]);
-    zmsg_append (msg, &frame);
+        wire_put_u32(zframe_data(frame) + hop * 4, (uint32_t)path[hop]);
+    zmsg_append(msg, &frame);
     return msg;
 }
 
-zmsg_t *wire_reply_new (uint64_t request_id, int32_t origin, wire_status_t status,
-                        const char *text, size_t length)
+zmsg_t *wire_reply_new(uint64_t request_id, int32_t origin, wire_status_t status,
+                       const char *text, size_t length)
 {
     wire_header_t header = {WIRE_REPLY, request_id, 0, origin};
-    zmsg_t *msg = s_message_new (&header);
+    zmsg_t *msg = s_message_new(&header);
     if (!msg)
         return NULL;
-    byte status_byte = (byte) status;
-    zmsg_addmem (msg, &status_byte, 1);
-    zmsg_addmem (msg, text, length);
+    byte status_byte = (byte)status;
+    zmsg_addmem(msg, &status_byte, 1);
+    zmsg_addmem(msg, text, length);
     return msg;
 }
 
-zmsg_t *wire_hello_new (int32_t child, int32_t pid)
+zmsg_t *wire_hello_new(int32_t child, int32_t pid)
 {
     wire_header_t header = {WIRE_HELLO, 0, 0, child};
-    zmsg_t *msg = s_message_new (&header);
+    zmsg_t *msg = s_message_new(&header);
     if (msg)
-        s_add_i32 (msg, pid);
+        s_add_i32(msg, pid);
     return msg;
 }
 
-zmsg_t *wire_event_new (int32_t origin, const wire_event_body_t *event)
+zmsg_t *wire_event_new(int32_t origin, const wire_event_body_t *event)
 {
     wire_header_t header = {WIRE_EVENT, 0, 0, origin};
-    zmsg_t *msg = s_message_new (&header);
+    zmsg_t *msg = s_message_new(&header);
     if (!msg)
         return NULL;
     byte encoded[EVENT_SIZE];
     encoded[0] = event->kind;
-    wire_put_u32 (encoded + 1, (uint32_t) event->child);
-    wire_put_u32 (encoded + 5, (uint32_t) event->pid);
-    wire_put_u32 (encoded + 9, (uint32_t) event->code);
-    zmsg_addmem (msg, encoded, sizeof encoded);
+    wire_put_u32(encoded + 1, (uint32_t)event->child);
+    wire_put_u32(encoded + 5, (uint32_t)event->pid);
+    wire_put_u32(encoded + 9, (uint32_t)event->code);
+    zmsg_addmem(msg, encoded, sizeof encoded);
     return msg;
 }
 
-zframe_t *wire_frame (zmsg_t *msg, size_t index)
+zframe_t *wire_frame(zmsg_t *msg, size_t index)
 {
-    zframe_t *frame = zmsg_first (msg);
+    zframe_t *frame = zmsg_first(msg);
     while (frame && index--)
-        frame = zmsg_next (msg);
+        frame = zmsg_next(msg);
     return frame;
 }
 
-int32_t wire_frame_i32 (zframe_t *frame)
+int32_t wire_frame_i32(zframe_t *frame)
 {
-    return (int32_t) wire_get_u32 (zframe_data (frame));
+    return (int32_t)wire_get_u32(zframe_data(frame));
 }
 
-size_t wire_path_hops (zframe_t *path)
+size_t wire_path_hops(zframe_t *path)
 {
-    return zframe_size (path) / 4;
+    return zframe_size(path) / 4;
 }
 
-int32_t wire_path_hop (zframe_t *path, size_t index)
+int32_t wire_path_hop(zframe_t *path, size_t index)
 {
-    return (int32_t) wire_get_u32 (zframe_data (path) + index * 4);
+    return (int32_t)wire_get_u32(zframe_data(path) + index * 4);
 }
 
-void wire_event_decode (zframe_t *frame, wire_event_body_t *event)
+void wire_event_decode(zframe_t *frame, wire_event_body_t *event)
 {
-    const byte *data = zframe_data (frame);
+    const byte *data = zframe_data(frame);
     event->kind = data[0];
-    event->child = (int32_t) wire_get_u32 (data + 1);
-    event->pid = (int32_t) wire_get_u32 (data + 5);
-    event->code = (int32_t) wire_get_u32 (data + 9);
+    event->child = (int32_t)wire_get_u32(data + 1);
+    event->pid = (int32_t)wire_get_u32(data + 5);
+    event->code = (int32_t)wire_get_u32(data + 9);
 }
 
-int32_t wire_path_pop (zmsg_t *msg)
+int32_t wire_path_pop(zmsg_t *msg)
 {
-    zframe_t *header = zmsg_pop (msg);
-    zframe_t *path = zmsg_pop (msg);
-    int32_t hop = wire_path_hop (path, 0);
-    zframe_t *rest = zframe_new (zframe_data (path) + 4, zframe_size (path) - 4);
-    zframe_destroy (&path);
-    zmsg_prepend (msg, &rest);
-    zmsg_prepend (msg, &header);
+    zframe_t *header = zmsg_pop(msg);
+    zframe_t *path = zmsg_pop(msg);
+    int32_t hop = wire_path_hop(path, 0);
+    zframe_t *rest = zframe_new(zframe_data(path) + 4, zframe_size(path) - 4);
+    zframe_destroy(&path);
+    zmsg_prepend(msg, &rest);
+    zmsg_prepend(msg, &header);
     return hop;
 }
 
-void wire_header_store (zmsg_t *msg, const wire_header_t *header)
+void wire_header_store(zmsg_t *msg, const wire_header_t *header)
 {
-    s_header_encode (zframe_data (zmsg_first (msg)), header);
+    s_header_encode(zframe_data(zmsg_first(msg)), header);
 }

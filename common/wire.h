@@ -49,7 +49,11 @@ typedef enum {
 
 typedef enum { WIRE_OK = 0, WIRE_ERROR = 1, WIRE_UNAVAILABLE = 2 } wire_status_t;
 
-typedef enum { WIRE_CHILD_EXITED = 1, WIRE_CHILD_STOPPED, WIRE_CHILD_CONTINUED } wire_event_t;
+typedef enum {
+    WIRE_CHILD_EXITED = 1,
+    WIRE_CHILD_STOPPED,
+    WIRE_CHILD_CONTINUED
+} wire_event_t;
 
 typedef struct {
     uint8_t type;
@@ -65,39 +69,39 @@ typedef struct {
     int32_t code; //  exit status, or the signal that ended or stopped the child
 } wire_event_body_t;
 
-const char *wire_type_name (int type);
-bool wire_is_request (int type);
+const char *wire_type_name(int type);
+bool wire_is_request(int type);
 
 //  Checks every frame of msg against its type's shape. On success fills header and
 //  returns 0; otherwise returns -1 and points reason at a static description.
-int wire_validate (zmsg_t *msg, wire_header_t *header, const char **reason);
+int wire_validate(zmsg_t *msg, wire_header_t *header, const char **reason);
 
 //  Builders. Each returns a complete message ready to send (NULL only on OOM).
-zmsg_t *wire_request_new (const wire_header_t *header, const int32_t *path, size_t hops);
-zmsg_t *wire_reply_new (uint64_t request_id, int32_t origin, wire_status_t status,
-                        const char *text, size_t length);
-zmsg_t *wire_hello_new (int32_t child, int32_t pid);
-zmsg_t *wire_event_new (int32_t origin, const wire_event_body_t *event);
+zmsg_t *wire_request_new(const wire_header_t *header, const int32_t *path, size_t hops);
+zmsg_t *wire_reply_new(uint64_t request_id, int32_t origin, wire_status_t status,
+                       const char *text, size_t length);
+zmsg_t *wire_hello_new(int32_t child, int32_t pid);
+zmsg_t *wire_event_new(int32_t origin, const wire_event_body_t *event);
 
 //  Accessors for validated messages.
-zframe_t *wire_frame (zmsg_t *msg, size_t index);
-int32_t wire_frame_i32 (zframe_t *frame);
-size_t wire_path_hops (zframe_t *path);
-int32_t wire_path_hop (zframe_t *path, size_t index);
-void wire_event_decode (zframe_t *frame, wire_event_body_t *event);
+zframe_t *wire_frame(zmsg_t *msg, size_t index);
+int32_t wire_frame_i32(zframe_t *frame);
+size_t wire_path_hops(zframe_t *path);
+int32_t wire_path_hop(zframe_t *path, size_t index);
+void wire_event_decode(zframe_t *frame, wire_event_body_t *event);
 
 //  Replaces msg's path frame by one without its first hop and returns that hop;
 //  the body frames are moved, not copied. msg must be a validated request with a
 //  non-empty path.
-int32_t wire_path_pop (zmsg_t *msg);
+int32_t wire_path_pop(zmsg_t *msg);
 
 //  Rewrites the header frame of a validated message in place.
-void wire_header_store (zmsg_t *msg, const wire_header_t *header);
+void wire_header_store(zmsg_t *msg, const wire_header_t *header);
 
 //  Fixed-width big-endian helpers, exported for the unit tests and the codec users.
-void wire_put_u32 (byte *out, uint32_t value);
-uint32_t wire_get_u32 (const byte *in);
-void wire_put_u64 (byte *out, uint64_t value);
-uint64_t wire_get_u64 (const byte *in);
+void wire_put_u32(byte *out, uint32_t value);
+uint32_t wire_get_u32(const byte *in);
+void wire_put_u64(byte *out, uint64_t value);
+uint64_t wire_get_u64(const byte *in);
 
 #endif

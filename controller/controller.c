@@ -57,360 +57,355 @@ struct _controller_t {
     int64_t timer_at;
 };
 
-static void s_release (controller_t *self);
-static void s_execute (controller_t *self, command_t *command, uint64_t seq);
+static void s_release(controller_t *self);
+static void s_execute(controller_t *self, command_t *command, uint64_t seq);
 
-static void s_say (controller_t *self, uint64_t seq, const char *format, ...)
-    __attribute__ ((format (printf, 3, 4)));
+static void s_say(controller_t *self, uint64_t seq, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
 
-static void s_say (controller_t *self, uint64_t seq, const char *format, ...)
+static void s_say(controller_t *self, uint64_t seq, const char *format, ...)
 {
     va_list args;
-    va_start (args, format);
+    va_start(args, format);
     char *line = NULL;
-    if (vasprintf (&line, format, args) < 0)
-        abort ();
-    va_end (args);
-    self->output (self->output_arg, seq, line);
-    free (line);
+    if (vasprintf(&line, format, args) < 0)
+        abort();
+    va_end(args);
+    self->output(self->output_arg, seq, line);
+    free(line);
 }
 
 //  A node a command may address: any but the controller itself.
-static node_t *s_node (controller_t *self, int32_t id)
+static node_t *s_node(controller_t *self, int32_t id)
 {
-    return id == TOPOLOGY_ROOT ? NULL : topology_find (self->topology, id);
+    return id == TOPOLOGY_ROOT ? NULL : topology_find(self->topology, id);
 }
 
 //  --- Deadlines ---------------------------------------------------------------------
 
-static int s_on_deadline (zloop_t *loop, int timer_id, void *arg);
+static int s_on_deadline(zloop_t *loop, int timer_id, void *arg);
 
 //  Keeps one one-shot timer armed for the earliest deadline. It may fire early (the
 //  earliest request was answered meanwhile): then it only re-arms.
-static void s_arm (controller_t *self)
+static void s_arm(controller_t *self)
 {
-    int64_t next = requests_next_deadline (self->requests);
+    int64_t next = requests_next_deadline(self->requests);
     if (next < 0 || (self->timer_id && self->timer_at <= next))
         return;
     if (self->timer_id)
-        zloop_timer_end (self->loop, self->timer_id);
-    int64_t delay = next - zclock_mono ();
-    self->timer_id = zloop_timer (self->loop, (size_t) (delay > 0 ? delay : 0), 1,
-                                  s_on_deadline, self);
+        zloop_timer_end(self->loop, self->timer_id);
+    int64_t delay = next - zclock_mono();
+    self->timer_id =
+        zloop_timer(self->loop, (size_t)(delay > 0 ? delay : 0), 1, s_on_deadline, self);
     self->timer_at = next;
 }
 
 //  --- Sending ------------------------------------------------------------------------
 
-static void s_complete (controller_t *self, request_t *request, int status,
-                        const char *text);
+static void s_complete(controller_t *self, request_t *request, int status,
+                       const char *text);
 
 //  Sends a request to target along the path the topology gives; body frames follow
 //  the path frame. A send that fails (the first hop's connection is gone) answers
 //  the request as unavailable at once.
-static void s_send (controller_t *self, request_t *request, int type, node_t *target,
-                    zmsg_t **body)
+static void s_send(controller_t *self, request_t *request, int type, node_t *target,
+                   zmsg_t **body)
 {
-    int32_t *hops = (int32_t *) malloc (target->depth * sizeof (int32_t));
-    topology_path (target, hops);
-    wire_header_t header = {(uint8_t) type, request->id, request->deadline_ms,
-                            target->id};
-    zmsg_t *msg = wire_request_new (&header, hops + 1, target->depth - 1);
+    int32_t *hops = (int32_t *)malloc(target->depth * sizeof(int32_t));
+    topology_path(target, hops);
+    wire_header_t header = {(uint8_t)type, request->id, request->deadline_ms, target->id};
+    zmsg_t *msg = wire_request_new(&header, hops + 1, target->depth - 1);
     if (body) {
         zframe_t *frame;
-        while ((frame = zmsg_pop (*body)))
-            zmsg_append (msg, &frame);
-        zmsg_destroy (body);
+        while ((frame = zmsg_pop(*body)))
+            zmsg_append(msg, &frame);
+        zmsg_destroy(body);
     }
-    zmsg_pushstrf (msg, "%d", hops[0]);
-    free (hops);
-    if (zmsg_send (&msg, children_router (self->children)) != 0) {
-        log_debug ("cannot send to node %d: %s", target->id, strerror (errno));
-        zmsg_destroy (&msg);
-        s_complete (self, request, WIRE_UNAVAILABLE, "");
+    zmsg_pushstrf(msg, "%d", hops[0]);
+    free(hops);
+    if (zmsg_send(&msg, children_router(self->children)) != 0) {
+        log_debug("cannot send to node %d: %s", target->id, strerror(errno));
+        zmsg_destroy(&msg);
+        s_complete(self, request, WIRE_UNAVAILABLE, "");
     }
 }
 
-static zmsg_t *s_body_i32 (int32_t value)
+static zmsg_t *s_body_i32(int32_t value)
 {
     byte encoded[4];
-    wire_put_u32 (encoded, (uint32_t) value);
-    zmsg_t *body = zmsg_new ();
-    zmsg_addmem (body, encoded, 4);
+    wire_put_u32(encoded, (uint32_t)value);
+    zmsg_t *body = zmsg_new();
+    zmsg_addmem(body, encoded, 4);
     return body;
 }
 
-static request_t *s_request (controller_t *self, int kind, uint64_t seq, int32_t node,
-                             int32_t target)
+static request_t *s_request(controller_t *self, int kind, uint64_t seq, int32_t node,
+                            int32_t target)
 {
-    int64_t deadline = zclock_mono () + self->config.timeout_ms;
-    request_t *request = requests_add (self->requests, kind, seq, node, target, deadline);
-    s_arm (self);
+    int64_t deadline = zclock_mono() + self->config.timeout_ms;
+    request_t *request = requests_add(self->requests, kind, seq, node, target, deadline);
+    s_arm(self);
     return request;
 }
 
 //  --- Forgetting nodes ---------------------------------------------------------------
 
-static void s_unlink_socket (node_t *node, void *arg)
+static void s_unlink_socket(node_t *node, void *arg)
 {
-    controller_t *self = (controller_t *) arg;
-    char *path = children_ipc_path (self->config.run_dir, node->id);
-    unlink (path);
-    free (path);
+    controller_t *self = (controller_t *)arg;
+    char *path = children_ipc_path(self->config.run_dir, node->id);
+    unlink(path);
+    free(path);
 }
 
-static void s_kill_process (node_t *node, void *arg)
+static void s_kill_process(node_t *node, void *arg)
 {
-    (void) arg;
+    (void)arg;
     //  Only a process not yet reaped: its pid cannot have been reused. The root is
     //  the controller itself.
     if (node->parent && node->pid > 0 && !node->reaped)
-        kill (node->pid, SIGKILL);
+        kill(node->pid, SIGKILL);
 }
 
-static void s_forget (controller_t *self, node_t *node)
+static void s_forget(controller_t *self, node_t *node)
 {
     if (!self->config.tcp)
-        topology_walk (node, s_unlink_socket, self);
-    topology_remove (self->topology, node);
+        topology_walk(node, s_unlink_socket, self);
+    topology_remove(self->topology, node);
 }
 
 //  --- Answers ------------------------------------------------------------------------
 
-static void s_create_done (controller_t *self, request_t *request, int status,
-                           const char *text)
+static void s_create_done(controller_t *self, request_t *request, int status,
+                          const char *text)
 {
-    node_t *node = s_node (self, request->node);
+    node_t *node = s_node(self, request->node);
     if (status == WIRE_OK && node) {
         int32_t pid = 0;
-        id_parse (text, &pid);
+        id_parse(text, &pid);
         node->pid = pid;
         node->state = NODE_UP;
-        s_say (self, request->seq, "Ok: %d", pid);
+        s_say(self, request->seq, "Ok: %d", pid);
         return;
     }
     if (request->target == TOPOLOGY_ROOT) {
         //  Our own child: one that is still starting is ended here, so that no
         //  process lives on that the topology does not know.
-        child_t *child = children_find (self->children, request->node);
+        child_t *child = children_find(self->children, request->node);
         if (child && child->create_request == request->id) {
             child->create_request = 0;
-            children_kill (self->children, child);
+            children_kill(self->children, child);
         }
     }
     if (node)
-        topology_remove (self->topology, node);
+        topology_remove(self->topology, node);
     if (status == WIRE_ERROR)
-        s_say (self, request->seq, "Error: %s", text);
+        s_say(self, request->seq, "Error: %s", text);
     else
-        s_say (self, request->seq, "Error: Parent is unavailable");
+        s_say(self, request->seq, "Error: Parent is unavailable");
 }
 
-static void s_remove_done (controller_t *self, request_t *request, int status)
+static void s_remove_done(controller_t *self, request_t *request, int status)
 {
-    node_t *node = s_node (self, request->node);
+    node_t *node = s_node(self, request->node);
     if (node) {
         //  The parent did not confirm (it is stopped, dead or slow): end the
         //  processes directly; their parent reaps them when it can.
         if (status != WIRE_OK)
-            topology_walk (node, s_kill_process, NULL);
-        s_forget (self, node);
+            topology_walk(node, s_kill_process, NULL);
+        s_forget(self, node);
     }
-    s_say (self, request->seq, "Ok");
+    s_say(self, request->seq, "Ok");
 }
 
 //  Ends a request: prints its result line, updates the topology, frees it.
-static void s_complete (controller_t *self, request_t *request, int status,
-                        const char *text)
+static void s_complete(controller_t *self, request_t *request, int status,
+                       const char *text)
 {
     switch (request->kind) {
         case CMD_CREATE:
-            s_create_done (self, request, status, text);
+            s_create_done(self, request, status, text);
             break;
         case CMD_REMOVE:
-            s_remove_done (self, request, status);
+            s_remove_done(self, request, status);
             break;
         case CMD_EXEC:
             if (status == WIRE_OK && *text)
-                s_say (self, request->seq, "Ok:%d: %s", request->node, text);
+                s_say(self, request->seq, "Ok:%d: %s", request->node, text);
             else if (status == WIRE_OK)
-                s_say (self, request->seq, "Ok:%d", request->node);
+                s_say(self, request->seq, "Ok:%d", request->node);
             else if (status == WIRE_ERROR)
-                s_say (self, request->seq, "Error:%d: %s", request->node, text);
+                s_say(self, request->seq, "Error:%d: %s", request->node, text);
             else
-                s_say (self, request->seq, "Error:%d: Node is unavailable",
-                       request->node);
+                s_say(self, request->seq, "Error:%d: Node is unavailable", request->node);
             break;
         case CMD_PING:
-            s_say (self, request->seq, "Ok: %d", status == WIRE_OK);
+            s_say(self, request->seq, "Ok: %d", status == WIRE_OK);
             break;
     }
-    requests_remove (self->requests, request);
-    s_release (self);
+    requests_remove(self->requests, request);
+    s_release(self);
 }
 
 //  Every request whose way down passes through node can no longer be answered.
-static void s_fail_through (controller_t *self, node_t *node)
+static void s_fail_through(controller_t *self, node_t *node)
 {
     //  Ids first, then answers: answering one request may end or start others.
-    zlist_t *pending = requests_snapshot (self->requests);
+    zlist_t *pending = requests_snapshot(self->requests);
     size_t count = 0;
-    uint64_t *ids = (uint64_t *) malloc ((zlist_size (pending) + 1) * sizeof (uint64_t));
-    for (request_t *request = (request_t *) zlist_first (pending); request;
-         request = (request_t *) zlist_next (pending)) {
-        node_t *target = topology_find (self->topology, request->target);
-        if (target && topology_within (target, node))
+    uint64_t *ids = (uint64_t *)malloc((zlist_size(pending) + 1) * sizeof(uint64_t));
+    for (request_t *request = (request_t *)zlist_first(pending); request;
+         request = (request_t *)zlist_next(pending)) {
+        node_t *target = topology_find(self->topology, request->target);
+        if (target && topology_within(target, node))
             ids[count++] = request->id;
     }
-    zlist_destroy (&pending);
+    zlist_destroy(&pending);
     for (size_t i = 0; i < count; i++) {
-        request_t *request = requests_find (self->requests, ids[i]);
+        request_t *request = requests_find(self->requests, ids[i]);
         if (request)
-            s_complete (self, request, WIRE_UNAVAILABLE, "");
+            s_complete(self, request, WIRE_UNAVAILABLE, "");
     }
-    free (ids);
+    free(ids);
 }
 
-static void s_node_event (controller_t *self, node_t *node, int kind, int status)
+static void s_node_event(controller_t *self, node_t *node, int kind, int status)
 {
     if (kind == WIRE_CHILD_EXITED) {
-        if (WIFSIGNALED (status))
-            log_info ("node %d (pid %d) was killed by signal %d", node->id,
-                      (int) node->pid, WTERMSIG (status));
+        if (WIFSIGNALED(status))
+            log_info("node %d (pid %d) was killed by signal %d", node->id, (int)node->pid,
+                     WTERMSIG(status));
         else
-            log_info ("node %d (pid %d) exited with status %d", node->id,
-                      (int) node->pid, WEXITSTATUS (status));
+            log_info("node %d (pid %d) exited with status %d", node->id, (int)node->pid,
+                     WEXITSTATUS(status));
         node->state = NODE_DEAD;
         node->reaped = true;
         node->exit_status = status;
-        s_fail_through (self, node);
-    }
-    else if (kind == WIRE_CHILD_STOPPED && node->state == NODE_UP) {
-        log_info ("node %d (pid %d) is stopped", node->id, (int) node->pid);
+        s_fail_through(self, node);
+    } else if (kind == WIRE_CHILD_STOPPED && node->state == NODE_UP) {
+        log_info("node %d (pid %d) is stopped", node->id, (int)node->pid);
         node->state = NODE_STOPPED;
-        s_fail_through (self, node);
-    }
-    else if (kind == WIRE_CHILD_CONTINUED && node->state == NODE_STOPPED) {
-        log_info ("node %d (pid %d) continues", node->id, (int) node->pid);
+        s_fail_through(self, node);
+    } else if (kind == WIRE_CHILD_CONTINUED && node->state == NODE_STOPPED) {
+        log_info("node %d (pid %d) continues", node->id, (int)node->pid);
         node->state = NODE_UP;
     }
-    s_release (self);
+    s_release(self);
 }
 
 //  --- Commands -----------------------------------------------------------------------
 
-static void s_create (controller_t *self, command_t *command, uint64_t seq)
+static void s_create(controller_t *self, command_t *command, uint64_t seq)
 {
-    node_t *parent = self->config.bst
-                         ? topology_bst_parent (self->topology, command->id)
-                         : topology_find (self->topology, command->parent);
-    if (topology_find (self->topology, command->id))
-        return s_say (self, seq, "Error: Already exists");
+    node_t *parent = self->config.bst ? topology_bst_parent(self->topology, command->id)
+                                      : topology_find(self->topology, command->parent);
+    if (topology_find(self->topology, command->id))
+        return s_say(self, seq, "Error: Already exists");
     if (!parent)
-        return s_say (self, seq, "Error: Parent not found");
-    if (topology_blocker (parent))
-        return s_say (self, seq, "Error: Parent is unavailable");
-    node_t *node = topology_add (self->topology, command->id, parent);
+        return s_say(self, seq, "Error: Parent not found");
+    if (topology_blocker(parent))
+        return s_say(self, seq, "Error: Parent is unavailable");
+    node_t *node = topology_add(self->topology, command->id, parent);
     if (parent->id != TOPOLOGY_ROOT) {
-        request_t *request = s_request (self, CMD_CREATE, seq, node->id, parent->id);
-        zmsg_t *body = s_body_i32 (node->id);
-        s_send (self, request, WIRE_CREATE, parent, &body);
+        request_t *request = s_request(self, CMD_CREATE, seq, node->id, parent->id);
+        zmsg_t *body = s_body_i32(node->id);
+        s_send(self, request, WIRE_CREATE, parent, &body);
         return;
     }
-    child_t *child = children_spawn (self->children, node->id);
+    child_t *child = children_spawn(self->children, node->id);
     if (!child) {
         int error = errno;
-        topology_remove (self->topology, node);
-        return s_say (self, seq, "Error: Cannot start a worker: %s", strerror (error));
+        topology_remove(self->topology, node);
+        return s_say(self, seq, "Error: Cannot start a worker: %s", strerror(error));
     }
-    request_t *request = s_request (self, CMD_CREATE, seq, node->id, TOPOLOGY_ROOT);
+    request_t *request = s_request(self, CMD_CREATE, seq, node->id, TOPOLOGY_ROOT);
     child->create_request = request->id;
     child->create_deadline_ms = request->deadline_ms;
 }
 
-static void s_remove (controller_t *self, command_t *command, uint64_t seq)
+static void s_remove(controller_t *self, command_t *command, uint64_t seq)
 {
-    node_t *node = s_node (self, command->id);
+    node_t *node = s_node(self, command->id);
     if (!node)
-        return s_say (self, seq, "Error: Not found");
+        return s_say(self, seq, "Error: Not found");
     node_t *parent = node->parent;
     if (parent->id == TOPOLOGY_ROOT) {
-        child_t *child = children_find (self->children, node->id);
+        child_t *child = children_find(self->children, node->id);
         if (!child) {
-            s_forget (self, node);
-            return s_say (self, seq, "Ok");
+            s_forget(self, node);
+            return s_say(self, seq, "Ok");
         }
-        request_t *request = s_request (self, CMD_REMOVE, seq, node->id, TOPOLOGY_ROOT);
+        request_t *request = s_request(self, CMD_REMOVE, seq, node->id, TOPOLOGY_ROOT);
         node->state = NODE_REMOVING;
         child->remove_request = request->id;
         child->create_request = 0;
-        children_kill (self->children, child);
+        children_kill(self->children, child);
         return;
     }
-    if (topology_blocker (parent)) {
+    if (topology_blocker(parent)) {
         //  Its parent cannot act on it: end the processes directly.
-        topology_walk (node, s_kill_process, NULL);
-        s_forget (self, node);
-        return s_say (self, seq, "Ok");
+        topology_walk(node, s_kill_process, NULL);
+        s_forget(self, node);
+        return s_say(self, seq, "Ok");
     }
-    request_t *request = s_request (self, CMD_REMOVE, seq, node->id, parent->id);
+    request_t *request = s_request(self, CMD_REMOVE, seq, node->id, parent->id);
     node->state = NODE_REMOVING;
-    zmsg_t *body = s_body_i32 (node->id);
-    s_send (self, request, WIRE_REMOVE, parent, &body);
+    zmsg_t *body = s_body_i32(node->id);
+    s_send(self, request, WIRE_REMOVE, parent, &body);
 }
 
-static void s_exec (controller_t *self, command_t *command, uint64_t seq)
+static void s_exec(controller_t *self, command_t *command, uint64_t seq)
 {
-    node_t *node = s_node (self, command->id);
+    node_t *node = s_node(self, command->id);
     if (!node)
-        return s_say (self, seq, "Error:%d: Not found", command->id);
-    if (topology_blocker (node))
-        return s_say (self, seq, "Error:%d: Node is unavailable", command->id);
-    request_t *request = s_request (self, CMD_EXEC, seq, node->id, node->id);
-    zmsg_t *body = zmsg_new ();
-    zmsg_addstr (body, command->op);
-    zmsg_addmem (body, command->args, command->args_length);
-    s_send (self, request, WIRE_EXEC, node, &body);
+        return s_say(self, seq, "Error:%d: Not found", command->id);
+    if (topology_blocker(node))
+        return s_say(self, seq, "Error:%d: Node is unavailable", command->id);
+    request_t *request = s_request(self, CMD_EXEC, seq, node->id, node->id);
+    zmsg_t *body = zmsg_new();
+    zmsg_addstr(body, command->op);
+    zmsg_addmem(body, command->args, command->args_length);
+    s_send(self, request, WIRE_EXEC, node, &body);
 }
 
-static void s_ping (controller_t *self, command_t *command, uint64_t seq)
+static void s_ping(controller_t *self, command_t *command, uint64_t seq)
 {
-    node_t *node = s_node (self, command->id);
+    node_t *node = s_node(self, command->id);
     if (!node)
-        return s_say (self, seq, "Error: Not found");
-    if (topology_blocker (node))
-        return s_say (self, seq, "Ok: 0");
-    request_t *request = s_request (self, CMD_PING, seq, node->id, node->id);
-    s_send (self, request, WIRE_PING, node, NULL);
+        return s_say(self, seq, "Error: Not found");
+    if (topology_blocker(node))
+        return s_say(self, seq, "Ok: 0");
+    request_t *request = s_request(self, CMD_PING, seq, node->id, node->id);
+    s_send(self, request, WIRE_PING, node, NULL);
 }
 
-static void s_execute (controller_t *self, command_t *command, uint64_t seq)
+static void s_execute(controller_t *self, command_t *command, uint64_t seq)
 {
     switch (command->kind) {
         case CMD_CREATE:
-            s_create (self, command, seq);
+            s_create(self, command, seq);
             break;
         case CMD_REMOVE:
-            s_remove (self, command, seq);
+            s_remove(self, command, seq);
             break;
         case CMD_EXEC:
-            s_exec (self, command, seq);
+            s_exec(self, command, seq);
             break;
         case CMD_PING:
-            s_ping (self, command, seq);
+            s_ping(self, command, seq);
             break;
         case CMD_TREE: {
-            char *tree = controller_tree (self);
-            s_say (self, seq, "%s", tree);
-            free (tree);
+            char *tree = controller_tree(self);
+            s_say(self, seq, "%s", tree);
+            free(tree);
             break;
         }
         case CMD_PINGALL:
         case CMD_HEARTBEAT:
-            s_say (self, seq, "Error: Not supported yet");
+            s_say(self, seq, "Error: Not supported yet");
             break;
         default:
-            s_say (self, seq, "Error: Not a controller command");
+            s_say(self, seq, "Error: Not a controller command");
             break;
     }
 }
@@ -421,16 +416,15 @@ static void s_execute (controller_t *self, command_t *command, uint64_t seq)
 //  so does every later command that names the same nodes (or nodes below a waiting
 //  remove), in the order read. Independent commands never wait.
 
-static size_t s_touches (controller_t *self, command_t *command, touch_t *touches)
+static size_t s_touches(controller_t *self, command_t *command, touch_t *touches)
 {
     switch (command->kind) {
         case CMD_CREATE:
             touches[0] = (touch_t){command->id, TOUCH_NODE};
-            touches[1] = (touch_t){self->config.bst ? topology_bst_parent (
-                                                          self->topology, command->id)
-                                                          ->id
-                                                    : command->parent,
-                                   TOUCH_NODE};
+            touches[1] = (touch_t){
+                self->config.bst ? topology_bst_parent(self->topology, command->id)->id
+                                 : command->parent,
+                TOUCH_NODE};
             return 2;
         case CMD_REMOVE:
             touches[0] = (touch_t){command->id, TOUCH_SUBTREE_EXCLUSIVE};
@@ -445,38 +439,38 @@ static size_t s_touches (controller_t *self, command_t *command, touch_t *touche
     }
 }
 
-static bool s_covers (controller_t *self, touch_t outer, touch_t inner)
+static bool s_covers(controller_t *self, touch_t outer, touch_t inner)
 {
     if (outer.id == inner.id)
         return true;
     if (outer.scope == TOUCH_NODE)
         return false;
-    node_t *top = topology_find (self->topology, outer.id);
-    node_t *node = topology_find (self->topology, inner.id);
-    return top && node && topology_within (node, top);
+    node_t *top = topology_find(self->topology, outer.id);
+    node_t *node = topology_find(self->topology, inner.id);
+    return top && node && topology_within(node, top);
 }
 
-static bool s_conflict (controller_t *self, touch_t a, touch_t b)
+static bool s_conflict(controller_t *self, touch_t a, touch_t b)
 {
-    return s_covers (self, a, b) || s_covers (self, b, a);
+    return s_covers(self, a, b) || s_covers(self, b, a);
 }
 
 typedef struct {
     bool busy;
 } busy_t;
 
-static void s_check_busy (node_t *node, void *arg)
+static void s_check_busy(node_t *node, void *arg)
 {
     if (node->state == NODE_PENDING || node->state == NODE_REMOVING)
-        ((busy_t *) arg)->busy = true;
+        ((busy_t *)arg)->busy = true;
 }
 
 //  Whether the node, anything above it, or (for a subtree touch) anything below it
 //  is being created or removed; for a remove, also whether requests are in flight
 //  below it, since their answers would be lost with the processes.
-static bool s_touch_busy (controller_t *self, touch_t touch)
+static bool s_touch_busy(controller_t *self, touch_t touch)
 {
-    node_t *node = topology_find (self->topology, touch.id);
+    node_t *node = topology_find(self->topology, touch.id);
     if (!node)
         return false;
     for (node_t *above = node; above; above = above->parent)
@@ -485,39 +479,39 @@ static bool s_touch_busy (controller_t *self, touch_t touch)
     if (touch.scope == TOUCH_NODE)
         return false;
     busy_t busy = {false};
-    topology_walk (node, s_check_busy, &busy);
+    topology_walk(node, s_check_busy, &busy);
     if (busy.busy || touch.scope != TOUCH_SUBTREE_EXCLUSIVE)
         return busy.busy;
-    zlist_t *pending = requests_snapshot (self->requests);
-    for (request_t *request = (request_t *) zlist_first (pending); request && !busy.busy;
-         request = (request_t *) zlist_next (pending)) {
-        node_t *target = topology_find (self->topology, request->target);
-        busy.busy = target && topology_within (target, node);
+    zlist_t *pending = requests_snapshot(self->requests);
+    for (request_t *request = (request_t *)zlist_first(pending); request && !busy.busy;
+         request = (request_t *)zlist_next(pending)) {
+        node_t *target = topology_find(self->topology, request->target);
+        busy.busy = target && topology_within(target, node);
     }
-    zlist_destroy (&pending);
+    zlist_destroy(&pending);
     return busy.busy;
 }
 
 //  Whether command must wait: for the topology, or for a waiting command read before
 //  it (those before `until` in the queue).
-static bool s_blocked (controller_t *self, command_t *command, held_t *until)
+static bool s_blocked(controller_t *self, command_t *command, held_t *until)
 {
     touch_t touches[2], earlier[2];
-    size_t count = s_touches (self, command, touches);
+    size_t count = s_touches(self, command, touches);
     for (size_t i = 0; i < count; i++)
-        if (s_touch_busy (self, touches[i]))
+        if (s_touch_busy(self, touches[i]))
             return true;
     for (held_t *held = self->held_head; held && held != until; held = held->next) {
-        size_t earlier_count = s_touches (self, held->command, earlier);
+        size_t earlier_count = s_touches(self, held->command, earlier);
         for (size_t i = 0; i < count; i++)
             for (size_t j = 0; j < earlier_count; j++)
-                if (s_conflict (self, touches[i], earlier[j]))
+                if (s_conflict(self, touches[i], earlier[j]))
                     return true;
     }
     return false;
 }
 
-static void s_release (controller_t *self)
+static void s_release(controller_t *self)
 {
     if (self->releasing) {
         self->release_again = true;
@@ -529,7 +523,7 @@ static void s_release (controller_t *self)
         held_t *previous = NULL, *held = self->held_head;
         while (held) {
             held_t *next = held->next;
-            if (s_blocked (self, held->command, held)) {
+            if (s_blocked(self, held->command, held)) {
                 previous = held;
                 held = next;
                 continue;
@@ -541,23 +535,23 @@ static void s_release (controller_t *self)
             if (self->held_tail == held)
                 self->held_tail = previous;
             self->held_count--;
-            s_execute (self, held->command, held->seq);
-            command_destroy (&held->command);
-            free (held);
+            s_execute(self, held->command, held->seq);
+            command_destroy(&held->command);
+            free(held);
             held = next;
         }
     } while (self->release_again);
     self->releasing = false;
 }
 
-void controller_submit (controller_t *self, command_t **command, uint64_t seq)
+void controller_submit(controller_t *self, command_t **command, uint64_t seq)
 {
-    if (!s_blocked (self, *command, NULL)) {
-        s_execute (self, *command, seq);
-        command_destroy (command);
+    if (!s_blocked(self, *command, NULL)) {
+        s_execute(self, *command, seq);
+        command_destroy(command);
         return;
     }
-    held_t *held = (held_t *) zmalloc (sizeof (held_t));
+    held_t *held = (held_t *)zmalloc(sizeof(held_t));
     held->command = *command;
     held->seq = seq;
     *command = NULL;
@@ -571,124 +565,123 @@ void controller_submit (controller_t *self, command_t **command, uint64_t seq)
 
 //  --- Events from the tree ----------------------------------------------------------
 
-static int s_on_deadline (zloop_t *loop, int timer_id, void *arg)
+static int s_on_deadline(zloop_t *loop, int timer_id, void *arg)
 {
-    (void) loop;
-    (void) timer_id;
-    controller_t *self = (controller_t *) arg;
+    (void)loop;
+    (void)timer_id;
+    controller_t *self = (controller_t *)arg;
     self->timer_id = 0;
     request_t *request;
-    while ((request = requests_expired (self->requests, zclock_mono ())))
-        s_complete (self, request, TIMED_OUT, "");
-    s_arm (self);
+    while ((request = requests_expired(self->requests, zclock_mono())))
+        s_complete(self, request, TIMED_OUT, "");
+    s_arm(self);
     return 0;
 }
 
-static void s_on_reply (controller_t *self, const wire_header_t *header, zmsg_t *msg)
+static void s_on_reply(controller_t *self, const wire_header_t *header, zmsg_t *msg)
 {
-    request_t *request = requests_find (self->requests, header->request_id);
+    request_t *request = requests_find(self->requests, header->request_id);
     if (!request) {
-        log_debug ("dropped a late reply to request %" PRIu64, header->request_id);
+        log_debug("dropped a late reply to request %" PRIu64, header->request_id);
         return;
     }
     int32_t expected = request->kind == CMD_EXEC || request->kind == CMD_PING
                            ? request->node
                            : request->target;
     if (header->node != expected) {
-        log_warn ("dropped a reply to request %" PRIu64 " from node %d, not %d",
-                  header->request_id, header->node, expected);
+        log_warn("dropped a reply to request %" PRIu64 " from node %d, not %d",
+                 header->request_id, header->node, expected);
         return;
     }
-    zframe_t *status = wire_frame (msg, 1);
-    char *text = zframe_strdup (wire_frame (msg, 2));
-    s_complete (self, request, *zframe_data (status), text);
-    free (text);
+    zframe_t *status = wire_frame(msg, 1);
+    char *text = zframe_strdup(wire_frame(msg, 2));
+    s_complete(self, request, *zframe_data(status), text);
+    free(text);
 }
 
-static void s_on_event (controller_t *self, const wire_header_t *header, zmsg_t *msg)
+static void s_on_event(controller_t *self, const wire_header_t *header, zmsg_t *msg)
 {
     wire_event_body_t event;
-    wire_event_decode (wire_frame (msg, 1), &event);
-    node_t *node = s_node (self, event.child);
+    wire_event_decode(wire_frame(msg, 1), &event);
+    node_t *node = s_node(self, event.child);
     //  An event must come from the node's parent about the process we know: a
     //  report about a process since removed and re-created is stale.
     if (!node || node->parent->id != header->node || node->pid != event.pid) {
-        log_debug ("dropped an event about node %d from node %d", event.child,
-                   header->node);
+        log_debug("dropped an event about node %d from node %d", event.child,
+                  header->node);
         return;
     }
-    s_node_event (self, node, event.kind, event.code);
+    s_node_event(self, node, event.kind, event.code);
 }
 
-static void s_on_hello (controller_t *self, child_t *child, const wire_header_t *header,
-                        zmsg_t *msg)
+static void s_on_hello(controller_t *self, child_t *child, const wire_header_t *header,
+                       zmsg_t *msg)
 {
-    if (header->node != child->id
-        || wire_frame_i32 (wire_frame (msg, 1)) != (int32_t) child->pid) {
-        log_warn ("dropped a HELLO that does not match child %d", child->id);
+    if (header->node != child->id ||
+        wire_frame_i32(wire_frame(msg, 1)) != (int32_t)child->pid) {
+        log_warn("dropped a HELLO that does not match child %d", child->id);
         return;
     }
     child->ready = true;
-    request_t *request = requests_find (self->requests, child->create_request);
+    request_t *request = requests_find(self->requests, child->create_request);
     child->create_request = 0;
     if (!request)
         return;
     char pid[16];
-    snprintf (pid, sizeof pid, "%d", (int) child->pid);
-    s_complete (self, request, WIRE_OK, pid);
+    snprintf(pid, sizeof pid, "%d", (int)child->pid);
+    s_complete(self, request, WIRE_OK, pid);
 }
 
-static child_t *s_sender (controller_t *self, zframe_t *routing_id)
+static child_t *s_sender(controller_t *self, zframe_t *routing_id)
 {
     char text[16];
     int32_t id;
-    size_t size = zframe_size (routing_id);
+    size_t size = zframe_size(routing_id);
     if (size == 0 || size >= sizeof text)
         return NULL;
-    memcpy (text, zframe_data (routing_id), size);
+    memcpy(text, zframe_data(routing_id), size);
     text[size] = '\0';
-    if (id_parse (text, &id) != 0)
+    if (id_parse(text, &id) != 0)
         return NULL;
-    return children_find (self->children, id);
+    return children_find(self->children, id);
 }
 
-static int s_on_router (zloop_t *loop, zsock_t *reader, void *arg)
+static int s_on_router(zloop_t *loop, zsock_t *reader, void *arg)
 {
-    (void) loop;
-    controller_t *self = (controller_t *) arg;
-    for (int count = 0; count < BATCH && (zsock_events (reader) & ZMQ_POLLIN); count++) {
-        zmsg_t *msg = zmsg_recv (reader);
+    (void)loop;
+    controller_t *self = (controller_t *)arg;
+    for (int count = 0; count < BATCH && (zsock_events(reader) & ZMQ_POLLIN); count++) {
+        zmsg_t *msg = zmsg_recv(reader);
         if (!msg)
             break;
-        zframe_t *routing_id = zmsg_pop (msg);
-        child_t *child = s_sender (self, routing_id);
-        zframe_destroy (&routing_id);
+        zframe_t *routing_id = zmsg_pop(msg);
+        child_t *child = s_sender(self, routing_id);
+        zframe_destroy(&routing_id);
         wire_header_t header;
         const char *reason = "not from a child";
-        if (!child || wire_validate (msg, &header, &reason) != 0)
-            log_warn ("dropped a message: %s", reason);
+        if (!child || wire_validate(msg, &header, &reason) != 0)
+            log_warn("dropped a message: %s", reason);
         else if (header.type == WIRE_HELLO)
-            s_on_hello (self, child, &header, msg);
+            s_on_hello(self, child, &header, msg);
         else if (header.type == WIRE_REPLY)
-            s_on_reply (self, &header, msg);
+            s_on_reply(self, &header, msg);
         else if (header.type == WIRE_EVENT)
-            s_on_event (self, &header, msg);
+            s_on_event(self, &header, msg);
         else
-            log_warn ("dropped a %s from node %d", wire_type_name (header.type),
-                      child->id);
-        zmsg_destroy (&msg);
+            log_warn("dropped a %s from node %d", wire_type_name(header.type), child->id);
+        zmsg_destroy(&msg);
     }
     return 0;
 }
 
-static void s_on_child (void *arg, child_t *child, pid_t pid, int status)
+static void s_on_child(void *arg, child_t *child, pid_t pid, int status)
 {
-    controller_t *self = (controller_t *) arg;
-    bool ended = WIFEXITED (status) || WIFSIGNALED (status);
+    controller_t *self = (controller_t *)arg;
+    bool ended = WIFEXITED(status) || WIFSIGNALED(status);
     if (!child) {
         //  We are the subreaper: descendants whose parent died come to us. Their
         //  pid is free again from now on.
-        node_t *node = topology_find_pid (self->topology, pid);
+        node_t *node = topology_find_pid(self->topology, pid);
         if (node && ended) {
             node->reaped = true;
             if (node->state != NODE_DEAD) {
@@ -700,120 +693,120 @@ static void s_on_child (void *arg, child_t *child, pid_t pid, int status)
     }
     request_t *request = NULL;
     if (ended && child->remove_request)
-        request = requests_find (self->requests, child->remove_request);
+        request = requests_find(self->requests, child->remove_request);
     else if (ended && child->create_request)
-        request = requests_find (self->requests, child->create_request);
+        request = requests_find(self->requests, child->create_request);
     if (request) {
-        s_complete (self, request, request->kind == CMD_REMOVE ? WIRE_OK : WIRE_ERROR,
-                    "The worker exited before it was ready");
+        s_complete(self, request, request->kind == CMD_REMOVE ? WIRE_OK : WIRE_ERROR,
+                   "The worker exited before it was ready");
         return;
     }
-    node_t *node = s_node (self, child->id);
+    node_t *node = s_node(self, child->id);
     if (!node || node->pid != pid)
         return;
     int kind = ended                ? WIRE_CHILD_EXITED
-               : WIFSTOPPED (status) ? WIRE_CHILD_STOPPED
-                                     : WIRE_CHILD_CONTINUED;
-    s_node_event (self, node, kind, status);
+               : WIFSTOPPED(status) ? WIRE_CHILD_STOPPED
+                                    : WIRE_CHILD_CONTINUED;
+    s_node_event(self, node, kind, status);
 }
 
-void controller_on_sigchld (controller_t *self)
+void controller_on_sigchld(controller_t *self)
 {
-    children_reap (self->children, s_on_child, self);
+    children_reap(self->children, s_on_child, self);
 }
 
 //  --- Lifecycle ----------------------------------------------------------------------
 
-controller_t *controller_new (const controller_config_t *config, zloop_t *loop,
-                              controller_output_fn *output, void *output_arg)
+controller_t *controller_new(const controller_config_t *config, zloop_t *loop,
+                             controller_output_fn *output, void *output_arg)
 {
-    controller_t *self = (controller_t *) zmalloc (sizeof (controller_t));
+    controller_t *self = (controller_t *)zmalloc(sizeof(controller_t));
     self->config = *config;
     self->loop = loop;
     self->output = output;
     self->output_arg = output_arg;
     children_config_t children_config = {TOPOLOGY_ROOT, config->worker_path,
                                          config->run_dir, config->tcp, config->log_level};
-    self->children = children_new (&children_config);
+    self->children = children_new(&children_config);
     if (!self->children) {
-        free (self);
+        free(self);
         return NULL;
     }
-    self->topology = topology_new (getpid ());
-    self->requests = requests_new ();
-    zloop_reader (loop, children_router (self->children), s_on_router, self);
+    self->topology = topology_new(getpid());
+    self->requests = requests_new();
+    zloop_reader(loop, children_router(self->children), s_on_router, self);
     return self;
 }
 
-void controller_destroy (controller_t **self_p)
+void controller_destroy(controller_t **self_p)
 {
     controller_t *self = *self_p;
     if (!self)
         return;
-    zloop_reader_end (self->loop, children_router (self->children));
+    zloop_reader_end(self->loop, children_router(self->children));
     if (self->timer_id)
-        zloop_timer_end (self->loop, self->timer_id);
+        zloop_timer_end(self->loop, self->timer_id);
     //  Every process we know of gets SIGKILL; processes we do not know of (started
     //  by a create that timed out) follow their parent through its death signal.
-    topology_walk (topology_root (self->topology), s_kill_process, NULL);
-    children_destroy (&self->children);
+    topology_walk(topology_root(self->topology), s_kill_process, NULL);
+    children_destroy(&self->children);
     //  As subreaper every orphaned descendant comes to us: wait for all of them, so
     //  that nothing of the tree is left when the controller is gone. Each has been
     //  sent SIGKILL, directly or through its parent's death.
-    while (waitpid (-1, NULL, 0) > 0 || errno == EINTR)
+    while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
         ;
     while (self->held_head) {
         held_t *held = self->held_head;
         self->held_head = held->next;
-        command_destroy (&held->command);
-        free (held);
+        command_destroy(&held->command);
+        free(held);
     }
-    requests_destroy (&self->requests);
-    topology_destroy (&self->topology);
-    free (self);
+    requests_destroy(&self->requests);
+    topology_destroy(&self->topology);
+    free(self);
     *self_p = NULL;
 }
 
-size_t controller_outstanding (controller_t *self)
+size_t controller_outstanding(controller_t *self)
 {
-    return requests_size (self->requests) + self->held_count;
+    return requests_size(self->requests) + self->held_count;
 }
 
 //  --- tree ---------------------------------------------------------------------------
 
-static void s_tree_line (node_t *node, void *arg)
+static void s_tree_line(node_t *node, void *arg)
 {
-    FILE *out = (FILE *) arg;
-    fprintf (out, "%*s", (int) node->depth * 2, "");
+    FILE *out = (FILE *)arg;
+    fprintf(out, "%*s", (int)node->depth * 2, "");
     if (!node->parent) {
-        fprintf (out, "%d controller pid %d\n", node->id, (int) node->pid);
+        fprintf(out, "%d controller pid %d\n", node->id, (int)node->pid);
         return;
     }
-    fprintf (out, "%d pid ", node->id);
+    fprintf(out, "%d pid ", node->id);
     if (node->pid)
-        fprintf (out, "%d ", (int) node->pid);
+        fprintf(out, "%d ", (int)node->pid);
     else
-        fprintf (out, "- ");
-    node_t *blocker = topology_blocker (node);
-    if (node->state == NODE_DEAD && WIFSIGNALED (node->exit_status))
-        fprintf (out, "dead (signal %d)\n", WTERMSIG (node->exit_status));
+        fprintf(out, "- ");
+    node_t *blocker = topology_blocker(node);
+    if (node->state == NODE_DEAD && WIFSIGNALED(node->exit_status))
+        fprintf(out, "dead (signal %d)\n", WTERMSIG(node->exit_status));
     else if (node->state == NODE_DEAD)
-        fprintf (out, "dead (exit %d)\n", WEXITSTATUS (node->exit_status));
+        fprintf(out, "dead (exit %d)\n", WEXITSTATUS(node->exit_status));
     else if (blocker && blocker != node)
-        fprintf (out, "unavailable (behind %d)\n", blocker->id);
+        fprintf(out, "unavailable (behind %d)\n", blocker->id);
     else
-        fprintf (out, "%s\n", topology_state_name (node->state));
+        fprintf(out, "%s\n", topology_state_name(node->state));
 }
 
-char *controller_tree (controller_t *self)
+char *controller_tree(controller_t *self)
 {
     char *text = NULL;
     size_t size = 0;
-    FILE *out = open_memstream (&text, &size);
+    FILE *out = open_memstream(&text, &size);
     if (!out)
-        abort ();
-    topology_walk (topology_root (self->topology), s_tree_line, out);
-    fclose (out);
+        abort();
+    topology_walk(topology_root(self->topology), s_tree_line, out);
+    fclose(out);
     //  The caller prints lines; drop the last newline.
     if (size && text[size - 1] == '\n')
         text[size - 1] = '\0';

@@ -15,7 +15,7 @@
 
 //  The result for command number seq: one line without its newline (several lines
 //  for tree).
-typedef void (controller_output_fn) (void *arg, uint64_t seq, const char *line);
+typedef void(controller_output_fn)(void *arg, uint64_t seq, const char *line);
 
 typedef struct {
     int timeout_ms;
@@ -29,25 +29,25 @@ typedef struct {
 typedef struct _controller_t controller_t;
 
 //  Registers the controller's sockets and timers on loop. NULL on failure.
-controller_t *controller_new (const controller_config_t *config, zloop_t *loop,
-                              controller_output_fn *output, void *output_arg);
+controller_t *controller_new(const controller_config_t *config, zloop_t *loop,
+                             controller_output_fn *output, void *output_arg);
 
 //  Ends every worker process and reaps them; removes nothing from disk.
-void controller_destroy (controller_t **self_p);
+void controller_destroy(controller_t **self_p);
 
 //  Takes a parsed command (help and exit are the shell's) and answers it through the
 //  output callback, at once or when its reply, deadline or a death decides it. The
 //  answer to tree is one text of several lines.
 //  Commands that name a node whose create or remove is still in flight wait for it.
-void controller_submit (controller_t *self, command_t **command, uint64_t seq);
+void controller_submit(controller_t *self, command_t **command, uint64_t seq);
 
 //  The shell's signalfd saw SIGCHLD: reap and act on it.
-void controller_on_sigchld (controller_t *self);
+void controller_on_sigchld(controller_t *self);
 
 //  Commands not answered yet: in flight or waiting.
-size_t controller_outstanding (controller_t *self);
+size_t controller_outstanding(controller_t *self);
 
 //  The topology, one node per line indented by depth, with pid and state.
-char *controller_tree (controller_t *self);
+char *controller_tree(controller_t *self);
 
 #endif

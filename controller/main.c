@@ -19,29 +19,29 @@
 
 #define MQTREE_VERSION "0.1.0"
 
-static void s_usage (FILE *out)
+static void s_usage(FILE *out)
 {
-    fprintf (out,
-             "usage: mqtree [--topology tree|bst] [--exec any|sum|find|dict|timer]\n"
-             "              [--timeout MS] [--ordered] [--transport ipc|tcp]\n"
-             "              [--log-level error|warn|info|debug] [--help] [--version]\n"
-             "Reads commands on stdin; type help for the list. See README.md.\n");
+    fprintf(out,
+            "usage: mqtree [--topology tree|bst] [--exec any|sum|find|dict|timer]\n"
+            "              [--timeout MS] [--ordered] [--transport ipc|tcp]\n"
+            "              [--log-level error|warn|info|debug] [--help] [--version]\n"
+            "Reads commands on stdin; type help for the list. See README.md.\n");
 }
 
-static int s_bad (const char *what, const char *value)
+static int s_bad(const char *what, const char *value)
 {
-    fprintf (stderr, "mqtree: invalid %s '%s'\n", what, value);
-    s_usage (stderr);
+    fprintf(stderr, "mqtree: invalid %s '%s'\n", what, value);
+    s_usage(stderr);
     return 2;
 }
 
-int main (int argc, char *argv[])
+int main(int argc, char *argv[])
 {
     //  Before any thread exists, so ZeroMQ's threads inherit the mask: these signals
     //  are read from a signalfd by the loop, never by an asynchronous handler.
     int signals[] = {SIGCHLD, SIGINT, SIGTERM, SIGHUP, 0};
-    int signal_fd = process_signalfd (signals);
-    signal (SIGPIPE, SIG_IGN);
+    int signal_fd = process_signalfd(signals);
+    signal(SIGPIPE, SIG_IGN);
 
     static const struct option options[] = {
         {"topology", required_argument, NULL, 'T'},
@@ -57,21 +57,21 @@ int main (int argc, char *argv[])
     controller_config_t config = {2000, false, false, LEVEL_WARN, NULL, NULL};
     shell_config_t shell_config = {EXEC_ANY, false, signal_fd};
     int option;
-    while ((option = getopt_long (argc, argv, "hV", options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, "hV", options, NULL)) != -1) {
         switch (option) {
             case 'T':
-                if (strcmp (optarg, "tree") && strcmp (optarg, "bst"))
-                    return s_bad ("topology", optarg);
-                config.bst = strcmp (optarg, "bst") == 0;
+                if (strcmp(optarg, "tree") && strcmp(optarg, "bst"))
+                    return s_bad("topology", optarg);
+                config.bst = strcmp(optarg, "bst") == 0;
                 break;
             case 'e':
-                if (parser_exec_syntax (optarg, &shell_config.syntax) != 0)
-                    return s_bad ("exec syntax", optarg);
+                if (parser_exec_syntax(optarg, &shell_config.syntax) != 0)
+                    return s_bad("exec syntax", optarg);
                 break;
             case 't': {
                 int32_t timeout;
-                if (id_parse (optarg, &timeout) != 0 || timeout <= 0)
-                    return s_bad ("timeout", optarg);
+                if (id_parse(optarg, &timeout) != 0 || timeout <= 0)
+                    return s_bad("timeout", optarg);
                 config.timeout_ms = timeout;
                 break;
             }
@@ -79,67 +79,68 @@ int main (int argc, char *argv[])
                 shell_config.ordered = true;
                 break;
             case 'x':
-                if (strcmp (optarg, "ipc") && strcmp (optarg, "tcp"))
-                    return s_bad ("transport", optarg);
-                config.tcp = strcmp (optarg, "tcp") == 0;
+                if (strcmp(optarg, "ipc") && strcmp(optarg, "tcp"))
+                    return s_bad("transport", optarg);
+                config.tcp = strcmp(optarg, "tcp") == 0;
                 break;
             case 'l':
-                if (log_level_parse (optarg, &config.log_level) != 0)
-                    return s_bad ("log level", optarg);
+                if (log_level_parse(optarg, &config.log_level) != 0)
+                    return s_bad("log level", optarg);
                 break;
             case 'h':
-                s_usage (stdout);
+                s_usage(stdout);
                 return 0;
             case 'V':
-                printf ("mqtree %s\n", MQTREE_VERSION);
+                printf("mqtree %s\n", MQTREE_VERSION);
                 return 0;
             default:
-                s_usage (stderr);
+                s_usage(stderr);
                 return 2;
         }
     }
     if (optind < argc)
-        return s_bad ("argument", argv[optind]);
-    log_set_tag ("mqtree");
-    log_set_level (config.log_level);
+        return s_bad("argument", argv[optind]);
+    log_set_tag("mqtree");
+    log_set_level(config.log_level);
     if (signal_fd < 0) {
-        fprintf (stderr, "mqtree: cannot set up signals\n");
+        fprintf(stderr, "mqtree: cannot set up signals\n");
         return 1;
     }
     //  Orphaned descendants are reparented to us, so none can outlive the controller
     //  unseen, and we reap them.
-    prctl (PR_SET_CHILD_SUBREAPER, 1);
-    char *worker_path = process_worker_path ();
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    char *worker_path = process_worker_path();
     if (!worker_path) {
-        fprintf (stderr, "mqtree: cannot find mqtree-worker next to this binary\n");
+        fprintf(stderr, "mqtree: cannot find mqtree-worker next to this binary\n");
         return 1;
     }
-    char *run_dir = process_run_dir_new ();
+    char *run_dir = process_run_dir_new();
     if (!run_dir) {
-        fprintf (stderr, "mqtree: cannot create a run directory\n");
-        free (worker_path);
+        fprintf(stderr, "mqtree: cannot create a run directory\n");
+        free(worker_path);
         return 1;
     }
     config.worker_path = worker_path;
     config.run_dir = run_dir;
-    zsys_handler_set (NULL);
-    zloop_t *loop = zloop_new ();
-    zloop_set_nonstop (loop, true);
-    if (getenv ("MQTREE_ZLOOP_VERBOSE")) zloop_set_verbose (loop, true);
-    shell_t *shell = shell_new (&shell_config, loop);
-    controller_t *controller = controller_new (&config, loop, shell_output, shell);
+    zsys_handler_set(NULL);
+    zloop_t *loop = zloop_new();
+    zloop_set_nonstop(loop, true);
+    if (getenv("MQTREE_ZLOOP_VERBOSE"))
+        zloop_set_verbose(loop, true);
+    shell_t *shell = shell_new(&shell_config, loop);
+    controller_t *controller = controller_new(&config, loop, shell_output, shell);
     int exit_code = 1;
     if (controller)
-        exit_code = shell_run (shell, controller);
+        exit_code = shell_run(shell, controller);
     else
-        fprintf (stderr, "mqtree: cannot bind the controller's endpoint\n");
-    controller_destroy (&controller);
-    shell_destroy (&shell);
-    zloop_destroy (&loop);
-    process_run_dir_remove (run_dir);
-    free (run_dir);
-    free (worker_path);
-    close (signal_fd);
-    zsys_shutdown ();
+        fprintf(stderr, "mqtree: cannot bind the controller's endpoint\n");
+    controller_destroy(&controller);
+    shell_destroy(&shell);
+    zloop_destroy(&loop);
+    process_run_dir_remove(run_dir);
+    free(run_dir);
+    free(worker_path);
+    close(signal_fd);
+    zsys_shutdown();
     return exit_code;
 }

@@ -24,249 +24,239 @@ typedef struct {
     const char *end;
 } scanner_t;
 
-static bool s_blank (char c)
+static bool s_blank(char c)
 {
     return c == ' ' || c == '\t';
 }
 
-static word_t s_word (scanner_t *scanner)
+static word_t s_word(scanner_t *scanner)
 {
-    while (scanner->cursor < scanner->end && s_blank (*scanner->cursor))
+    while (scanner->cursor < scanner->end && s_blank(*scanner->cursor))
         scanner->cursor++;
     const char *begin = scanner->cursor;
-    while (scanner->cursor < scanner->end && !s_blank (*scanner->cursor))
+    while (scanner->cursor < scanner->end && !s_blank(*scanner->cursor))
         scanner->cursor++;
-    return (word_t){begin, (size_t) (scanner->cursor - begin)};
+    return (word_t){begin, (size_t)(scanner->cursor - begin)};
 }
 
 //  The rest of the line after the blanks that follow the last word read.
-static word_t s_rest (scanner_t *scanner)
+static word_t s_rest(scanner_t *scanner)
 {
-    while (scanner->cursor < scanner->end && s_blank (*scanner->cursor))
+    while (scanner->cursor < scanner->end && s_blank(*scanner->cursor))
         scanner->cursor++;
     const char *end = scanner->end;
-    while (end > scanner->cursor && s_blank (end[-1]))
+    while (end > scanner->cursor && s_blank(end[-1]))
         end--;
-    return (word_t){scanner->cursor, (size_t) (end - scanner->cursor)};
+    return (word_t){scanner->cursor, (size_t)(end - scanner->cursor)};
 }
 
-static bool s_is (word_t word, const char *text)
+static bool s_is(word_t word, const char *text)
 {
-    return word.length == strlen (text) && memcmp (word.begin, text, word.length) == 0;
+    return word.length == strlen(text) && memcmp(word.begin, text, word.length) == 0;
 }
 
-static int s_fail (char **error, const char *format, ...)
-    __attribute__ ((format (printf, 2, 3)));
+static int s_fail(char **error, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
 
-static int s_fail (char **error, const char *format, ...)
+static int s_fail(char **error, const char *format, ...)
 {
     va_list args;
-    va_start (args, format);
-    if (vasprintf (error, format, args) < 0)
-        abort ();
-    va_end (args);
+    va_start(args, format);
+    if (vasprintf(error, format, args) < 0)
+        abort();
+    va_end(args);
     return -1;
 }
 
-static int s_id (word_t word, int32_t *id, char **error)
+static int s_id(word_t word, int32_t *id, char **error)
 {
     char text[16];
     if (word.length > 0 && word.length < sizeof text) {
-        memcpy (text, word.begin, word.length);
+        memcpy(text, word.begin, word.length);
         text[word.length] = '\0';
-        if (id_parse (text, id) == 0)
+        if (id_parse(text, id) == 0)
             return 0;
     }
-    return s_fail (error, "Error: Invalid id '%.*s'", (int) MIN (word.length, SHOWN),
-                   word.begin);
+    return s_fail(error, "Error: Invalid id '%.*s'", (int)MIN(word.length, SHOWN),
+                  word.begin);
 }
 
-static int s_no_more (scanner_t *scanner, const char *usage, char **error)
+static int s_no_more(scanner_t *scanner, const char *usage, char **error)
 {
-    if (s_word (scanner).length)
-        return s_fail (error, "Error: Usage: %s", usage);
+    if (s_word(scanner).length)
+        return s_fail(error, "Error: Usage: %s", usage);
     return 0;
 }
 
-static int s_create (scanner_t *scanner, command_t *command, char **error)
+static int s_create(scanner_t *scanner, command_t *command, char **error)
 {
-    word_t id = s_word (scanner);
+    word_t id = s_word(scanner);
     if (!id.length)
-        return s_fail (error, "Error: Usage: create id [parent]");
-    if (s_id (id, &command->id, error))
+        return s_fail(error, "Error: Usage: create id [parent]");
+    if (s_id(id, &command->id, error))
         return -1;
     if (command->id == TOPOLOGY_ROOT)
-        return s_fail (error, "Error: Invalid id '-1' (-1 is the controller)");
+        return s_fail(error, "Error: Invalid id '-1' (-1 is the controller)");
     command->parent = TOPOLOGY_ROOT;
-    word_t parent = s_word (scanner);
+    word_t parent = s_word(scanner);
     if (parent.length) {
-        if (s_id (parent, &command->parent, error))
+        if (s_id(parent, &command->parent, error))
             return -1;
         command->has_parent = true;
     }
-    return s_no_more (scanner, "create id [parent]", error);
+    return s_no_more(scanner, "create id [parent]", error);
 }
 
-static int s_one_id (scanner_t *scanner, command_t *command, const char *usage,
-                     char **error)
+static int s_one_id(scanner_t *scanner, command_t *command, const char *usage,
+                    char **error)
 {
-    word_t id = s_word (scanner);
+    word_t id = s_word(scanner);
     if (!id.length)
-        return s_fail (error, "Error: Usage: %s", usage);
-    if (s_id (id, &command->id, error))
+        return s_fail(error, "Error: Usage: %s", usage);
+    if (s_id(id, &command->id, error))
         return -1;
-    return s_no_more (scanner, usage, error);
+    return s_no_more(scanner, usage, error);
 }
 
-static void s_set_op (command_t *command, const char *op, word_t args)
+static void s_set_op(command_t *command, const char *op, word_t args)
 {
-    snprintf (command->op, sizeof command->op, "%s", op);
+    snprintf(command->op, sizeof command->op, "%s", op);
     command->args = args.begin;
     command->args_length = args.length;
 }
 
-static int s_exec (scanner_t *scanner, exec_syntax_t syntax, command_t *command,
-                   char **error)
+static int s_exec(scanner_t *scanner, exec_syntax_t syntax, command_t *command,
+                  char **error)
 {
     static const char *usages[] = {
-        [EXEC_ANY] = "exec id op [args...]",
-        [EXEC_SUM] = "exec id n k1 ... kn",
-        [EXEC_FIND] = "exec id text pattern",
-        [EXEC_DICT] = "exec id name [value]",
+        [EXEC_ANY] = "exec id op [args...]",      [EXEC_SUM] = "exec id n k1 ... kn",
+        [EXEC_FIND] = "exec id text pattern",     [EXEC_DICT] = "exec id name [value]",
         [EXEC_TIMER] = "exec id start|stop|time",
     };
-    word_t id = s_word (scanner);
+    word_t id = s_word(scanner);
     if (!id.length)
-        return s_fail (error, "Error: Usage: %s", usages[syntax]);
-    if (s_id (id, &command->id, error))
+        return s_fail(error, "Error: Usage: %s", usages[syntax]);
+    if (s_id(id, &command->id, error))
         return -1;
     if (syntax == EXEC_ANY) {
-        word_t op = s_word (scanner);
+        word_t op = s_word(scanner);
         if (!op.length)
-            return s_fail (error, "Error:%d: Usage: %s", command->id, usages[syntax]);
+            return s_fail(error, "Error:%d: Usage: %s", command->id, usages[syntax]);
         if (op.length >= COMMAND_OP_MAX)
-            return s_fail (error, "Error:%d: Unknown op '%.*s'", command->id,
-                           (int) MIN (op.length, SHOWN), op.begin);
+            return s_fail(error, "Error:%d: Unknown op '%.*s'", command->id,
+                          (int)MIN(op.length, SHOWN), op.begin);
         char name[COMMAND_OP_MAX];
-        memcpy (name, op.begin, op.length);
+        memcpy(name, op.begin, op.length);
         name[op.length] = '\0';
-        s_set_op (command, name, s_rest (scanner));
+        s_set_op(command, name, s_rest(scanner));
         return 0;
     }
-    word_t rest = s_rest (scanner);
+    word_t rest = s_rest(scanner);
     if (!rest.length)
-        return s_fail (error, "Error:%d: Usage: %s", command->id, usages[syntax]);
+        return s_fail(error, "Error:%d: Usage: %s", command->id, usages[syntax]);
     if (syntax == EXEC_SUM)
-        s_set_op (command, "sum", rest);
+        s_set_op(command, "sum", rest);
     else if (syntax == EXEC_FIND)
-        s_set_op (command, "find", rest);
+        s_set_op(command, "find", rest);
     else if (syntax == EXEC_TIMER)
-        s_set_op (command, "timer", rest);
+        s_set_op(command, "timer", rest);
     else {
         //  The dict form has no op word: one word reads, two words write.
         scanner_t words = {rest.begin, rest.begin + rest.length};
-        s_word (&words);
-        bool has_value = s_word (&words).length > 0;
-        if (s_word (&words).length)
-            return s_fail (error, "Error:%d: Usage: %s", command->id, usages[syntax]);
-        s_set_op (command, has_value ? "set" : "get", rest);
+        s_word(&words);
+        bool has_value = s_word(&words).length > 0;
+        if (s_word(&words).length)
+            return s_fail(error, "Error:%d: Usage: %s", command->id, usages[syntax]);
+        s_set_op(command, has_value ? "set" : "get", rest);
     }
     return 0;
 }
 
-static int s_heartbeat (scanner_t *scanner, command_t *command, char **error)
+static int s_heartbeat(scanner_t *scanner, command_t *command, char **error)
 {
-    word_t interval = s_word (scanner);
+    word_t interval = s_word(scanner);
     if (!interval.length)
-        return s_fail (error, "Error: Usage: heartbeat ms");
+        return s_fail(error, "Error: Usage: heartbeat ms");
     bool digits = true;
     for (size_t i = 0; i < interval.length; i++)
         digits &= interval.begin[i] >= '0' && interval.begin[i] <= '9';
     int64_t value;
-    if (!digits || int64_parse (interval.begin, interval.begin + interval.length, &value)
-        || value > INT32_MAX)
-        return s_fail (error, "Error: Invalid interval '%.*s' (0 to %d ms)",
-                       (int) MIN (interval.length, SHOWN), interval.begin, INT32_MAX);
+    if (!digits ||
+        int64_parse(interval.begin, interval.begin + interval.length, &value) ||
+        value > INT32_MAX)
+        return s_fail(error, "Error: Invalid interval '%.*s' (0 to %d ms)",
+                      (int)MIN(interval.length, SHOWN), interval.begin, INT32_MAX);
     command->interval_ms = value;
-    return s_no_more (scanner, "heartbeat ms", error);
+    return s_no_more(scanner, "heartbeat ms", error);
 }
 
-int parser_parse (char *line, size_t length, exec_syntax_t syntax, command_t **command,
-                  char **error)
+int parser_parse(char *line, size_t length, exec_syntax_t syntax, command_t **command,
+                 char **error)
 {
     *command = NULL;
     *error = NULL;
-    command_t *parsed = (command_t *) zmalloc (sizeof (command_t));
+    command_t *parsed = (command_t *)zmalloc(sizeof(command_t));
     parsed->line = line;
     scanner_t scanner = {line, line + length};
-    word_t word = s_word (&scanner);
+    word_t word = s_word(&scanner);
     int rc = -1;
-    if (memchr (line, '\0', length))
-        s_fail (error, "Error: The line contains a NUL byte");
+    if (memchr(line, '\0', length))
+        s_fail(error, "Error: The line contains a NUL byte");
     else if (!word.length || word.begin[0] == '#')
         rc = 0;
-    else if (s_is (word, "create")) {
+    else if (s_is(word, "create")) {
         parsed->kind = CMD_CREATE;
-        rc = s_create (&scanner, parsed, error) ? -1 : 1;
-    }
-    else if (s_is (word, "remove") || s_is (word, "kill")) {
+        rc = s_create(&scanner, parsed, error) ? -1 : 1;
+    } else if (s_is(word, "remove") || s_is(word, "kill")) {
         parsed->kind = CMD_REMOVE;
-        rc = s_one_id (&scanner, parsed, "remove id", error) ? -1 : 1;
-    }
-    else if (s_is (word, "exec")) {
+        rc = s_one_id(&scanner, parsed, "remove id", error) ? -1 : 1;
+    } else if (s_is(word, "exec")) {
         parsed->kind = CMD_EXEC;
-        rc = s_exec (&scanner, syntax, parsed, error) ? -1 : 1;
-    }
-    else if (s_is (word, "ping")) {
+        rc = s_exec(&scanner, syntax, parsed, error) ? -1 : 1;
+    } else if (s_is(word, "ping")) {
         parsed->kind = CMD_PING;
-        rc = s_one_id (&scanner, parsed, "ping id", error) ? -1 : 1;
-    }
-    else if (s_is (word, "pingall")) {
+        rc = s_one_id(&scanner, parsed, "ping id", error) ? -1 : 1;
+    } else if (s_is(word, "pingall")) {
         parsed->kind = CMD_PINGALL;
-        rc = s_no_more (&scanner, "pingall", error) ? -1 : 1;
-    }
-    else if (s_is (word, "heartbeat")) {
+        rc = s_no_more(&scanner, "pingall", error) ? -1 : 1;
+    } else if (s_is(word, "heartbeat")) {
         parsed->kind = CMD_HEARTBEAT;
-        rc = s_heartbeat (&scanner, parsed, error) ? -1 : 1;
-    }
-    else if (s_is (word, "tree")) {
+        rc = s_heartbeat(&scanner, parsed, error) ? -1 : 1;
+    } else if (s_is(word, "tree")) {
         parsed->kind = CMD_TREE;
-        rc = s_no_more (&scanner, "tree", error) ? -1 : 1;
-    }
-    else if (s_is (word, "help")) {
+        rc = s_no_more(&scanner, "tree", error) ? -1 : 1;
+    } else if (s_is(word, "help")) {
         parsed->kind = CMD_HELP;
         rc = 1;
-    }
-    else if (s_is (word, "exit") || s_is (word, "quit")) {
+    } else if (s_is(word, "exit") || s_is(word, "quit")) {
         parsed->kind = CMD_EXIT;
-        rc = s_no_more (&scanner, "exit", error) ? -1 : 1;
-    }
-    else
-        s_fail (error, "Error: Unknown command '%.*s' (try help)",
-                (int) MIN (word.length, SHOWN), word.begin);
+        rc = s_no_more(&scanner, "exit", error) ? -1 : 1;
+    } else
+        s_fail(error, "Error: Unknown command '%.*s' (try help)",
+               (int)MIN(word.length, SHOWN), word.begin);
     if (rc == 1)
         *command = parsed;
     else
-        command_destroy (&parsed);
+        command_destroy(&parsed);
     return rc;
 }
 
-void command_destroy (command_t **self_p)
+void command_destroy(command_t **self_p)
 {
     command_t *self = *self_p;
     if (!self)
         return;
-    free (self->line);
-    free (self);
+    free(self->line);
+    free(self);
     *self_p = NULL;
 }
 
-int parser_exec_syntax (const char *name, exec_syntax_t *syntax)
+int parser_exec_syntax(const char *name, exec_syntax_t *syntax)
 {
     static const char *names[] = {"any", "sum", "find", "dict", "timer"};
     for (int i = 0; i <= EXEC_TIMER; i++)
-        if (strcmp (name, names[i]) == 0) {
-            *syntax = (exec_syntax_t) i;
+        if (strcmp(name, names[i]) == 0) {
+            *syntax = (exec_syntax_t)i;
             return 0;
         }
     return -1;

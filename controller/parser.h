@@ -29,7 +29,7 @@ typedef struct {
     int32_t id;     //  create, remove, exec, ping
     int32_t parent; //  create: -1 when not given
     bool has_parent;
-    int64_t interval_ms; //  heartbeat
+    int64_t interval_ms;     //  heartbeat
     char op[COMMAND_OP_MAX]; //  exec
     //  exec: the op's argument text, pointing into line (owned by the command), so
     //  a line of 10^8 numbers is never copied or split here.
@@ -41,12 +41,12 @@ typedef struct {
 //  Parses line[0..length), which must be NUL-terminated at length and is taken over
 //  in every case. Returns 1 and sets *command, 0 for a blank or comment line, or -1
 //  and sets *error to the whole reply line ("Error: ..."), which the caller frees.
-int parser_parse (char *line, size_t length, exec_syntax_t syntax, command_t **command,
-                  char **error);
+int parser_parse(char *line, size_t length, exec_syntax_t syntax, command_t **command,
+                 char **error);
 
-void command_destroy (command_t **self_p);
+void command_destroy(command_t **self_p);
 
 //  "any", "sum", "find", "dict", "timer" -> syntax; -1 if unknown.
-int parser_exec_syntax (const char *name, exec_syntax_t *syntax);
+int parser_exec_syntax(const char *name, exec_syntax_t *syntax);
 
 #endif

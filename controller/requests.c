@@ -4,51 +4,51 @@
 #include <czmq.h>
 
 struct _requests_t {
-    zhashx_t *by_id;      //  id (as text) -> request_t
+    zhashx_t *by_id;       //  id (as text) -> request_t
     zlistx_t *by_deadline; //  request_t *, ascending deadline
     uint64_t last_id;
 };
 
-static int s_compare_deadlines (const void *a, const void *b)
+static int s_compare_deadlines(const void *a, const void *b)
 {
-    int64_t left = ((const request_t *) a)->deadline_ms;
-    int64_t right = ((const request_t *) b)->deadline_ms;
+    int64_t left = ((const request_t *)a)->deadline_ms;
+    int64_t right = ((const request_t *)b)->deadline_ms;
     return (left > right) - (left < right);
 }
 
-requests_t *requests_new (void)
+requests_t *requests_new(void)
 {
-    requests_t *self = (requests_t *) zmalloc (sizeof (requests_t));
-    self->by_id = zhashx_new ();
-    self->by_deadline = zlistx_new ();
-    zlistx_set_comparator (self->by_deadline, s_compare_deadlines);
+    requests_t *self = (requests_t *)zmalloc(sizeof(requests_t));
+    self->by_id = zhashx_new();
+    self->by_deadline = zlistx_new();
+    zlistx_set_comparator(self->by_deadline, s_compare_deadlines);
     return self;
 }
 
-void requests_destroy (requests_t **self_p)
+void requests_destroy(requests_t **self_p)
 {
     requests_t *self = *self_p;
     if (!self)
         return;
     request_t *request;
-    while ((request = (request_t *) zlistx_first (self->by_deadline)))
-        requests_remove (self, request);
-    zhashx_destroy (&self->by_id);
-    zlistx_destroy (&self->by_deadline);
-    free (self);
+    while ((request = (request_t *)zlistx_first(self->by_deadline)))
+        requests_remove(self, request);
+    zhashx_destroy(&self->by_id);
+    zlistx_destroy(&self->by_deadline);
+    free(self);
     *self_p = NULL;
 }
 
-static const char *s_key (uint64_t id, char *buffer, size_t size)
+static const char *s_key(uint64_t id, char *buffer, size_t size)
 {
-    snprintf (buffer, size, "%" PRIu64, id);
+    snprintf(buffer, size, "%" PRIu64, id);
     return buffer;
 }
 
-request_t *requests_add (requests_t *self, int kind, uint64_t seq, int32_t node,
-                         int32_t target, int64_t deadline_ms)
+request_t *requests_add(requests_t *self, int kind, uint64_t seq, int32_t node,
+                        int32_t target, int64_t deadline_ms)
 {
-    request_t *request = (request_t *) zmalloc (sizeof (request_t));
+    request_t *request = (request_t *)zmalloc(sizeof(request_t));
     request->id = ++self->last_id;
     request->seq = seq;
     request->kind = kind;
@@ -56,48 +56,48 @@ request_t *requests_add (requests_t *self, int kind, uint64_t seq, int32_t node,
     request->target = target;
     request->deadline_ms = deadline_ms;
     //  Deadlines mostly grow with time, so the sorted insert scans from the tail.
-    request->handle = zlistx_insert (self->by_deadline, request, false);
+    request->handle = zlistx_insert(self->by_deadline, request, false);
     char key[24];
-    zhashx_insert (self->by_id, s_key (request->id, key, sizeof key), request);
+    zhashx_insert(self->by_id, s_key(request->id, key, sizeof key), request);
     return request;
 }
 
-request_t *requests_find (requests_t *self, uint64_t id)
+request_t *requests_find(requests_t *self, uint64_t id)
 {
     char key[24];
-    return (request_t *) zhashx_lookup (self->by_id, s_key (id, key, sizeof key));
+    return (request_t *)zhashx_lookup(self->by_id, s_key(id, key, sizeof key));
 }
 
-void requests_remove (requests_t *self, request_t *request)
+void requests_remove(requests_t *self, request_t *request)
 {
     char key[24];
-    zhashx_delete (self->by_id, s_key (request->id, key, sizeof key));
-    zlistx_delete (self->by_deadline, request->handle);
-    free (request);
+    zhashx_delete(self->by_id, s_key(request->id, key, sizeof key));
+    zlistx_delete(self->by_deadline, request->handle);
+    free(request);
 }
 
-size_t requests_size (requests_t *self)
+size_t requests_size(requests_t *self)
 {
-    return zhashx_size (self->by_id);
+    return zhashx_size(self->by_id);
 }
 
-int64_t requests_next_deadline (requests_t *self)
+int64_t requests_next_deadline(requests_t *self)
 {
-    request_t *first = (request_t *) zlistx_first (self->by_deadline);
+    request_t *first = (request_t *)zlistx_first(self->by_deadline);
     return first ? first->deadline_ms : -1;
 }
 
-request_t *requests_expired (requests_t *self, int64_t now)
+request_t *requests_expired(requests_t *self, int64_t now)
 {
-    request_t *first = (request_t *) zlistx_first (self->by_deadline);
+    request_t *first = (request_t *)zlistx_first(self->by_deadline);
     return first && first->deadline_ms <= now ? first : NULL;
 }
 
-zlist_t *requests_snapshot (requests_t *self)
+zlist_t *requests_snapshot(requests_t *self)
 {
-    zlist_t *list = zlist_new ();
-    for (request_t *request = (request_t *) zlistx_first (self->by_deadline); request;
-         request = (request_t *) zlistx_next (self->by_deadline))
-        zlist_append (list, request);
+    zlist_t *list = zlist_new();
+    for (request_t *request = (request_t *)zlistx_first(self->by_deadline); request;
+         request = (request_t *)zlistx_next(self->by_deadline))
+        zlist_append(list, request);
     return list;
 }

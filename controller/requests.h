@@ -10,38 +10,38 @@
 
 typedef struct {
     uint64_t id;
-    uint64_t seq;    //  the shell's number for the command it answers
-    int kind;        //  the command kind (command_kind_t)
-    int32_t node;    //  the node the command names
-    int32_t target;  //  the node the message went to (a create's or remove's parent)
+    uint64_t seq;   //  the shell's number for the command it answers
+    int kind;       //  the command kind (command_kind_t)
+    int32_t node;   //  the node the command names
+    int32_t target; //  the node the message went to (a create's or remove's parent)
     int64_t deadline_ms;
-    void *handle;    //  place in the deadline order
+    void *handle; //  place in the deadline order
 } request_t;
 
 typedef struct _requests_t requests_t;
 
-requests_t *requests_new (void);
-void requests_destroy (requests_t **self_p);
+requests_t *requests_new(void);
+void requests_destroy(requests_t **self_p);
 
 //  Registers a request and gives it the next id (ids start at 1 and never repeat).
-request_t *requests_add (requests_t *self, int kind, uint64_t seq, int32_t node,
-                         int32_t target, int64_t deadline_ms);
-request_t *requests_find (requests_t *self, uint64_t id);
+request_t *requests_add(requests_t *self, int kind, uint64_t seq, int32_t node,
+                        int32_t target, int64_t deadline_ms);
+request_t *requests_find(requests_t *self, uint64_t id);
 
 //  Forgets a request and frees it.
-void requests_remove (requests_t *self, request_t *request);
+void requests_remove(requests_t *self, request_t *request);
 
-size_t requests_size (requests_t *self);
+size_t requests_size(requests_t *self);
 
 //  The earliest deadline, or -1 when the table is empty.
-int64_t requests_next_deadline (requests_t *self);
+int64_t requests_next_deadline(requests_t *self);
 
 //  A request whose deadline is at or before now, the earliest first; NULL if none.
-request_t *requests_expired (requests_t *self, int64_t now);
+request_t *requests_expired(requests_t *self, int64_t now);
 
 //  All requests, in deadline order, into a fresh zlist the caller destroys: lets the
 //  caller end some of them while it walks the list.
 typedef struct _zlist_t zlist_t;
-zlist_t *requests_snapshot (requests_t *self);
+zlist_t *requests_snapshot(requests_t *self);
 
 #endif

@@ -43,163 +43,159 @@ static const char *s_help =
     "help                   this list\n"
     "exit | quit            wait for outstanding replies, end every node, leave";
 
-static int s_on_idle (zloop_t *loop, int timer_id, void *arg);
+static int s_on_idle(zloop_t *loop, int timer_id, void *arg);
 
 //  Output is flushed, and the exit condition checked, once per loop turn: a zero-delay
 //  timer runs after the handler that is producing results has returned.
-static void s_schedule (shell_t *self)
+static void s_schedule(shell_t *self)
 {
     if (!self->flush_scheduled) {
         self->flush_scheduled = true;
-        zloop_timer (self->loop, 0, 1, s_on_idle, self);
+        zloop_timer(self->loop, 0, 1, s_on_idle, self);
     }
 }
 
-static void s_print (shell_t *self, const char *line)
+static void s_print(shell_t *self, const char *line)
 {
-    fputs (line, stdout);
-    fputc ('\n', stdout);
-    (void) self;
+    fputs(line, stdout);
+    fputc('\n', stdout);
+    (void)self;
 }
 
-static char *s_key (uint64_t seq, char *buffer, size_t size)
+static char *s_key(uint64_t seq, char *buffer, size_t size)
 {
-    snprintf (buffer, size, "%" PRIu64, seq);
+    snprintf(buffer, size, "%" PRIu64, seq);
     return buffer;
 }
 
-void shell_output (void *arg, uint64_t seq, const char *line)
+void shell_output(void *arg, uint64_t seq, const char *line)
 {
-    shell_t *self = (shell_t *) arg;
-    s_schedule (self);
+    shell_t *self = (shell_t *)arg;
+    s_schedule(self);
     if (!self->config.ordered) {
-        s_print (self, line);
+        s_print(self, line);
         return;
     }
     char key[24];
     if (seq != self->next_to_print) {
-        zhashx_insert (self->waiting, s_key (seq, key, sizeof key), strdup (line));
+        zhashx_insert(self->waiting, s_key(seq, key, sizeof key), strdup(line));
         return;
     }
-    s_print (self, line);
+    s_print(self, line);
     self->next_to_print++;
     char *next;
-    while ((next = (char *) zhashx_lookup (
-                self->waiting, s_key (self->next_to_print, key, sizeof key)))) {
-        s_print (self, next);
-        zhashx_delete (self->waiting, key);
+    while ((next = (char *)zhashx_lookup(self->waiting,
+                                         s_key(self->next_to_print, key, sizeof key)))) {
+        s_print(self, next);
+        zhashx_delete(self->waiting, key);
         self->next_to_print++;
     }
 }
 
-static void s_prompt (shell_t *self)
+static void s_prompt(shell_t *self)
 {
     if (self->interactive && !self->input_done) {
-        fputs ("> ", stdout);
-        fflush (stdout);
+        fputs("> ", stdout);
+        fflush(stdout);
     }
 }
 
-static void s_line (shell_t *self, char *line, size_t length)
+static void s_line(shell_t *self, char *line, size_t length)
 {
     if (length && line[length - 1] == '\r')
         line[--length] = '\0';
     command_t *command;
     char *error;
-    int rc = parser_parse (line, length, self->config.syntax, &command, &error);
+    int rc = parser_parse(line, length, self->config.syntax, &command, &error);
     if (rc == 0)
         return;
     if (rc > 0 && command->kind == CMD_EXIT) {
         //  exit answers nothing: the results still due are printed, then we leave.
         self->input_done = true;
-        command_destroy (&command);
+        command_destroy(&command);
         return;
     }
     uint64_t seq = self->next_seq++;
     if (rc < 0) {
-        shell_output (self, seq, error);
-        free (error);
-    }
-    else if (command->kind == CMD_HELP) {
-        shell_output (self, seq, s_help);
-        command_destroy (&command);
-    }
-    else
-        controller_submit (self->controller, &command, seq);
+        shell_output(self, seq, error);
+        free(error);
+    } else if (command->kind == CMD_HELP) {
+        shell_output(self, seq, s_help);
+        command_destroy(&command);
+    } else
+        controller_submit(self->controller, &command, seq);
 }
 
 //  Cuts the buffer's complete lines and hands each over. A line at the start of the
 //  buffer is handed over with the buffer itself, so a huge line is never copied.
-static void s_lines (shell_t *self, bool at_end)
+static void s_lines(shell_t *self, bool at_end)
 {
     while (!self->input_done) {
-        char *newline = (char *) memchr (self->buffer + self->scanned, '\n',
-                                         self->used - self->scanned);
+        char *newline = (char *)memchr(self->buffer + self->scanned, '\n',
+                                       self->used - self->scanned);
         if (!newline && !(at_end && self->used))
             break;
-        size_t length = newline ? (size_t) (newline - self->buffer) : self->used;
+        size_t length = newline ? (size_t)(newline - self->buffer) : self->used;
         size_t consumed = newline ? length + 1 : length;
         size_t rest = self->used - consumed;
         char *line;
         if (rest < length) {
             line = self->buffer;
-            self->capacity = MAX (READ_MIN, rest + 1);
-            self->buffer = (char *) malloc (self->capacity);
-            memcpy (self->buffer, line + consumed, rest);
-        }
-        else {
-            line = (char *) malloc (length + 1);
-            memcpy (line, self->buffer, length);
-            memmove (self->buffer, self->buffer + consumed, rest);
+            self->capacity = MAX(READ_MIN, rest + 1);
+            self->buffer = (char *)malloc(self->capacity);
+            memcpy(self->buffer, line + consumed, rest);
+        } else {
+            line = (char *)malloc(length + 1);
+            memcpy(line, self->buffer, length);
+            memmove(self->buffer, self->buffer + consumed, rest);
         }
         line[length] = '\0';
         self->used = rest;
         self->scanned = 0;
-        s_line (self, line, length);
+        s_line(self, line, length);
     }
     if (!self->input_done)
         self->scanned = self->used;
 }
 
-static int s_on_stdin (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+static int s_on_stdin(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
-    shell_t *self = (shell_t *) arg;
-    size_t want = MIN (MAX (READ_MIN, self->used), READ_MAX);
+    shell_t *self = (shell_t *)arg;
+    size_t want = MIN(MAX(READ_MIN, self->used), READ_MAX);
     if (self->capacity - self->used < want) {
         self->capacity = self->used + want;
-        self->buffer = (char *) realloc (self->buffer, self->capacity);
+        self->buffer = (char *)realloc(self->buffer, self->capacity);
         if (!self->buffer)
-            abort ();
+            abort();
     }
-    ssize_t got = read (item->fd, self->buffer + self->used, want);
+    ssize_t got = read(item->fd, self->buffer + self->used, want);
     if (got < 0 && (errno == EINTR || errno == EAGAIN))
         return 0;
     bool at_end = got <= 0;
-    bool complete_line = got > 0 && memchr (self->buffer + self->used, '\n', (size_t) got);
+    bool complete_line = got > 0 && memchr(self->buffer + self->used, '\n', (size_t)got);
     if (got > 0)
-        self->used += (size_t) got;
-    s_lines (self, at_end);
+        self->used += (size_t)got;
+    s_lines(self, at_end);
     if (at_end)
         self->input_done = true;
     if (self->input_done) {
-        zloop_poller_end (loop, item);
-        s_schedule (self);
-    }
-    else if (complete_line)
-        s_prompt (self);
+        zloop_poller_end(loop, item);
+        s_schedule(self);
+    } else if (complete_line)
+        s_prompt(self);
     return 0;
 }
 
-static int s_on_signal (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+static int s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
-    (void) loop;
-    shell_t *self = (shell_t *) arg;
+    (void)loop;
+    shell_t *self = (shell_t *)arg;
     int signal_number;
-    while ((signal_number = process_signalfd_read (item->fd)) > 0) {
+    while ((signal_number = process_signalfd_read(item->fd)) > 0) {
         if (signal_number == SIGCHLD)
-            controller_on_sigchld (self->controller);
+            controller_on_sigchld(self->controller);
         else {
-            log_info ("signal %d: ending every node", signal_number);
+            log_info("signal %d: ending every node", signal_number);
             self->exit_code = 128 + signal_number;
             return -1;
         }
@@ -207,54 +203,54 @@ static int s_on_signal (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     return 0;
 }
 
-static int s_on_idle (zloop_t *loop, int timer_id, void *arg)
+static int s_on_idle(zloop_t *loop, int timer_id, void *arg)
 {
-    (void) loop;
-    (void) timer_id;
-    shell_t *self = (shell_t *) arg;
+    (void)loop;
+    (void)timer_id;
+    shell_t *self = (shell_t *)arg;
     self->flush_scheduled = false;
-    fflush (stdout);
-    if (self->input_done && controller_outstanding (self->controller) == 0)
+    fflush(stdout);
+    if (self->input_done && controller_outstanding(self->controller) == 0)
         return -1;
     return 0;
 }
 
-shell_t *shell_new (const shell_config_t *config, zloop_t *loop)
+shell_t *shell_new(const shell_config_t *config, zloop_t *loop)
 {
-    shell_t *self = (shell_t *) zmalloc (sizeof (shell_t));
+    shell_t *self = (shell_t *)zmalloc(sizeof(shell_t));
     self->config = *config;
     self->loop = loop;
-    self->interactive = isatty (STDIN_FILENO);
+    self->interactive = isatty(STDIN_FILENO);
     self->capacity = READ_MIN;
-    self->buffer = (char *) malloc (self->capacity);
-    self->waiting = zhashx_new ();
-    zhashx_set_destructor (self->waiting, (zhashx_destructor_fn *) zstr_free);
+    self->buffer = (char *)malloc(self->capacity);
+    self->waiting = zhashx_new();
+    zhashx_set_destructor(self->waiting, (zhashx_destructor_fn *)zstr_free);
     return self;
 }
 
-void shell_destroy (shell_t **self_p)
+void shell_destroy(shell_t **self_p)
 {
     shell_t *self = *self_p;
     if (!self)
         return;
-    zhashx_destroy (&self->waiting);
-    free (self->buffer);
-    free (self);
+    zhashx_destroy(&self->waiting);
+    free(self->buffer);
+    free(self);
     *self_p = NULL;
 }
 
-int shell_run (shell_t *self, controller_t *controller)
+int shell_run(shell_t *self, controller_t *controller)
 {
     self->controller = controller;
     zmq_pollitem_t input = {NULL, STDIN_FILENO, ZMQ_POLLIN, 0};
     zmq_pollitem_t signals = {NULL, self->config.signal_fd, ZMQ_POLLIN, 0};
-    zloop_poller (self->loop, &input, s_on_stdin, self);
+    zloop_poller(self->loop, &input, s_on_stdin, self);
     //  A pipe whose writer is gone polls as an error (POLLHUP); read() then tells
     //  the end of input, so the poller must not be dropped for it.
-    zloop_poller_set_tolerant (self->loop, &input);
-    zloop_poller (self->loop, &signals, s_on_signal, self);
-    s_prompt (self);
-    zloop_start (self->loop);
-    fflush (stdout);
+    zloop_poller_set_tolerant(self->loop, &input);
+    zloop_poller(self->loop, &signals, s_on_signal, self);
+    s_prompt(self);
+    zloop_start(self->loop);
+    fflush(stdout);
     return self->exit_code;
 }

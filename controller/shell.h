@@ -18,14 +18,14 @@ typedef struct {
 
 typedef struct _shell_t shell_t;
 
-shell_t *shell_new (const shell_config_t *config, zloop_t *loop);
-void shell_destroy (shell_t **self_p);
+shell_t *shell_new(const shell_config_t *config, zloop_t *loop);
+void shell_destroy(shell_t **self_p);
 
 //  The controller's output callback; arg is the shell.
-void shell_output (void *arg, uint64_t seq, const char *line);
+void shell_output(void *arg, uint64_t seq, const char *line);
 
 //  Runs until exit, end of input (after the outstanding replies) or a signal.
 //  Returns the process exit code: 0, or 128 + the signal's number.
-int shell_run (shell_t *self, controller_t *controller);
+int shell_run(shell_t *self, controller_t *controller);
 
 #endif

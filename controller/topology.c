@@ -8,108 +8,108 @@ struct _topology_t {
     zhashx_t *nodes; //  id -> node_t *, root included
 };
 
-static int s_compare_ids (const void *a, const void *b)
+static int s_compare_ids(const void *a, const void *b)
 {
-    int32_t left = ((const node_t *) a)->id, right = ((const node_t *) b)->id;
+    int32_t left = ((const node_t *)a)->id, right = ((const node_t *)b)->id;
     return (left > right) - (left < right);
 }
 
-static node_t *s_node_new (int32_t id, node_t *parent)
+static node_t *s_node_new(int32_t id, node_t *parent)
 {
-    node_t *node = (node_t *) zmalloc (sizeof (node_t));
+    node_t *node = (node_t *)zmalloc(sizeof(node_t));
     node->id = id;
     node->parent = parent;
-    node->children = zlistx_new ();
-    zlistx_set_comparator (node->children, s_compare_ids);
+    node->children = zlistx_new();
+    zlistx_set_comparator(node->children, s_compare_ids);
     node->depth = parent ? parent->depth + 1 : 0;
     node->state = parent ? NODE_PENDING : NODE_UP;
     return node;
 }
 
-static void s_node_destroy (node_t **node_p)
+static void s_node_destroy(node_t **node_p)
 {
     node_t *node = *node_p;
     if (node) {
-        zlistx_destroy (&node->children);
-        free (node);
+        zlistx_destroy(&node->children);
+        free(node);
         *node_p = NULL;
     }
 }
 
-topology_t *topology_new (pid_t controller_pid)
+topology_t *topology_new(pid_t controller_pid)
 {
-    topology_t *self = (topology_t *) zmalloc (sizeof (topology_t));
-    self->nodes = idmap_new ();
-    zhashx_set_destructor (self->nodes, (zhashx_destructor_fn *) s_node_destroy);
-    self->root = s_node_new (TOPOLOGY_ROOT, NULL);
+    topology_t *self = (topology_t *)zmalloc(sizeof(topology_t));
+    self->nodes = idmap_new();
+    zhashx_set_destructor(self->nodes, (zhashx_destructor_fn *)s_node_destroy);
+    self->root = s_node_new(TOPOLOGY_ROOT, NULL);
     self->root->pid = controller_pid;
-    zhashx_insert (self->nodes, idmap_key (TOPOLOGY_ROOT), self->root);
+    zhashx_insert(self->nodes, idmap_key(TOPOLOGY_ROOT), self->root);
     return self;
 }
 
-void topology_destroy (topology_t **self_p)
+void topology_destroy(topology_t **self_p)
 {
     topology_t *self = *self_p;
     if (!self)
         return;
-    zhashx_destroy (&self->nodes);
-    free (self);
+    zhashx_destroy(&self->nodes);
+    free(self);
     *self_p = NULL;
 }
 
-node_t *topology_root (topology_t *self)
+node_t *topology_root(topology_t *self)
 {
     return self->root;
 }
 
-node_t *topology_find (topology_t *self, int32_t id)
+node_t *topology_find(topology_t *self, int32_t id)
 {
-    return (node_t *) zhashx_lookup (self->nodes, idmap_key (id));
+    return (node_t *)zhashx_lookup(self->nodes, idmap_key(id));
 }
 
-node_t *topology_find_pid (topology_t *self, pid_t pid)
+node_t *topology_find_pid(topology_t *self, pid_t pid)
 {
-    for (node_t *node = (node_t *) zhashx_first (self->nodes); node;
-         node = (node_t *) zhashx_next (self->nodes))
+    for (node_t *node = (node_t *)zhashx_first(self->nodes); node;
+         node = (node_t *)zhashx_next(self->nodes))
         if (node->pid == pid && node != self->root)
             return node;
     return NULL;
 }
 
-size_t topology_size (topology_t *self)
+size_t topology_size(topology_t *self)
 {
-    return zhashx_size (self->nodes) - 1;
+    return zhashx_size(self->nodes) - 1;
 }
 
-node_t *topology_add (topology_t *self, int32_t id, node_t *parent)
+node_t *topology_add(topology_t *self, int32_t id, node_t *parent)
 {
-    if (topology_find (self, id))
+    if (topology_find(self, id))
         return NULL;
-    node_t *node = s_node_new (id, parent);
-    zhashx_insert (self->nodes, idmap_key (id), node);
-    zlistx_insert (parent->children, node, false);
+    node_t *node = s_node_new(id, parent);
+    zhashx_insert(self->nodes, idmap_key(id), node);
+    zlistx_insert(parent->children, node, false);
     return node;
 }
 
-static void s_forget_subtree (topology_t *self, node_t *node)
+static void s_forget_subtree(topology_t *self, node_t *node)
 {
-    for (node_t *child = (node_t *) zlistx_first (node->children); child;
-         child = (node_t *) zlistx_next (node->children))
-        s_forget_subtree (self, child);
-    zhashx_delete (self->nodes, idmap_key (node->id));
+    for (node_t *child = (node_t *)zlistx_first(node->children); child;
+         child = (node_t *)zlistx_next(node->children))
+        s_forget_subtree(self, child);
+    zhashx_delete(self->nodes, idmap_key(node->id));
 }
 
-void topology_remove (topology_t *self, node_t *node)
+void topology_remove(topology_t *self, node_t *node)
 {
     if (!node || !node->parent)
         return;
-    void *handle = zlistx_find (node->parent->children, node);
+    void *handle = zlistx_find(node->parent->children, node);
     if (handle)
-        zlistx_detach (node->parent->children, handle);
-    s_forget_subtree (self, node);
+        zlistx_detach(node->parent->children, handle);
+    s_forget_subtree(self, node);
 }
 
-bool topology_within (node_t *node, node_t *ancestor)
+bool topology_within(node_t *node, node_t *ancestor)
 {
     for (; node; node = node->parent)
         if (node == ancestor)
@@ -117,7 +117,7 @@ bool topology_within (node_t *node, node_t *ancestor)
     return false;
 }
 
-node_t *topology_blocker (node_t *node)
+node_t *topology_blocker(node_t *node)
 {
     node_t *blocker = NULL;
     for (; node && node->parent; node = node->parent)
@@ -126,7 +126,7 @@ node_t *topology_blocker (node_t *node)
     return blocker;
 }
 
-size_t topology_path (node_t *node, int32_t *hops)
+size_t topology_path(node_t *node, int32_t *hops)
 {
     size_t depth = node->depth;
     for (size_t index = depth; index > 0; index--, node = node->parent)
@@ -134,23 +134,23 @@ size_t topology_path (node_t *node, int32_t *hops)
     return depth;
 }
 
-void topology_walk (node_t *node, topology_visit_fn *visit, void *arg)
+void topology_walk(node_t *node, topology_visit_fn *visit, void *arg)
 {
-    visit (node, arg);
-    for (node_t *child = (node_t *) zlistx_first (node->children); child;
-         child = (node_t *) zlistx_next (node->children))
-        topology_walk (child, visit, arg);
+    visit(node, arg);
+    for (node_t *child = (node_t *)zlistx_first(node->children); child;
+         child = (node_t *)zlistx_next(node->children))
+        topology_walk(child, visit, arg);
 }
 
-node_t *topology_bst_parent (topology_t *self, int32_t id)
+node_t *topology_bst_parent(topology_t *self, int32_t id)
 {
-    node_t *node = (node_t *) zlistx_first (self->root->children);
+    node_t *node = (node_t *)zlistx_first(self->root->children);
     if (!node)
         return self->root;
     while (true) {
         node_t *left = NULL, *right = NULL;
-        for (node_t *child = (node_t *) zlistx_first (node->children); child;
-             child = (node_t *) zlistx_next (node->children))
+        for (node_t *child = (node_t *)zlistx_first(node->children); child;
+             child = (node_t *)zlistx_next(node->children))
             if (child->id < node->id)
                 left = child;
             else
@@ -162,7 +162,7 @@ node_t *topology_bst_parent (topology_t *self, int32_t id)
     }
 }
 
-const char *topology_state_name (node_state_t state)
+const char *topology_state_name(node_state_t state)
 {
     static const char *names[] = {"starting", "up", "stopped", "dead", "removing"};
     return names[state];

@@ -1,1 +1,120 @@
-int main(void){return 0;}
+/*  Unit test: the op table, called directly as the op thread calls it. */
+#include "../worker/ops.h"
+#include "check.h"
+
+#include <czmq.h>
+#include <stdlib.h>
+
+static ops_t *s_ops;
+static char *s_result;
+
+static int s_run(const char *op, const char *args)
+{
+    free(s_result);
+    s_result = NULL;
+    return ops_run(s_ops, op, args, strlen(args), &s_result);
+}
+
+static void s_ok(const char *op, const char *args, const char *expected)
+{
+    CHECK(s_run(op, args) == 0);
+    CHECK_STR(s_result, expected);
+}
+
+static void s_error(const char *op, const char *args, const char *expected)
+{
+    CHECK(s_run(op, args) == -1);
+    CHECK_STR(s_result, expected);
+}
+
+static void s_sum(void)
+{
+    s_ok("sum", "3 1 2 3", "6");
+    s_ok("sum", "  3\t1  2 3  ", "6");
+    s_ok("sum", "0", "0");
+    s_ok("sum", "2 -5 +3", "-2");
+    s_ok("sum", "2 9223372036854775807 -1", "9223372036854775806");
+    s_ok("sum", "3 9223372036854775807 1 -1", "9223372036854775807"); //  back in range
+    s_error("sum", "2 9223372036854775807 1", "Sum overflows 64 bits");
+    s_error("sum", "2 -9223372036854775808 -1", "Sum overflows 64 bits");
+    s_error("sum", "1 99999999999999999999",
+            "Number out of 64-bit range '99999999999999999999'");
+    s_error("sum", "", "Expected: sum n k1 ... kn");
+    s_error("sum", "x 1", "Invalid count 'x'");
+    s_error("sum", "-1", "Invalid count '-1'");
+    s_error("sum", "2 1", "Expected 2 numbers, got 1");
+    s_error("sum", "1 1 1", "Expected 1 numbers, got 2");
+    s_error("sum", "2 1 0x5", "Invalid number '0x5'");
+    //  Argument text is not NUL-terminated: the length bounds it.
+    free(s_result);
+    CHECK(ops_run(s_ops, "sum", "2 1 2 3", 5, &s_result) == 0);
+    CHECK_STR(s_result, "3");
+    //  A large input, summed in place.
+    size_t count = 200000;
+    char *text = (char *)malloc(count * 3 + 16);
+    int length = sprintf(text, "%zu", count);
+    for (size_t i = 0; i < count; i++)
+        length += sprintf(text + length, " %d", (int)(i % 10) - 4);
+    free(s_result);
+    CHECK(ops_run(s_ops, "sum", text, (size_t)length, &s_result) == 0);
+    CHECK_STR(s_result, "100000"); //  each 10 numbers sum to 5
+    free(text);
+}
+
+static void s_find(void)
+{
+    s_ok("find", "abracadabra abra", "0;7");
+    s_ok("find", "aaaa aa", "0;1;2");
+    s_ok("find", "abc abc", "0");
+    s_ok("find", "abc abcd", "-1");
+    s_ok("find", "abc x", "-1");
+    s_error("find", "abc", "Expected: find text pattern");
+    s_error("find", "a b c", "Expected: find text pattern");
+}
+
+static void s_dictionary(void)
+{
+    s_ok("get", "MyVar", "'MyVar' not found");
+    s_ok("set", "MyVar 5", "");
+    s_ok("get", "MyVar", "5");
+    s_ok("set", "MyVar -9223372036854775808", "");
+    s_ok("get", "MyVar", "-9223372036854775808");
+    s_ok("get", "myvar", "'myvar' not found"); //  names are case-sensitive
+    s_error("set", "My_Var 1", "Invalid name 'My_Var' (letters and digits only)");
+    s_error("set", "X 1.5", "Invalid value '1.5' (a 64-bit integer)");
+    s_error("set", "X", "Expected: set name value");
+    s_error("get", "", "Expected: get name");
+    s_error("get", "a-b", "Invalid name 'a-b' (letters and digits only)");
+}
+
+static void s_timer(void)
+{
+    s_ok("timer", "time", "0");
+    s_ok("timer", "stop", "");
+    s_ok("timer", "start", "");
+    s_ok("sleep", "20", "");
+    s_ok("timer", "stop", "");
+    CHECK(s_run("timer", "time") == 0 && atoi(s_result) >= 20);
+    char *stopped = strdup(s_result);
+    s_ok("sleep", "5", "");
+    s_ok("timer", "time", stopped); //  frozen once stopped
+    s_ok("timer", "stop", "");
+    s_ok("timer", "time", stopped);
+    free(stopped);
+    s_error("timer", "lap", "Expected: timer start|stop|time");
+    s_error("sleep", "-1", "Invalid duration '-1' (0 to 3600000 ms)");
+    s_error("sleep", "3600001", "Invalid duration '3600001' (0 to 3600000 ms)");
+    s_error("frobnicate", "", "Unknown op 'frobnicate'");
+}
+
+int main(void)
+{
+    s_ops = ops_new();
+    s_sum();
+    s_find();
+    s_dictionary();
+    s_timer();
+    ops_destroy(&s_ops);
+    free(s_result);
+    return check_report("ops");
+}

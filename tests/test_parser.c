@@ -1,1 +1,148 @@
-int main(void){return 0;}
+/*  Unit test: the command language, every SPEC.md form and garbage. */
+#include "../controller/parser.h"
+#include "check.h"
+
+#include <stdlib.h>
+
+static command_t *s_command;
+static char *s_error;
+
+//  Parses a copy of text; returns the parser's result code.
+static int s_parse_with(const char *text, exec_syntax_t syntax)
+{
+    command_destroy(&s_command);
+    free(s_error);
+    s_error = NULL;
+    size_t length = strlen(text);
+    char *line = (char *)malloc(length + 1);
+    memcpy(line, text, length + 1);
+    return parser_parse(line, length, syntax, &s_command, &s_error);
+}
+
+static int s_parse(const char *text)
+{
+    return s_parse_with(text, EXEC_ANY);
+}
+
+static void s_expect_error(const char *text, const char *error)
+{
+    CHECK(s_parse(text) == -1);
+    CHECK_STR(s_error, error);
+}
+
+static bool s_exec_is(int32_t id, const char *op, const char *args)
+{
+    return s_command && s_command->kind == CMD_EXEC && s_command->id == id &&
+           strcmp(s_command->op, op) == 0 && s_command->args_length == strlen(args) &&
+           memcmp(s_command->args, args, s_command->args_length) == 0;
+}
+
+static void s_valid(void)
+{
+    CHECK(s_parse("create 10") == 1 && s_command->kind == CMD_CREATE);
+    CHECK(s_command->id == 10 && s_command->parent == -1 && !s_command->has_parent);
+    CHECK(s_parse("create 10 -1") == 1 && s_command->parent == -1 &&
+          s_command->has_parent);
+    CHECK(s_parse("  create\t11   10  ") == 1 && s_command->id == 11 &&
+          s_command->parent == 10);
+    CHECK(s_parse("remove 3") == 1 && s_command->kind == CMD_REMOVE &&
+          s_command->id == 3);
+    CHECK(s_parse("kill 3") == 1 && s_command->kind == CMD_REMOVE);
+    CHECK(s_parse("ping 4") == 1 && s_command->kind == CMD_PING && s_command->id == 4);
+    CHECK(s_parse("pingall") == 1 && s_command->kind == CMD_PINGALL);
+    CHECK(s_parse("heartbeat 500") == 1 && s_command->kind == CMD_HEARTBEAT &&
+          s_command->interval_ms == 500);
+    CHECK(s_parse("heartbeat 0") == 1 && s_command->interval_ms == 0);
+    CHECK(s_parse("tree") == 1 && s_command->kind == CMD_TREE);
+    CHECK(s_parse("help") == 1 && s_command->kind == CMD_HELP);
+    CHECK(s_parse("exit") == 1 && s_command->kind == CMD_EXIT);
+    CHECK(s_parse("quit") == 1 && s_command->kind == CMD_EXIT);
+    CHECK(s_parse("exec 10 sum 3 1 2 3") == 1 && s_exec_is(10, "sum", "3 1 2 3"));
+    CHECK(s_parse("exec 10 find abracadabra abra") == 1 &&
+          s_exec_is(10, "find", "abracadabra abra"));
+    CHECK(s_parse("exec 10 set MyVar 5") == 1 && s_exec_is(10, "set", "MyVar 5"));
+    CHECK(s_parse("exec 10 get MyVar  ") == 1 && s_exec_is(10, "get", "MyVar"));
+    CHECK(s_parse("exec 10 timer start") == 1 && s_exec_is(10, "timer", "start"));
+    CHECK(s_parse("exec 10 sleep 500") == 1 && s_exec_is(10, "sleep", "500"));
+    CHECK(s_parse("exec -5 ping") == 1 && s_exec_is(-5, "ping", ""));
+}
+
+static void s_blank(void)
+{
+    CHECK(s_parse("") == 0 && !s_command && !s_error);
+    CHECK(s_parse("   \t ") == 0);
+    CHECK(s_parse("# create 1") == 0);
+    CHECK(s_parse("   #comment") == 0);
+}
+
+static void s_bare_syntaxes(void)
+{
+    CHECK(s_parse_with("exec 10 3 1 2 3", EXEC_SUM) == 1 &&
+          s_exec_is(10, "sum", "3 1 2 3"));
+    CHECK(s_parse_with("exec 10 abracadabra abra", EXEC_FIND) == 1 &&
+          s_exec_is(10, "find", "abracadabra abra"));
+    CHECK(s_parse_with("exec 10 MyVar 5", EXEC_DICT) == 1 &&
+          s_exec_is(10, "set", "MyVar 5"));
+    CHECK(s_parse_with("exec 10 MyVar", EXEC_DICT) == 1 && s_exec_is(10, "get", "MyVar"));
+    CHECK(s_parse_with("exec 10 MyVar 5 6", EXEC_DICT) == -1);
+    CHECK_STR(s_error, "Error:10: Usage: exec id name [value]");
+    CHECK(s_parse_with("exec 12 time", EXEC_TIMER) == 1 &&
+          s_exec_is(12, "timer", "time"));
+    CHECK(s_parse_with("exec 12", EXEC_TIMER) == -1);
+    CHECK_STR(s_error, "Error:12: Usage: exec id start|stop|time");
+    exec_syntax_t syntax;
+    CHECK(parser_exec_syntax("dict", &syntax) == 0 && syntax == EXEC_DICT);
+    CHECK(parser_exec_syntax("mul", &syntax) == -1);
+}
+
+static void s_garbage(void)
+{
+    s_expect_error("create", "Error: Usage: create id [parent]");
+    s_expect_error("create x", "Error: Invalid id 'x'");
+    s_expect_error("create 1 x", "Error: Invalid id 'x'");
+    s_expect_error("create 1 2 3", "Error: Usage: create id [parent]");
+    s_expect_error("create -1", "Error: Invalid id '-1' (-1 is the controller)");
+    s_expect_error("create 2147483648", "Error: Invalid id '2147483648'");
+    s_expect_error("create -0", "Error: Invalid id '-0'");
+    s_expect_error("create 1e3", "Error: Invalid id '1e3'");
+    s_expect_error("remove", "Error: Usage: remove id");
+    s_expect_error("remove 1 2", "Error: Usage: remove id");
+    s_expect_error("ping", "Error: Usage: ping id");
+    s_expect_error("pingall 1", "Error: Usage: pingall");
+    s_expect_error("heartbeat", "Error: Usage: heartbeat ms");
+    s_expect_error("heartbeat -5", "Error: Invalid interval '-5' (0 to 2147483647 ms)");
+    s_expect_error("heartbeat 99999999999",
+                   "Error: Invalid interval '99999999999' (0 to 2147483647 ms)");
+    s_expect_error("heartbeat 5 6", "Error: Usage: heartbeat ms");
+    s_expect_error("exec", "Error: Usage: exec id op [args...]");
+    s_expect_error("exec 10", "Error:10: Usage: exec id op [args...]");
+    s_expect_error("exec x sum 1 1", "Error: Invalid id 'x'");
+    s_expect_error("exec 10 averyveryverylongopname",
+                   "Error:10: Unknown op 'averyveryverylongopname'");
+    s_expect_error("tree 1", "Error: Usage: tree");
+    s_expect_error("exit now", "Error: Usage: exit");
+    s_expect_error("CREATE 1", "Error: Unknown command 'CREATE' (try help)");
+    s_expect_error("frobnicate", "Error: Unknown command 'frobnicate' (try help)");
+    //  A long word is cut in the message.
+    char long_line[2000];
+    memset(long_line, 'z', sizeof long_line - 1);
+    long_line[sizeof long_line - 1] = '\0';
+    CHECK(s_parse(long_line) == -1 && strlen(s_error) < 100);
+    //  A NUL inside the line.
+    free(s_error);
+    char *line = (char *)malloc(8);
+    memcpy(line, "ping 1\0x", 8);
+    CHECK(parser_parse(line, 7, EXEC_ANY, &s_command, &s_error) == -1);
+    CHECK_STR(s_error, "Error: The line contains a NUL byte");
+}
+
+int main(void)
+{
+    s_valid();
+    s_blank();
+    s_bare_syntaxes();
+    s_garbage();
+    command_destroy(&s_command);
+    free(s_error);
+    return check_report("parser");
+}

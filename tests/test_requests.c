@@ -1,1 +1,65 @@
-int main(void){return 0;}
+/*  Unit test: the request table — ids, lookup, deadline order, expiry. */
+#include "../controller/requests.h"
+#include "check.h"
+
+#include <czmq.h>
+
+static void s_table(void)
+{
+    requests_t *requests = requests_new();
+    CHECK(requests_size(requests) == 0 && requests_next_deadline(requests) == -1);
+    CHECK(requests_expired(requests, 1000000) == NULL);
+    request_t *late = requests_add(requests, 3, 1, 10, 10, 5000);
+    request_t *early = requests_add(requests, 3, 2, 11, 11, 1000);
+    request_t *middle = requests_add(requests, 3, 3, 12, 12, 3000);
+    CHECK(late->id == 1 && early->id == 2 && middle->id == 3);
+    CHECK(requests_find(requests, 2) == early && requests_find(requests, 9) == NULL);
+    CHECK(requests_size(requests) == 3);
+    CHECK(requests_next_deadline(requests) == 1000);
+
+    CHECK(requests_expired(requests, 999) == NULL);
+    CHECK(requests_expired(requests, 1000) == early);
+    requests_remove(requests, early);
+    CHECK(requests_expired(requests, 2000) == NULL);
+    CHECK(requests_next_deadline(requests) == 3000);
+
+    zlist_t *snapshot = requests_snapshot(requests);
+    CHECK(zlist_size(snapshot) == 2 && zlist_first(snapshot) == middle);
+    zlist_destroy(&snapshot);
+
+    //  Ids never repeat, even after removals.
+    request_t *another = requests_add(requests, 1, 4, 1, 1, 100);
+    CHECK(another->id == 4 && requests_next_deadline(requests) == 100);
+    CHECK(requests_expired(requests, 10000) == another);
+    requests_remove(requests, another);
+    CHECK(requests_expired(requests, 10000) == middle);
+    //  Destroying frees what is left.
+    requests_destroy(&requests);
+    CHECK(requests == NULL);
+}
+
+static void s_many(void)
+{
+    requests_t *requests = requests_new();
+    //  Deadlines mostly ascending with some jitter, as a busy shell makes them.
+    for (int i = 0; i < 10000; i++)
+        requests_add(requests, 1, (uint64_t)i, 1, 1, 1000 + i - (i % 7) * 3);
+    int64_t previous = -1;
+    int expired = 0;
+    request_t *request;
+    while ((request = requests_expired(requests, 1000000))) {
+        CHECK(request->deadline_ms >= previous);
+        previous = request->deadline_ms;
+        requests_remove(requests, request);
+        expired++;
+    }
+    CHECK(expired == 10000 && requests_size(requests) == 0);
+    requests_destroy(&requests);
+}
+
+int main(void)
+{
+    s_table();
+    s_many();
+    return check_report("requests");
+}

@@ -14,20 +14,20 @@
 #include "../common/process.h"
 #include "worker.h"
 
-static void s_usage (FILE *out)
+static void s_usage(FILE *out)
 {
-    fprintf (out, "usage: mqtree-worker --id ID --parent ENDPOINT --parent-pid PID\n"
-                  "                     --run-dir DIR [--transport ipc|tcp]\n"
-                  "                     [--log-level error|warn|info|debug]\n"
-                  "Started by mqtree for each node; not meant to be run by hand.\n");
+    fprintf(out, "usage: mqtree-worker --id ID --parent ENDPOINT --parent-pid PID\n"
+                 "                     --run-dir DIR [--transport ipc|tcp]\n"
+                 "                     [--log-level error|warn|info|debug]\n"
+                 "Started by mqtree for each node; not meant to be run by hand.\n");
 }
 
-int main (int argc, char *argv[])
+int main(int argc, char *argv[])
 {
     //  Before anything creates a thread: SIGCHLD is read from a signalfd by the loop.
     int signals[] = {SIGCHLD, 0};
-    int signal_fd = process_signalfd (signals);
-    signal (SIGPIPE, SIG_IGN);
+    int signal_fd = process_signalfd(signals);
+    signal(SIGPIPE, SIG_IGN);
 
     static const struct option options[] = {
         {"id", required_argument, NULL, 'i'},
@@ -45,58 +45,58 @@ int main (int argc, char *argv[])
     bool have_id = false;
     int32_t parent_pid = 0;
     int option;
-    while ((option = getopt_long (argc, argv, "h", options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (option) {
             case 'i':
-                have_id = id_parse (optarg, &config.id) == 0;
+                have_id = id_parse(optarg, &config.id) == 0;
                 break;
             case 'p':
                 config.parent_endpoint = optarg;
                 break;
             case 'P':
-                if (id_parse (optarg, &parent_pid) != 0 || parent_pid <= 0)
+                if (id_parse(optarg, &parent_pid) != 0 || parent_pid <= 0)
                     parent_pid = 0;
                 break;
             case 'r':
                 config.run_dir = optarg;
                 break;
             case 't':
-                config.tcp = strcmp (optarg, "tcp") == 0;
+                config.tcp = strcmp(optarg, "tcp") == 0;
                 break;
             case 'l':
-                if (log_level_parse (optarg, &config.log_level) != 0)
+                if (log_level_parse(optarg, &config.log_level) != 0)
                     config.log_level = LEVEL_WARN;
                 break;
             case 'h':
-                s_usage (stdout);
+                s_usage(stdout);
                 return 0;
             default:
-                s_usage (stderr);
+                s_usage(stderr);
                 return 2;
         }
     }
-    if (!have_id || !config.parent_endpoint || !parent_pid || !config.run_dir
-        || signal_fd < 0) {
-        s_usage (stderr);
+    if (!have_id || !config.parent_endpoint || !parent_pid || !config.run_dir ||
+        signal_fd < 0) {
+        s_usage(stderr);
         return 2;
     }
     config.parent_pid = parent_pid;
     char tag[32];
-    snprintf (tag, sizeof tag, "mqtree-worker[%d]", config.id);
-    log_set_tag (tag);
-    log_set_level (config.log_level);
-    if (process_die_with_parent (config.parent_pid) != 0) {
-        log_info ("parent is gone before start");
+    snprintf(tag, sizeof tag, "mqtree-worker[%d]", config.id);
+    log_set_tag(tag);
+    log_set_level(config.log_level);
+    if (process_die_with_parent(config.parent_pid) != 0) {
+        log_info("parent is gone before start");
         return 1;
     }
     //  Signals belong to the loop, not to czmq's default handlers.
-    zsys_handler_set (NULL);
-    worker_t *worker = worker_new (&config);
+    zsys_handler_set(NULL);
+    worker_t *worker = worker_new(&config);
     if (!worker)
         return 1;
-    worker_run (worker);
+    worker_run(worker);
     //  The parent is gone. Ending the children is all that matters now; the op thread
     //  may be inside a long sleep op, so do not wait for it.
-    log_info ("exiting");
-    _exit (0);
+    log_info("exiting");
+    _exit(0);
 }

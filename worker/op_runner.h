@@ -11,10 +11,10 @@
 
 #include <czmq.h>
 
-zactor_t *op_runner_new (void);
+zactor_t *op_runner_new(void);
 
 //  Hands one EXEC request's op and args frames to the runner (frames are taken).
-void op_runner_submit (zactor_t *runner, uint64_t request_id, int64_t deadline_ms,
-                       zframe_t **op, zframe_t **args);
+void op_runner_submit(zactor_t *runner, uint64_t request_id, int64_t deadline_ms,
+                      zframe_t **op, zframe_t **args);
 
 #endif

@@ -25,134 +25,134 @@ typedef struct {
     size_t length;
 } token_t;
 
-typedef int(op_handler_fn) (ops_t *self, const char *args, size_t length, char **result);
+typedef int(op_handler_fn)(ops_t *self, const char *args, size_t length, char **result);
 
 //  Errors name the offending word, cut so a 1 GB argument makes a short message.
 #define SHOWN 40
 
-static int s_fail (char **result, const char *format, ...)
-    __attribute__ ((format (printf, 2, 3)));
+static int s_fail(char **result, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
 
-static int s_fail (char **result, const char *format, ...)
+static int s_fail(char **result, const char *format, ...)
 {
     va_list args;
-    va_start (args, format);
-    if (vasprintf (result, format, args) < 0)
-        abort ();
-    va_end (args);
+    va_start(args, format);
+    if (vasprintf(result, format, args) < 0)
+        abort();
+    va_end(args);
     return -1;
 }
 
-static bool s_blank (char c)
+static bool s_blank(char c)
 {
     return c == ' ' || c == '\t';
 }
 
 //  Splits at most max words; returns how many words there are in all.
-static size_t s_tokens (const char *args, size_t length, token_t *tokens, size_t max)
+static size_t s_tokens(const char *args, size_t length, token_t *tokens, size_t max)
 {
     size_t count = 0;
     const char *cursor = args, *end = args + length;
     while (true) {
-        while (cursor < end && s_blank (*cursor))
+        while (cursor < end && s_blank(*cursor))
             cursor++;
         if (cursor == end)
             return count;
         const char *word = cursor;
-        while (cursor < end && !s_blank (*cursor))
+        while (cursor < end && !s_blank(*cursor))
             cursor++;
         if (count < max)
-            tokens[count] = (token_t){word, (size_t) (cursor - word)};
+            tokens[count] = (token_t){word, (size_t)(cursor - word)};
         count++;
     }
 }
 
-static int s_expect_words (size_t count, size_t expected, const char *usage,
-                           char **result)
+static int s_expect_words(size_t count, size_t expected, const char *usage, char **result)
 {
     if (count != expected)
-        return s_fail (result, "Expected: %s", usage);
+        return s_fail(result, "Expected: %s", usage);
     return 0;
 }
 
-static int s_sum (ops_t *self, const char *args, size_t length, char **result)
+static int s_sum(ops_t *self, const char *args, size_t length, char **result)
 {
-    (void) self;
+    (void)self;
     const char *cursor = args, *end = args + length;
-    while (cursor < end && s_blank (*cursor))
+    while (cursor < end && s_blank(*cursor))
         cursor++;
     const char *word = cursor;
-    while (cursor < end && !s_blank (*cursor))
+    while (cursor < end && !s_blank(*cursor))
         cursor++;
     int64_t expected;
     if (word == cursor)
-        return s_fail (result, "Expected: sum n k1 ... kn");
-    if (int64_parse (word, cursor, &expected) != 0 || expected < 0)
-        return s_fail (result, "Invalid count '%.*s'", (int) MIN (cursor - word, SHOWN),
-                       word);
+        return s_fail(result, "Expected: sum n k1 ... kn");
+    if (int64_parse(word, cursor, &expected) != 0 || expected < 0)
+        return s_fail(result, "Invalid count '%.*s'", (int)MIN(cursor - word, SHOWN),
+                      word);
     //  One pass over the text in place: 10^8 numbers must not become 10^8 tokens.
-    int64_t count = 0, sum = 0;
-    bool overflow = false;
+    //  The sum is kept in 128 bits, so only a result out of 64-bit range is an
+    //  overflow, not a partial sum on the way (10^8 terms of 2^63 fit in 2^127).
+    int64_t count = 0;
+    __int128 sum = 0;
     while (true) {
-        while (cursor < end && s_blank (*cursor))
+        while (cursor < end && s_blank(*cursor))
             cursor++;
         if (cursor == end)
             break;
         word = cursor;
-        while (cursor < end && !s_blank (*cursor))
+        while (cursor < end && !s_blank(*cursor))
             cursor++;
         int64_t value;
-        int rc = int64_parse (word, cursor, &value);
+        int rc = int64_parse(word, cursor, &value);
         if (rc == -1)
-            return s_fail (result, "Invalid number '%.*s'",
-                           (int) MIN (cursor - word, SHOWN), word);
+            return s_fail(result, "Invalid number '%.*s'", (int)MIN(cursor - word, SHOWN),
+                          word);
         if (rc == -2)
-            return s_fail (result, "Number out of 64-bit range '%.*s'",
-                           (int) MIN (cursor - word, SHOWN), word);
-        overflow |= __builtin_add_overflow (sum, value, &sum);
+            return s_fail(result, "Number out of 64-bit range '%.*s'",
+                          (int)MIN(cursor - word, SHOWN), word);
+        sum += value;
         count++;
     }
     if (count != expected)
-        return s_fail (result, "Expected %" PRId64 " numbers, got %" PRId64, expected,
-                       count);
-    if (overflow)
-        return s_fail (result, "Sum overflows 64 bits");
-    *result = process_format ("%" PRId64, sum);
+        return s_fail(result, "Expected %" PRId64 " numbers, got %" PRId64, expected,
+                      count);
+    if (sum > INT64_MAX || sum < INT64_MIN)
+        return s_fail(result, "Sum overflows 64 bits");
+    *result = process_format("%" PRId64, (int64_t)sum);
     return 0;
 }
 
-static int s_find (ops_t *self, const char *args, size_t length, char **result)
+static int s_find(ops_t *self, const char *args, size_t length, char **result)
 {
-    (void) self;
-    token_t words[2];
-    if (s_expect_words (s_tokens (args, length, words, 2), 2, "find text pattern",
-                        result))
+    (void)self;
+    token_t words[2] = {{NULL, 0}};
+    if (s_expect_words(s_tokens(args, length, words, 2), 2, "find text pattern", result))
         return -1;
     token_t text = words[0], pattern = words[1];
     char *found = NULL;
     size_t found_size = 0;
-    FILE *out = open_memstream (&found, &found_size);
+    FILE *out = open_memstream(&found, &found_size);
     if (!out)
-        abort ();
+        abort();
     size_t matches = 0;
     const char *from = text.begin, *end = text.begin + text.length;
     //  Restarting one byte after each match start reports overlapping matches.
     while (from < end) {
-        const char *match = memmem (from, (size_t) (end - from), pattern.begin,
-                                    pattern.length);
+        const char *match =
+            memmem(from, (size_t)(end - from), pattern.begin, pattern.length);
         if (!match)
             break;
-        fprintf (out, matches++ ? ";%zu" : "%zu", (size_t) (match - text.begin));
+        fprintf(out, matches++ ? ";%zu" : "%zu", (size_t)(match - text.begin));
         from = match + 1;
     }
     if (!matches)
-        fputs ("-1", out);
-    fclose (out);
+        fputs("-1", out);
+    fclose(out);
     *result = found;
     return 0;
 }
 
-static bool s_valid_name (token_t name)
+static bool s_valid_name(token_t name)
 {
     for (size_t i = 0; i < name.length; i++) {
         char c = name.begin[i];
@@ -162,105 +162,102 @@ static bool s_valid_name (token_t name)
     return name.length > 0;
 }
 
-static int s_name_check (token_t name, char **result)
+static int s_name_check(token_t name, char **result)
 {
-    if (!s_valid_name (name))
-        return s_fail (result, "Invalid name '%.*s' (letters and digits only)",
-                       (int) MIN (name.length, SHOWN), name.begin);
+    if (!s_valid_name(name))
+        return s_fail(result, "Invalid name '%.*s' (letters and digits only)",
+                      (int)MIN(name.length, SHOWN), name.begin);
     return 0;
 }
 
-static int s_set (ops_t *self, const char *args, size_t length, char **result)
+static int s_set(ops_t *self, const char *args, size_t length, char **result)
 {
-    token_t words[2];
-    if (s_expect_words (s_tokens (args, length, words, 2), 2, "set name value", result)
-        || s_name_check (words[0], result))
+    token_t words[2] = {{NULL, 0}};
+    if (s_expect_words(s_tokens(args, length, words, 2), 2, "set name value", result) ||
+        s_name_check(words[0], result))
         return -1;
     int64_t value;
-    if (int64_parse (words[1].begin, words[1].begin + words[1].length, &value) != 0)
-        return s_fail (result, "Invalid value '%.*s' (a 64-bit integer)",
-                       (int) MIN (words[1].length, SHOWN), words[1].begin);
-    char *name = strndup (words[0].begin, words[0].length);
-    int64_t *stored = (int64_t *) zmalloc (sizeof (int64_t));
+    if (int64_parse(words[1].begin, words[1].begin + words[1].length, &value) != 0)
+        return s_fail(result, "Invalid value '%.*s' (a 64-bit integer)",
+                      (int)MIN(words[1].length, SHOWN), words[1].begin);
+    char *name = strndup(words[0].begin, words[0].length);
+    int64_t *stored = (int64_t *)zmalloc(sizeof(int64_t));
     *stored = value;
-    zhashx_update (self->dictionary, name, stored);
-    free (name);
-    *result = strdup ("");
+    zhashx_update(self->dictionary, name, stored);
+    free(name);
+    *result = strdup("");
     return 0;
 }
 
-static int s_get (ops_t *self, const char *args, size_t length, char **result)
+static int s_get(ops_t *self, const char *args, size_t length, char **result)
 {
-    token_t words[1];
-    if (s_expect_words (s_tokens (args, length, words, 1), 1, "get name", result)
-        || s_name_check (words[0], result))
+    token_t words[1] = {{NULL, 0}};
+    if (s_expect_words(s_tokens(args, length, words, 1), 1, "get name", result) ||
+        s_name_check(words[0], result))
         return -1;
-    char *name = strndup (words[0].begin, words[0].length);
-    int64_t *stored = (int64_t *) zhashx_lookup (self->dictionary, name);
+    char *name = strndup(words[0].begin, words[0].length);
+    int64_t *stored = (int64_t *)zhashx_lookup(self->dictionary, name);
     if (stored)
-        *result = process_format ("%" PRId64, *stored);
+        *result = process_format("%" PRId64, *stored);
     else
-        *result = process_format ("'%s' not found", name);
-    free (name);
+        *result = process_format("'%s' not found", name);
+    free(name);
     return 0;
 }
 
-static bool s_word_is (token_t word, const char *text)
+static bool s_word_is(token_t word, const char *text)
 {
-    return word.length == strlen (text) && memcmp (word.begin, text, word.length) == 0;
+    return word.length == strlen(text) && memcmp(word.begin, text, word.length) == 0;
 }
 
-static int s_timer (ops_t *self, const char *args, size_t length, char **result)
+static int s_timer(ops_t *self, const char *args, size_t length, char **result)
 {
-    token_t words[1];
-    if (s_expect_words (s_tokens (args, length, words, 1), 1, "timer start|stop|time",
-                        result))
+    token_t words[1] = {{NULL, 0}};
+    if (s_expect_words(s_tokens(args, length, words, 1), 1, "timer start|stop|time",
+                       result))
         return -1;
-    int64_t now = zclock_mono ();
-    if (s_word_is (words[0], "start")) {
+    int64_t now = zclock_mono();
+    if (s_word_is(words[0], "start")) {
         self->timer_started = true;
         self->timer_stopped = false;
         self->timer_start_ms = now;
-        *result = strdup ("");
-    }
-    else if (s_word_is (words[0], "stop")) {
+        *result = strdup("");
+    } else if (s_word_is(words[0], "stop")) {
         //  Stopping a stopped or never started timer changes nothing.
         if (self->timer_started && !self->timer_stopped) {
             self->timer_stopped = true;
             self->timer_stop_ms = now;
         }
-        *result = strdup ("");
-    }
-    else if (s_word_is (words[0], "time")) {
+        *result = strdup("");
+    } else if (s_word_is(words[0], "time")) {
         int64_t elapsed = 0;
         if (self->timer_started)
-            elapsed = (self->timer_stopped ? self->timer_stop_ms : now)
-                      - self->timer_start_ms;
-        *result = process_format ("%" PRId64, elapsed);
-    }
-    else
-        return s_fail (result, "Expected: timer start|stop|time");
+            elapsed =
+                (self->timer_stopped ? self->timer_stop_ms : now) - self->timer_start_ms;
+        *result = process_format("%" PRId64, elapsed);
+    } else
+        return s_fail(result, "Expected: timer start|stop|time");
     return 0;
 }
 
 //  An hour bounds what a typo can cost: the node's ops wait behind a sleep.
 #define SLEEP_MAX_MS 3600000
 
-static int s_sleep (ops_t *self, const char *args, size_t length, char **result)
+static int s_sleep(ops_t *self, const char *args, size_t length, char **result)
 {
-    (void) self;
-    token_t words[1];
-    if (s_expect_words (s_tokens (args, length, words, 1), 1, "sleep ms", result))
+    (void)self;
+    token_t words[1] = {{NULL, 0}};
+    if (s_expect_words(s_tokens(args, length, words, 1), 1, "sleep ms", result))
         return -1;
     int64_t ms;
-    if (int64_parse (words[0].begin, words[0].begin + words[0].length, &ms) != 0
-        || ms < 0 || ms > SLEEP_MAX_MS)
-        return s_fail (result, "Invalid duration '%.*s' (0 to %d ms)",
-                       (int) MIN (words[0].length, SHOWN), words[0].begin, SLEEP_MAX_MS);
+    if (int64_parse(words[0].begin, words[0].begin + words[0].length, &ms) != 0 ||
+        ms < 0 || ms > SLEEP_MAX_MS)
+        return s_fail(result, "Invalid duration '%.*s' (0 to %d ms)",
+                      (int)MIN(words[0].length, SHOWN), words[0].begin, SLEEP_MAX_MS);
     //  This runs on the op thread, never on the routing loop: the node stays busy
     //  for its ops while it keeps routing and answering pings.
-    zclock_sleep ((int) ms);
-    *result = strdup ("");
+    zclock_sleep((int)ms);
+    *result = strdup("");
     return 0;
 }
 
@@ -268,32 +265,32 @@ static const struct {
     const char *name;
     op_handler_fn *handler;
 } s_ops[] = {
-    {"sum", s_sum},     {"find", s_find},   {"set", s_set},
-    {"get", s_get},     {"timer", s_timer}, {"sleep", s_sleep},
+    {"sum", s_sum}, {"find", s_find},   {"set", s_set},
+    {"get", s_get}, {"timer", s_timer}, {"sleep", s_sleep},
 };
 
-ops_t *ops_new (void)
+ops_t *ops_new(void)
 {
-    ops_t *self = (ops_t *) zmalloc (sizeof (ops_t));
-    self->dictionary = zhashx_new ();
-    zhashx_set_destructor (self->dictionary, (zhashx_destructor_fn *) zstr_free);
+    ops_t *self = (ops_t *)zmalloc(sizeof(ops_t));
+    self->dictionary = zhashx_new();
+    zhashx_set_destructor(self->dictionary, (zhashx_destructor_fn *)zstr_free);
     return self;
 }
 
-void ops_destroy (ops_t **self_p)
+void ops_destroy(ops_t **self_p)
 {
     ops_t *self = *self_p;
     if (!self)
         return;
-    zhashx_destroy (&self->dictionary);
-    free (self);
+    zhashx_destroy(&self->dictionary);
+    free(self);
     *self_p = NULL;
 }
 
-int ops_run (ops_t *self, const char *op, const char *args, size_t length, char **result)
+int ops_run(ops_t *self, const char *op, const char *args, size_t length, char **result)
 {
     for (size_t i = 0; i < sizeof s_ops / sizeof s_ops[0]; i++)
-        if (strcmp (op, s_ops[i].name) == 0)
-            return s_ops[i].handler (self, args, length, result);
-    return s_fail (result, "Unknown op '%.*s'", SHOWN, op);
+        if (strcmp(op, s_ops[i].name) == 0)
+            return s_ops[i].handler(self, args, length, result);
+    return s_fail(result, "Unknown op '%.*s'", SHOWN, op);
 }

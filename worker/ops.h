@@ -8,12 +8,12 @@
 
 typedef struct _ops_t ops_t;
 
-ops_t *ops_new (void);
-void ops_destroy (ops_t **self_p);
+ops_t *ops_new(void);
+void ops_destroy(ops_t **self_p);
 
 //  Runs op on the argument text args[0..length) (the rest of the exec line, not
 //  NUL-terminated). Sets *result to a freshly allocated text, possibly empty, that the
 //  caller frees. Returns 0 if the op succeeded, -1 if *result is an error message.
-int ops_run (ops_t *self, const char *op, const char *args, size_t length, char **result);
+int ops_run(ops_t *self, const char *op, const char *args, size_t length, char **result);
 
 #endif

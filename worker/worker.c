@@ -27,159 +27,158 @@ struct _worker_t {
     char *worker_path;
 };
 
-static void s_send_up (worker_t *self, zmsg_t **msg)
+static void s_send_up(worker_t *self, zmsg_t **msg)
 {
-    if (zmsg_send (msg, self->upstream) != 0) {
-        log_warn ("could not send to the parent: %s", strerror (errno));
-        zmsg_destroy (msg);
+    if (zmsg_send(msg, self->upstream) != 0) {
+        log_warn("could not send to the parent: %s", strerror(errno));
+        zmsg_destroy(msg);
     }
 }
 
-static void s_reply (worker_t *self, uint64_t request_id, wire_status_t status,
-                     const char *text)
+static void s_reply(worker_t *self, uint64_t request_id, wire_status_t status,
+                    const char *text)
 {
-    zmsg_t *reply = wire_reply_new (request_id, self->config.id, status, text,
-                                    strlen (text));
-    s_send_up (self, &reply);
+    zmsg_t *reply =
+        wire_reply_new(request_id, self->config.id, status, text, strlen(text));
+    s_send_up(self, &reply);
 }
 
-static void s_forward_down (worker_t *self, zmsg_t **msg, uint64_t request_id)
+static void s_forward_down(worker_t *self, zmsg_t **msg, uint64_t request_id)
 {
-    int32_t hop = wire_path_pop (*msg);
-    child_t *child = children_find (self->children, hop);
+    int32_t hop = wire_path_pop(*msg);
+    child_t *child = children_find(self->children, hop);
     if (!child || !child->ready) {
-        log_debug ("no child %d to forward to", hop);
-        zmsg_destroy (msg);
-        s_reply (self, request_id, WIRE_UNAVAILABLE, "");
+        log_debug("no child %d to forward to", hop);
+        zmsg_destroy(msg);
+        s_reply(self, request_id, WIRE_UNAVAILABLE, "");
         return;
     }
-    zmsg_pushstrf (*msg, "%d", hop);
+    zmsg_pushstrf(*msg, "%d", hop);
     //  With ROUTER_MANDATORY a send to a child whose connection is gone fails now,
     //  and the request is answered instead of vanishing.
-    if (zmsg_send (msg, children_router (self->children)) != 0) {
-        log_debug ("child %d unreachable: %s", hop, strerror (errno));
-        zmsg_destroy (msg);
-        s_reply (self, request_id, WIRE_UNAVAILABLE, "");
+    if (zmsg_send(msg, children_router(self->children)) != 0) {
+        log_debug("child %d unreachable: %s", hop, strerror(errno));
+        zmsg_destroy(msg);
+        s_reply(self, request_id, WIRE_UNAVAILABLE, "");
     }
 }
 
-static void s_create (worker_t *self, const wire_header_t *header, int32_t id)
+static void s_create(worker_t *self, const wire_header_t *header, int32_t id)
 {
-    child_t *child = children_find (self->children, id);
+    child_t *child = children_find(self->children, id);
     if (child) {
         //  The controller only asks twice when its first create timed out while
         //  the child was starting: the child it knows nothing of is this one.
         if (child->ready) {
             char pid[16];
-            snprintf (pid, sizeof pid, "%d", (int) child->pid);
-            s_reply (self, header->request_id, WIRE_OK, pid);
-        }
-        else
-            s_reply (self, header->request_id, WIRE_ERROR, "Already exists");
+            snprintf(pid, sizeof pid, "%d", (int)child->pid);
+            s_reply(self, header->request_id, WIRE_OK, pid);
+        } else
+            s_reply(self, header->request_id, WIRE_ERROR, "Already exists");
         return;
     }
-    child = children_spawn (self->children, id);
+    child = children_spawn(self->children, id);
     if (!child) {
         char text[128];
-        snprintf (text, sizeof text, "Cannot start a worker: %s", strerror (errno));
-        s_reply (self, header->request_id, WIRE_ERROR, text);
+        snprintf(text, sizeof text, "Cannot start a worker: %s", strerror(errno));
+        s_reply(self, header->request_id, WIRE_ERROR, text);
         return;
     }
-    log_debug ("spawned child %d, pid %d", id, (int) child->pid);
+    log_debug("spawned child %d, pid %d", id, (int)child->pid);
     child->create_request = header->request_id;
     child->create_deadline_ms = header->deadline_ms;
 }
 
-static void s_remove (worker_t *self, const wire_header_t *header, int32_t id)
+static void s_remove(worker_t *self, const wire_header_t *header, int32_t id)
 {
-    child_t *child = children_find (self->children, id);
+    child_t *child = children_find(self->children, id);
     if (!child) {
-        s_reply (self, header->request_id, WIRE_OK, "");
+        s_reply(self, header->request_id, WIRE_OK, "");
         return;
     }
     //  Answered when the child is reaped; its own children follow it through their
     //  parent-death signal.
     child->remove_request = header->request_id;
     child->create_request = 0;
-    children_kill (self->children, child);
+    children_kill(self->children, child);
 }
 
-static void s_handle_request (worker_t *self, zmsg_t **msg)
+static void s_handle_request(worker_t *self, zmsg_t **msg)
 {
     wire_header_t header;
     const char *reason = "not a request";
-    if (wire_validate (*msg, &header, &reason) != 0 || !wire_is_request (header.type)) {
-        log_warn ("dropped a message from the parent: %s", reason);
-        zmsg_destroy (msg);
+    if (wire_validate(*msg, &header, &reason) != 0 || !wire_is_request(header.type)) {
+        log_warn("dropped a message from the parent: %s", reason);
+        zmsg_destroy(msg);
         return;
     }
-    if (header.deadline_ms && zclock_mono () > header.deadline_ms) {
-        log_debug ("dropped a %s whose deadline passed", wire_type_name (header.type));
-        zmsg_destroy (msg);
+    if (header.deadline_ms && zclock_mono() > header.deadline_ms) {
+        log_debug("dropped a %s whose deadline passed", wire_type_name(header.type));
+        zmsg_destroy(msg);
         return;
     }
-    if (wire_path_hops (wire_frame (*msg, 1)) > 0) {
-        s_forward_down (self, msg, header.request_id);
+    if (wire_path_hops(wire_frame(*msg, 1)) > 0) {
+        s_forward_down(self, msg, header.request_id);
         return;
     }
     switch (header.type) {
         case WIRE_PING:
-            s_reply (self, header.request_id, WIRE_OK, "");
+            s_reply(self, header.request_id, WIRE_OK, "");
             break;
         case WIRE_EXEC: {
-            zframe_t *frame = zmsg_pop (*msg);
-            zframe_destroy (&frame);
-            frame = zmsg_pop (*msg);
-            zframe_destroy (&frame);
-            zframe_t *op = zmsg_pop (*msg);
-            zframe_t *args = zmsg_pop (*msg);
-            op_runner_submit (self->runner, header.request_id, header.deadline_ms, &op,
-                              &args);
+            zframe_t *frame = zmsg_pop(*msg);
+            zframe_destroy(&frame);
+            frame = zmsg_pop(*msg);
+            zframe_destroy(&frame);
+            zframe_t *op = zmsg_pop(*msg);
+            zframe_t *args = zmsg_pop(*msg);
+            op_runner_submit(self->runner, header.request_id, header.deadline_ms, &op,
+                             &args);
             break;
         }
         case WIRE_CREATE:
-            s_create (self, &header, wire_frame_i32 (wire_frame (*msg, 2)));
+            s_create(self, &header, wire_frame_i32(wire_frame(*msg, 2)));
             break;
         case WIRE_REMOVE:
-            s_remove (self, &header, wire_frame_i32 (wire_frame (*msg, 2)));
+            s_remove(self, &header, wire_frame_i32(wire_frame(*msg, 2)));
             break;
     }
-    zmsg_destroy (msg);
+    zmsg_destroy(msg);
 }
 
-static int s_on_upstream (zloop_t *loop, zsock_t *reader, void *arg)
+static int s_on_upstream(zloop_t *loop, zsock_t *reader, void *arg)
 {
-    (void) loop;
-    worker_t *self = (worker_t *) arg;
-    for (int count = 0; count < BATCH && (zsock_events (reader) & ZMQ_POLLIN); count++) {
-        zmsg_t *msg = zmsg_recv (reader);
+    (void)loop;
+    worker_t *self = (worker_t *)arg;
+    for (int count = 0; count < BATCH && (zsock_events(reader) & ZMQ_POLLIN); count++) {
+        zmsg_t *msg = zmsg_recv(reader);
         if (!msg)
             break;
-        s_handle_request (self, &msg);
+        s_handle_request(self, &msg);
     }
     return 0;
 }
 
-static child_t *s_sender (worker_t *self, zframe_t *routing_id)
+static child_t *s_sender(worker_t *self, zframe_t *routing_id)
 {
     char text[16];
     int32_t id;
-    size_t size = zframe_size (routing_id);
+    size_t size = zframe_size(routing_id);
     if (size == 0 || size >= sizeof text)
         return NULL;
-    memcpy (text, zframe_data (routing_id), size);
+    memcpy(text, zframe_data(routing_id), size);
     text[size] = '\0';
-    if (id_parse (text, &id) != 0)
+    if (id_parse(text, &id) != 0)
         return NULL;
-    return children_find (self->children, id);
+    return children_find(self->children, id);
 }
 
-static void s_hello (worker_t *self, child_t *child, const wire_header_t *header,
-                     zmsg_t *msg)
+static void s_hello(worker_t *self, child_t *child, const wire_header_t *header,
+                    zmsg_t *msg)
 {
-    if (header->node != child->id
-        || wire_frame_i32 (wire_frame (msg, 1)) != (int32_t) child->pid) {
-        log_warn ("dropped a HELLO that does not match child %d", child->id);
+    if (header->node != child->id ||
+        wire_frame_i32(wire_frame(msg, 1)) != (int32_t)child->pid) {
+        log_warn("dropped a HELLO that does not match child %d", child->id);
         return;
     }
     child->ready = true;
@@ -187,198 +186,193 @@ static void s_hello (worker_t *self, child_t *child, const wire_header_t *header
         return;
     uint64_t request = child->create_request;
     child->create_request = 0;
-    if (child->create_deadline_ms && zclock_mono () > child->create_deadline_ms) {
+    if (child->create_deadline_ms && zclock_mono() > child->create_deadline_ms) {
         //  Its create was already reported failed: a process nobody knows of must
         //  not live on.
-        log_info ("child %d was ready after its deadline; ending it", child->id);
-        children_kill (self->children, child);
+        log_info("child %d was ready after its deadline; ending it", child->id);
+        children_kill(self->children, child);
         return;
     }
     char pid[16];
-    snprintf (pid, sizeof pid, "%d", (int) child->pid);
-    s_reply (self, request, WIRE_OK, pid);
+    snprintf(pid, sizeof pid, "%d", (int)child->pid);
+    s_reply(self, request, WIRE_OK, pid);
 }
 
-static int s_on_downstream (zloop_t *loop, zsock_t *reader, void *arg)
+static int s_on_downstream(zloop_t *loop, zsock_t *reader, void *arg)
 {
-    (void) loop;
-    worker_t *self = (worker_t *) arg;
-    for (int count = 0; count < BATCH && (zsock_events (reader) & ZMQ_POLLIN); count++) {
-        zmsg_t *msg = zmsg_recv (reader);
+    (void)loop;
+    worker_t *self = (worker_t *)arg;
+    for (int count = 0; count < BATCH && (zsock_events(reader) & ZMQ_POLLIN); count++) {
+        zmsg_t *msg = zmsg_recv(reader);
         if (!msg)
             break;
-        zframe_t *routing_id = zmsg_pop (msg);
-        child_t *child = s_sender (self, routing_id);
-        zframe_destroy (&routing_id);
+        zframe_t *routing_id = zmsg_pop(msg);
+        child_t *child = s_sender(self, routing_id);
+        zframe_destroy(&routing_id);
         wire_header_t header;
         const char *reason = "not from a child";
-        if (!child || wire_validate (msg, &header, &reason) != 0) {
-            log_warn ("dropped a message from below: %s", reason);
-            zmsg_destroy (&msg);
+        if (!child || wire_validate(msg, &header, &reason) != 0) {
+            log_warn("dropped a message from below: %s", reason);
+            zmsg_destroy(&msg);
             continue;
         }
         if (header.type == WIRE_HELLO)
-            s_hello (self, child, &header, msg);
+            s_hello(self, child, &header, msg);
         else if (header.type == WIRE_REPLY || header.type == WIRE_EVENT) {
-            s_send_up (self, &msg);
+            s_send_up(self, &msg);
             continue;
-        }
-        else
-            log_warn ("dropped a %s from child %d", wire_type_name (header.type),
-                      child->id);
-        zmsg_destroy (&msg);
+        } else
+            log_warn("dropped a %s from child %d", wire_type_name(header.type),
+                     child->id);
+        zmsg_destroy(&msg);
     }
     return 0;
 }
 
-static int s_on_runner (zloop_t *loop, zsock_t *reader, void *arg)
+static int s_on_runner(zloop_t *loop, zsock_t *reader, void *arg)
 {
-    (void) loop;
-    worker_t *self = (worker_t *) arg;
-    zmsg_t *result = zmsg_recv (reader);
+    (void)loop;
+    worker_t *self = (worker_t *)arg;
+    zmsg_t *result = zmsg_recv(reader);
     if (!result)
         return 0;
-    zframe_t *id = zmsg_first (result);
-    zframe_t *status = zmsg_next (result);
-    zframe_t *text = zmsg_next (result);
-    zmsg_t *reply = wire_reply_new (wire_get_u64 (zframe_data (id)), self->config.id,
-                                    (wire_status_t) *zframe_data (status),
-                                    (const char *) zframe_data (text), zframe_size (text));
-    zmsg_destroy (&result);
-    s_send_up (self, &reply);
+    zframe_t *id = zmsg_first(result);
+    zframe_t *status = zmsg_next(result);
+    zframe_t *text = zmsg_next(result);
+    zmsg_t *reply = wire_reply_new(wire_get_u64(zframe_data(id)), self->config.id,
+                                   (wire_status_t)*zframe_data(status),
+                                   (const char *)zframe_data(text), zframe_size(text));
+    zmsg_destroy(&result);
+    s_send_up(self, &reply);
     return 0;
 }
 
-static void s_on_child (void *arg, child_t *child, pid_t pid, int status)
+static void s_on_child(void *arg, child_t *child, pid_t pid, int status)
 {
-    worker_t *self = (worker_t *) arg;
+    worker_t *self = (worker_t *)arg;
     if (!child) {
-        log_debug ("reaped pid %d, not a child node", (int) pid);
+        log_debug("reaped pid %d, not a child node", (int)pid);
         return;
     }
-    wire_event_body_t event = {0, child->id, (int32_t) pid, status};
-    if (WIFSTOPPED (status)) {
-        log_info ("child %d (pid %d) stopped by signal %d", child->id, (int) pid,
-                  WSTOPSIG (status));
+    wire_event_body_t event = {0, child->id, (int32_t)pid, status};
+    if (WIFSTOPPED(status)) {
+        log_info("child %d (pid %d) stopped by signal %d", child->id, (int)pid,
+                 WSTOPSIG(status));
         event.kind = WIRE_CHILD_STOPPED;
-    }
-    else if (WIFCONTINUED (status)) {
-        log_info ("child %d (pid %d) continued", child->id, (int) pid);
+    } else if (WIFCONTINUED(status)) {
+        log_info("child %d (pid %d) continued", child->id, (int)pid);
         event.kind = WIRE_CHILD_CONTINUED;
-    }
-    else if (child->remove_request) {
-        s_reply (self, child->remove_request, WIRE_OK, "");
+    } else if (child->remove_request) {
+        s_reply(self, child->remove_request, WIRE_OK, "");
         return;
-    }
-    else if (child->create_request) {
-        s_reply (self, child->create_request, WIRE_ERROR,
-                 "The worker exited before it was ready");
+    } else if (child->create_request) {
+        s_reply(self, child->create_request, WIRE_ERROR,
+                "The worker exited before it was ready");
         return;
-    }
-    else {
-        if (WIFSIGNALED (status))
-            log_warn ("child %d (pid %d) killed by signal %d", child->id, (int) pid,
-                      WTERMSIG (status));
+    } else {
+        if (WIFSIGNALED(status))
+            log_warn("child %d (pid %d) killed by signal %d", child->id, (int)pid,
+                     WTERMSIG(status));
         else
-            log_warn ("child %d (pid %d) exited with status %d", child->id, (int) pid,
-                      WEXITSTATUS (status));
+            log_warn("child %d (pid %d) exited with status %d", child->id, (int)pid,
+                     WEXITSTATUS(status));
         event.kind = WIRE_CHILD_EXITED;
     }
-    zmsg_t *msg = wire_event_new (self->config.id, &event);
-    s_send_up (self, &msg);
+    zmsg_t *msg = wire_event_new(self->config.id, &event);
+    s_send_up(self, &msg);
 }
 
-static int s_on_signal (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+static int s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
-    (void) loop;
-    worker_t *self = (worker_t *) arg;
-    while (process_signalfd_read (item->fd) > 0)
+    (void)loop;
+    worker_t *self = (worker_t *)arg;
+    while (process_signalfd_read(item->fd) > 0)
         ;
-    children_reap (self->children, s_on_child, self);
+    children_reap(self->children, s_on_child, self);
     return 0;
 }
 
-static int s_on_tick (zloop_t *loop, int timer_id, void *arg)
+static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
 {
-    (void) loop;
-    (void) timer_id;
-    worker_t *self = (worker_t *) arg;
-    if (getppid () != self->config.parent_pid) {
-        log_info ("parent process %d is gone; exiting", (int) self->config.parent_pid);
+    (void)loop;
+    (void)timer_id;
+    worker_t *self = (worker_t *)arg;
+    if (getppid() != self->config.parent_pid) {
+        log_info("parent process %d is gone; exiting", (int)self->config.parent_pid);
         return -1;
     }
-    int64_t now = zclock_mono ();
-    for (child_t *child = children_first (self->children); child;
-         child = children_next (self->children))
-        if (!child->ready && child->create_request && child->create_deadline_ms
-            && now > child->create_deadline_ms) {
-            log_info ("child %d not ready by its deadline; ending it", child->id);
+    int64_t now = zclock_mono();
+    for (child_t *child = children_first(self->children); child;
+         child = children_next(self->children))
+        if (!child->ready && child->create_request && child->create_deadline_ms &&
+            now > child->create_deadline_ms) {
+            log_info("child %d not ready by its deadline; ending it", child->id);
             child->create_request = 0;
-            children_kill (self->children, child);
+            children_kill(self->children, child);
         }
     return 0;
 }
 
-worker_t *worker_new (const worker_config_t *config)
+worker_t *worker_new(const worker_config_t *config)
 {
-    worker_t *self = (worker_t *) zmalloc (sizeof (worker_t));
+    worker_t *self = (worker_t *)zmalloc(sizeof(worker_t));
     self->config = *config;
-    self->worker_path = process_worker_path ();
+    self->worker_path = process_worker_path();
     if (!self->worker_path) {
-        log_error ("cannot find mqtree-worker next to this binary");
+        log_error("cannot find mqtree-worker next to this binary");
         goto error;
     }
     children_config_t children_config = {config->id, self->worker_path, config->run_dir,
                                          config->tcp, config->log_level};
-    self->children = children_new (&children_config);
+    self->children = children_new(&children_config);
     if (!self->children) {
-        log_error ("cannot bind an endpoint for children: %s", strerror (errno));
+        log_error("cannot bind an endpoint for children: %s", strerror(errno));
         goto error;
     }
-    self->upstream = zsock_new (ZMQ_DEALER);
+    self->upstream = zsock_new(ZMQ_DEALER);
     char identity[16];
-    snprintf (identity, sizeof identity, "%d", config->id);
-    zsock_set_identity (self->upstream, identity);
-    zsock_set_sndhwm (self->upstream, 0);
-    zsock_set_rcvhwm (self->upstream, 0);
-    zsock_set_linger (self->upstream, 0);
-    if (zsock_connect (self->upstream, "%s", config->parent_endpoint) != 0) {
-        log_error ("cannot connect to %s", config->parent_endpoint);
+    snprintf(identity, sizeof identity, "%d", config->id);
+    zsock_set_identity(self->upstream, identity);
+    zsock_set_sndhwm(self->upstream, 0);
+    zsock_set_rcvhwm(self->upstream, 0);
+    zsock_set_linger(self->upstream, 0);
+    if (zsock_connect(self->upstream, "%s", config->parent_endpoint) != 0) {
+        log_error("cannot connect to %s", config->parent_endpoint);
         goto error;
     }
-    self->runner = op_runner_new ();
-    self->loop = zloop_new ();
-    zloop_set_nonstop (self->loop, true);
-    zloop_reader (self->loop, self->upstream, s_on_upstream, self);
-    zloop_reader (self->loop, children_router (self->children), s_on_downstream, self);
-    zloop_reader (self->loop, zactor_sock (self->runner), s_on_runner, self);
+    self->runner = op_runner_new();
+    self->loop = zloop_new();
+    zloop_set_nonstop(self->loop, true);
+    zloop_reader(self->loop, self->upstream, s_on_upstream, self);
+    zloop_reader(self->loop, children_router(self->children), s_on_downstream, self);
+    zloop_reader(self->loop, zactor_sock(self->runner), s_on_runner, self);
     zmq_pollitem_t signals = {NULL, config->signal_fd, ZMQ_POLLIN, 0};
-    zloop_poller (self->loop, &signals, s_on_signal, self);
-    zloop_timer (self->loop, PARENT_CHECK_MS, 0, s_on_tick, self);
+    zloop_poller(self->loop, &signals, s_on_signal, self);
+    zloop_timer(self->loop, PARENT_CHECK_MS, 0, s_on_tick, self);
     return self;
 error:
-    worker_destroy (&self);
+    worker_destroy(&self);
     return NULL;
 }
 
-void worker_destroy (worker_t **self_p)
+void worker_destroy(worker_t **self_p)
 {
     worker_t *self = *self_p;
     if (!self)
         return;
-    zloop_destroy (&self->loop);
-    zactor_destroy (&self->runner);
-    children_destroy (&self->children);
-    zsock_destroy (&self->upstream);
-    free (self->worker_path);
-    free (self);
+    zloop_destroy(&self->loop);
+    zactor_destroy(&self->runner);
+    children_destroy(&self->children);
+    zsock_destroy(&self->upstream);
+    free(self->worker_path);
+    free(self);
     *self_p = NULL;
 }
 
-int worker_run (worker_t *self)
+int worker_run(worker_t *self)
 {
-    zmsg_t *hello = wire_hello_new (self->config.id, (int32_t) getpid ());
-    s_send_up (self, &hello);
-    zloop_start (self->loop);
+    zmsg_t *hello = wire_hello_new(self->config.id, (int32_t)getpid());
+    s_send_up(self, &hello);
+    zloop_start(self->loop);
     return 0;
 }

@@ -23,10 +23,10 @@ typedef struct {
 
 typedef struct _worker_t worker_t;
 
-worker_t *worker_new (const worker_config_t *config);
-void worker_destroy (worker_t **self_p);
+worker_t *worker_new(const worker_config_t *config);
+void worker_destroy(worker_t **self_p);
 
 //  Runs the loop until the parent is gone. Returns 0.
-int worker_run (worker_t *self);
+int worker_run(worker_t *self);
 
 #endif

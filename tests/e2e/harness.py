@@ -13,7 +13,7 @@ import threading
 import time
 
 BIN = os.environ.get("MQTREE_BIN") or os.path.join(
-    os.path.dirname(__file__), "..", "..", "build", "mqtree")
+    os.path.dirname(__file__), "..", "..", "build", "release", "mqtree")
 # Generous: a loaded 2-core machine under ASan must not make a test flaky.
 LINE_DEADLINE = 20.0
 
@@ -140,11 +140,19 @@ def _enter(self):
     return self
 
 
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
 def _exit(self, *exc):
     # A failed test must not leave a controller behind; its workers follow it.
     if self.proc.poll() is None:
         self.proc.kill()
         self.proc.wait(timeout=LINE_DEADLINE)
+    # Workers share the controller's stderr: a sanitizer report anywhere fails.
+    log = self.log()
+    for mark in SANITIZER_MARKS:
+        if mark in log and exc[0] is None:
+            raise AssertionError("sanitizer report:\n" + log[-4000:])
     return False
 
 
