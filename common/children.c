@@ -168,6 +168,33 @@ child_t *children_spawn(children_t *self, int32_t id)
     return child;
 }
 
+int children_send(children_t *self, int32_t id, zmsg_t **msg)
+{
+    zmsg_pushstrf(*msg, "%d", id);
+    if (zmsg_send(msg, self->router) != 0) {
+        zmsg_destroy(msg);
+        return -1;
+    }
+    return 0;
+}
+
+void children_fan_out(children_t *self, wire_header_t *header, zframe_t *body,
+                      fanout_t *fanout)
+{
+    for (child_t *child = children_first(self); child; child = children_next(self)) {
+        if (!child->ready || child->stopped)
+            continue;
+        header->node = child->id;
+        zmsg_t *msg = wire_request_new(header, NULL, 0);
+        if (body) {
+            zframe_t *copy = zframe_dup(body);
+            zmsg_append(msg, &copy);
+        }
+        if (children_send(self, child->id, &msg) == 0 && fanout)
+            fanout_expect(fanout, child->id);
+    }
+}
+
 void children_kill(children_t *self, child_t *child)
 {
     (void)self;

@@ -12,7 +12,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "fanout.h"
 #include "log.h"
+#include "wire.h"
 
 typedef struct {
     int32_t id;
@@ -24,6 +26,9 @@ typedef struct {
     int64_t create_deadline_ms;
     //  The REMOVE request to answer once the killed child is reaped (0: none).
     uint64_t remove_request;
+    //  Heartbeats: when the last one arrived, and whether its absence was reported.
+    int64_t last_beat_ms;
+    bool lost;
 } child_t;
 
 typedef struct {
@@ -55,6 +60,16 @@ size_t children_size(children_t *self);
 //  Iteration over the table; entries must not be removed while iterating.
 child_t *children_first(children_t *self);
 child_t *children_next(children_t *self);
+
+//  Sends msg to child id (its routing id is added here). Returns -1, msg destroyed,
+//  if the child's connection is gone.
+int children_send(children_t *self, int32_t id, zmsg_t **msg);
+
+//  Sends a request with an empty path (header->node set to each child in turn, and
+//  a copy of body if given) to every child that is ready and not stopped, and, with
+//  a fanout, records each one reached as awaited.
+void children_fan_out(children_t *self, wire_header_t *header, zframe_t *body,
+                      fanout_t *fanout);
 
 //  SIGKILLs the child's process; it stays in the table until it is reaped.
 void children_kill(children_t *self, child_t *child);

@@ -28,6 +28,9 @@ static const shape_t s_shapes[WIRE_TYPE_COUNT] = {
     [WIRE_REPLY] = {"REPLY", false, 3, {WIRE_HEADER_SIZE, 1, ANY}},
     [WIRE_HELLO] = {"HELLO", false, 2, {WIRE_HEADER_SIZE, 4}},
     [WIRE_EVENT] = {"EVENT", false, 2, {WIRE_HEADER_SIZE, EVENT_SIZE}},
+    [WIRE_PINGALL] = {"PINGALL", true, 2, {WIRE_HEADER_SIZE, PATH}},
+    [WIRE_HEARTBEAT] = {"HEARTBEAT", true, 3, {WIRE_HEADER_SIZE, PATH, 4}},
+    [WIRE_BEAT] = {"BEAT", false, 1, {WIRE_HEADER_SIZE}},
 };
 
 void wire_put_u32(byte *out, uint32_t value)
@@ -129,7 +132,7 @@ int wire_validate(zmsg_t *msg, wire_header_t *header, const char **reason)
     }
     if (data[1] == WIRE_EVENT) {
         byte kind = *zframe_data(wire_frame(msg, 1));
-        if (kind < WIRE_CHILD_EXITED || kind > WIRE_CHILD_CONTINUED) {
+        if (kind < WIRE_CHILD_EXITED || kind > WIRE_CHILD_BACK) {
             *reason = "unknown event kind";
             return -1;
         }
@@ -151,7 +154,7 @@ static zmsg_t *s_message_new(const wire_header_t *header)
     return msg;
 }
 
-static void s_add_i32(zmsg_t *msg, int32_t value)
+void wire_add_i32(zmsg_t *msg, int32_t value)
 {
     byte encoded[4];
     wire_put_u32(encoded, (uint32_t)value);
@@ -188,7 +191,7 @@ zmsg_t *wire_hello_new(int32_t child, int32_t pid)
     wire_header_t header = {WIRE_HELLO, 0, 0, child};
     zmsg_t *msg = s_message_new(&header);
     if (msg)
-        s_add_i32(msg, pid);
+        wire_add_i32(msg, pid);
     return msg;
 }
 
@@ -205,6 +208,12 @@ zmsg_t *wire_event_new(int32_t origin, const wire_event_body_t *event)
     wire_put_u32(encoded + 9, (uint32_t)event->code);
     zmsg_addmem(msg, encoded, sizeof encoded);
     return msg;
+}
+
+zmsg_t *wire_beat_new(int32_t origin)
+{
+    wire_header_t header = {WIRE_BEAT, 0, 0, origin};
+    return s_message_new(&header);
 }
 
 zframe_t *wire_frame(zmsg_t *msg, size_t index)

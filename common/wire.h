@@ -16,9 +16,15 @@
         EXEC     header, path, op, args-text       args-text may be empty
         PING     header, path
         REMOVE   header, path, child-id:4          the path's last node kills the child
-        REPLY    header, status:1, text            text may be empty
+        PINGALL  header, path                      the path's last node answers for its
+                                                   whole subtree: the ids that answered
+        HEARTBEAT header, path, interval-ms:4      the path's last node and everything
+                                                   below it beat every interval (0: stop)
+        REPLY    header, status:1, text            text may be empty; for PINGALL the ids
+                                                   that answered, 4 bytes each
         HELLO    header, pid:4                     a new child to its parent, one hop
         EVENT    header, kind:1, child-id:4, pid:4, code:4
+        BEAT     header                            a child to its parent, one hop
 
     path is the list of hops still to take below the receiver (4 bytes each, possibly
     empty): the controller computes it, each node pops its first hop and forwards, so
@@ -44,15 +50,22 @@ typedef enum {
     WIRE_REPLY,
     WIRE_HELLO,
     WIRE_EVENT,
+    WIRE_PINGALL,
+    WIRE_HEARTBEAT,
+    WIRE_BEAT,
     WIRE_TYPE_COUNT
 } wire_type_t;
 
 typedef enum { WIRE_OK = 0, WIRE_ERROR = 1, WIRE_UNAVAILABLE = 2 } wire_status_t;
 
+//  What a parent reports about a child: its process ended, stopped or continued
+//  (waitpid), or its heartbeats stopped or came back.
 typedef enum {
     WIRE_CHILD_EXITED = 1,
     WIRE_CHILD_STOPPED,
-    WIRE_CHILD_CONTINUED
+    WIRE_CHILD_CONTINUED,
+    WIRE_CHILD_LOST,
+    WIRE_CHILD_BACK,
 } wire_event_t;
 
 typedef struct {
@@ -82,6 +95,10 @@ zmsg_t *wire_reply_new(uint64_t request_id, int32_t origin, wire_status_t status
                        const char *text, size_t length);
 zmsg_t *wire_hello_new(int32_t child, int32_t pid);
 zmsg_t *wire_event_new(int32_t origin, const wire_event_body_t *event);
+zmsg_t *wire_beat_new(int32_t origin);
+
+//  Appends a 4-byte big-endian frame.
+void wire_add_i32(zmsg_t *msg, int32_t value);
 
 //  Accessors for validated messages.
 zframe_t *wire_frame(zmsg_t *msg, size_t index);

@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include "../common/children.h"
+#include "../common/idmap.h"
 #include "../common/numbers.h"
 #include "../common/process.h"
 #include "../common/wire.h"
+#include "heartbeat.h"
 #include "requests.h"
 #include "topology.h"
 
@@ -55,6 +57,9 @@ struct _controller_t {
     bool releasing, release_again;
     int timer_id; //  0 when no deadline timer is armed
     int64_t timer_at;
+    zhashx_t *pingalls; //  request id (as text) -> fanout_t over our children
+    heartbeat_t *heartbeat;
+    int heartbeat_timer;
 };
 
 static void s_release(controller_t *self);
@@ -218,6 +223,62 @@ static void s_remove_done(controller_t *self, request_t *request, int status)
     s_say(self, request->seq, "Ok");
 }
 
+static const char *s_request_key(uint64_t id, char *buffer, size_t size)
+{
+    snprintf(buffer, size, "%" PRIu64, id);
+    return buffer;
+}
+
+typedef struct {
+    zhashx_t *answered; //  idmap of the ids that answered
+    int32_t *missing;   //  the others
+    size_t count;
+} pingall_result_t;
+
+static void s_pingall_collect(node_t *node, void *arg)
+{
+    pingall_result_t *result = (pingall_result_t *)arg;
+    if (node->parent && !zhashx_lookup(result->answered, idmap_key(node->id)))
+        result->missing[result->count++] = node->id;
+}
+
+static int s_compare_ids(const void *a, const void *b)
+{
+    int32_t left = *(const int32_t *)a, right = *(const int32_t *)b;
+    return (left > right) - (left < right);
+}
+
+//  Every node that did not answer, ascending: the dead, the stopped, those that
+//  missed the deadline, and all that lie behind them.
+static void s_pingall_done(controller_t *self, request_t *request)
+{
+    char key[24];
+    s_request_key(request->id, key, sizeof key);
+    fanout_t *fanout = (fanout_t *)zhashx_lookup(self->pingalls, key);
+    pingall_result_t result = {idmap_new(), NULL, 0};
+    size_t answers = fanout ? zchunk_size(fanout->ids) / 4 : 0;
+    for (size_t i = 0; i < answers; i++) {
+        int32_t id = (int32_t)wire_get_u32(zchunk_data(fanout->ids) + i * 4);
+        zhashx_update(result.answered, idmap_key(id), (void *)1);
+    }
+    zhashx_delete(self->pingalls, key);
+    result.missing =
+        (int32_t *)malloc((topology_size(self->topology) + 1) * sizeof(int32_t));
+    topology_walk(topology_root(self->topology), s_pingall_collect, &result);
+    zhashx_destroy(&result.answered);
+    qsort(result.missing, result.count, sizeof(int32_t), s_compare_ids);
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    fputs(result.count ? "Ok: " : "Ok: -1", out);
+    for (size_t i = 0; i < result.count; i++)
+        fprintf(out, i ? ";%d" : "%d", result.missing[i]);
+    fclose(out);
+    s_say(self, request->seq, "%s", text);
+    free(result.missing);
+    free(text);
+}
+
 //  Ends a request: prints its result line, updates the topology, frees it.
 static void s_complete(controller_t *self, request_t *request, int status,
                        const char *text)
@@ -241,6 +302,9 @@ static void s_complete(controller_t *self, request_t *request, int status,
             break;
         case CMD_PING:
             s_say(self, request->seq, "Ok: %d", status == WIRE_OK);
+            break;
+        case CMD_PINGALL:
+            s_pingall_done(self, request);
             break;
     }
     requests_remove(self->requests, request);
@@ -269,8 +333,27 @@ static void s_fail_through(controller_t *self, node_t *node)
     free(ids);
 }
 
+//  A child of ours ended or stopped: the pingalls waiting for it wait no more.
+static void s_pingall_forget(controller_t *self, int32_t child)
+{
+    zlist_t *finished = zlist_new();
+    for (fanout_t *fanout = (fanout_t *)zhashx_first(self->pingalls); fanout;
+         fanout = (fanout_t *)zhashx_next(self->pingalls))
+        if (fanout_forget(fanout, child) && fanout_done(fanout))
+            zlist_append(finished, (void *)(uintptr_t)fanout->request_id);
+    for (void *id = zlist_first(finished); id; id = zlist_next(finished)) {
+        request_t *request = requests_find(self->requests, (uint64_t)(uintptr_t)id);
+        if (request)
+            s_complete(self, request, WIRE_OK, "");
+    }
+    zlist_destroy(&finished);
+}
+
 static void s_node_event(controller_t *self, node_t *node, int kind, int status)
 {
+    if ((kind == WIRE_CHILD_EXITED || kind == WIRE_CHILD_STOPPED) &&
+        node->parent->id == TOPOLOGY_ROOT)
+        s_pingall_forget(self, node->id);
     if (kind == WIRE_CHILD_EXITED) {
         if (WIFSIGNALED(status))
             log_info("node %d (pid %d) was killed by signal %d", node->id, (int)node->pid,
@@ -289,7 +372,9 @@ static void s_node_event(controller_t *self, node_t *node, int kind, int status)
     } else if (kind == WIRE_CHILD_CONTINUED && node->state == NODE_STOPPED) {
         log_info("node %d (pid %d) continues", node->id, (int)node->pid);
         node->state = NODE_UP;
-    }
+    } else if (kind == WIRE_CHILD_LOST || kind == WIRE_CHILD_BACK)
+        heartbeat_set_lost(self->heartbeat, node, kind == WIRE_CHILD_LOST);
+    heartbeat_update(self->heartbeat);
     s_release(self);
 }
 
@@ -379,6 +464,52 @@ static void s_ping(controller_t *self, command_t *command, uint64_t seq)
     s_send(self, request, WIRE_PING, node, NULL);
 }
 
+//  Asks every child of ours that can answer; each answers for its whole subtree.
+//  Nodes known dead or stopped are not asked: they and everything behind them are
+//  reported at once.
+static void s_pingall(controller_t *self, uint64_t seq)
+{
+    request_t *request = s_request(self, CMD_PINGALL, seq, TOPOLOGY_ROOT, TOPOLOGY_ROOT);
+    fanout_t *fanout = fanout_new(request->id, request->deadline_ms);
+    char key[24];
+    zhashx_insert(self->pingalls, s_request_key(request->id, key, sizeof key), fanout);
+    wire_header_t header = {WIRE_PINGALL, request->id,
+                            fanout_child_deadline(request->deadline_ms, zclock_mono()),
+                            0};
+    children_fan_out(self->children, &header, NULL, fanout);
+    if (fanout_done(fanout))
+        s_complete(self, request, WIRE_OK, "");
+}
+
+static int s_on_heartbeat_tick(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    controller_t *self = (controller_t *)arg;
+    heartbeat_check(self->heartbeat, zclock_mono());
+    return 0;
+}
+
+static void s_heartbeat(controller_t *self, int interval_ms)
+{
+    if (self->heartbeat_timer)
+        zloop_timer_end(self->loop, self->heartbeat_timer);
+    self->heartbeat_timer = 0;
+    heartbeat_set_interval(self->heartbeat, interval_ms, zclock_mono());
+    zframe_t *body = zframe_new(NULL, 4);
+    wire_put_u32(zframe_data(body), (uint32_t)interval_ms);
+    wire_header_t header = {WIRE_HEARTBEAT, 0, 0, 0};
+    children_fan_out(self->children, &header, body, NULL);
+    zframe_destroy(&body);
+    if (interval_ms > 0) {
+        //  Checking every half interval finds a silence within 4.5 intervals.
+        size_t check = (size_t)(interval_ms / 2 > 0 ? interval_ms / 2 : 1);
+        self->heartbeat_timer =
+            zloop_timer(self->loop, check, 0, s_on_heartbeat_tick, self);
+    }
+    heartbeat_update(self->heartbeat);
+}
+
 static void s_execute(controller_t *self, command_t *command, uint64_t seq)
 {
     switch (command->kind) {
@@ -401,8 +532,11 @@ static void s_execute(controller_t *self, command_t *command, uint64_t seq)
             break;
         }
         case CMD_PINGALL:
+            s_pingall(self, seq);
+            break;
         case CMD_HEARTBEAT:
-            s_say(self, seq, "Error: Not supported yet");
+            s_heartbeat(self, (int)command->interval_ms);
+            s_say(self, seq, "Ok");
             break;
         default:
             s_say(self, seq, "Error: Not a controller command");
@@ -578,11 +712,24 @@ static int s_on_deadline(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
-static void s_on_reply(controller_t *self, const wire_header_t *header, zmsg_t *msg)
+static void s_on_reply(controller_t *self, child_t *child, const wire_header_t *header,
+                       zmsg_t *msg)
 {
     request_t *request = requests_find(self->requests, header->request_id);
     if (!request) {
         log_debug("dropped a late reply to request %" PRIu64, header->request_id);
+        return;
+    }
+    if (request->kind == CMD_PINGALL) {
+        char key[24];
+        fanout_t *fanout = (fanout_t *)zhashx_lookup(
+            self->pingalls, s_request_key(request->id, key, sizeof key));
+        zframe_t *ids = wire_frame(msg, 2);
+        if (header->node != child->id ||
+            !fanout_answer(fanout, child->id, zframe_data(ids), zframe_size(ids)))
+            log_warn("dropped a pingall answer from node %d", child->id);
+        else if (fanout_done(fanout))
+            s_complete(self, request, WIRE_OK, "");
         return;
     }
     int32_t expected = request->kind == CMD_EXEC || request->kind == CMD_PING
@@ -623,6 +770,12 @@ static void s_on_hello(controller_t *self, child_t *child, const wire_header_t *
         return;
     }
     child->ready = true;
+    if (heartbeat_interval(self->heartbeat)) {
+        wire_header_t config = {WIRE_HEARTBEAT, 0, 0, child->id};
+        zmsg_t *msg = wire_request_new(&config, NULL, 0);
+        wire_add_i32(msg, heartbeat_interval(self->heartbeat));
+        children_send(self->children, child->id, &msg);
+    }
     request_t *request = requests_find(self->requests, child->create_request);
     child->create_request = 0;
     if (!request)
@@ -664,8 +817,12 @@ static int s_on_router(zloop_t *loop, zsock_t *reader, void *arg)
         else if (header.type == WIRE_HELLO)
             s_on_hello(self, child, &header, msg);
         else if (header.type == WIRE_REPLY)
-            s_on_reply(self, &header, msg);
-        else if (header.type == WIRE_EVENT)
+            s_on_reply(self, child, &header, msg);
+        else if (header.type == WIRE_BEAT) {
+            node_t *node = s_node(self, child->id);
+            if (node && node->pid == child->pid)
+                heartbeat_beat(self->heartbeat, node, zclock_mono());
+        } else if (header.type == WIRE_EVENT)
             s_on_event(self, &header, msg);
         else
             log_warn("dropped a %s from node %d", wire_type_name(header.type), child->id);
@@ -684,6 +841,8 @@ static void s_on_child(void *arg, child_t *child, pid_t pid, int status)
         node_t *node = topology_find_pid(self->topology, pid);
         if (node && ended) {
             node->reaped = true;
+            //  No Heartbit line here: it died because its parent did, and the
+            //  report of that death names the parent first, then this node.
             if (node->state != NODE_DEAD) {
                 node->state = NODE_DEAD;
                 node->exit_status = status;
@@ -734,6 +893,9 @@ controller_t *controller_new(const controller_config_t *config, zloop_t *loop,
     }
     self->topology = topology_new(getpid());
     self->requests = requests_new();
+    self->pingalls = zhashx_new();
+    zhashx_set_destructor(self->pingalls, (zhashx_destructor_fn *)fanout_destroy);
+    self->heartbeat = heartbeat_new(self->topology, output, output_arg);
     zloop_reader(loop, children_router(self->children), s_on_router, self);
     return self;
 }
@@ -746,6 +908,8 @@ void controller_destroy(controller_t **self_p)
     zloop_reader_end(self->loop, children_router(self->children));
     if (self->timer_id)
         zloop_timer_end(self->loop, self->timer_id);
+    if (self->heartbeat_timer)
+        zloop_timer_end(self->loop, self->heartbeat_timer);
     //  Every process we know of gets SIGKILL; processes we do not know of (started
     //  by a create that timed out) follow their parent through its death signal.
     topology_walk(topology_root(self->topology), s_kill_process, NULL);
@@ -762,6 +926,8 @@ void controller_destroy(controller_t **self_p)
         free(held);
     }
     requests_destroy(&self->requests);
+    zhashx_destroy(&self->pingalls);
+    heartbeat_destroy(&self->heartbeat);
     topology_destroy(&self->topology);
     free(self);
     *self_p = NULL;

@@ -17,6 +17,9 @@
 //  for tree).
 typedef void(controller_output_fn)(void *arg, uint64_t seq, const char *line);
 
+//  The seq of lines that answer no command (Heartbit lines): printed at once.
+#define CONTROLLER_EVENT UINT64_MAX
+
 typedef struct {
     int timeout_ms;
     bool tcp;

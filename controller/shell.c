@@ -72,7 +72,7 @@ void shell_output(void *arg, uint64_t seq, const char *line)
 {
     shell_t *self = (shell_t *)arg;
     s_schedule(self);
-    if (!self->config.ordered) {
+    if (!self->config.ordered || seq == CONTROLLER_EVENT) {
         s_print(self, line);
         return;
     }

@@ -33,6 +33,12 @@ struct _node_t {
     bool reaped;        //  its process is known gone: its pid may belong to another
     node_state_t state;
     int exit_status; //  waitpid status, for NODE_DEAD
+    //  Heartbeats (see heartbeat.h): the last beat heard from a child of the
+    //  controller, whether its parent reports its beats missing, and what the
+    //  Heartbit lines last said of it.
+    int64_t last_beat_ms;
+    bool lost;
+    bool reported_unavailable;
 };
 
 typedef struct _topology_t topology_t;

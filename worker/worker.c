@@ -2,6 +2,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,7 +26,14 @@ struct _worker_t {
     children_t *children;
     zactor_t *runner;
     char *worker_path;
+    zhashx_t *fanouts; //  request id (as text) -> fanout_t, pingalls in progress
+    int heartbeat_ms;  //  0: off
+    int heartbeat_timer;
+    int64_t last_tick_ms;
 };
+
+//  A child whose heartbeats are missing this many intervals is reported lost.
+#define BEATS_MISSED 4
 
 static void s_send_up(worker_t *self, zmsg_t **msg)
 {
@@ -53,12 +61,10 @@ static void s_forward_down(worker_t *self, zmsg_t **msg, uint64_t request_id)
         s_reply(self, request_id, WIRE_UNAVAILABLE, "");
         return;
     }
-    zmsg_pushstrf(*msg, "%d", hop);
     //  With ROUTER_MANDATORY a send to a child whose connection is gone fails now,
     //  and the request is answered instead of vanishing.
-    if (zmsg_send(msg, children_router(self->children)) != 0) {
+    if (children_send(self->children, hop, msg) != 0) {
         log_debug("child %d unreachable: %s", hop, strerror(errno));
-        zmsg_destroy(msg);
         s_reply(self, request_id, WIRE_UNAVAILABLE, "");
     }
 }
@@ -103,6 +109,179 @@ static void s_remove(worker_t *self, const wire_header_t *header, int32_t id)
     children_kill(self->children, child);
 }
 
+//  --- pingall: answered for the whole subtree, gathered level by level ----------
+
+static const char *s_fanout_key(uint64_t request_id, char *buffer, size_t size)
+{
+    snprintf(buffer, size, "%" PRIu64, request_id);
+    return buffer;
+}
+
+static void s_fanout_finish(worker_t *self, fanout_t *fanout)
+{
+    zmsg_t *reply =
+        wire_reply_new(fanout->request_id, self->config.id, WIRE_OK,
+                       (const char *)zchunk_data(fanout->ids), zchunk_size(fanout->ids));
+    s_send_up(self, &reply);
+    if (fanout->timer_id)
+        zloop_timer_end(self->loop, fanout->timer_id);
+    char key[24];
+    //  The table owns the fanout once it is in it.
+    if (zhashx_lookup(self->fanouts, s_fanout_key(fanout->request_id, key, sizeof key)))
+        zhashx_delete(self->fanouts, key);
+    else
+        fanout_destroy(&fanout);
+}
+
+static int s_on_fanout_deadline(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    worker_t *self = (worker_t *)arg;
+    for (fanout_t *fanout = (fanout_t *)zhashx_first(self->fanouts); fanout;
+         fanout = (fanout_t *)zhashx_next(self->fanouts))
+        if (fanout->timer_id == timer_id) {
+            //  The timer is spent: nothing to cancel.
+            fanout->timer_id = 0;
+            s_fanout_finish(self, fanout);
+            break;
+        }
+    return 0;
+}
+
+static void s_pingall(worker_t *self, const wire_header_t *header)
+{
+    int64_t now = zclock_mono();
+    fanout_t *fanout = fanout_new(header->request_id, header->deadline_ms);
+    fanout_add_id(fanout, self->config.id);
+    wire_header_t down = {WIRE_PINGALL, header->request_id,
+                          fanout_child_deadline(header->deadline_ms, now), 0};
+    children_fan_out(self->children, &down, NULL, fanout);
+    if (fanout_done(fanout) || !header->deadline_ms) {
+        s_fanout_finish(self, fanout);
+        return;
+    }
+    int64_t delay = header->deadline_ms - now;
+    fanout->timer_id = zloop_timer(self->loop, (size_t)(delay > 0 ? delay : 0), 1,
+                                   s_on_fanout_deadline, self);
+    char key[24];
+    zhashx_insert(self->fanouts, s_fanout_key(header->request_id, key, sizeof key),
+                  fanout);
+}
+
+//  A child's subtree answered a pingall of ours. Returns false if the reply is not
+//  for one of our fanouts (then it is someone else's, to pass up).
+static bool s_pingall_answer(worker_t *self, child_t *child, const wire_header_t *header,
+                             zmsg_t *msg)
+{
+    char key[24];
+    fanout_t *fanout = (fanout_t *)zhashx_lookup(
+        self->fanouts, s_fanout_key(header->request_id, key, sizeof key));
+    if (!fanout)
+        return false;
+    zframe_t *ids = wire_frame(msg, 2);
+    if (header->node != child->id ||
+        !fanout_answer(fanout, child->id, zframe_data(ids), zframe_size(ids)))
+        log_warn("dropped a malformed pingall answer from child %d", child->id);
+    else if (fanout_done(fanout))
+        s_fanout_finish(self, fanout);
+    return true;
+}
+
+//  A child ended or stopped: the pingalls waiting for it wait no more.
+static void s_pingall_forget(worker_t *self, int32_t child)
+{
+    zlist_t *finished = zlist_new();
+    for (fanout_t *fanout = (fanout_t *)zhashx_first(self->fanouts); fanout;
+         fanout = (fanout_t *)zhashx_next(self->fanouts))
+        if (fanout_forget(fanout, child) && fanout_done(fanout))
+            zlist_append(finished, fanout);
+    for (fanout_t *fanout = (fanout_t *)zlist_first(finished); fanout;
+         fanout = (fanout_t *)zlist_next(finished))
+        s_fanout_finish(self, fanout);
+    zlist_destroy(&finished);
+}
+
+//  --- heartbeat --------------------------------------------------------------------
+
+static void s_child_event(worker_t *self, child_t *child, int kind)
+{
+    wire_event_body_t event = {(uint8_t)kind, child->id, (int32_t)child->pid, 0};
+    zmsg_t *msg = wire_event_new(self->config.id, &event);
+    s_send_up(self, &msg);
+}
+
+//  Each interval: our own beat up, and a look at our children's. Only changes go
+//  further up, so the controller hears one beat per child of its own however big
+//  the tree is.
+static int s_on_beat(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    worker_t *self = (worker_t *)arg;
+    zmsg_t *beat = wire_beat_new(self->config.id);
+    s_send_up(self, &beat);
+    int64_t now = zclock_mono();
+    //  A tick this late means this process was stopped (or starved): the children's
+    //  beats are waiting unread in our queue, so their silence is ours, not theirs.
+    bool stalled = now - self->last_tick_ms > 2 * (int64_t)self->heartbeat_ms;
+    self->last_tick_ms = now;
+    for (child_t *child = children_first(self->children); child;
+         child = children_next(self->children))
+        if (stalled)
+            child->last_beat_ms = now;
+        else if (child->ready && !child->lost &&
+                 now - child->last_beat_ms > (int64_t)BEATS_MISSED * self->heartbeat_ms) {
+            child->lost = true;
+            log_info("child %d (pid %d): no heartbeat for %d ms", child->id,
+                     (int)child->pid, BEATS_MISSED * self->heartbeat_ms);
+            s_child_event(self, child, WIRE_CHILD_LOST);
+        }
+    return 0;
+}
+
+static void s_child_beat(worker_t *self, child_t *child)
+{
+    child->last_beat_ms = zclock_mono();
+    if (child->lost) {
+        child->lost = false;
+        log_info("child %d (pid %d): heartbeats again", child->id, (int)child->pid);
+        s_child_event(self, child, WIRE_CHILD_BACK);
+    }
+}
+
+static void s_send_heartbeat_config(worker_t *self, int32_t child)
+{
+    wire_header_t header = {WIRE_HEARTBEAT, 0, 0, child};
+    zmsg_t *msg = wire_request_new(&header, NULL, 0);
+    wire_add_i32(msg, self->heartbeat_ms);
+    children_send(self->children, child, &msg);
+}
+
+static void s_heartbeat(worker_t *self, int32_t interval_ms)
+{
+    if (self->heartbeat_timer)
+        zloop_timer_end(self->loop, self->heartbeat_timer);
+    self->heartbeat_timer = 0;
+    self->heartbeat_ms = interval_ms > 0 ? interval_ms : 0;
+    int64_t now = zclock_mono();
+    for (child_t *child = children_first(self->children); child;
+         child = children_next(self->children)) {
+        child->last_beat_ms = now;
+        child->lost = false;
+        if (child->ready)
+            s_send_heartbeat_config(self, child->id);
+    }
+    self->last_tick_ms = now;
+    if (self->heartbeat_ms) {
+        self->heartbeat_timer =
+            zloop_timer(self->loop, (size_t)self->heartbeat_ms, 0, s_on_beat, self);
+        zmsg_t *beat = wire_beat_new(self->config.id);
+        s_send_up(self, &beat);
+    }
+}
+
+//  --- requests from above ----------------------------------------------------------
+
 static void s_handle_request(worker_t *self, zmsg_t **msg)
 {
     wire_header_t header;
@@ -141,6 +320,12 @@ static void s_handle_request(worker_t *self, zmsg_t **msg)
             break;
         case WIRE_REMOVE:
             s_remove(self, &header, wire_frame_i32(wire_frame(*msg, 2)));
+            break;
+        case WIRE_PINGALL:
+            s_pingall(self, &header);
+            break;
+        case WIRE_HEARTBEAT:
+            s_heartbeat(self, wire_frame_i32(wire_frame(*msg, 2)));
             break;
     }
     zmsg_destroy(msg);
@@ -182,6 +367,9 @@ static void s_hello(worker_t *self, child_t *child, const wire_header_t *header,
         return;
     }
     child->ready = true;
+    child->last_beat_ms = zclock_mono();
+    if (self->heartbeat_ms)
+        s_send_heartbeat_config(self, child->id);
     if (!child->create_request)
         return;
     uint64_t request = child->create_request;
@@ -218,6 +406,10 @@ static int s_on_downstream(zloop_t *loop, zsock_t *reader, void *arg)
         }
         if (header.type == WIRE_HELLO)
             s_hello(self, child, &header, msg);
+        else if (header.type == WIRE_BEAT)
+            s_child_beat(self, child);
+        else if (header.type == WIRE_REPLY && s_pingall_answer(self, child, &header, msg))
+            ;
         else if (header.type == WIRE_REPLY || header.type == WIRE_EVENT) {
             s_send_up(self, &msg);
             continue;
@@ -255,6 +447,8 @@ static void s_on_child(void *arg, child_t *child, pid_t pid, int status)
         return;
     }
     wire_event_body_t event = {0, child->id, (int32_t)pid, status};
+    if (!WIFCONTINUED(status))
+        s_pingall_forget(self, child->id);
     if (WIFSTOPPED(status)) {
         log_info("child %d (pid %d) stopped by signal %d", child->id, (int)pid,
                  WSTOPSIG(status));
@@ -341,6 +535,8 @@ worker_t *worker_new(const worker_config_t *config)
         goto error;
     }
     self->runner = op_runner_new();
+    self->fanouts = zhashx_new();
+    zhashx_set_destructor(self->fanouts, (zhashx_destructor_fn *)fanout_destroy);
     self->loop = zloop_new();
     zloop_set_nonstop(self->loop, true);
     zloop_reader(self->loop, self->upstream, s_on_upstream, self);
@@ -362,6 +558,7 @@ void worker_destroy(worker_t **self_p)
         return;
     zloop_destroy(&self->loop);
     zactor_destroy(&self->runner);
+    zhashx_destroy(&self->fanouts);
     children_destroy(&self->children);
     zsock_destroy(&self->upstream);
     free(self->worker_path);

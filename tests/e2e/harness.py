@@ -11,6 +11,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 
 BIN = os.environ.get("MQTREE_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "release", "mqtree")
@@ -93,7 +94,8 @@ def alive(pid):
     try:
         with open("/proc/%d/stat" % pid) as stat:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
+        # Gone, or gone between the open and the read.
         return False
 
 
@@ -126,7 +128,9 @@ def run(tests):
             print("ok   %s (%.2f s)" % (test.__name__, time.monotonic() - started))
         except Exception as error:  # noqa: BLE001 - report every failure
             failed += 1
-            print("FAIL %s: %s" % (test.__name__, error))
+            where = traceback.extract_tb(error.__traceback__)[-1]
+            print("FAIL %s: %s (line %d: %s)" % (test.__name__, error, where.lineno,
+                                                 where.line))
         sys.stdout.flush()
     print("%d passed, %d failed" % (len(tests) - failed, failed))
     sys.exit(1 if failed else 0)

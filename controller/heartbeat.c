@@ -1,0 +1,120 @@
+/*  heartbeat — the controller's heartbeat view and its Heartbit lines. */
+#include "heartbeat.h"
+
+#include <stdio.h>
+
+struct _heartbeat_t {
+    topology_t *topology;
+    controller_output_fn *output;
+    void *output_arg;
+    int interval_ms;
+    int64_t last_check_ms; //  0: no check since the interval was set
+};
+
+heartbeat_t *heartbeat_new(topology_t *topology, controller_output_fn *output,
+                           void *output_arg)
+{
+    heartbeat_t *self = (heartbeat_t *)zmalloc(sizeof(heartbeat_t));
+    self->topology = topology;
+    self->output = output;
+    self->output_arg = output_arg;
+    return self;
+}
+
+void heartbeat_destroy(heartbeat_t **self_p)
+{
+    free(*self_p);
+    *self_p = NULL;
+}
+
+typedef struct {
+    int64_t now;
+} reset_t;
+
+static void s_reset(node_t *node, void *arg)
+{
+    node->last_beat_ms = ((reset_t *)arg)->now;
+    node->lost = false;
+    node->reported_unavailable = false;
+}
+
+void heartbeat_set_interval(heartbeat_t *self, int ms, int64_t now)
+{
+    self->interval_ms = ms > 0 ? ms : 0;
+    self->last_check_ms = 0;
+    reset_t reset = {now};
+    topology_walk(topology_root(self->topology), s_reset, &reset);
+}
+
+int heartbeat_interval(heartbeat_t *self)
+{
+    return self->interval_ms;
+}
+
+void heartbeat_beat(heartbeat_t *self, node_t *node, int64_t now)
+{
+    node->last_beat_ms = now;
+    if (node->lost)
+        heartbeat_set_lost(self, node, false);
+}
+
+void heartbeat_set_lost(heartbeat_t *self, node_t *node, bool lost)
+{
+    node->lost = lost;
+    heartbeat_update(self);
+}
+
+void heartbeat_check(heartbeat_t *self, int64_t now)
+{
+    int64_t silence = (int64_t)HEARTBEAT_MISSED * self->interval_ms;
+    bool changed = false;
+    node_t *root = topology_root(self->topology);
+    //  A check this late means the controller itself was stopped (Ctrl-Z) or
+    //  starved: the beats wait unread in its queue, so the silence is its own.
+    bool stalled =
+        self->last_check_ms && now - self->last_check_ms > 2 * self->interval_ms;
+    self->last_check_ms = now;
+    if (stalled) {
+        for (node_t *child = (node_t *)zlistx_first(root->children); child;
+             child = (node_t *)zlistx_next(root->children))
+            child->last_beat_ms = now;
+        return;
+    }
+    for (node_t *child = (node_t *)zlistx_first(root->children); child;
+         child = (node_t *)zlistx_next(root->children))
+        if (child->state == NODE_UP && !child->lost &&
+            now - child->last_beat_ms > silence)
+            changed = child->lost = true;
+    if (changed)
+        heartbeat_update(self);
+}
+
+static bool s_unavailable(node_t *node)
+{
+    for (; node && node->parent; node = node->parent)
+        if (node->state == NODE_DEAD || node->state == NODE_STOPPED || node->lost)
+            return true;
+    return false;
+}
+
+static void s_report(node_t *node, void *arg)
+{
+    heartbeat_t *self = (heartbeat_t *)arg;
+    //  The root is the controller; nodes being created or removed have no say yet.
+    if (!node->parent || node->state == NODE_PENDING || node->state == NODE_REMOVING)
+        return;
+    bool unavailable = s_unavailable(node);
+    if (unavailable == node->reported_unavailable)
+        return;
+    node->reported_unavailable = unavailable;
+    char line[80];
+    snprintf(line, sizeof line, "Heartbit: node %d is %s", node->id,
+             unavailable ? "unavailable now" : "available again");
+    self->output(self->output_arg, CONTROLLER_EVENT, line);
+}
+
+void heartbeat_update(heartbeat_t *self)
+{
+    if (self->interval_ms)
+        topology_walk(topology_root(self->topology), s_report, self);
+}

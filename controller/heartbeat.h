@@ -1,0 +1,44 @@
+/*  heartbeat — the controller's view of heartbeats, and the asynchronous
+    "Heartbit: node X is unavailable now" / "... is available again" lines.
+
+    Beats are aggregated: every worker watches its own children's beats and reports
+    only changes (lost, back) upward, so the controller hears beats from its own
+    children only. A node is unavailable when it is dead, stopped, reported lost, or
+    behind such a node; each change of that prints one line per node, once. Known
+    deaths and stops (from waitpid, upstream) are reported at once, without waiting
+    for the missing beats. */
+#ifndef MQTREE_HEARTBEAT_H
+#define MQTREE_HEARTBEAT_H
+
+#include <stdint.h>
+
+#include "controller.h"
+#include "topology.h"
+
+//  A node silent for this many intervals is unavailable.
+#define HEARTBEAT_MISSED 4
+
+typedef struct _heartbeat_t heartbeat_t;
+
+heartbeat_t *heartbeat_new(topology_t *topology, controller_output_fn *output,
+                           void *output_arg);
+void heartbeat_destroy(heartbeat_t **self_p);
+
+//  Turns heartbeats on (ms > 0) or off (0). Every node starts as available and
+//  heard just now, so switching on prints only what is already known dead or stopped.
+void heartbeat_set_interval(heartbeat_t *self, int ms, int64_t now);
+int heartbeat_interval(heartbeat_t *self);
+
+//  A beat from a child of the controller.
+void heartbeat_beat(heartbeat_t *self, node_t *node, int64_t now);
+
+//  A node's parent reports its beats missing (lost) or back.
+void heartbeat_set_lost(heartbeat_t *self, node_t *node, bool lost);
+
+//  Marks the controller's children silent for HEARTBEAT_MISSED intervals as lost.
+void heartbeat_check(heartbeat_t *self, int64_t now);
+
+//  Prints a line for every node whose availability changed since the last lines.
+void heartbeat_update(heartbeat_t *self);
+
+#endif

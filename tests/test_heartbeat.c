@@ -1,0 +1,104 @@
+/*  Unit test: the controller's heartbeat view prints each change once. */
+#include "../controller/heartbeat.h"
+#include "check.h"
+
+static char s_lines[4096];
+
+static void s_output(void *arg, uint64_t seq, const char *line)
+{
+    (void)arg;
+    CHECK(seq == CONTROLLER_EVENT);
+    strcat(s_lines, line);
+    strcat(s_lines, "\n");
+}
+
+static node_t *s_add(topology_t *topology, int32_t id, node_t *parent)
+{
+    node_t *node = topology_add(topology, id, parent);
+    node->state = NODE_UP;
+    return node;
+}
+
+int main(void)
+{
+    topology_t *topology = topology_new(1);
+    node_t *root = topology_root(topology);
+    node_t *one = s_add(topology, 1, root);
+    node_t *two = s_add(topology, 2, one);
+    node_t *three = s_add(topology, 3, two);
+    node_t *four = s_add(topology, 4, root);
+    heartbeat_t *heartbeat = heartbeat_new(topology, s_output, NULL);
+
+    //  Off: nothing is printed whatever happens.
+    two->state = NODE_DEAD;
+    heartbeat_update(heartbeat);
+    CHECK_STR(s_lines, "");
+    two->state = NODE_UP;
+
+    heartbeat_set_interval(heartbeat, 100, 1000);
+    CHECK(heartbeat_interval(heartbeat) == 100);
+    heartbeat_update(heartbeat);
+    CHECK_STR(s_lines, "");
+
+    //  A lost node, and everything behind it, once.
+    heartbeat_set_lost(heartbeat, two, true);
+    CHECK_STR(s_lines, "Heartbit: node 2 is unavailable now\n"
+                       "Heartbit: node 3 is unavailable now\n");
+    s_lines[0] = '\0';
+    heartbeat_update(heartbeat);
+    two->state = NODE_STOPPED; //  also stopped: no new line
+    heartbeat_update(heartbeat);
+    CHECK_STR(s_lines, "");
+    two->state = NODE_UP; //  continued, but its beats are not back yet
+    heartbeat_update(heartbeat);
+    CHECK_STR(s_lines, "");
+    heartbeat_set_lost(heartbeat, two, false);
+    CHECK_STR(s_lines, "Heartbit: node 2 is available again\n"
+                       "Heartbit: node 3 is available again\n");
+    s_lines[0] = '\0';
+
+    //  The controller's own children: silent for 4 intervals.
+    heartbeat_beat(heartbeat, one, 1100);
+    heartbeat_check(heartbeat, 1400); //  silent 300 ms (node 4: 400 ms): not yet
+    CHECK_STR(s_lines, "");
+    heartbeat_check(heartbeat, 1401); //  node 4 silent for 401 ms
+    CHECK_STR(s_lines, "Heartbit: node 4 is unavailable now\n");
+    s_lines[0] = '\0';
+    heartbeat_check(heartbeat, 1600);
+    CHECK_STR(s_lines, "Heartbit: node 1 is unavailable now\n"
+                       "Heartbit: node 2 is unavailable now\n"
+                       "Heartbit: node 3 is unavailable now\n");
+    s_lines[0] = '\0';
+    heartbeat_beat(heartbeat, four, 1650);
+    CHECK_STR(s_lines, "Heartbit: node 4 is available again\n");
+    s_lines[0] = '\0';
+
+    //  A death below a lost node changes nothing visible; switching off and on
+    //  forgets the past and reports what is known dead at once.
+    three->state = NODE_DEAD;
+    heartbeat_update(heartbeat);
+    CHECK_STR(s_lines, "");
+    heartbeat_set_interval(heartbeat, 0, 2000);
+    heartbeat_set_interval(heartbeat, 50, 2000);
+    heartbeat_update(heartbeat);
+    CHECK_STR(s_lines, "Heartbit: node 3 is unavailable now\n");
+
+    //  A check long after the last one means the controller was stopped: its own
+    //  silence is not its children's.
+    s_lines[0] = '\0';
+    heartbeat_beat(heartbeat, one, 2000);
+    heartbeat_beat(heartbeat, four, 2000);
+    heartbeat_check(heartbeat, 2010);
+    heartbeat_check(heartbeat, 9000); //  interval 50: a gap of 6990 ms
+    for (int64_t now = 9050; now <= 9200; now += 50)
+        heartbeat_check(heartbeat, now);
+    CHECK_STR(s_lines, "");
+    heartbeat_check(heartbeat, 9201);
+    CHECK_STR(s_lines, "Heartbit: node 1 is unavailable now\n"
+                       "Heartbit: node 2 is unavailable now\n"
+                       "Heartbit: node 4 is unavailable now\n");
+
+    heartbeat_destroy(&heartbeat);
+    topology_destroy(&topology);
+    return check_report("heartbeat");
+}
