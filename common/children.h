@@ -24,6 +24,7 @@ typedef struct {
     //  The CREATE request to answer when the child says HELLO (0: none).
     uint64_t create_request;
     int64_t create_deadline_ms;
+    int create_timer; //  the owner's timer for that deadline, 0 if none
     //  The REMOVE request to answer once the killed child is reaped (0: none).
     uint64_t remove_request;
     //  Heartbeats: when the last one arrived, and whether its absence was reported.

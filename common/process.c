@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -47,6 +48,21 @@ int process_die_with_parent(pid_t expected_parent)
         return -1;
     }
     return 0;
+}
+
+int process_parent_fd(pid_t expected_parent)
+{
+    int fd = pidfd_open(expected_parent, 0);
+    if (fd < 0)
+        return -1;
+    //  The pid may have been a dead parent's, reused: only if it is still our
+    //  parent after the open does the fd watch the right process.
+    if (getppid() != expected_parent) {
+        close(fd);
+        errno = ESRCH;
+        return -1;
+    }
+    return fd;
 }
 
 char *process_format(const char *format, ...)

@@ -21,6 +21,11 @@ int process_signalfd_read(int fd);
 //  if the parent is already gone.
 int process_die_with_parent(pid_t expected_parent);
 
+//  A pidfd of the parent process, readable once the parent has exited: the loop
+//  learns of its parent's death as an event, with no timer. Returns -1 if the
+//  kernel has no pidfd (errno ENOSYS) or the parent is already gone (ESRCH).
+int process_parent_fd(pid_t expected_parent);
+
 //  Path of the mqtree-worker binary next to the running executable, or NULL.
 //  Caller frees.
 char *process_worker_path(void);

@@ -1,5 +1,6 @@
 /*  mqtree-worker — one node of an mqtree. Started by its parent node, never by hand:
     parses its options, ties its life to its parent's, and runs the routing loop. */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -86,6 +87,11 @@ int main(int argc, char *argv[])
     log_set_tag(tag);
     log_set_level(config.log_level);
     if (process_die_with_parent(config.parent_pid) != 0) {
+        log_info("parent is gone before start");
+        return 1;
+    }
+    config.parent_fd = process_parent_fd(config.parent_pid);
+    if (config.parent_fd < 0 && errno == ESRCH) {
         log_info("parent is gone before start");
         return 1;
     }

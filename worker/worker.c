@@ -13,8 +13,9 @@
 #include "../common/wire.h"
 #include "op_runner.h"
 
-//  How often the loop checks that its parent process is still the one that spawned
-//  it. PR_SET_PDEATHSIG does the real work; this catches what it cannot (see NOTES).
+//  Without a pidfd of the parent, how often the loop checks that its parent process
+//  is still the one that spawned it. PR_SET_PDEATHSIG does the real work; this
+//  catches what it cannot (see NOTES).
 #define PARENT_CHECK_MS 500
 //  Messages handled per wake-up of one socket, so no socket starves the others.
 #define BATCH 256
@@ -69,6 +70,26 @@ static void s_forward_down(worker_t *self, zmsg_t **msg, uint64_t request_id)
     }
 }
 
+//  A child not ready by its create's deadline was already reported failed: a process
+//  nobody knows of must not live on.
+static int s_on_create_deadline(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    worker_t *self = (worker_t *)arg;
+    for (child_t *child = children_first(self->children); child;
+         child = children_next(self->children))
+        if (child->create_timer == timer_id) {
+            child->create_timer = 0;
+            if (!child->ready && child->create_request) {
+                log_info("child %d not ready by its deadline; ending it", child->id);
+                child->create_request = 0;
+                children_kill(self->children, child);
+            }
+            break;
+        }
+    return 0;
+}
+
 static void s_create(worker_t *self, const wire_header_t *header, int32_t id)
 {
     child_t *child = children_find(self->children, id);
@@ -93,6 +114,11 @@ static void s_create(worker_t *self, const wire_header_t *header, int32_t id)
     log_debug("spawned child %d, pid %d", id, (int)child->pid);
     child->create_request = header->request_id;
     child->create_deadline_ms = header->deadline_ms;
+    if (header->deadline_ms) {
+        int64_t delay = header->deadline_ms - zclock_mono() + 1;
+        child->create_timer = zloop_timer(self->loop, (size_t)(delay > 0 ? delay : 0), 1,
+                                          s_on_create_deadline, self);
+    }
 }
 
 static void s_remove(worker_t *self, const wire_header_t *header, int32_t id)
@@ -368,6 +394,9 @@ static void s_hello(worker_t *self, child_t *child, const wire_header_t *header,
     }
     child->ready = true;
     child->last_beat_ms = zclock_mono();
+    if (child->create_timer)
+        zloop_timer_end(self->loop, child->create_timer);
+    child->create_timer = 0;
     if (self->heartbeat_ms)
         s_send_heartbeat_config(self, child->id);
     if (!child->create_request)
@@ -449,6 +478,8 @@ static void s_on_child(void *arg, child_t *child, pid_t pid, int status)
     wire_event_body_t event = {0, child->id, (int32_t)pid, status};
     if (!WIFCONTINUED(status))
         s_pingall_forget(self, child->id);
+    if ((WIFEXITED(status) || WIFSIGNALED(status)) && child->create_timer)
+        zloop_timer_end(self->loop, child->create_timer);
     if (WIFSTOPPED(status)) {
         log_info("child %d (pid %d) stopped by signal %d", child->id, (int)pid,
                  WSTOPSIG(status));
@@ -486,7 +517,7 @@ static int s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     return 0;
 }
 
-static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
+static int s_on_parent_check(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
@@ -495,16 +526,16 @@ static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
         log_info("parent process %d is gone; exiting", (int)self->config.parent_pid);
         return -1;
     }
-    int64_t now = zclock_mono();
-    for (child_t *child = children_first(self->children); child;
-         child = children_next(self->children))
-        if (!child->ready && child->create_request && child->create_deadline_ms &&
-            now > child->create_deadline_ms) {
-            log_info("child %d not ready by its deadline; ending it", child->id);
-            child->create_request = 0;
-            children_kill(self->children, child);
-        }
     return 0;
+}
+
+static int s_on_parent_exit(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    (void)item;
+    worker_t *self = (worker_t *)arg;
+    log_info("parent process %d is gone; exiting", (int)self->config.parent_pid);
+    return -1;
 }
 
 worker_t *worker_new(const worker_config_t *config)
@@ -544,7 +575,11 @@ worker_t *worker_new(const worker_config_t *config)
     zloop_reader(self->loop, zactor_sock(self->runner), s_on_runner, self);
     zmq_pollitem_t signals = {NULL, config->signal_fd, ZMQ_POLLIN, 0};
     zloop_poller(self->loop, &signals, s_on_signal, self);
-    zloop_timer(self->loop, PARENT_CHECK_MS, 0, s_on_tick, self);
+    if (config->parent_fd >= 0) {
+        zmq_pollitem_t parent = {NULL, config->parent_fd, ZMQ_POLLIN, 0};
+        zloop_poller(self->loop, &parent, s_on_parent_exit, self);
+    } else
+        zloop_timer(self->loop, PARENT_CHECK_MS, 0, s_on_parent_check, self);
     return self;
 error:
     worker_destroy(&self);

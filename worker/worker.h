@@ -19,6 +19,7 @@ typedef struct {
     bool tcp;
     log_level_t log_level;
     int signal_fd; //  delivers SIGCHLD; the worker takes it over
+    int parent_fd; //  a pidfd of the parent process, or -1 to check getppid()
 } worker_config_t;
 
 typedef struct _worker_t worker_t;
