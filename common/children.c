@@ -128,6 +128,8 @@ child_t *children_spawn(children_t *self, int32_t id)
         (char *)self->config.run_dir,
         (char *)"--transport",
         (char *)(self->config.tcp ? "tcp" : "ipc"),
+        (char *)"--topology",
+        (char *)(self->config.bst ? "bst" : "tree"),
         (char *)"--log-level",
         (char *)log_level_name(self->config.log_level),
         NULL,

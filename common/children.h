@@ -37,6 +37,7 @@ typedef struct {
     const char *worker_path; //  the mqtree-worker binary
     const char *run_dir;     //  ipc endpoints live here
     bool tcp;                //  tcp://127.0.0.1 instead of ipc
+    bool bst;                //  a binary search tree: requests are routed by key
     log_level_t log_level;   //  passed on to every child
 } children_config_t;
 

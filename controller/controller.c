@@ -119,7 +119,9 @@ static void s_send(controller_t *self, request_t *request, int type, node_t *tar
     int32_t *hops = (int32_t *)malloc(target->depth * sizeof(int32_t));
     topology_path(target, hops);
     wire_header_t header = {(uint8_t)type, request->id, request->deadline_ms, target->id};
-    zmsg_t *msg = wire_request_new(&header, hops + 1, target->depth - 1);
+    //  In a binary search tree each node routes by key: the path stays empty.
+    size_t below = self->config.bst ? 0 : target->depth - 1;
+    zmsg_t *msg = wire_request_new(&header, hops + 1, below);
     if (body) {
         zframe_t *frame;
         while ((frame = zmsg_pop(*body)))
@@ -884,8 +886,9 @@ controller_t *controller_new(const controller_config_t *config, zloop_t *loop,
     self->loop = loop;
     self->output = output;
     self->output_arg = output_arg;
-    children_config_t children_config = {TOPOLOGY_ROOT, config->worker_path,
-                                         config->run_dir, config->tcp, config->log_level};
+    children_config_t children_config = {TOPOLOGY_ROOT,   config->worker_path,
+                                         config->run_dir, config->tcp,
+                                         config->bst,     config->log_level};
     self->children = children_new(&children_config);
     if (!self->children) {
         free(self);
@@ -940,14 +943,22 @@ size_t controller_outstanding(controller_t *self)
 
 //  --- tree ---------------------------------------------------------------------------
 
+typedef struct {
+    FILE *out;
+    bool bst;
+} tree_text_t;
+
 static void s_tree_line(node_t *node, void *arg)
 {
-    FILE *out = (FILE *)arg;
+    FILE *out = ((tree_text_t *)arg)->out;
     fprintf(out, "%*s", (int)node->depth * 2, "");
     if (!node->parent) {
         fprintf(out, "%d controller pid %d\n", node->id, (int)node->pid);
         return;
     }
+    //  In a binary search tree, L and R say which side of its parent a node is on.
+    if (((tree_text_t *)arg)->bst && node->parent->parent)
+        fprintf(out, "%s ", node->id < node->parent->id ? "L" : "R");
     fprintf(out, "%d pid ", node->id);
     if (node->pid)
         fprintf(out, "%d ", (int)node->pid);
@@ -968,11 +979,11 @@ char *controller_tree(controller_t *self)
 {
     char *text = NULL;
     size_t size = 0;
-    FILE *out = open_memstream(&text, &size);
-    if (!out)
+    tree_text_t tree = {open_memstream(&text, &size), self->config.bst};
+    if (!tree.out)
         abort();
-    topology_walk(topology_root(self->topology), s_tree_line, out);
-    fclose(out);
+    topology_walk(topology_root(self->topology), s_tree_line, &tree);
+    fclose(tree.out);
     //  The caller prints lines; drop the last newline.
     if (size && text[size - 1] == '\n')
         text[size - 1] = '\0';

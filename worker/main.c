@@ -17,10 +17,12 @@
 
 static void s_usage(FILE *out)
 {
-    fprintf(out, "usage: mqtree-worker --id ID --parent ENDPOINT --parent-pid PID\n"
-                 "                     --run-dir DIR [--transport ipc|tcp]\n"
-                 "                     [--log-level error|warn|info|debug]\n"
-                 "Started by mqtree for each node; not meant to be run by hand.\n");
+    fprintf(
+        out,
+        "usage: mqtree-worker --id ID --parent ENDPOINT --parent-pid PID\n"
+        "                     --run-dir DIR [--transport ipc|tcp] [--topology tree|bst]\n"
+        "                     [--log-level error|warn|info|debug]\n"
+        "Started by mqtree for each node; not meant to be run by hand.\n");
 }
 
 int main(int argc, char *argv[])
@@ -37,6 +39,7 @@ int main(int argc, char *argv[])
         {"run-dir", required_argument, NULL, 'r'},
         {"transport", required_argument, NULL, 't'},
         {"log-level", required_argument, NULL, 'l'},
+        {"topology", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -63,6 +66,9 @@ int main(int argc, char *argv[])
                 break;
             case 't':
                 config.tcp = strcmp(optarg, "tcp") == 0;
+                break;
+            case 'T':
+                config.bst = strcmp(optarg, "bst") == 0;
                 break;
             case 'l':
                 if (log_level_parse(optarg, &config.log_level) != 0)

@@ -90,6 +90,30 @@ static int s_on_create_deadline(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+//  In a binary search tree a request names its target and each node sends it left
+//  (smaller ids) or right (greater ids): no node needs a path or a table.
+static void s_forward_by_key(worker_t *self, zmsg_t **msg, const wire_header_t *header)
+{
+    if (!self->config.bst) {
+        log_warn("dropped a %s for node %d with no path", wire_type_name(header->type),
+                 header->node);
+        zmsg_destroy(msg);
+        return;
+    }
+    bool left = header->node < self->config.id;
+    child_t *next = NULL;
+    for (child_t *child = children_first(self->children); child;
+         child = children_next(self->children))
+        if ((child->id < self->config.id) == left)
+            next = child;
+    if (!next || !next->ready || children_send(self->children, next->id, msg) != 0) {
+        log_debug("no %s child to forward to node %d", left ? "left" : "right",
+                  header->node);
+        zmsg_destroy(msg);
+        s_reply(self, header->request_id, WIRE_UNAVAILABLE, "");
+    }
+}
+
 static void s_create(worker_t *self, const wire_header_t *header, int32_t id)
 {
     child_t *child = children_find(self->children, id);
@@ -326,6 +350,10 @@ static void s_handle_request(worker_t *self, zmsg_t **msg)
         s_forward_down(self, msg, header.request_id);
         return;
     }
+    if (header.node != self->config.id) {
+        s_forward_by_key(self, msg, &header);
+        return;
+    }
     switch (header.type) {
         case WIRE_PING:
             s_reply(self, header.request_id, WIRE_OK, "");
@@ -547,8 +575,9 @@ worker_t *worker_new(const worker_config_t *config)
         log_error("cannot find mqtree-worker next to this binary");
         goto error;
     }
-    children_config_t children_config = {config->id, self->worker_path, config->run_dir,
-                                         config->tcp, config->log_level};
+    children_config_t children_config = {config->id,      self->worker_path,
+                                         config->run_dir, config->tcp,
+                                         config->bst,     config->log_level};
     self->children = children_new(&children_config);
     if (!self->children) {
         log_error("cannot bind an endpoint for children: %s", strerror(errno));

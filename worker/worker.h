@@ -17,6 +17,7 @@ typedef struct {
     pid_t parent_pid;
     const char *run_dir;
     bool tcp;
+    bool bst; //  route requests by key (binary search tree)
     log_level_t log_level;
     int signal_fd; //  delivers SIGCHLD; the worker takes it over
     int parent_fd; //  a pidfd of the parent process, or -1 to check getppid()
