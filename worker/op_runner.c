@@ -1,6 +1,8 @@
 /*  op_runner — the op thread of a worker (see op_runner.h). */
 #include "op_runner.h"
 
+#include <pthread.h>
+
 #include "../common/log.h"
 #include "../common/wire.h"
 #include "ops.h"
@@ -35,32 +37,81 @@ done:
     zframe_destroy(&args_frame);
 }
 
-static void s_runner(zsock_t *pipe, void *unused)
+struct _op_runner_t {
+    zsock_t *loop_end;
+    zsock_t *thread_end;
+    pthread_t thread;
+};
+
+static void *s_runner(void *arg)
 {
-    (void)unused;
+    zsock_t *pipe = (zsock_t *)arg;
     ops_t *ops = ops_new();
-    zsock_signal(pipe, 0);
     while (true) {
         zmsg_t *msg = zmsg_recv(pipe);
         if (!msg)
             break;
-        //  The actor's own commands are one-frame strings; requests have four frames.
+        //  Requests have four frames; anything else is the loop saying goodbye.
         if (zmsg_size(msg) != 4) {
             zmsg_destroy(&msg);
-            break; //  $TERM
+            break;
         }
         s_run_one(ops, pipe, msg);
         zmsg_destroy(&msg);
     }
     ops_destroy(&ops);
+    return NULL;
 }
 
-zactor_t *op_runner_new(void)
+static zsock_t *s_pipe_end(const char *endpoint, bool bind)
 {
-    return zactor_new(s_runner, NULL);
+    zsock_t *sock = zsock_new(ZMQ_PAIR);
+    //  Unbounded, before the bind or connect that fixes the pipe's limits.
+    zsock_set_sndhwm(sock, 0);
+    zsock_set_rcvhwm(sock, 0);
+    int rc =
+        bind ? zsock_bind(sock, "%s", endpoint) : zsock_connect(sock, "%s", endpoint);
+    if (rc < 0)
+        zsock_destroy(&sock);
+    return sock;
 }
 
-void op_runner_submit(zactor_t *runner, uint64_t request_id, int64_t deadline_ms,
+op_runner_t *op_runner_new(void)
+{
+    op_runner_t *self = (op_runner_t *)zmalloc(sizeof(op_runner_t));
+    char endpoint[64];
+    snprintf(endpoint, sizeof endpoint, "inproc://op-runner-%p", (void *)self);
+    self->loop_end = s_pipe_end(endpoint, true);
+    self->thread_end = s_pipe_end(endpoint, false);
+    if (!self->loop_end || !self->thread_end ||
+        pthread_create(&self->thread, NULL, s_runner, self->thread_end) != 0) {
+        zsock_destroy(&self->loop_end);
+        zsock_destroy(&self->thread_end);
+        free(self);
+        return NULL;
+    }
+    return self;
+}
+
+void op_runner_destroy(op_runner_t **self_p)
+{
+    op_runner_t *self = *self_p;
+    if (!self)
+        return;
+    zstr_send(self->loop_end, "$TERM");
+    pthread_join(self->thread, NULL);
+    zsock_destroy(&self->loop_end);
+    zsock_destroy(&self->thread_end);
+    free(self);
+    *self_p = NULL;
+}
+
+zsock_t *op_runner_sock(op_runner_t *self)
+{
+    return self->loop_end;
+}
+
+void op_runner_submit(op_runner_t *self, uint64_t request_id, int64_t deadline_ms,
                       zframe_t **op, zframe_t **args)
 {
     byte encoded[8];
@@ -71,5 +122,5 @@ void op_runner_submit(zactor_t *runner, uint64_t request_id, int64_t deadline_ms
     zmsg_addmem(msg, encoded, 8);
     zmsg_append(msg, op);
     zmsg_append(msg, args);
-    zmsg_send(&msg, runner);
+    zmsg_send(&msg, self->loop_end);
 }

@@ -1,20 +1,32 @@
 /*  op_runner — the node's op thread: runs `exec` ops one at a time, in arrival order,
     off the routing loop, so a node busy computing keeps routing and answering.
 
-    Pipe protocol (inproc, so frames move without copying):
+    Pipe protocol (an inproc PAIR, so frames move without copying):
         loop -> runner:  request-id:8  deadline-ms:8  op  args
         runner -> loop:  request-id:8  status:1  text
     A request whose deadline has passed when its turn comes is dropped: nobody waits
-    for its answer, and running it late would change state behind the user's back. */
+    for its answer, and running it late would change state behind the user's back.
+
+    The pipe's queues are unbounded both ways. zactor's pipe has the default high-water
+    mark of 1000 messages: with more than that in flight the loop blocks sending work
+    while the runner blocks sending results, and the node deadlocks. */
 #ifndef MQTREE_OP_RUNNER_H
 #define MQTREE_OP_RUNNER_H
 
 #include <czmq.h>
 
-zactor_t *op_runner_new(void);
+typedef struct _op_runner_t op_runner_t;
+
+op_runner_t *op_runner_new(void);
+
+//  Ends the thread once its current op is done.
+void op_runner_destroy(op_runner_t **self_p);
+
+//  The loop's end of the pipe: results arrive here.
+zsock_t *op_runner_sock(op_runner_t *self);
 
 //  Hands one EXEC request's op and args frames to the runner (frames are taken).
-void op_runner_submit(zactor_t *runner, uint64_t request_id, int64_t deadline_ms,
+void op_runner_submit(op_runner_t *self, uint64_t request_id, int64_t deadline_ms,
                       zframe_t **op, zframe_t **args);
 
 #endif

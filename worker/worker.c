@@ -25,7 +25,7 @@ struct _worker_t {
     zloop_t *loop;
     zsock_t *upstream;
     children_t *children;
-    zactor_t *runner;
+    op_runner_t *runner;
     char *worker_path;
     zhashx_t *fanouts; //  request id (as text) -> fanout_t, pingalls in progress
     int heartbeat_ms;  //  0: off
@@ -595,13 +595,17 @@ worker_t *worker_new(const worker_config_t *config)
         goto error;
     }
     self->runner = op_runner_new();
+    if (!self->runner) {
+        log_error("cannot start the op thread");
+        goto error;
+    }
     self->fanouts = zhashx_new();
     zhashx_set_destructor(self->fanouts, (zhashx_destructor_fn *)fanout_destroy);
     self->loop = zloop_new();
     zloop_set_nonstop(self->loop, true);
     zloop_reader(self->loop, self->upstream, s_on_upstream, self);
     zloop_reader(self->loop, children_router(self->children), s_on_downstream, self);
-    zloop_reader(self->loop, zactor_sock(self->runner), s_on_runner, self);
+    zloop_reader(self->loop, op_runner_sock(self->runner), s_on_runner, self);
     zmq_pollitem_t signals = {NULL, config->signal_fd, ZMQ_POLLIN, 0};
     zloop_poller(self->loop, &signals, s_on_signal, self);
     if (config->parent_fd >= 0) {
@@ -621,7 +625,7 @@ void worker_destroy(worker_t **self_p)
     if (!self)
         return;
     zloop_destroy(&self->loop);
-    zactor_destroy(&self->runner);
+    op_runner_destroy(&self->runner);
     zhashx_destroy(&self->fanouts);
     children_destroy(&self->children);
     zsock_destroy(&self->upstream);

@@ -97,6 +97,18 @@ def test_million_number_sum_at_depth_two():
             assert m.close() == 0
 
 
+def test_thousands_in_flight():
+    # More requests in flight to one node than any internal queue's default limit:
+    # the op thread's pipe once deadlocked the node at 1000.
+    with Mqtree("--timeout", "30000") as m:
+        m.create(1)
+        m.create(2, 1)
+        m.send(*["exec 2 sum 2 %d 1" % i for i in range(5000)])
+        got = sorted(m.line() for _ in range(5000))
+        assert got == sorted("Ok:2: %d" % (i + 1) for i in range(5000))
+        assert m.close() == 0
+
+
 def test_long_garbage_line():
     with Mqtree() as m:
         m.create(1)
@@ -111,4 +123,4 @@ def test_long_garbage_line():
 
 run([test_busy_node_delays_nobody, test_ordered_script, test_piped_like_typed,
      test_many_creates_piped, test_million_number_sum_at_depth_two,
-     test_long_garbage_line])
+     test_thousands_in_flight, test_long_garbage_line])

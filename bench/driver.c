@@ -1,0 +1,278 @@
+/*  driver — drives the real mqtree shell the way a user's script does: commands
+    written to its stdin, replies timestamped as they are read from its stdout. The
+    mqtree figures of scripts/bench therefore include the shell. Output: "name value"
+    lines on stdout.
+
+    driver MQTREE exec DEPTH SAMPLES [mqtree options...]
+    driver MQTREE pipeline DEPTH MESSAGES [options...]
+    driver MQTREE create NODES [options...]
+    driver MQTREE pingall NODES random|balanced|chain SAMPLES STOPPED [options...] */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+//  Generous: a reply that takes this long means something is broken.
+#define LINE_DEADLINE_MS 60000
+
+typedef struct {
+    pid_t pid;
+    FILE *in; //  its stdin
+    int out;  //  its stdout
+    char buffer[1 << 16];
+    size_t used;
+} shell_t;
+
+static int64_t s_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int s_compare(const void *a, const void *b)
+{
+    int64_t left = *(const int64_t *)a, right = *(const int64_t *)b;
+    return (left > right) - (left < right);
+}
+
+static void s_percentiles(const char *name, int64_t *samples, size_t count)
+{
+    qsort(samples, count, sizeof(int64_t), s_compare);
+    printf("%s_p50_us %" PRId64 "\n", name, samples[count / 2]);
+    printf("%s_p99_us %" PRId64 "\n", name, samples[count * 99 / 100]);
+}
+
+static void s_fail(const char *what)
+{
+    fprintf(stderr, "driver: %s\n", what);
+    exit(1);
+}
+
+static void s_start(shell_t *shell, const char *binary, char **options, int count)
+{
+    int to_shell[2], from_shell[2];
+    if (pipe2(to_shell, O_CLOEXEC) || pipe2(from_shell, O_CLOEXEC))
+        s_fail("pipe");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, to_shell[0], 0);
+    posix_spawn_file_actions_adddup2(&actions, from_shell[1], 1);
+    char **argv = calloc((size_t)count + 2, sizeof(char *));
+    argv[0] = (char *)binary;
+    for (int i = 0; i < count; i++)
+        argv[i + 1] = options[i];
+    if (posix_spawn(&shell->pid, binary, &actions, NULL, argv, environ) != 0)
+        s_fail("cannot start mqtree");
+    free(argv);
+    posix_spawn_file_actions_destroy(&actions);
+    close(to_shell[0]);
+    close(from_shell[1]);
+    shell->in = fdopen(to_shell[1], "w");
+    shell->out = from_shell[0];
+    shell->used = 0;
+}
+
+static void s_send(shell_t *shell, const char *line)
+{
+    fputs(line, shell->in);
+    fputc('\n', shell->in);
+    fflush(shell->in);
+}
+
+//  Reads one reply line into line (without its newline).
+static void s_line(shell_t *shell, char *line, size_t size)
+{
+    while (true) {
+        char *newline = memchr(shell->buffer, '\n', shell->used);
+        if (newline) {
+            size_t length = (size_t)(newline - shell->buffer);
+            snprintf(line, size, "%.*s", (int)length, shell->buffer);
+            memmove(shell->buffer, newline + 1, shell->used - length - 1);
+            shell->used -= length + 1;
+            return;
+        }
+        struct pollfd item = {shell->out, POLLIN, 0};
+        if (poll(&item, 1, LINE_DEADLINE_MS) <= 0)
+            s_fail("no reply within the deadline");
+        ssize_t got = read(shell->out, shell->buffer + shell->used,
+                           sizeof shell->buffer - shell->used);
+        if (got <= 0)
+            s_fail("mqtree closed its output");
+        shell->used += (size_t)got;
+    }
+}
+
+static void s_expect_prefix(shell_t *shell, const char *prefix, char *line, size_t size)
+{
+    s_line(shell, line, size);
+    if (strncmp(line, prefix, strlen(prefix)) != 0) {
+        fprintf(stderr, "driver: expected '%s...', got '%s'\n", prefix, line);
+        exit(1);
+    }
+}
+
+static void s_stop(shell_t *shell)
+{
+    fclose(shell->in);
+    waitpid(shell->pid, NULL, 0);
+    close(shell->out);
+}
+
+//  Builds nodes 1..count, creates all written at once (the shell must run with
+//  --ordered), parents by shape. Returns the pids, index = node id.
+static pid_t *s_build(shell_t *shell, int count, const char *shape)
+{
+    char line[256];
+    unsigned seed = 1234;
+    for (int node = 1; node <= count; node++) {
+        int parent = node == 1                 ? -1
+                     : !strcmp(shape, "chain") ? node - 1
+                     : !strcmp(shape, "balanced")
+                         ? node / 2
+                         : 1 + (int)(rand_r(&seed) % (unsigned)(node - 1));
+        fprintf(shell->in, "create %d %d\n", node, parent);
+    }
+    fflush(shell->in);
+    pid_t *pids = calloc((size_t)count + 1, sizeof(pid_t));
+    for (int node = 1; node <= count; node++) {
+        s_expect_prefix(shell, "Ok: ", line, sizeof line);
+        pids[node] = atoi(line + 4);
+    }
+    return pids;
+}
+
+static void s_exec(shell_t *shell, int depth, int samples)
+{
+    free(s_build(shell, depth, "chain"));
+    char command[64], expected[64], line[256];
+    snprintf(command, sizeof command, "exec %d sum 1 1", depth);
+    snprintf(expected, sizeof expected, "Ok:%d: 1", depth);
+    int64_t *times = calloc((size_t)samples, sizeof(int64_t));
+    for (int i = -samples / 10; i < samples; i++) {
+        int64_t start = s_now_us();
+        s_send(shell, command);
+        s_expect_prefix(shell, expected, line, sizeof line);
+        if (i >= 0)
+            times[i] = s_now_us() - start;
+    }
+    char name[32];
+    snprintf(name, sizeof name, "exec_d%d", depth);
+    s_percentiles(name, times, (size_t)samples);
+    free(times);
+}
+
+typedef struct {
+    FILE *in;
+    int depth;
+    int messages;
+} writer_t;
+
+static void *s_writer(void *arg)
+{
+    writer_t *writer = arg;
+    for (int i = 0; i < writer->messages; i++)
+        fprintf(writer->in, "exec %d sum 1 1\n", writer->depth);
+    fflush(writer->in);
+    return NULL;
+}
+
+static void s_pipeline(shell_t *shell, int depth, int messages)
+{
+    free(s_build(shell, depth, "chain"));
+    char line[256];
+    writer_t writer = {shell->in, depth, messages};
+    pthread_t thread;
+    int64_t start = s_now_us();
+    pthread_create(&thread, NULL, s_writer, &writer);
+    for (int i = 0; i < messages; i++)
+        s_expect_prefix(shell, "Ok:", line, sizeof line);
+    double seconds = (double)(s_now_us() - start) / 1e6;
+    pthread_join(thread, NULL);
+    printf("pipeline_d%d_per_s %.0f\n", depth, messages / seconds);
+}
+
+static void s_create(shell_t *shell, int count)
+{
+    char command[64], line[256];
+    unsigned seed = 99;
+    int64_t *times = calloc((size_t)count, sizeof(int64_t));
+    for (int node = 1; node <= count; node++) {
+        int parent = node == 1 ? -1 : 1 + (int)(rand_r(&seed) % (unsigned)(node - 1));
+        snprintf(command, sizeof command, "create %d %d", node, parent);
+        int64_t start = s_now_us();
+        s_send(shell, command);
+        s_expect_prefix(shell, "Ok: ", line, sizeof line);
+        times[node - 1] = s_now_us() - start;
+    }
+    s_percentiles("create", times, (size_t)count);
+    free(times);
+}
+
+static void s_pingall(shell_t *shell, int count, const char *shape, int samples,
+                      int stopped)
+{
+    pid_t *pids = s_build(shell, count, shape);
+    char line[1 << 14];
+    unsigned seed = 5;
+    int victims[64];
+    for (int i = 0; i < stopped && i < 64; i++) {
+        victims[i] = 2 + (int)(rand_r(&seed) % (unsigned)(count - 1));
+        kill(pids[victims[i]], SIGSTOP);
+    }
+    int64_t *times = calloc((size_t)samples, sizeof(int64_t));
+    for (int i = -1; i < samples; i++) {
+        int64_t start = s_now_us();
+        s_send(shell, "pingall");
+        s_expect_prefix(shell, stopped ? "Ok: " : "Ok: -1", line, sizeof line);
+        if (i >= 0)
+            times[i] = s_now_us() - start;
+    }
+    char name[64];
+    snprintf(name, sizeof name, "pingall_%s_%d_stopped_%d", shape, count, stopped);
+    s_percentiles(name, times, (size_t)samples);
+    for (int i = 0; i < stopped && i < 64; i++)
+        kill(pids[victims[i]], SIGCONT);
+    free(times);
+    free(pids);
+}
+
+int main(int argc, char *argv[])
+{
+    if (argc < 4)
+        s_fail("usage: driver MQTREE exec|pipeline|create|pingall ARGS... [OPTIONS]");
+    signal(SIGPIPE, SIG_IGN);
+    const char *binary = argv[1], *scenario = argv[2];
+    int fixed = !strcmp(scenario, "pingall") ? 7 : !strcmp(scenario, "create") ? 4 : 5;
+    if (argc < fixed)
+        s_fail("missing arguments");
+    shell_t *shell = calloc(1, sizeof(shell_t));
+    s_start(shell, binary, argv + fixed, argc - fixed);
+    if (!strcmp(scenario, "exec"))
+        s_exec(shell, atoi(argv[3]), atoi(argv[4]));
+    else if (!strcmp(scenario, "pipeline"))
+        s_pipeline(shell, atoi(argv[3]), atoi(argv[4]));
+    else if (!strcmp(scenario, "create"))
+        s_create(shell, atoi(argv[3]));
+    else if (!strcmp(scenario, "pingall"))
+        s_pingall(shell, atoi(argv[3]), argv[4], atoi(argv[5]), atoi(argv[6]));
+    else
+        s_fail("unknown scenario");
+    s_stop(shell);
+    free(shell);
+    return 0;
+}

@@ -1,0 +1,494 @@
+/*  floor — what raw libzmq and the OS do on this machine, with no mqtree code: the
+    floor every mqtree figure in scripts/bench is compared with, measured in the same
+    run. One binary, one mode per figure; the helper processes it needs (relays, echo
+    leaves, beating nodes, idle workers) are this same binary in another mode.
+
+    Topology mirrors mqtree's: a parent binds a ROUTER, a child connects a DEALER with
+    its id as routing id. Helpers are spawned with posix_spawn by the measuring
+    process. Output: "name value" lines on stdout. */
+#define _GNU_SOURCE
+#include <czmq.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static char s_self[4096];
+static char s_dir[256];
+
+static int64_t s_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int s_compare(const void *a, const void *b)
+{
+    int64_t left = *(const int64_t *)a, right = *(const int64_t *)b;
+    return (left > right) - (left < right);
+}
+
+static void s_percentiles(const char *name, int64_t *samples, size_t count)
+{
+    qsort(samples, count, sizeof(int64_t), s_compare);
+    printf("%s_p50_us %" PRId64 "\n", name, samples[count / 2]);
+    printf("%s_p99_us %" PRId64 "\n", name, samples[count * 99 / 100]);
+}
+
+static pid_t s_spawn(char *const argv[])
+{
+    pid_t pid;
+    if (posix_spawn(&pid, s_self, NULL, NULL, argv, environ) != 0) {
+        perror("posix_spawn");
+        exit(1);
+    }
+    return pid;
+}
+
+static char *s_endpoint(bool tcp, int index)
+{
+    return tcp ? strdup("tcp://127.0.0.1:*")
+               : zsys_sprintf("ipc://%s/%d.sock", s_dir, index);
+}
+
+static zsock_t *s_router(const char *endpoint, char **bound)
+{
+    zsock_t *router = zsock_new(ZMQ_ROUTER);
+    zsock_set_sndhwm(router, 0);
+    zsock_set_rcvhwm(router, 0);
+    zsock_set_router_mandatory(router, 1);
+    if (zsock_bind(router, "%s", endpoint) < 0) {
+        fprintf(stderr, "floor: cannot bind %s\n", endpoint);
+        exit(1);
+    }
+    *bound = strdup(zsock_endpoint(router));
+    return router;
+}
+
+static zsock_t *s_dealer(const char *endpoint, const char *identity)
+{
+    zsock_t *dealer = zsock_new(ZMQ_DEALER);
+    zsock_set_sndhwm(dealer, 0);
+    zsock_set_rcvhwm(dealer, 0);
+    zsock_set_identity(dealer, identity);
+    zsock_connect(dealer, "%s", endpoint);
+    return dealer;
+}
+
+//  --- helper processes --------------------------------------------------------------
+
+//  relay PARENT INDEX LAST: DEALER up, ROUTER down; forwards down to child INDEX+1
+//  and everything from below up. The last one echoes (a small ack for big payloads).
+static int s_relay(const char *parent, int index, bool last, bool tcp)
+{
+    char identity[16];
+    snprintf(identity, sizeof identity, "%d", index);
+    zsock_t *up = s_dealer(parent, identity);
+    char *bound = NULL;
+    zsock_t *down = NULL;
+    if (!last) {
+        char *endpoint = s_endpoint(tcp, index);
+        down = s_router(endpoint, &bound);
+        free(endpoint);
+        free(bound);
+    }
+    zstr_send(up, "ready");
+    zpoller_t *poller = zpoller_new(up, down, NULL);
+    while (true) {
+        void *which = zpoller_wait(poller, -1);
+        if (!which)
+            break;
+        zmsg_t *msg = zmsg_recv(which);
+        if (!msg)
+            break;
+        if (which == up && last) {
+            if (zframe_size(zmsg_first(msg)) > 1024) {
+                zmsg_destroy(&msg);
+                msg = zmsg_new();
+                zmsg_addstr(msg, "ack");
+            }
+            zmsg_send(&msg, up);
+        } else if (which == up) {
+            char next[16];
+            snprintf(next, sizeof next, "%d", index + 1);
+            zmsg_pushstr(msg, next);
+            zmsg_send(&msg, down);
+        } else {
+            zframe_t *routing = zmsg_pop(msg);
+            zframe_destroy(&routing);
+            zmsg_send(&msg, up);
+        }
+    }
+    return 0;
+}
+
+//  A chain: this process binds a ROUTER; relays 1..count hang below it, each spawned
+//  here but connected to the one above. Returns the ROUTER once the chain's far end
+//  has said ready (so every link is up).
+typedef struct {
+    zsock_t *router;
+    pid_t *pids;
+    int count;
+} chain_t;
+
+static chain_t s_chain_new(int count, bool tcp)
+{
+    chain_t chain = {NULL, calloc((size_t)count, sizeof(pid_t)), count};
+    char *endpoint = s_endpoint(tcp, 0), *bound = NULL;
+    chain.router = s_router(endpoint, &bound);
+    free(endpoint);
+    char *parent = bound;
+    //  Each relay binds index's endpoint, known in advance for ipc; for tcp the
+    //  ports are not, so tcp chains have one hop only.
+    for (int index = 1; index <= count; index++) {
+        char id[16];
+        snprintf(id, sizeof id, "%d", index);
+        char *argv[] = {
+            "floor", "relay", parent, id, index == count ? "1" : "0", tcp ? "tcp" : "ipc",
+            NULL};
+        chain.pids[index - 1] = s_spawn(argv);
+        if (parent != bound)
+            free(parent);
+        parent = zsys_sprintf("ipc://%s/%d.sock", s_dir, index);
+    }
+    if (parent != bound)
+        free(parent);
+    free(bound);
+    //  Every relay says ready through the chain; the last one's means all are up.
+    for (int heard = 0; heard < count; heard++) {
+        zmsg_t *msg = zmsg_recv(chain.router);
+        zmsg_destroy(&msg);
+    }
+    return chain;
+}
+
+static void s_chain_destroy(chain_t *chain)
+{
+    for (int i = 0; i < chain->count; i++) {
+        kill(chain->pids[i], SIGKILL);
+        waitpid(chain->pids[i], NULL, 0);
+    }
+    free(chain->pids);
+    zsock_destroy(&chain->router);
+}
+
+static zmsg_t *s_payload(size_t size)
+{
+    zmsg_t *msg = zmsg_new();
+    zmsg_pushstr(msg, "1");
+    zframe_t *frame = zframe_new(NULL, size);
+    memset(zframe_data(frame), 'x', size);
+    zmsg_append(msg, &frame);
+    return msg;
+}
+
+//  --- measurements ------------------------------------------------------------------
+
+static void s_round_trips(const char *name, int relays, bool tcp, int samples)
+{
+    chain_t chain = s_chain_new(relays, tcp);
+    int64_t *times = calloc((size_t)samples, sizeof(int64_t));
+    for (int i = -samples / 10; i < samples; i++) {
+        zmsg_t *msg = s_payload(64);
+        int64_t start = s_now_us();
+        zmsg_send(&msg, chain.router);
+        msg = zmsg_recv(chain.router);
+        if (i >= 0)
+            times[i] = s_now_us() - start;
+        zmsg_destroy(&msg);
+    }
+    s_percentiles(name, times, (size_t)samples);
+    free(times);
+    s_chain_destroy(&chain);
+}
+
+static void s_pipeline(int relays, int messages, int window)
+{
+    chain_t chain = s_chain_new(relays, false);
+    int64_t start = s_now_us();
+    int sent = 0, received = 0;
+    while (received < messages) {
+        while (sent < messages && sent - received < window) {
+            zmsg_t *msg = s_payload(64);
+            zmsg_send(&msg, chain.router);
+            sent++;
+        }
+        zmsg_t *msg = zmsg_recv(chain.router);
+        zmsg_destroy(&msg);
+        received++;
+    }
+    double seconds = (double)(s_now_us() - start) / 1e6;
+    printf("pipeline_%d_per_s %.0f\n", relays, messages / seconds);
+    s_chain_destroy(&chain);
+}
+
+static void s_transfer(size_t bytes, int samples)
+{
+    chain_t chain = s_chain_new(1, false);
+    int64_t *times = calloc((size_t)samples, sizeof(int64_t));
+    for (int i = 0; i < samples; i++) {
+        zmsg_t *msg = s_payload(bytes);
+        int64_t start = s_now_us();
+        zmsg_send(&msg, chain.router);
+        msg = zmsg_recv(chain.router);
+        times[i] = s_now_us() - start;
+        zmsg_destroy(&msg);
+    }
+    s_percentiles("transfer", times, (size_t)samples);
+    free(times);
+    s_chain_destroy(&chain);
+}
+
+//  child ENDPOINT ID: connect, say ready, then idle until killed.
+static int s_child(const char *endpoint, const char *id, bool bind_router)
+{
+    zsock_t *up = s_dealer(endpoint, id);
+    char *bound = NULL;
+    zsock_t *down = NULL;
+    if (bind_router) {
+        char *mine = zsys_sprintf("ipc://%s/idle-%s.sock", s_dir, id);
+        down = s_router(mine, &bound);
+        free(mine);
+    }
+    zstr_send(up, "ready");
+    zpoller_t *poller = zpoller_new(up, NULL);
+    zpoller_wait(poller, -1);
+    (void)down;
+    free(bound);
+    return 0;
+}
+
+static void s_spawn_floor(int count, const char *label, bool idle_workers)
+{
+    char *endpoint = s_endpoint(false, 0), *bound = NULL;
+    zsock_t *router = s_router(endpoint, &bound);
+    free(endpoint);
+    pid_t *pids = calloc((size_t)count, sizeof(pid_t));
+    int64_t *times = calloc((size_t)count, sizeof(int64_t));
+    for (int i = 0; i < count; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "%d", i + 1);
+        char *argv[] = {"floor", idle_workers ? "idle-child" : "child", bound, id, NULL};
+        int64_t start = s_now_us();
+        pids[i] = s_spawn(argv);
+        zmsg_t *msg = zmsg_recv(router);
+        times[i] = s_now_us() - start;
+        zmsg_destroy(&msg);
+    }
+    if (idle_workers) {
+        //  Proportional set size: shared library pages split among the sharers.
+        double total_kb = 0;
+        for (int i = 0; i < count; i++) {
+            char path[64], line[256];
+            snprintf(path, sizeof path, "/proc/%d/smaps_rollup", (int)pids[i]);
+            FILE *file = fopen(path, "r");
+            while (file && fgets(line, sizeof line, file))
+                if (strncmp(line, "Pss:", 4) == 0)
+                    total_kb += atof(line + 4);
+            if (file)
+                fclose(file);
+        }
+        printf("idle_pss_mb %.3f\n", total_kb / count / 1024);
+    } else
+        s_percentiles(label, times, (size_t)count);
+    for (int i = 0; i < count; i++) {
+        kill(pids[i], SIGKILL);
+        waitpid(pids[i], NULL, 0);
+    }
+    free(pids);
+    free(times);
+    free(bound);
+    zsock_destroy(&router);
+}
+
+//  The parse floor: one line of decimal numbers summed by a hand-written loop.
+static void s_parse(long count)
+{
+    char *line = malloc((size_t)count * 12 + 1);
+    size_t length = 0;
+    unsigned seed = 42;
+    for (long i = 0; i < count; i++)
+        length +=
+            (size_t)sprintf(line + length, "%d ", (int)(rand_r(&seed) % 2000) - 1000);
+    int64_t start = s_now_us();
+    int64_t sum = 0, value = 0;
+    bool negative = false, in_number = false;
+    for (size_t i = 0; i < length; i++) {
+        char c = line[i];
+        if (c >= '0' && c <= '9') {
+            value = value * 10 + (c - '0');
+            in_number = true;
+        } else if (c == '-')
+            negative = true;
+        else if (in_number) {
+            sum += negative ? -value : value;
+            value = 0;
+            negative = in_number = false;
+        }
+    }
+    int64_t elapsed = s_now_us() - start;
+    printf("parse_ms %.1f\n", elapsed / 1000.0);
+    printf("parse_line_bytes %zu\n", length);
+    fprintf(stderr, "floor: sum %" PRId64 "\n", sum);
+    free(line);
+}
+
+//  hbnode PARENT ID INTERVAL: DEALER up, ROUTER down; beats up every INTERVAL ms and
+//  reads its children's beats.
+static int s_hbnode(const char *parent, const char *id, int interval)
+{
+    zsock_t *up = s_dealer(parent, id);
+    char *mine = zsys_sprintf("ipc://%s/hb-%s.sock", s_dir, id), *bound = NULL;
+    zsock_t *down = s_router(mine, &bound);
+    free(mine);
+    zstr_send(up, "ready");
+    zpoller_t *poller = zpoller_new(down, NULL);
+    int64_t next = zclock_mono() + interval;
+    while (true) {
+        int64_t wait = next - zclock_mono();
+        void *which = zpoller_wait(poller, (int)(wait > 0 ? wait : 0));
+        if (which) {
+            zmsg_t *msg = zmsg_recv(which);
+            zmsg_destroy(&msg);
+        } else if (zpoller_terminated(poller))
+            break;
+        if (zclock_mono() >= next) {
+            zstr_send(up, "b");
+            next += interval;
+        }
+    }
+    free(bound);
+    return 0;
+}
+
+static double s_busy_seconds(void)
+{
+    FILE *file = fopen("/proc/stat", "r");
+    unsigned long long user, nice, system, idle, iowait, irq, softirq, steal;
+    int got = fscanf(file, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &user, &nice,
+                     &system, &idle, &iowait, &irq, &softirq, &steal);
+    fclose(file);
+    if (got != 8)
+        return 0;
+    return (double)(user + nice + system + irq + softirq + steal) / sysconf(_SC_CLK_TCK);
+}
+
+static void s_hbtree(int count, int interval, int seconds)
+{
+    char *endpoint = s_endpoint(false, 0), *bound = NULL;
+    zsock_t *router = s_router(endpoint, &bound);
+    free(endpoint);
+    pid_t *pids = calloc((size_t)count, sizeof(pid_t));
+    unsigned seed = 7;
+    for (int i = 0; i < count; i++) {
+        char id[16], interval_text[16];
+        snprintf(id, sizeof id, "%d", i + 1);
+        snprintf(interval_text, sizeof interval_text, "%d", interval);
+        //  A random tree, as the mqtree figure uses: node i+1 under a random earlier one.
+        int parent = i == 0 ? 0 : 1 + (int)(rand_r(&seed) % (unsigned)i);
+        char *parent_endpoint = parent == 0
+                                    ? strdup(bound)
+                                    : zsys_sprintf("ipc://%s/hb-%d.sock", s_dir, parent);
+        char *argv[] = {"floor", "hbnode", parent_endpoint, id, interval_text, NULL};
+        pids[i] = s_spawn(argv);
+        //  No wait for the bind: a child that connects first is reconnected by
+        //  libzmq, and the settling second below covers it.
+        free(parent_endpoint);
+    }
+    zpoller_t *poller = zpoller_new(router, NULL);
+    int64_t settle = zclock_mono() + 1000;
+    while (zclock_mono() < settle)
+        if (zpoller_wait(poller, 100)) {
+            zmsg_t *msg = zmsg_recv(router);
+            zmsg_destroy(&msg);
+        }
+    double busy = s_busy_seconds();
+    int64_t start = zclock_mono(), end = start + seconds * 1000;
+    while (zclock_mono() < end)
+        if (zpoller_wait(poller, (int)(end - zclock_mono()))) {
+            zmsg_t *msg = zmsg_recv(router);
+            zmsg_destroy(&msg);
+        }
+    double cores = (s_busy_seconds() - busy) / ((zclock_mono() - start) / 1000.0);
+    printf("hbtree_cores %.3f\n", cores);
+    zpoller_destroy(&poller);
+    for (int i = 0; i < count; i++) {
+        kill(pids[i], SIGKILL);
+        waitpid(pids[i], NULL, 0);
+    }
+    free(pids);
+    free(bound);
+    zsock_destroy(&router);
+}
+
+int main(int argc, char *argv[])
+{
+    if (readlink("/proc/self/exe", s_self, sizeof s_self - 1) < 0)
+        return 1;
+    zsys_handler_set(NULL);
+    const char *dir = getenv("FLOOR_DIR");
+    if (argc < 2) {
+        fprintf(stderr, "usage: floor rtt|chain|pipeline|transfer|spawn|idle|parse|"
+                        "hbtree ...\n");
+        return 2;
+    }
+    const char *mode = argv[1];
+    //  Helpers inherit the directory of their measuring process.
+    if (dir)
+        snprintf(s_dir, sizeof s_dir, "%s", dir);
+    else {
+        snprintf(s_dir, sizeof s_dir, "/tmp/floor-%d-XXXXXX", (int)getpid());
+        if (!mkdtemp(s_dir))
+            return 1;
+        setenv("FLOOR_DIR", s_dir, 1);
+    }
+    int rc = 0;
+    if (!strcmp(mode, "relay") && argc == 6)
+        return s_relay(argv[2], atoi(argv[3]), atoi(argv[4]) == 1,
+                       !strcmp(argv[5], "tcp"));
+    else if (!strcmp(mode, "child") && argc == 4)
+        return s_child(argv[2], argv[3], false);
+    else if (!strcmp(mode, "idle-child") && argc == 4)
+        return s_child(argv[2], argv[3], true);
+    else if (!strcmp(mode, "hbnode") && argc == 5)
+        return s_hbnode(argv[2], argv[3], atoi(argv[4]));
+    else if (!strcmp(mode, "rtt") && argc == 4)
+        s_round_trips(!strcmp(argv[2], "tcp") ? "rtt_tcp" : "rtt_ipc", 1,
+                      !strcmp(argv[2], "tcp"), atoi(argv[3]));
+    else if (!strcmp(mode, "chain") && argc == 4) {
+        char name[32];
+        snprintf(name, sizeof name, "chain_%d", atoi(argv[2]));
+        s_round_trips(name, atoi(argv[2]), false, atoi(argv[3]));
+    } else if (!strcmp(mode, "pipeline") && argc == 5)
+        s_pipeline(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
+    else if (!strcmp(mode, "transfer") && argc == 4)
+        s_transfer((size_t)atol(argv[2]), atoi(argv[3]));
+    else if (!strcmp(mode, "spawn") && argc == 3)
+        s_spawn_floor(atoi(argv[2]), "spawn", false);
+    else if (!strcmp(mode, "idle") && argc == 3)
+        s_spawn_floor(atoi(argv[2]), "idle", true);
+    else if (!strcmp(mode, "parse") && argc == 3)
+        s_parse(atol(argv[2]));
+    else if (!strcmp(mode, "hbtree") && argc == 5)
+        s_hbtree(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
+    else {
+        fprintf(stderr, "floor: bad arguments for %s\n", mode);
+        rc = 2;
+    }
+    if (!dir) {
+        char *command = zsys_sprintf("rm -rf '%s'", s_dir);
+        if (system(command) != 0)
+            rc = rc ? rc : 1;
+        free(command);
+    }
+    return rc;
+}
