@@ -1,12 +1,14 @@
-/*  idmap — a zhashx keyed by node id (int32) without formatting ids as text.
-    Keys are the id folded into a never-NULL pointer value. */
+/*  idmap — a zhashx keyed by integers without formatting them as text: node ids
+    (int32, folded into a never-NULL pointer value by idmap_key) or any other
+    integer that is never 0, such as request ids, cast to a pointer. */
 #ifndef MQTREE_IDMAP_H
 #define MQTREE_IDMAP_H
 
 #include <czmq.h>
 #include <stdint.h>
 
-//  A new map; values are not owned unless the caller sets a destructor.
+//  A new map whose keys are pointer values, hashed and compared as integers;
+//  values are not owned unless the caller sets a destructor.
 zhashx_t *idmap_new(void);
 
 static inline void *idmap_key(int32_t id)

@@ -73,7 +73,7 @@ bool wire_is_request(int type)
     return type > 0 && type < WIRE_TYPE_COUNT && s_shapes[type].request;
 }
 
-static void s_header_encode(byte *out, const wire_header_t *header)
+void wire_header_encode(byte *out, const wire_header_t *header)
 {
     out[0] = WIRE_VERSION;
     out[1] = header->type;
@@ -94,6 +94,29 @@ static bool s_size_fits(int rule, size_t size)
         default:
             return size == (size_t)rule;
     }
+}
+
+int wire_send_parts(zsock_t *sock, const wire_part_t *parts, size_t count)
+{
+    void *handle = zsock_resolve(sock);
+    for (size_t index = 0; index < count; index++) {
+        int flags = index + 1 < count ? ZMQ_SNDMORE : 0;
+        if (zmq_send(handle, parts[index].data, parts[index].size, flags) < 0 &&
+            index == 0)
+            return -1;
+    }
+    return 0;
+}
+
+int wire_send_reply(zsock_t *sock, uint64_t request_id, int32_t origin,
+                    wire_status_t status, const char *text, size_t length)
+{
+    wire_header_t header = {WIRE_REPLY, request_id, 0, origin};
+    byte encoded[WIRE_HEADER_SIZE];
+    wire_header_encode(encoded, &header);
+    byte status_byte = (byte)status;
+    wire_part_t parts[] = {{encoded, sizeof encoded}, {&status_byte, 1}, {text, length}};
+    return wire_send_parts(sock, parts, 3);
 }
 
 int wire_validate(zmsg_t *msg, wire_header_t *header, const char **reason)
@@ -147,7 +170,7 @@ int wire_validate(zmsg_t *msg, wire_header_t *header, const char **reason)
 static zmsg_t *s_message_new(const wire_header_t *header)
 {
     byte encoded[WIRE_HEADER_SIZE];
-    s_header_encode(encoded, header);
+    wire_header_encode(encoded, header);
     zmsg_t *msg = zmsg_new();
     if (msg)
         zmsg_addmem(msg, encoded, sizeof encoded);
@@ -262,5 +285,5 @@ int32_t wire_path_pop(zmsg_t *msg)
 
 void wire_header_store(zmsg_t *msg, const wire_header_t *header)
 {
-    s_header_encode(zframe_data(zmsg_first(msg)), header);
+    wire_header_encode(zframe_data(zmsg_first(msg)), header);
 }

@@ -89,6 +89,24 @@ bool wire_is_request(int type);
 //  returns 0; otherwise returns -1 and points reason at a static description.
 int wire_validate(zmsg_t *msg, wire_header_t *header, const char **reason);
 
+//  One frame to send: the hot paths send their frames straight from where they lie,
+//  with no zmsg or zframe allocated per frame.
+typedef struct {
+    const void *data;
+    size_t size;
+} wire_part_t;
+
+//  Sends parts as one multipart message. Returns -1 if the first part cannot be
+//  sent (a ROUTER_MANDATORY peer is gone); nothing is sent then.
+int wire_send_parts(zsock_t *sock, const wire_part_t *parts, size_t count);
+
+//  Writes a header frame's bytes.
+void wire_header_encode(byte *out, const wire_header_t *header);
+
+//  Sends a reply (header, status, text) on sock.
+int wire_send_reply(zsock_t *sock, uint64_t request_id, int32_t origin,
+                    wire_status_t status, const char *text, size_t length);
+
 //  Builders. Each returns a complete message ready to send (NULL only on OOM).
 zmsg_t *wire_request_new(const wire_header_t *header, const int32_t *path, size_t hops);
 zmsg_t *wire_reply_new(uint64_t request_id, int32_t origin, wire_status_t status,

@@ -113,37 +113,45 @@ static void s_complete(controller_t *self, request_t *request, int status,
 //  Sends a request to target along the path the topology gives; body frames follow
 //  the path frame. A send that fails (the first hop's connection is gone) answers
 //  the request as unavailable at once.
+#define BODY_MAX 2
+
 static void s_send(controller_t *self, request_t *request, int type, node_t *target,
-                   zmsg_t **body)
+                   const wire_part_t *body, size_t body_parts)
 {
     int32_t *hops = (int32_t *)malloc(target->depth * sizeof(int32_t));
     topology_path(target, hops);
     wire_header_t header = {(uint8_t)type, request->id, request->deadline_ms, target->id};
+    byte encoded[WIRE_HEADER_SIZE];
+    wire_header_encode(encoded, &header);
     //  In a binary search tree each node routes by key: the path stays empty.
     size_t below = self->config.bst ? 0 : target->depth - 1;
-    zmsg_t *msg = wire_request_new(&header, hops + 1, below);
-    if (body) {
-        zframe_t *frame;
-        while ((frame = zmsg_pop(*body)))
-            zmsg_append(msg, &frame);
-        zmsg_destroy(body);
-    }
-    zmsg_pushstrf(msg, "%d", hops[0]);
+    //  The first hop is our child on the way; the path lists the hops below it.
+    char first_hop[16];
+    int first_length = snprintf(first_hop, sizeof first_hop, "%d", hops[0]);
+    byte *path = (byte *)malloc(below * 4 + 1);
+    for (size_t hop = 0; hop < below; hop++)
+        wire_put_u32(path + hop * 4, (uint32_t)hops[hop + 1]);
+    wire_part_t parts[3 + BODY_MAX] = {
+        {first_hop, (size_t)first_length}, {encoded, sizeof encoded}, {path, below * 4}};
+    for (size_t index = 0; index < body_parts; index++)
+        parts[3 + index] = body[index];
+    int rc = wire_send_parts(children_router(self->children), parts, 3 + body_parts);
+    free(path);
     free(hops);
-    if (zmsg_send(&msg, children_router(self->children)) != 0) {
+    if (rc != 0) {
         log_debug("cannot send to node %d: %s", target->id, strerror(errno));
-        zmsg_destroy(&msg);
         s_complete(self, request, WIRE_UNAVAILABLE, "");
     }
 }
 
-static zmsg_t *s_body_i32(int32_t value)
+//  A request body of one 4-byte id.
+static void s_send_id(controller_t *self, request_t *request, int type, node_t *target,
+                      int32_t id)
 {
     byte encoded[4];
-    wire_put_u32(encoded, (uint32_t)value);
-    zmsg_t *body = zmsg_new();
-    zmsg_addmem(body, encoded, 4);
-    return body;
+    wire_put_u32(encoded, (uint32_t)id);
+    wire_part_t body = {encoded, 4};
+    s_send(self, request, type, target, &body, 1);
 }
 
 static request_t *s_request(controller_t *self, int kind, uint64_t seq, int32_t node,
@@ -395,8 +403,7 @@ static void s_create(controller_t *self, command_t *command, uint64_t seq)
     node_t *node = topology_add(self->topology, command->id, parent);
     if (parent->id != TOPOLOGY_ROOT) {
         request_t *request = s_request(self, CMD_CREATE, seq, node->id, parent->id);
-        zmsg_t *body = s_body_i32(node->id);
-        s_send(self, request, WIRE_CREATE, parent, &body);
+        s_send_id(self, request, WIRE_CREATE, parent, node->id);
         return;
     }
     child_t *child = children_spawn(self->children, node->id);
@@ -437,8 +444,7 @@ static void s_remove(controller_t *self, command_t *command, uint64_t seq)
     }
     request_t *request = s_request(self, CMD_REMOVE, seq, node->id, parent->id);
     node->state = NODE_REMOVING;
-    zmsg_t *body = s_body_i32(node->id);
-    s_send(self, request, WIRE_REMOVE, parent, &body);
+    s_send_id(self, request, WIRE_REMOVE, parent, node->id);
 }
 
 static void s_exec(controller_t *self, command_t *command, uint64_t seq)
@@ -449,10 +455,9 @@ static void s_exec(controller_t *self, command_t *command, uint64_t seq)
     if (topology_blocker(node))
         return s_say(self, seq, "Error:%d: Node is unavailable", command->id);
     request_t *request = s_request(self, CMD_EXEC, seq, node->id, node->id);
-    zmsg_t *body = zmsg_new();
-    zmsg_addstr(body, command->op);
-    zmsg_addmem(body, command->args, command->args_length);
-    s_send(self, request, WIRE_EXEC, node, &body);
+    wire_part_t body[] = {{command->op, strlen(command->op)},
+                          {command->args, command->args_length}};
+    s_send(self, request, WIRE_EXEC, node, body, 2);
 }
 
 static void s_ping(controller_t *self, command_t *command, uint64_t seq)
@@ -463,7 +468,7 @@ static void s_ping(controller_t *self, command_t *command, uint64_t seq)
     if (topology_blocker(node))
         return s_say(self, seq, "Ok: 0");
     request_t *request = s_request(self, CMD_PING, seq, node->id, node->id);
-    s_send(self, request, WIRE_PING, node, NULL);
+    s_send(self, request, WIRE_PING, node, NULL, 0);
 }
 
 //  Asks every child of ours that can answer; each answers for its whole subtree.

@@ -3,8 +3,10 @@
 
 #include <czmq.h>
 
+#include "../common/idmap.h"
+
 struct _requests_t {
-    zhashx_t *by_id;       //  id (as text) -> request_t
+    zhashx_t *by_id;       //  id (as the key pointer's value) -> request_t
     zlistx_t *by_deadline; //  request_t *, ascending deadline
     uint64_t last_id;
 };
@@ -19,7 +21,7 @@ static int s_compare_deadlines(const void *a, const void *b)
 requests_t *requests_new(void)
 {
     requests_t *self = (requests_t *)zmalloc(sizeof(requests_t));
-    self->by_id = zhashx_new();
+    self->by_id = idmap_new();
     self->by_deadline = zlistx_new();
     zlistx_set_comparator(self->by_deadline, s_compare_deadlines);
     return self;
@@ -39,10 +41,10 @@ void requests_destroy(requests_t **self_p)
     *self_p = NULL;
 }
 
-static const char *s_key(uint64_t id, char *buffer, size_t size)
+//  Ids start at 1, so as pointers they are never NULL; no text, no allocation.
+static void *s_key(uint64_t id)
 {
-    snprintf(buffer, size, "%" PRIu64, id);
-    return buffer;
+    return (void *)(uintptr_t)id;
 }
 
 request_t *requests_add(requests_t *self, int kind, uint64_t seq, int32_t node,
@@ -57,21 +59,18 @@ request_t *requests_add(requests_t *self, int kind, uint64_t seq, int32_t node,
     request->deadline_ms = deadline_ms;
     //  Deadlines mostly grow with time, so the sorted insert scans from the tail.
     request->handle = zlistx_insert(self->by_deadline, request, false);
-    char key[24];
-    zhashx_insert(self->by_id, s_key(request->id, key, sizeof key), request);
+    zhashx_insert(self->by_id, s_key(request->id), request);
     return request;
 }
 
 request_t *requests_find(requests_t *self, uint64_t id)
 {
-    char key[24];
-    return (request_t *)zhashx_lookup(self->by_id, s_key(id, key, sizeof key));
+    return (request_t *)zhashx_lookup(self->by_id, s_key(id));
 }
 
 void requests_remove(requests_t *self, request_t *request)
 {
-    char key[24];
-    zhashx_delete(self->by_id, s_key(request->id, key, sizeof key));
+    zhashx_delete(self->by_id, s_key(request->id));
     zlistx_delete(self->by_deadline, request->handle);
     free(request);
 }

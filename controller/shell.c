@@ -126,33 +126,39 @@ static void s_line(shell_t *self, char *line, size_t length)
         controller_submit(self->controller, &command, seq);
 }
 
-//  Cuts the buffer's complete lines and hands each over. A line at the start of the
-//  buffer is handed over with the buffer itself, so a huge line is never copied.
+//  Cuts the buffer's complete lines and hands each over, then moves what is left to
+//  the front once. A line that fills most of the buffer is handed over with the buffer
+//  itself, so a huge line is never copied.
 static void s_lines(shell_t *self, bool at_end)
 {
+    size_t start = 0;
     while (!self->input_done) {
-        char *newline = (char *)memchr(self->buffer + self->scanned, '\n',
-                                       self->used - self->scanned);
-        if (!newline && !(at_end && self->used))
+        char *newline = (char *)memchr(self->buffer + MAX(start, self->scanned), '\n',
+                                       self->used - MAX(start, self->scanned));
+        if (!newline && !(at_end && self->used > start))
             break;
-        size_t length = newline ? (size_t)(newline - self->buffer) : self->used;
+        size_t length = (newline ? (size_t)(newline - self->buffer) : self->used) - start;
         size_t consumed = newline ? length + 1 : length;
-        size_t rest = self->used - consumed;
+        size_t rest = self->used - start - consumed;
         char *line;
-        if (rest < length) {
+        if (start == 0 && rest < length) {
             line = self->buffer;
             self->capacity = MAX(READ_MIN, rest + 1);
             self->buffer = (char *)malloc(self->capacity);
             memcpy(self->buffer, line + consumed, rest);
+            self->used = rest;
         } else {
             line = (char *)malloc(length + 1);
-            memcpy(line, self->buffer, length);
-            memmove(self->buffer, self->buffer + consumed, rest);
+            memcpy(line, self->buffer + start, length);
+            start += consumed;
         }
         line[length] = '\0';
-        self->used = rest;
         self->scanned = 0;
         s_line(self, line, length);
+    }
+    if (start) {
+        memmove(self->buffer, self->buffer + start, self->used - start);
+        self->used -= start;
     }
     if (!self->input_done)
         self->scanned = self->used;

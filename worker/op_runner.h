@@ -29,4 +29,11 @@ zsock_t *op_runner_sock(op_runner_t *self);
 void op_runner_submit(op_runner_t *self, uint64_t request_id, int64_t deadline_ms,
                       zframe_t **op, zframe_t **args);
 
+//  The loop took back one result.
+void op_runner_taken(op_runner_t *self);
+
+//  Runs a small op (little argument text, not sleep) right here, when no op is
+//  pending on the thread, so order is kept: 0 or -1 as ops_run; -2 if not.
+int op_runner_run_here(op_runner_t *self, zframe_t *op, zframe_t *args, char **result);
+
 #endif

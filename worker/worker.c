@@ -47,9 +47,9 @@ static void s_send_up(worker_t *self, zmsg_t **msg)
 static void s_reply(worker_t *self, uint64_t request_id, wire_status_t status,
                     const char *text)
 {
-    zmsg_t *reply =
-        wire_reply_new(request_id, self->config.id, status, text, strlen(text));
-    s_send_up(self, &reply);
+    if (wire_send_reply(self->upstream, request_id, self->config.id, status, text,
+                        strlen(text)) != 0)
+        log_warn("could not send to the parent: %s", strerror(errno));
 }
 
 static void s_forward_down(worker_t *self, zmsg_t **msg, uint64_t request_id)
@@ -365,8 +365,17 @@ static void s_handle_request(worker_t *self, zmsg_t **msg)
             zframe_destroy(&frame);
             zframe_t *op = zmsg_pop(*msg);
             zframe_t *args = zmsg_pop(*msg);
-            op_runner_submit(self->runner, header.request_id, header.deadline_ms, &op,
-                             &args);
+            char *result = NULL;
+            int rc = op_runner_run_here(self->runner, op, args, &result);
+            if (rc == -2)
+                op_runner_submit(self->runner, header.request_id, header.deadline_ms, &op,
+                                 &args);
+            else {
+                s_reply(self, header.request_id, rc == 0 ? WIRE_OK : WIRE_ERROR, result);
+                free(result);
+                zframe_destroy(&op);
+                zframe_destroy(&args);
+            }
             break;
         }
         case WIRE_CREATE:
@@ -485,6 +494,7 @@ static int s_on_runner(zloop_t *loop, zsock_t *reader, void *arg)
     zmsg_t *result = zmsg_recv(reader);
     if (!result)
         return 0;
+    op_runner_taken(self->runner);
     zframe_t *id = zmsg_first(result);
     zframe_t *status = zmsg_next(result);
     zframe_t *text = zmsg_next(result);
