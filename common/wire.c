@@ -100,10 +100,24 @@ int wire_send_parts(zsock_t *sock, const wire_part_t *parts, size_t count)
 {
     void *handle = zsock_resolve(sock);
     for (size_t index = 0; index < count; index++) {
+        const wire_part_t *part = &parts[index];
         int flags = index + 1 < count ? ZMQ_SNDMORE : 0;
-        if (zmq_send(handle, parts[index].data, parts[index].size, flags) < 0 &&
-            index == 0)
+        int rc;
+        if (part->free_fn) {
+            zmq_msg_t msg;
+            zmq_msg_init_data(&msg, (void *)part->data, part->size, part->free_fn,
+                              part->hint);
+            rc = zmq_msg_send(&msg, handle, flags);
+            if (rc < 0)
+                zmq_msg_close(&msg);
+        } else
+            rc = zmq_send(handle, part->data, part->size, flags);
+        if (rc < 0 && index == 0) {
+            for (size_t rest = 1; rest < count; rest++)
+                if (parts[rest].free_fn)
+                    parts[rest].free_fn((void *)parts[rest].data, parts[rest].hint);
             return -1;
+        }
     }
     return 0;
 }
@@ -115,7 +129,9 @@ int wire_send_reply(zsock_t *sock, uint64_t request_id, int32_t origin,
     byte encoded[WIRE_HEADER_SIZE];
     wire_header_encode(encoded, &header);
     byte status_byte = (byte)status;
-    wire_part_t parts[] = {{encoded, sizeof encoded}, {&status_byte, 1}, {text, length}};
+    wire_part_t parts[] = {{encoded, sizeof encoded, NULL, NULL},
+                           {&status_byte, 1, NULL, NULL},
+                           {text, length, NULL, NULL}};
     return wire_send_parts(sock, parts, 3);
 }
 

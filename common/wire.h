@@ -94,10 +94,15 @@ int wire_validate(zmsg_t *msg, wire_header_t *header, const char **reason);
 typedef struct {
     const void *data;
     size_t size;
+    //  Optional: the part is sent without a copy, and free_fn(data, hint) releases
+    //  it once ZeroMQ is done with it (or at once if it is not sent).
+    zmq_free_fn *free_fn;
+    void *hint;
 } wire_part_t;
 
 //  Sends parts as one multipart message. Returns -1 if the first part cannot be
-//  sent (a ROUTER_MANDATORY peer is gone); nothing is sent then.
+//  sent (a ROUTER_MANDATORY peer is gone); nothing is sent then. Parts with a
+//  free_fn are taken in every case.
 int wire_send_parts(zsock_t *sock, const wire_part_t *parts, size_t count);
 
 //  Writes a header frame's bytes.

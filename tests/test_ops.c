@@ -39,6 +39,16 @@ static void s_sum(void)
     s_error("sum", "2 -9223372036854775808 -1", "Sum overflows 64 bits");
     s_error("sum", "1 99999999999999999999",
             "Number out of 64-bit range '99999999999999999999'");
+    //  The fast path takes up to 18 digits; longer numbers go the careful way.
+    s_ok("sum", "2 999999999999999999 1", "1000000000000000000");
+    s_ok("sum", "1 -999999999999999999", "-999999999999999999");
+    s_ok("sum", "1 9223372036854775807", "9223372036854775807");
+    s_ok("sum", "1 -9223372036854775808", "-9223372036854775808");
+    s_ok("sum", "2 000000000000000000000000007 +3", "10");
+    s_error("sum", "1 -", "Invalid number '-'");
+    s_error("sum", "1 12a", "Invalid number '12a'");
+    s_error("sum", "1 1234567890123456789a", "Invalid number '1234567890123456789a'");
+    s_error("sum", "1 --5", "Invalid number '--5'");
     s_error("sum", "", "Expected: sum n k1 ... kn");
     s_error("sum", "x 1", "Invalid count 'x'");
     s_error("sum", "-1", "Invalid count '-1'");

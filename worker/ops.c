@@ -100,6 +100,19 @@ static int s_sum(ops_t *self, const char *args, size_t length, char **result)
         if (cursor == end)
             break;
         word = cursor;
+        //  The common case in one pass: an optional '-' and up to 18 digits, which
+        //  cannot overflow. Anything else is left to the careful parser.
+        bool negative = *cursor == '-';
+        cursor += negative;
+        uint64_t magnitude = 0;
+        const char *digits = cursor;
+        while (cursor < end && (unsigned)(*cursor - '0') <= 9 && cursor - digits < 18)
+            magnitude = magnitude * 10 + (uint64_t)(*cursor++ - '0');
+        if (cursor > digits && (cursor == end || s_blank(*cursor))) {
+            sum += negative ? -(__int128)magnitude : (__int128)magnitude;
+            count++;
+            continue;
+        }
         while (cursor < end && !s_blank(*cursor))
             cursor++;
         int64_t value;

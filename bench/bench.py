@@ -1,0 +1,262 @@
+"""scripts/bench: every mqtree figure next to its floor, measured in the same run.
+
+Runs the raw-libzmq floor (bench/floor.c) and drives the real mqtree shell
+(bench/driver.c, and here for the figures where a few microseconds do not matter),
+then prints one table and writes it to bench/results/ as CSV and JSON. Medians and
+p99 over repetitions; ratios, not lone absolute times: the machine is small and
+noisy.
+"""
+import argparse
+import csv
+import datetime
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, "build", "release")
+MQTREE = os.path.join(BUILD, "mqtree")
+FLOOR = os.path.join(BUILD, "mqtree-bench-floor")
+DRIVER = os.path.join(BUILD, "mqtree-bench-driver")
+HZ = os.sysconf("SC_CLK_TCK")
+
+
+def measure(command, timeout=600):
+    """Runs a bench program; returns its "name value" lines as a dict."""
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0:
+        raise RuntimeError("%s failed: %s" % (" ".join(command), result.stderr.strip()))
+    values = {}
+    for line in result.stdout.splitlines():
+        name, value = line.split()
+        values[name] = float(value)
+    return values
+
+
+def floor(*args):
+    return measure([FLOOR] + [str(arg) for arg in args])
+
+
+def driver(scenario, *args, options=("--ordered",)):
+    return measure([DRIVER, MQTREE, scenario] + [str(arg) for arg in args] + list(options))
+
+
+def busy_seconds():
+    with open("/proc/stat") as stat:
+        fields = [int(value) for value in stat.readline().split()[1:]]
+    return (sum(fields[:3]) + sum(fields[5:8])) / HZ
+
+
+class Shell:
+    """The mqtree shell on pipes, for the figures measured in seconds."""
+
+    def __init__(self, *options):
+        self.proc = subprocess.Popen([MQTREE, "--ordered", *options], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, bufsize=0)
+
+    def send(self, data):
+        self.proc.stdin.write(data if isinstance(data, bytes) else data.encode())
+
+    def line(self):
+        return self.proc.stdout.readline().decode().rstrip("\n")
+
+    def tree(self, count, seed=3):
+        rng = random.Random(seed)
+        self.send("".join("create %d %d\n" % (node, -1 if node == 1 else rng.randint(1, node - 1))
+                          for node in range(1, count + 1)))
+        pids = []
+        for _ in range(count):
+            reply = self.line()
+            assert reply.startswith("Ok: "), reply
+            pids.append(int(reply[4:]))
+        return pids
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+def heartbeat_cpu(count, interval, seconds):
+    shell = Shell("--timeout", "10000")
+    shell.tree(count)
+    shell.send("heartbeat %d\n" % interval)
+    assert shell.line() == "Ok"
+    time.sleep(1)  # let every node start beating
+    busy, start = busy_seconds(), time.monotonic()
+    time.sleep(seconds)
+    cores = (busy_seconds() - busy) / (time.monotonic() - start)
+    shell.close()
+    return cores
+
+
+def idle_pss(count):
+    shell = Shell()
+    pids = shell.tree(count)
+    time.sleep(0.5)
+    total = 0.0
+    for pid in pids:
+        with open("/proc/%d/smaps_rollup" % pid) as smaps:
+            for line in smaps:
+                if line.startswith("Pss:"):
+                    total += float(line.split()[1])
+    shell.close()
+    return total / count / 1024
+
+
+def number_line(count):
+    """count numbers in [-999, 999], built from a repeated block; returns (text, sum)."""
+    block = min(count, 100000)
+    rng = random.Random(11)
+    numbers = [rng.randint(-999, 999) for _ in range(block)]
+    text = (" ".join(map(str, numbers)) + " ").encode()
+    repeats = count // block
+    return text * repeats, sum(numbers) * repeats
+
+
+def peak_rss_mb(pids):
+    peak = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/status" % pid) as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]))
+        except OSError:
+            pass
+    return peak / 1024
+
+
+def big_sum(count, depth):
+    shell = Shell("--timeout", "60000")
+    pids = [shell.proc.pid]
+    for node in range(1, depth + 1):
+        shell.send("create %d %d\n" % (node, node - 1 if node > 1 else -1))
+        pids.append(int(shell.line()[4:]))
+    numbers, expected = number_line(count)
+    line = b"exec %d sum %d " % (depth, count) + numbers + b"\n"
+    start = time.monotonic()
+    shell.send(line)
+    reply = shell.line()
+    elapsed = time.monotonic() - start
+    assert reply == "Ok:%d: %d" % (depth, expected), reply[:80]
+    peak = peak_rss_mb(pids)
+    shell.close()
+    return elapsed * 1000, len(line) / 1e6, peak
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, under 2 minutes")
+    quick = parser.parse_args().quick
+    samples = 1000 if quick else 5000
+    nodes = 300 if quick else 1000
+    cpu_nodes, cpu_seconds = (200, 3) if quick else (500, 10)
+    big = 10**7 if quick else 10**8
+    rows = []
+
+    def row(figure, value, unit, floor_value, floor_name, target, ok):
+        ratio = value / floor_value if floor_value else None
+        rows.append({"figure": figure, "mqtree": round(value, 3), "unit": unit,
+                     "floor": round(floor_value, 3) if floor_value else None,
+                     "floor_is": floor_name,
+                     "ratio": round(ratio, 2) if ratio else None,
+                     "target": target, "met": bool(ok)})
+        print("  %-58s %10.1f %-5s floor %10s  ratio %5s  %s" % (
+            figure, value, unit, "%.1f" % floor_value if floor_value else "-",
+            "%.2f" % ratio if ratio else "-", "ok" if ok else "MISSED"), flush=True)
+
+    print("mqtree bench%s — %s" % (" --quick" if quick else "", time.strftime("%Y-%m-%d %H:%M")))
+    # --- latency -------------------------------------------------------------------
+    rtt = floor("rtt", "ipc", samples)
+    rtt_tcp = floor("rtt", "tcp", samples)
+    shell_alone = driver("exec", 0, samples)
+    d1 = driver("exec", 1, samples)
+    row("exec sum 1 1, depth 1, p50 (us)", d1["exec_d1_p50_us"], "us",
+        rtt["rtt_ipc_p50_us"], "one-hop RTT ipc", "<= 1.5x",
+        d1["exec_d1_p50_us"] <= 1.5 * rtt["rtt_ipc_p50_us"])
+    row("exec sum 1 1, depth 1, p99 (us)", d1["exec_d1_p99_us"], "us",
+        rtt["rtt_ipc_p99_us"], "one-hop RTT ipc p99", "<= 1.5x",
+        d1["exec_d1_p99_us"] <= 1.5 * rtt["rtt_ipc_p99_us"])
+    row("  of which: the shell's own pipes (exec on no node), p50", shell_alone["exec_d0_p50_us"],
+        "us", None, "-", "info", True)
+    d1_tcp = driver("exec", 1, samples, options=("--ordered", "--transport", "tcp"))
+    row("exec depth 1 over tcp, p50 (us)", d1_tcp["exec_d1_p50_us"], "us",
+        rtt_tcp["rtt_tcp_p50_us"], "one-hop RTT tcp", "<= 1.5x",
+        d1_tcp["exec_d1_p50_us"] <= 1.5 * rtt_tcp["rtt_tcp_p50_us"])
+    for depth in (10, 50):
+        chain = floor("chain", depth, samples // 5)
+        ours = driver("exec", depth, samples // 5)
+        raw_hop = (chain["chain_%d_p50_us" % depth] - rtt["rtt_ipc_p50_us"]) / (depth - 1)
+        our_hop = (ours["exec_d%d_p50_us" % depth] - d1["exec_d1_p50_us"]) / (depth - 1)
+        row("added latency per level, chain of %d (us)" % depth, our_hop, "us", raw_hop,
+            "raw relay per hop", "<= 1.5x", our_hop <= 1.5 * raw_hop)
+    # --- throughput ------------------------------------------------------------------
+    messages = 50000 if quick else 200000
+    for depth in (1, 5):
+        raw = floor("pipeline", depth, messages, 10000)["pipeline_%d_per_s" % depth]
+        ours = driver("pipeline", depth, messages,
+                      options=("--ordered", "--timeout", "60000"))["pipeline_d%d_per_s" % depth]
+        row("pipelined exec, depth %d (per s)" % depth, ours, "/s", raw,
+            "raw pipelined, %d hop(s)" % depth, ">= 0.5x", ours >= 0.5 * raw)
+    # --- create ----------------------------------------------------------------------
+    spawn = floor("spawn", 200 if quick else 500)
+    create = driver("create", nodes)
+    row("create, per node p50 (random tree of %d) (us)" % nodes, create["create_p50_us"],
+        "us", spawn["spawn_p50_us"], "posix_spawn + connect + ready", "<= 1.5x",
+        create["create_p50_us"] <= 1.5 * spawn["spawn_p50_us"])
+    # --- pingall ---------------------------------------------------------------------
+    for shape, count in (("random", nodes), ("balanced", nodes), ("chain", 100)):
+        result = driver("pingall", count, shape, 20, 0)
+        value = result["pingall_%s_%d_stopped_0_p50_us" % (shape, count)] / 1000
+        row("pingall, %d nodes %s, all up, p50 (ms)" % (count, shape), value, "ms", None, "-",
+            "<= 150 ms", value <= 150)
+    stopped = driver("pingall", nodes, "random", 10, 10, options=("--ordered", "--timeout", "2000"))
+    value = stopped["pingall_random_%d_stopped_10_p50_us" % nodes] / 1000
+    row("pingall, %d nodes, 10 SIGSTOPped, p50 (ms)" % nodes, value, "ms", None, "-",
+        "<= timeout + 50 ms", value <= 2000 + 50)
+    # --- heartbeat CPU ---------------------------------------------------------------
+    for interval in (100, 1000):
+        raw = floor("hbtree", cpu_nodes, interval, cpu_seconds)["hbtree_cores"]
+        ours = heartbeat_cpu(cpu_nodes, interval, cpu_seconds)
+        row("whole-tree CPU, %d nodes, heartbeat %d ms (cores)" % (cpu_nodes, interval), ours,
+            "cores", raw, "raw tree, same beats", "<= 1.3x", ours <= 1.3 * raw)
+    # --- memory ----------------------------------------------------------------------
+    raw_pss = floor("idle", 50)["idle_pss_mb"]
+    ours_pss = idle_pss(50 if quick else 100)
+    row("idle memory (PSS) per worker (MB)", ours_pss, "MB", raw_pss, "raw idle zmq worker",
+        "<= floor + 0.5 MB", ours_pss <= raw_pss + 0.5)
+    # --- big sums --------------------------------------------------------------------
+    parse = floor("parse", 10**7)
+    transfer = floor("transfer", 39000000, 3)
+    ms, megabytes, _ = big_sum(10**7, 2)
+    limit = 3 * parse["parse_ms"] + 2 * transfer["transfer_p50_us"] / 1000
+    row("exec sum of 10^7 numbers at depth 2 (%.0f MB line) (ms)" % megabytes, ms, "ms", limit,
+        "3x parse + 2x transfer", "<= 1x", ms <= limit)
+    ms, megabytes, peak = big_sum(big, 1)
+    label = "10^8" if big == 10**8 else "10^7"
+    row("exec sum of %s numbers at depth 1 (%.0f MB line) (ms)" % (label, megabytes), ms, "ms",
+        None, "-", "<= 5000 ms", ms <= 5000)
+    row("  peak RSS of any process during it (MB)", peak, "MB", megabytes, "the line",
+        "<= 2x the line", peak <= 2 * megabytes)
+
+    results = os.path.join(ROOT, "bench", "results")
+    os.makedirs(results, exist_ok=True)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    for name in ("latest", stamp):
+        with open(os.path.join(results, name + ".json"), "w") as out:
+            json.dump({"quick": quick, "when": stamp, "rows": rows}, out, indent=1)
+        with open(os.path.join(results, name + ".csv"), "w", newline="") as out:
+            writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    missed = [r["figure"] for r in rows if not r["met"]]
+    print("%d figures, %d met, %d missed; results in bench/results/latest.{csv,json}" % (
+        len(rows), len(rows) - len(missed), len(missed)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
