@@ -41,9 +41,11 @@ children_t *children_new(const children_config_t *config)
     zsock_set_rcvhwm(self->router, 0);
     zsock_set_linger(self->router, 0);
     zsock_set_router_mandatory(self->router, 1);
-    //  A child re-created under the same id may connect before the old connection's
-    //  end is noticed; the newest connection of an id is the live one.
-    zsock_set_router_handover(self->router, 1);
+    //  A second connection with a child's routing id is refused, not handed the
+    //  child's traffic: a foreign process cannot take a live child's place. (A
+    //  child re-created under an id whose old connection is not yet closed is
+    //  refused too, and libzmq reconnects it a moment later.)
+    zsock_set_router_handover(self->router, 0);
     if (config->tcp) {
         int port = zsock_bind(self->router, "tcp://127.0.0.1:*");
         if (port < 0)

@@ -3,8 +3,10 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static char s_tag[64] = "mqtree";
@@ -57,4 +59,38 @@ void log_msg(log_level_t level, const char *format, ...)
     line[length++] = '\n';
     ssize_t rc = write(STDERR_FILENO, line, length);
     (void)rc;
+}
+
+//  Full lines per second before drops are only counted.
+#define DROPS_SHOWN 5
+
+static int64_t s_window_start_ms;
+static unsigned s_window_drops;
+
+static int64_t s_now_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+void log_dropped(const char *format, ...)
+{
+    char reason[512];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(reason, sizeof reason, format, args);
+    va_end(args);
+    int64_t now = s_now_ms();
+    if (now - s_window_start_ms >= 1000) {
+        if (s_window_drops > DROPS_SHOWN)
+            log_warn("... and %u more messages dropped in that second",
+                     s_window_drops - DROPS_SHOWN);
+        s_window_start_ms = now;
+        s_window_drops = 0;
+    }
+    if (++s_window_drops <= DROPS_SHOWN)
+        log_warn("%s", reason);
+    else
+        log_debug("%s", reason);
 }

@@ -17,6 +17,10 @@ const char *log_level_name(log_level_t level);
 void log_msg(log_level_t level, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 
+//  A message dropped as malformed or foreign, with the reason. Logged as a warning,
+//  but a flood of them is summed up: at most a few lines a second, then a count.
+void log_dropped(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
 #define log_error(...) log_msg(LEVEL_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LEVEL_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LEVEL_INFO, __VA_ARGS__)

@@ -79,6 +79,11 @@ char *process_format(const char *format, ...)
 
 char *process_worker_path(void)
 {
+    //  Under a tool such as valgrind /proc/self/exe is the tool: the environment
+    //  may name the worker binary instead.
+    const char *chosen = getenv("MQTREE_WORKER");
+    if (chosen && *chosen)
+        return access(chosen, X_OK) == 0 ? strdup(chosen) : NULL;
     char self[PATH_MAX];
     ssize_t length = readlink("/proc/self/exe", self, sizeof self - 1);
     if (length < 0)

@@ -26,8 +26,8 @@ int process_die_with_parent(pid_t expected_parent);
 //  kernel has no pidfd (errno ENOSYS) or the parent is already gone (ESRCH).
 int process_parent_fd(pid_t expected_parent);
 
-//  Path of the mqtree-worker binary next to the running executable, or NULL.
-//  Caller frees.
+//  Path of the mqtree-worker binary next to the running executable (or named by
+//  MQTREE_WORKER, for running under valgrind), or NULL. Caller frees.
 char *process_worker_path(void);
 
 //  Creates a private (0700) run directory for ipc endpoints. Caller frees the path.

@@ -751,7 +751,7 @@ static void s_on_reply(controller_t *self, child_t *child, const wire_header_t *
         zframe_t *ids = wire_frame(msg, 2);
         if (header->node != child->id ||
             !fanout_answer(fanout, child->id, zframe_data(ids), zframe_size(ids)))
-            log_warn("dropped a pingall answer from node %d", child->id);
+            log_dropped("dropped a pingall answer from node %d", child->id);
         else if (fanout_done(fanout))
             s_complete(self, request, WIRE_OK, "");
         return;
@@ -760,8 +760,8 @@ static void s_on_reply(controller_t *self, child_t *child, const wire_header_t *
                            ? request->node
                            : request->target;
     if (header->node != expected) {
-        log_warn("dropped a reply to request %" PRIu64 " from node %d, not %d",
-                 header->request_id, header->node, expected);
+        log_dropped("dropped a reply to request %" PRIu64 " from node %d, not %d",
+                    header->request_id, header->node, expected);
         return;
     }
     zframe_t *status = wire_frame(msg, 1);
@@ -790,7 +790,7 @@ static void s_on_hello(controller_t *self, child_t *child, const wire_header_t *
 {
     if (header->node != child->id ||
         wire_frame_i32(wire_frame(msg, 1)) != (int32_t)child->pid) {
-        log_warn("dropped a HELLO that does not match child %d", child->id);
+        log_dropped("dropped a HELLO that does not match child %d", child->id);
         return;
     }
     child->ready = true;
@@ -837,7 +837,7 @@ static int s_on_router(zloop_t *loop, zsock_t *reader, void *arg)
         wire_header_t header;
         const char *reason = "not from a child";
         if (!child || wire_validate(msg, &header, &reason) != 0)
-            log_warn("dropped a message: %s", reason);
+            log_dropped("dropped a message: %s", reason);
         else if (header.type == WIRE_HELLO)
             s_on_hello(self, child, &header, msg);
         else if (header.type == WIRE_REPLY)
@@ -849,7 +849,8 @@ static int s_on_router(zloop_t *loop, zsock_t *reader, void *arg)
         } else if (header.type == WIRE_EVENT)
             s_on_event(self, &header, msg);
         else
-            log_warn("dropped a %s from node %d", wire_type_name(header.type), child->id);
+            log_dropped("dropped a %s from node %d", wire_type_name(header.type),
+                        child->id);
         zmsg_destroy(&msg);
     }
     return 0;

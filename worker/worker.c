@@ -95,8 +95,8 @@ static int s_on_create_deadline(zloop_t *loop, int timer_id, void *arg)
 static void s_forward_by_key(worker_t *self, zmsg_t **msg, const wire_header_t *header)
 {
     if (!self->config.bst) {
-        log_warn("dropped a %s for node %d with no path", wire_type_name(header->type),
-                 header->node);
+        log_dropped("dropped a %s for node %d with no path", wire_type_name(header->type),
+                    header->node);
         zmsg_destroy(msg);
         return;
     }
@@ -231,7 +231,7 @@ static bool s_pingall_answer(worker_t *self, child_t *child, const wire_header_t
     zframe_t *ids = wire_frame(msg, 2);
     if (header->node != child->id ||
         !fanout_answer(fanout, child->id, zframe_data(ids), zframe_size(ids)))
-        log_warn("dropped a malformed pingall answer from child %d", child->id);
+        log_dropped("dropped a malformed pingall answer from child %d", child->id);
     else if (fanout_done(fanout))
         s_fanout_finish(self, fanout);
     return true;
@@ -337,7 +337,7 @@ static void s_handle_request(worker_t *self, zmsg_t **msg)
     wire_header_t header;
     const char *reason = "not a request";
     if (wire_validate(*msg, &header, &reason) != 0 || !wire_is_request(header.type)) {
-        log_warn("dropped a message from the parent: %s", reason);
+        log_dropped("dropped a message from the parent: %s", reason);
         zmsg_destroy(msg);
         return;
     }
@@ -426,7 +426,7 @@ static void s_hello(worker_t *self, child_t *child, const wire_header_t *header,
 {
     if (header->node != child->id ||
         wire_frame_i32(wire_frame(msg, 1)) != (int32_t)child->pid) {
-        log_warn("dropped a HELLO that does not match child %d", child->id);
+        log_dropped("dropped a HELLO that does not match child %d", child->id);
         return;
     }
     child->ready = true;
@@ -466,7 +466,7 @@ static int s_on_downstream(zloop_t *loop, zsock_t *reader, void *arg)
         wire_header_t header;
         const char *reason = "not from a child";
         if (!child || wire_validate(msg, &header, &reason) != 0) {
-            log_warn("dropped a message from below: %s", reason);
+            log_dropped("dropped a message from below: %s", reason);
             zmsg_destroy(&msg);
             continue;
         }
@@ -480,8 +480,8 @@ static int s_on_downstream(zloop_t *loop, zsock_t *reader, void *arg)
             s_send_up(self, &msg);
             continue;
         } else
-            log_warn("dropped a %s from child %d", wire_type_name(header.type),
-                     child->id);
+            log_dropped("dropped a %s from child %d", wire_type_name(header.type),
+                        child->id);
         zmsg_destroy(&msg);
     }
     return 0;

@@ -3,6 +3,7 @@
 Every wait has a deadline: a test fails instead of hanging. Nothing sleeps to let
 things settle; tests wait for a line or for a state of /proc.
 """
+import glob
 import os
 import queue
 import signal
@@ -22,7 +23,15 @@ LINE_DEADLINE = 20.0
 class Mqtree:
     def __init__(self, *args):
         self.stderr = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([BIN, *args], stdin=subprocess.PIPE,
+        command, env = [BIN, *args], None
+        if os.environ.get("MQTREE_VALGRIND"):
+            # The controller under memcheck; its workers run natively (named by
+            # MQTREE_WORKER, since /proc/self/exe is valgrind's there).
+            command = ["valgrind", "--quiet", "--error-exitcode=99", "--leak-check=full",
+                       "--errors-for-leak-kinds=definite", "--track-fds=no"] + command
+            env = dict(os.environ, MQTREE_WORKER=os.path.join(os.path.dirname(BIN),
+                                                              "mqtree-worker"))
+        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, env=env,
                                      stdout=subprocess.PIPE, stderr=self.stderr)
         self.lines = queue.Queue()
         self.pids = {}
@@ -87,6 +96,15 @@ class Mqtree:
     def log(self):
         self.stderr.seek(0)
         return self.stderr.read().decode("utf-8", "replace")
+
+
+def run_dir(controller_pid):
+    bases = [os.environ.get("XDG_RUNTIME_DIR"), os.environ.get("TMPDIR"), "/tmp"]
+    for base in filter(None, bases):
+        found = glob.glob(os.path.join(base, "mqtree-%d-*" % controller_pid))
+        if found:
+            return found[0]
+    raise AssertionError("no run directory for controller %d" % controller_pid)
 
 
 def alive(pid):

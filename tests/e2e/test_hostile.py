@@ -1,0 +1,91 @@
+"""Foreign processes on a node's endpoint: garbage, lying frames, wrong versions, a
+flood, a connect storm, an impersonator. The node logs and drops, keeps serving its
+parent and children, does not grow without bound, and never crashes."""
+import glob
+import os
+import stat
+import subprocess
+
+from harness import Mqtree, alive, run, run_dir
+
+PEER = os.environ.get("HOSTILE_PEER") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "release", "tests", "hostile_peer")
+MODES = ("garbage", "lying", "version", "flood", "storm", "impersonate")
+
+
+def tcp_listen_ports(pid):
+    """The 127.0.0.1 ports a process listens on, from /proc."""
+    inodes = set()
+    for fd in glob.glob("/proc/%d/fd/*" % pid):
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    ports, others = [], []
+    with open("/proc/net/tcp") as table:
+        next(table)
+        for line in table:
+            fields = line.split()
+            address, port = fields[1].split(":")
+            if fields[3] == "0A" and fields[9] in inodes:
+                (ports if address == "0100007F" else others).append(int(port, 16))
+    assert not others, "listening beyond 127.0.0.1: %s" % others
+    return ports
+
+
+def rss_mb(pid):
+    with open("/proc/%d/status" % pid) as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0
+
+
+def still_serving(m):
+    m.expect("exec 3 sum 1 3", "Ok:3: 3")
+    m.expect("exec 2 sum 1 2", "Ok:2: 2")
+    m.expect("pingall", "Ok: -1")
+
+
+def attack(m, endpoint, target_pid):
+    for mode in MODES:
+        before = rss_mb(target_pid)
+        subprocess.run([PEER, endpoint, mode], check=True, timeout=120)
+        still_serving(m)
+        assert alive(target_pid), mode
+        # Memory returns: the flood is read and dropped, not kept.
+        assert rss_mb(target_pid) - before < 64, (mode, before, rss_mb(target_pid))
+
+
+def test_ipc_endpoints():
+    with Mqtree() as m:
+        m.create(1)
+        m.create(2, 1)
+        m.create(3, 2)
+        directory = run_dir(m.proc.pid)
+        info = os.stat(directory)
+        assert stat.S_IMODE(info.st_mode) == 0o700 and info.st_uid == os.getuid()
+        attack(m, "ipc://%s/2.sock" % directory, m.pids[2])
+        attack(m, "ipc://%s/-1.sock" % directory, m.proc.pid)
+        assert m.close() == 0
+        log = m.log()
+        assert "dropped" in log
+        # A flood is summed up, not logged line by line.
+        assert log.count("dropped") < 2000, log.count("dropped")
+        assert not os.path.exists(directory)
+
+
+def test_tcp_endpoints():
+    with Mqtree("--transport", "tcp") as m:
+        m.create(1)
+        m.create(2, 1)
+        m.create(3, 2)
+        ports = tcp_listen_ports(m.pids[2])
+        assert len(ports) == 1, ports
+        attack(m, "tcp://127.0.0.1:%d" % ports[0], m.pids[2])
+        assert m.close() == 0
+
+
+run([test_ipc_endpoints, test_tcp_endpoints])

@@ -1,0 +1,46 @@
+/*  Fuzz target: the shell's command parser, every --exec syntax. The first byte picks
+    the syntax; the rest is one line. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../controller/parser.h"
+#include "fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    exec_syntax_t syntax = (exec_syntax_t)(data[0] % 5);
+    size_t length = size - 1;
+    char *line = (char *)malloc(length + 1);
+    memcpy(line, data + 1, length);
+    line[length] = '\0';
+    command_t *command = NULL;
+    char *error = NULL;
+    int rc = parser_parse(line, length, syntax, &command, &error);
+    FUZZ_ASSERT(rc >= -1 && rc <= 1);
+    if (rc == 1) {
+        FUZZ_ASSERT(command && !error);
+        FUZZ_ASSERT(command->kind >= CMD_CREATE && command->kind <= CMD_EXIT);
+        if (command->kind == CMD_EXEC) {
+            FUZZ_ASSERT(command->op[0] != '\0');
+            FUZZ_ASSERT(strlen(command->op) < COMMAND_OP_MAX);
+            FUZZ_ASSERT(command->args >= command->line);
+            FUZZ_ASSERT(command->args + command->args_length <= command->line + length);
+        }
+        if (command->kind == CMD_CREATE)
+            FUZZ_ASSERT(command->id != -1);
+        if (command->kind == CMD_HEARTBEAT)
+            FUZZ_ASSERT(command->interval_ms >= 0 && command->interval_ms <= INT32_MAX);
+    } else if (rc == -1) {
+        FUZZ_ASSERT(!command && error);
+        //  One line, short, and saying what went wrong.
+        FUZZ_ASSERT(strncmp(error, "Error", 5) == 0);
+        FUZZ_ASSERT(strlen(error) < 200);
+    } else
+        FUZZ_ASSERT(!command && !error);
+    command_destroy(&command);
+    free(error);
+    return 0;
+}

@@ -1,0 +1,83 @@
+"""Writes the seed corpus of each fuzz target from SPEC.md's examples and the
+end-to-end tests' lines. Run again after changing the wire format."""
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def write(target, name, data):
+    folder = os.path.join(HERE, "corpus", target)
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, name), "wb") as out:
+        out.write(data)
+
+
+SYNTAX = {"any": 0, "sum": 1, "find": 2, "dict": 3, "timer": 4}
+LINES = [
+    ("any", "create 10"), ("any", "create 11 10"), ("any", "create -5 -1"),
+    ("any", "remove 10"), ("any", "kill 3"), ("any", "ping 4"), ("any", "pingall"),
+    ("any", "heartbeat 500"), ("any", "heartbeat 0"), ("any", "tree"), ("any", "help"),
+    ("any", "exit"), ("any", "quit"), ("any", "# comment"), ("any", ""),
+    ("any", "exec 10 sum 3 1 2 3"), ("any", "exec 10 find abracadabra abra"),
+    ("any", "exec 10 set MyVar 5"), ("any", "exec 10 get MyVar"),
+    ("any", "exec 10 timer start"), ("any", "exec 10 sleep 500"),
+    ("any", "create 2147483648"), ("any", "create -0"), ("any", "create 0x10"),
+    ("any", "exec 10"), ("any", "frobnicate"), ("any", "exec 1 sum 1 \0 1"),
+    ("sum", "exec 10 3 1 2 3"), ("find", "exec 10 abracadabra abra"),
+    ("dict", "exec 10 MyVar 5"), ("dict", "exec 10 MyVar"), ("timer", "exec 12 time"),
+]
+
+
+def header(kind, request=1, deadline=0, node=1):
+    return struct.pack(">BBQqi", 1, kind, request, deadline, node)
+
+
+def frames(*parts):
+    out = b""
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        if last and len(part) >= 255:
+            out += b"\xff" + part
+        else:
+            out += bytes([len(part)]) + part
+    return out
+
+
+def path(*hops):
+    return b"".join(struct.pack(">i", hop) for hop in hops)
+
+
+CREATE, EXEC, PING, REMOVE, REPLY, HELLO, EVENT, PINGALL, HEARTBEAT, BEAT = range(1, 11)
+MESSAGES = {
+    "create": frames(header(CREATE), path(2, 3), struct.pack(">i", 4)),
+    "exec": frames(header(EXEC), path(), b"sum", b"3 1 2 3"),
+    "exec_path": frames(header(EXEC, node=9), path(4, 9), b"find", b"abracadabra abra"),
+    "ping": frames(header(PING), path(5)),
+    "remove": frames(header(REMOVE), path(), struct.pack(">i", 8)),
+    "reply": frames(header(REPLY, node=3), b"\0", b"6"),
+    "reply_ids": frames(header(REPLY, node=3), b"\0", path(3, 4, 5)),
+    "hello": frames(header(HELLO, request=0, node=6), struct.pack(">i", 1234)),
+    "event": frames(header(EVENT, request=0), struct.pack(">Biii", 1, 7, 4321, 9)),
+    "pingall": frames(header(PINGALL, deadline=123456), path()),
+    "heartbeat": frames(header(HEARTBEAT), path(), struct.pack(">i", 100)),
+    "beat": frames(header(BEAT, request=0)),
+    "bad_version": frames(b"\x02" + header(PING)[1:], path()),
+}
+
+OPS = [("sum", "3 1 2 3"), ("sum", "2 9223372036854775807 1"), ("find", "aaaa aa"),
+       ("set", "MyVar 5"), ("get", "MyVar"), ("timer", "start"), ("timer", "time"),
+       ("frob", "x"), ("sum", "1 -9223372036854775808")]
+
+if __name__ == "__main__":
+    for index, (syntax, line) in enumerate(LINES):
+        write("parser", "spec-%02d" % index, bytes([SYNTAX[syntax]]) + line.encode())
+    for name, data in MESSAGES.items():
+        write("wire", name, data)
+    # Topology: steps of (operation, id high, id low, parent, state).
+    write("topology", "general", bytes([0]) + bytes([0, 0, 9, 7, 1, 0, 0, 10, 9, 1,
+                                                     2, 0, 9, 0, 0, 0, 0, 11, 9, 1]))
+    write("topology", "bst", bytes([1]) + bytes([0, 0, 16, 0, 1, 0, 0, 20, 0, 1,
+                                                 0, 0, 12, 0, 1, 2, 0, 16, 0, 0]))
+    for index, (op, args) in enumerate(OPS):
+        write("ops", "op-%02d" % index, bytes([len(op)]) + op.encode() + args.encode())
