@@ -20,6 +20,9 @@ struct _children_t {
 
 extern char **environ;
 
+//  Messages queued per inbound connection before libzmq stops reading it.
+#define ROUTER_INBOUND_MAX 10000
+
 char *children_ipc_path(const char *run_dir, int32_t id)
 {
     return process_format("%s/%d.sock", run_dir, id);
@@ -34,11 +37,14 @@ children_t *children_new(const children_config_t *config)
     self->router = zsock_new(ZMQ_ROUTER);
     if (!self->router)
         goto error;
-    //  Unbounded queues: a full queue would silently drop replies (ROUTER) or block
-    //  the loop (DEALER). Mandatory routing makes a send to a vanished child fail
-    //  at once, so the request can be answered "unavailable" instead of lost.
+    //  Outbound, unbounded: a full ROUTER queue would silently drop requests.
+    //  Mandatory routing makes a send to a vanished child fail at once, so the
+    //  request can be answered "unavailable" instead of lost.
     zsock_set_sndhwm(self->router, 0);
-    zsock_set_rcvhwm(self->router, 0);
+    //  Inbound, each connection may queue so many messages here, then libzmq stops
+    //  reading it: a child's replies wait in its own unbounded send queue, nothing
+    //  is lost, and a foreign process flooding an endpoint cannot grow this one.
+    zsock_set_rcvhwm(self->router, ROUTER_INBOUND_MAX);
     zsock_set_linger(self->router, 0);
     zsock_set_router_mandatory(self->router, 1);
     //  A second connection with a child's routing id is refused, not handed the

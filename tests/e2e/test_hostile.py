@@ -51,12 +51,19 @@ def still_serving(m):
 
 def attack(m, endpoint, target_pid):
     for mode in MODES:
-        before = rss_mb(target_pid)
         subprocess.run([PEER, endpoint, mode], check=True, timeout=120)
         still_serving(m)
         assert alive(target_pid), mode
-        # Memory returns: the flood is read and dropped, not kept.
-        assert rss_mb(target_pid) - before < 64, (mode, before, rss_mb(target_pid))
+    # Floods do not add up: what is read is dropped, not kept, and each connection
+    # may queue only so much. (The first floods grow the heap, and under ASan its
+    # quarantine, to a plateau.)
+    subprocess.run([PEER, endpoint, "flood"], check=True, timeout=120)
+    still_serving(m)
+    plateau = rss_mb(target_pid)
+    for _ in range(5):
+        subprocess.run([PEER, endpoint, "flood"], check=True, timeout=120)
+        still_serving(m)
+    assert rss_mb(target_pid) - plateau < 32, (plateau, rss_mb(target_pid))
 
 
 def test_ipc_endpoints():
