@@ -964,6 +964,27 @@ size_t controller_outstanding(controller_t *self)
     return requests_size(self->requests) + self->held_count;
 }
 
+typedef struct {
+    int32_t *ids;
+    size_t count;
+} id_list_t;
+
+static void s_collect_id(node_t *node, void *arg)
+{
+    id_list_t *list = (id_list_t *)arg;
+    if (node->parent)
+        list->ids[list->count++] = node->id;
+}
+
+int32_t *controller_ids(controller_t *self, size_t *count)
+{
+    id_list_t list = {malloc((topology_size(self->topology) + 1) * sizeof(int32_t)), 0};
+    topology_walk(topology_root(self->topology), s_collect_id, &list);
+    qsort(list.ids, list.count, sizeof(int32_t), s_compare_ids);
+    *count = list.count;
+    return list.ids;
+}
+
 //  --- tree ---------------------------------------------------------------------------
 
 typedef struct {

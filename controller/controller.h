@@ -50,6 +50,9 @@ void controller_on_sigchld(controller_t *self);
 //  Commands not answered yet: in flight or waiting.
 size_t controller_outstanding(controller_t *self);
 
+//  The ids of every node, ascending (for completion). The caller frees the array.
+int32_t *controller_ids(controller_t *self, size_t *count);
+
 //  The topology, one node per line indented by depth, with pid and state.
 char *controller_tree(controller_t *self);
 

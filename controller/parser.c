@@ -226,8 +226,12 @@ int parser_parse(char *line, size_t length, exec_syntax_t syntax, command_t **co
         parsed->kind = CMD_TREE;
         rc = s_no_more(&scanner, "tree", error) ? -1 : 1;
     } else if (s_is(word, "help")) {
+        //  help [command]: the topic, if any, is left in args.
         parsed->kind = CMD_HELP;
-        rc = 1;
+        word_t topic = s_word(&scanner);
+        parsed->args = topic.begin;
+        parsed->args_length = topic.length;
+        rc = s_no_more(&scanner, "help [command]", error) ? -1 : 1;
     } else if (s_is(word, "exit") || s_is(word, "quit")) {
         parsed->kind = CMD_EXIT;
         rc = s_no_more(&scanner, "exit", error) ? -1 : 1;

@@ -32,7 +32,7 @@ typedef struct {
     int64_t interval_ms;     //  heartbeat
     char op[COMMAND_OP_MAX]; //  exec
     //  exec: the op's argument text, pointing into line (owned by the command), so
-    //  a line of 10^8 numbers is never copied or split here.
+    //  a line of 10^8 numbers is never copied or split here. help: the topic.
     const char *args;
     size_t args_length;
     char *line;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../common/numbers.h"
+#include "editor.h"
 #include "../common/process.h"
 
 //  Reads grow with the line being read, so a 1 GB line takes few system calls.
@@ -43,6 +44,53 @@ static const char *s_help =
     "help                   this list\n"
     "exit | quit            wait for outstanding replies, end every node, leave";
 
+//  help <command>: its usage, then what it answers.
+static const struct {
+    const char *names;
+    const char *text;
+} s_topics[] = {
+    {" create ",
+     "create id [parent]\n"
+     "  Starts node id as a child of parent (default -1, the controller; ignored\n"
+     "  with --topology bst, where the BST decides).\n"
+     "  Ok: <pid> | Error: Already exists | Error: Parent not found |\n"
+     "  Error: Parent is unavailable | Error: Invalid id 'x'"},
+    {" remove kill ", "remove id   (or kill id)\n"
+                      "  Ends node id and its whole subtree and forgets them.\n"
+                      "  Ok | Error: Not found"},
+    {" exec ", "exec id op [args...]\n"
+               "  sum n k1..kn | find text pattern | set name value | get name |\n"
+               "  timer start|stop|time | sleep ms   (with --exec sum|find|dict|timer\n"
+               "  the op word is left out)\n"
+               "  Ok:id: <result> | Ok:id | Error:id: Not found |\n"
+               "  Error:id: Node is unavailable | Error:id: <reason>"},
+    {" ping ",
+     "ping id\n  Ok: 1 (answered) | Ok: 0 (not within the timeout) | Error: Not found"},
+    {" pingall ", "pingall\n  Ok: -1 when every node answers, else the unavailable ids:\n"
+                  "  Ok: 7;10;15"},
+    {" heartbeat ",
+     "heartbeat ms\n"
+     "  Every node signals every ms (0 stops). Ok. Then, once per change:\n"
+     "  Heartbit: node X is unavailable now | ... is available again"},
+    {" tree ", "tree\n  The topology, one node per line, with pid and state."},
+    {" help ", "help [command]\n  The commands, or one command's usage and replies."},
+    {" exit quit ", "exit   (or quit, or end of input)\n"
+                    "  Waits for the replies still due, ends every node, and leaves."},
+};
+
+static char *s_help_text(const char *topic, size_t length)
+{
+    if (!length)
+        return strdup(s_help);
+    char key[48];
+    snprintf(key, sizeof key, " %.*s ", (int)MIN(length, 40), topic);
+    for (size_t i = 0; i < sizeof s_topics / sizeof s_topics[0]; i++)
+        if (strstr(s_topics[i].names, key))
+            return strdup(s_topics[i].text);
+    return process_format("Error: No help for '%.*s' (try help)", (int)MIN(length, 40),
+                          topic);
+}
+
 static int s_on_idle(zloop_t *loop, int timer_id, void *arg);
 
 //  Output is flushed, and the exit condition checked, once per loop turn: a zero-delay
@@ -57,9 +105,11 @@ static void s_schedule(shell_t *self)
 
 static void s_print(shell_t *self, const char *line)
 {
+    //  Printed above the line being typed, which is redrawn once the batch is out.
+    if (self->interactive)
+        editor_clear();
     fputs(line, stdout);
     fputc('\n', stdout);
-    (void)self;
 }
 
 static char *s_key(uint64_t seq, char *buffer, size_t size)
@@ -92,14 +142,6 @@ void shell_output(void *arg, uint64_t seq, const char *line)
     }
 }
 
-static void s_prompt(shell_t *self)
-{
-    if (self->interactive && !self->input_done) {
-        fputs("> ", stdout);
-        fflush(stdout);
-    }
-}
-
 static void s_line(shell_t *self, char *line, size_t length)
 {
     if (length && line[length - 1] == '\r')
@@ -120,7 +162,9 @@ static void s_line(shell_t *self, char *line, size_t length)
         shell_output(self, seq, error);
         free(error);
     } else if (command->kind == CMD_HELP) {
-        shell_output(self, seq, s_help);
+        char *text = s_help_text(command->args, command->args_length);
+        shell_output(self, seq, text);
+        free(text);
         command_destroy(&command);
     } else
         controller_submit(self->controller, &command, seq);
@@ -164,9 +208,33 @@ static void s_lines(shell_t *self, bool at_end)
         self->scanned = self->used;
 }
 
+//  A line typed at the terminal, or NULL for Ctrl-D on an empty line.
+static void s_typed(void *arg, char *line)
+{
+    shell_t *self = (shell_t *)arg;
+    if (line)
+        s_line(self, line, strlen(line));
+    else {
+        self->input_done = true;
+        fputc('\n', stdout);
+    }
+    s_schedule(self);
+}
+
+static int32_t *s_ids(void *arg, size_t *count)
+{
+    return controller_ids(((shell_t *)arg)->controller, count);
+}
+
 static int s_on_stdin(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     shell_t *self = (shell_t *)arg;
+    if (self->interactive) {
+        editor_read();
+        if (self->input_done)
+            zloop_poller_end(loop, item);
+        return 0;
+    }
     size_t want = MIN(MAX(READ_MIN, self->used), READ_MAX);
     if (self->capacity - self->used < want) {
         self->capacity = self->used + want;
@@ -178,7 +246,6 @@ static int s_on_stdin(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     if (got < 0 && (errno == EINTR || errno == EAGAIN))
         return 0;
     bool at_end = got <= 0;
-    bool complete_line = got > 0 && memchr(self->buffer + self->used, '\n', (size_t)got);
     if (got > 0)
         self->used += (size_t)got;
     s_lines(self, at_end);
@@ -187,8 +254,7 @@ static int s_on_stdin(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     if (self->input_done) {
         zloop_poller_end(loop, item);
         s_schedule(self);
-    } else if (complete_line)
-        s_prompt(self);
+    }
     return 0;
 }
 
@@ -200,6 +266,8 @@ static int s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     while ((signal_number = process_signalfd_read(item->fd)) > 0) {
         if (signal_number == SIGCHLD)
             controller_on_sigchld(self->controller);
+        else if (signal_number == SIGINT && self->interactive && !self->input_done)
+            editor_cancel_line(); //  Ctrl-C drops the line, not the shell
         else {
             log_info("signal %d: ending every node", signal_number);
             self->exit_code = 128 + signal_number;
@@ -218,6 +286,8 @@ static int s_on_idle(zloop_t *loop, int timer_id, void *arg)
     fflush(stdout);
     if (self->input_done && controller_outstanding(self->controller) == 0)
         return -1;
+    if (self->interactive && !self->input_done)
+        editor_redraw();
     return 0;
 }
 
@@ -226,7 +296,8 @@ shell_t *shell_new(const shell_config_t *config, zloop_t *loop)
     shell_t *self = (shell_t *)zmalloc(sizeof(shell_t));
     self->config = *config;
     self->loop = loop;
-    self->interactive = isatty(STDIN_FILENO);
+    //  Line editing needs a terminal on both sides.
+    self->interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
     self->capacity = READ_MIN;
     self->buffer = (char *)malloc(self->capacity);
     self->waiting = zhashx_new();
@@ -255,8 +326,11 @@ int shell_run(shell_t *self, controller_t *controller)
     //  the end of input, so the poller must not be dropped for it.
     zloop_poller_set_tolerant(self->loop, &input);
     zloop_poller(self->loop, &signals, s_on_signal, self);
-    s_prompt(self);
+    if (self->interactive)
+        editor_start("> ", s_typed, s_ids, self);
     zloop_start(self->loop);
     fflush(stdout);
+    if (self->interactive)
+        editor_stop();
     return self->exit_code;
 }

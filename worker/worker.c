@@ -533,11 +533,12 @@ static void s_on_child(void *arg, child_t *child, pid_t pid, int status)
                 "The worker exited before it was ready");
         return;
     } else {
+        //  A child's death is news for the user, not a fault of this node: info.
         if (WIFSIGNALED(status))
-            log_warn("child %d (pid %d) killed by signal %d", child->id, (int)pid,
+            log_info("child %d (pid %d) killed by signal %d", child->id, (int)pid,
                      WTERMSIG(status));
         else
-            log_warn("child %d (pid %d) exited with status %d", child->id, (int)pid,
+            log_info("child %d (pid %d) exited with status %d", child->id, (int)pid,
                      WEXITSTATUS(status));
         event.kind = WIRE_CHILD_EXITED;
     }

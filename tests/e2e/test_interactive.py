@@ -1,0 +1,106 @@
+"""The shell in a real terminal (tmux): line editing, completion, asynchronous lines
+above the line being typed, Ctrl-C and Ctrl-D."""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from harness import BIN, LINE_DEADLINE, alive, kill, run
+
+SESSION = "mqtree-test-%d" % os.getpid()
+
+
+def tmux(*args):
+    return subprocess.run(["tmux", *args], check=True, capture_output=True, text=True,
+                          timeout=20).stdout
+
+
+def screen():
+    return tmux("capture-pane", "-t", SESSION, "-p")
+
+
+def keys(*sequence):
+    tmux("send-keys", "-t", SESSION, *sequence)
+
+
+def wait_screen(predicate, what):
+    end = time.monotonic() + LINE_DEADLINE
+    while time.monotonic() < end:
+        text = screen()
+        if predicate(text):
+            return text
+        time.sleep(0.05)  # the terminal has no event to wait on
+    raise AssertionError("screen never showed %s:\n%s" % (what, screen()))
+
+
+def lines(text):
+    return [line.rstrip() for line in text.splitlines() if line.strip()]
+
+
+def test_terminal_session():
+    home = tempfile.mkdtemp()
+    tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "40",
+         "HOME=%s %s; sleep 30" % (home, BIN))
+    try:
+        wait_screen(lambda text: text.startswith(">"), "the prompt")
+        keys("create 1", "Enter")
+        wait_screen(lambda text: "Ok: " in text, "create's reply")
+        keys("create 12 1", "Enter")
+        text = wait_screen(lambda text: text.count("Ok: ") == 2, "the second create")
+        pid12 = int(lines(text)[-2].split()[1])
+        # A typo, fixed with the arrow keys before Enter.
+        keys("exce 1 sum 1 7")
+        keys(*["Left"] * 10, "BSpace", "BSpace", "e", "c", "Enter")
+        wait_screen(lambda text: "Ok:1: 7" in text, "the fixed command's reply")
+        assert "> exec 1 sum 1 7" in screen()
+        # History: Up brings the last line back.
+        keys("Up", "Enter")
+        wait_screen(lambda text: text.count("Ok:1: 7") == 2, "the repeated command")
+        # Completion: a command word ("pin" is ping or pingall: to "ping"), then an
+        # id among 1 and 12.
+        keys("pin", "Tab", " 1", "Tab")
+        wait_screen(lambda text: "1  12" in text, "the ids listed")
+        keys("2", "Enter")
+        wait_screen(lambda text: "Ok: 1" in text.split("1  12")[-1], "ping 12's reply")
+        # A Heartbit line arrives while a line is half typed; the line survives.
+        keys("heartb", "Tab", "100", "Enter")
+        wait_screen(lambda text: lines(text)[-2:] == ["> heartbeat 100", "Ok"] or
+                    "> heartbeat 100\nOk" in text, "heartbeat's reply")
+        keys("exec 1 sum 1 ")
+        wait_screen(lambda text: lines(text)[-1] == "> exec 1 sum 1", "the half line")
+        kill(pid12)
+        text = wait_screen(lambda text: "Heartbit: node 12 is unavailable now" in text,
+                           "the Heartbit line")
+        assert lines(text)[-1] == "> exec 1 sum 1", lines(text)[-3:]
+        keys("4", "Enter")
+        wait_screen(lambda text: "Ok:1: 4" in text, "the completed line's reply")
+        # Ctrl-C drops the line being typed, not the shell.
+        keys("ping 1")
+        keys("C-c")
+        wait_screen(lambda text: "^C" in text, "the cancelled line")
+        keys("exec 1 sum 1 5", "Enter")
+        wait_screen(lambda text: "Ok:1: 5" in text, "a command after Ctrl-C")
+        # Ctrl-D on an empty line leaves like exit: every worker ends.
+        text = screen()
+        workers = subprocess.run(["pgrep", "-f", "mqtree-worker --id 1 "],
+                                 capture_output=True, text=True).stdout.split()
+        keys("C-d")
+        for pid in workers:
+            end = time.monotonic() + LINE_DEADLINE
+            while alive(int(pid)) and time.monotonic() < end:
+                time.sleep(0.05)
+            assert not alive(int(pid)), pid
+        with open(os.path.join(home, ".mqtree_history")) as history:
+            assert "sum" in history.read()
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+if not shutil.which("tmux"):
+    print("skipped: tmux is not installed (scripts/setup installs it)")
+    print("0 passed, 0 failed, 1 skipped")
+    sys.exit(0)
+run([test_terminal_session])
