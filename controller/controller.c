@@ -550,8 +550,12 @@ static void s_execute(controller_t *self, command_t *command, uint64_t seq)
             s_ping(self, command, seq);
             break;
         case CMD_TREE: {
-            char *tree = controller_tree(self);
-            s_say(self, seq, "%s", tree);
+            char *tree =
+                controller_tree(self, command->has_id ? command->id : TOPOLOGY_ROOT);
+            if (tree)
+                s_say(self, seq, "%s", tree);
+            else
+                s_say(self, seq, "Error: Not found");
             free(tree);
             break;
         }
@@ -987,49 +991,25 @@ int32_t *controller_ids(controller_t *self, size_t *count)
 
 //  --- tree ---------------------------------------------------------------------------
 
-typedef struct {
-    FILE *out;
-    bool bst;
-} tree_text_t;
-
-static void s_tree_line(node_t *node, void *arg)
+static bool s_busy(void *arg, int32_t id)
 {
-    FILE *out = ((tree_text_t *)arg)->out;
-    fprintf(out, "%*s", (int)node->depth * 2, "");
-    if (!node->parent) {
-        fprintf(out, "%d controller pid %d\n", node->id, (int)node->pid);
-        return;
-    }
-    //  In a binary search tree, L and R say which side of its parent a node is on.
-    if (((tree_text_t *)arg)->bst && node->parent->parent)
-        fprintf(out, "%s ", node->id < node->parent->id ? "L" : "R");
-    fprintf(out, "%d pid ", node->id);
-    if (node->pid)
-        fprintf(out, "%d ", (int)node->pid);
-    else
-        fprintf(out, "- ");
-    node_t *blocker = topology_blocker(node);
-    if (node->state == NODE_DEAD && WIFSIGNALED(node->exit_status))
-        fprintf(out, "dead (signal %d)\n", WTERMSIG(node->exit_status));
-    else if (node->state == NODE_DEAD)
-        fprintf(out, "dead (exit %d)\n", WEXITSTATUS(node->exit_status));
-    else if (blocker && blocker != node)
-        fprintf(out, "unavailable (behind %d)\n", blocker->id);
-    else
-        fprintf(out, "%s\n", topology_state_name(node->state));
+    return zhashx_lookup((zhashx_t *)arg, idmap_key(id)) != NULL;
 }
 
-char *controller_tree(controller_t *self)
+char *controller_tree(controller_t *self, int32_t id)
 {
-    char *text = NULL;
-    size_t size = 0;
-    tree_text_t tree = {open_memstream(&text, &size), self->config.bst};
-    if (!tree.out)
-        abort();
-    topology_walk(topology_root(self->topology), s_tree_line, &tree);
-    fclose(tree.out);
-    //  The caller prints lines; drop the last newline.
-    if (size && text[size - 1] == '\n')
-        text[size - 1] = '\0';
+    node_t *top = topology_find(self->topology, id);
+    if (!top)
+        return NULL;
+    //  Busy: an op in flight on the node.
+    zhashx_t *busy = idmap_new();
+    zlist_t *pending = requests_snapshot(self->requests);
+    for (request_t *request = (request_t *)zlist_first(pending); request;
+         request = (request_t *)zlist_next(pending))
+        if (request->kind == CMD_EXEC)
+            zhashx_update(busy, idmap_key(request->node), (void *)1);
+    zlist_destroy(&pending);
+    char *text = tree_view_render(top, &self->config.tree_style, s_busy, busy);
+    zhashx_destroy(&busy);
     return text;
 }

@@ -12,6 +12,7 @@
 
 #include "../common/log.h"
 #include "parser.h"
+#include "tree_view.h"
 
 //  The result for command number seq: one line without its newline (several lines
 //  for tree).
@@ -27,6 +28,7 @@ typedef struct {
     log_level_t log_level;
     const char *worker_path;
     const char *run_dir;
+    tree_style_t tree_style;
 } controller_config_t;
 
 typedef struct _controller_t controller_t;
@@ -53,7 +55,8 @@ size_t controller_outstanding(controller_t *self);
 //  The ids of every node, ascending (for completion). The caller frees the array.
 int32_t *controller_ids(controller_t *self, size_t *count);
 
-//  The topology, one node per line indented by depth, with pid and state.
-char *controller_tree(controller_t *self);
+//  The view of node id's subtree (TOPOLOGY_ROOT: all), or NULL if there is no such
+//  node. The caller frees it.
+char *controller_tree(controller_t *self, int32_t id);
 
 #endif

@@ -21,11 +21,11 @@
 
 static void s_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: mqtree [--topology tree|bst] [--exec any|sum|find|dict|timer]\n"
-            "              [--timeout MS] [--ordered] [--transport ipc|tcp]\n"
-            "              [--log-level error|warn|info|debug] [--help] [--version]\n"
-            "Reads commands on stdin; type help for the list. See README.md.\n");
+    fprintf(out, "usage: mqtree [--topology tree|bst] [--exec any|sum|find|dict|timer]\n"
+                 "              [--timeout MS] [--ordered] [--transport ipc|tcp]\n"
+                 "              [--log-level error|warn|info|debug] [--ascii] [--help]\n"
+                 "              [--version]\n"
+                 "Reads commands on stdin; type help for the list. See README.md.\n");
 }
 
 static int s_bad(const char *what, const char *value)
@@ -50,12 +50,14 @@ int main(int argc, char *argv[])
         {"ordered", no_argument, NULL, 'o'},
         {"transport", required_argument, NULL, 'x'},
         {"log-level", required_argument, NULL, 'l'},
+        {"ascii", no_argument, NULL, 'a'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    controller_config_t config = {2000, false, false, LEVEL_WARN, NULL, NULL};
+    controller_config_t config = {2000, false, false, LEVEL_WARN, NULL, NULL, {0}};
     shell_config_t shell_config = {EXEC_ANY, false, signal_fd};
+    bool ascii = false;
     int option;
     while ((option = getopt_long(argc, argv, "hV", options, NULL)) != -1) {
         switch (option) {
@@ -77,6 +79,9 @@ int main(int argc, char *argv[])
             }
             case 'o':
                 shell_config.ordered = true;
+                break;
+            case 'a':
+                ascii = true;
                 break;
             case 'x':
                 if (strcmp(optarg, "ipc") && strcmp(optarg, "tcp"))
@@ -120,6 +125,7 @@ int main(int argc, char *argv[])
         free(worker_path);
         return 1;
     }
+    config.tree_style = tree_view_style(ascii, config.bst, isatty(STDOUT_FILENO));
     config.worker_path = worker_path;
     config.run_dir = run_dir;
     zsys_handler_set(NULL);

@@ -224,7 +224,12 @@ int parser_parse(char *line, size_t length, exec_syntax_t syntax, command_t **co
         rc = s_heartbeat(&scanner, parsed, error) ? -1 : 1;
     } else if (s_is(word, "tree")) {
         parsed->kind = CMD_TREE;
-        rc = s_no_more(&scanner, "tree", error) ? -1 : 1;
+        word_t id = s_word(&scanner);
+        parsed->has_id = id.length > 0;
+        if (parsed->has_id && s_id(id, &parsed->id, error))
+            rc = -1;
+        else
+            rc = s_no_more(&scanner, "tree [id]", error) ? -1 : 1;
     } else if (s_is(word, "help")) {
         //  help [command]: the topic, if any, is left in args.
         parsed->kind = CMD_HELP;

@@ -29,6 +29,7 @@ typedef struct {
     int32_t id;     //  create, remove, exec, ping
     int32_t parent; //  create: -1 when not given
     bool has_parent;
+    bool has_id;             //  tree: a subtree was asked for
     int64_t interval_ms;     //  heartbeat
     char op[COMMAND_OP_MAX]; //  exec
     //  exec: the op's argument text, pointing into line (owned by the command), so

@@ -6,6 +6,7 @@ things settle; tests wait for a line or for a state of /proc.
 import glob
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -23,14 +24,15 @@ LINE_DEADLINE = 20.0
 class Mqtree:
     def __init__(self, *args):
         self.stderr = tempfile.TemporaryFile()
-        command, env = [BIN, *args], None
+        # ASCII tree branches unless a test asks for UTF-8.
+        command, env = [BIN, *args], dict(os.environ, LANG="C", LC_ALL="", LC_CTYPE="")
+        env.update(getattr(self, "extra_env", {}))
         if os.environ.get("MQTREE_VALGRIND"):
             # The controller under memcheck; its workers run natively (named by
             # MQTREE_WORKER, since /proc/self/exe is valgrind's there).
             command = ["valgrind", "--quiet", "--error-exitcode=99", "--leak-check=full",
                        "--errors-for-leak-kinds=definite", "--track-fds=no"] + command
-            env = dict(os.environ, MQTREE_WORKER=os.path.join(os.path.dirname(BIN),
-                                                              "mqtree-worker"))
+            env["MQTREE_WORKER"] = os.path.join(os.path.dirname(BIN), "mqtree-worker")
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, env=env,
                                      stdout=subprocess.PIPE, stderr=self.stderr)
         self.lines = queue.Queue()
@@ -105,6 +107,17 @@ def run_dir(controller_pid):
         if found:
             return found[0]
     raise AssertionError("no run directory for controller %d" % controller_pid)
+
+
+TREE_LINE = re.compile(r"^[-|` ]*(?:([LR]) )?(-?\d+) pid (\d+|-) (.*) depth (\d+)$")
+
+
+def tree_line(line):
+    """One node line of `tree`: (side or None, id, pid, state, depth)."""
+    match = TREE_LINE.match(line)
+    assert match, "not a tree line: %r" % line
+    side, node, pid, state, depth = match.groups()
+    return side, int(node), int(pid) if pid != "-" else 0, state, int(depth)
 
 
 def alive(pid):

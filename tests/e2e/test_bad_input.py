@@ -35,7 +35,7 @@ BAD = [
     ("heartbeat 1.5", "Error: Invalid interval '1.5' (0 to 2147483647 ms)"),
     ("heartbeat 99999999999", "Error: Invalid interval '99999999999' (0 to 2147483647 ms)"),
     ("heartbeat 10 20", "Error: Usage: heartbeat ms"),
-    ("tree 1", "Error: Usage: tree"),
+    ("tree 1 2", "Error: Usage: tree [id]"),
     ("exit now", "Error: Usage: exit"),
     ("exec", "Error: Usage: exec id op [args...]"),
     ("exec 1", "Error:1: Usage: exec id op [args...]"),
@@ -97,7 +97,7 @@ def test_each_bad_line_one_error():
         m.create(2, 1)
         m.expect("exec 1 set Keep 42", "Ok:1")
         m.send("tree")
-        tree_before = [m.line() for _ in range(3)]
+        tree_before = [m.line() for _ in range(4)]
         count = 0
         for line, want in BAD:
             got = m.ask(line)
@@ -120,7 +120,7 @@ def test_each_bad_line_one_error():
         m.no_line(0.3)
         # Nothing changed that should not have.
         m.send("tree")
-        assert [m.line() for _ in range(3)] == tree_before
+        assert [m.line() for _ in range(4)] == tree_before
         m.expect("exec 1 get Keep", "Ok:1: 42")
         m.expect("pingall", "Ok: -1")
         assert m.close() == 0

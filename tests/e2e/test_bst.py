@@ -4,7 +4,7 @@ import random
 import signal
 import time
 
-from harness import Mqtree, kill, parent_of, run, wait_until
+from harness import Mqtree, kill, parent_of, run, tree_line, wait_until
 
 
 def wait_pingall(m, expected):
@@ -49,14 +49,15 @@ def test_lab_bst_dict():
         m.create(7, 13)
         assert parent_of(m.pids[7]) == m.pids[6]
         m.send("tree")
-        tree = [m.line() for _ in range(7)]
+        tree = [m.line() for _ in range(8)]
         assert tree[1:] == [
-            "  8 pid %d up" % m.pids[8],
-            "    L 6 pid %d up" % m.pids[6],
-            "      R 7 pid %d up" % m.pids[7],
-            "    R 11 pid %d up" % m.pids[11],
-            "      L 9 pid %d up" % m.pids[9],
-            "      R 13 pid %d up" % m.pids[13]], tree
+            "`-- 8 pid %d up depth 1" % m.pids[8],
+            "    |-- L 6 pid %d up depth 2" % m.pids[6],
+            "    |   `-- R 7 pid %d up depth 3" % m.pids[7],
+            "    `-- R 11 pid %d up depth 2" % m.pids[11],
+            "        |-- L 9 pid %d up depth 3" % m.pids[9],
+            "        `-- R 13 pid %d up depth 3" % m.pids[13],
+            "6 nodes: 6 up, 0 unavailable"], tree
         # Removing a subtree frees its ids; they go where an insert puts them now.
         m.expect("remove 11", "Ok")
         m.expect("ping 13", "Error: Not found")
@@ -105,15 +106,16 @@ def test_sorted_inserts_make_a_chain():
     with Mqtree("--topology", "bst", "--ordered", "--timeout", "10000") as m:
         chain_of(m, range(1, 201))
         m.send("tree")
-        tree = [m.line() for _ in range(201)]
-        assert tree[200].startswith(" " * 400 + "R 200 pid "), tree[200][:420]
+        tree = [m.line() for _ in range(202)]
+        assert tree_line(tree[200])[:2] == ("R", 200) and tree_line(tree[200])[4] == 200
+        assert tree[201] == "200 nodes: 200 up, 0 unavailable"
         m.expect("exec 200 sum 2 100 100", "Ok:200: 200")
         m.expect("exec 1 sum 1 1", "Ok:1: 1")
         m.expect("ping 150", "Ok: 1")
         m.expect("pingall", "Ok: -1")
         m.send("tree")
-        lines = [m.line() for _ in range(201)]
-        pids = {int(line.split()[1]): int(line.split()[3]) for line in lines[2:]}
+        lines = [m.line() for _ in range(202)]
+        pids = {tree_line(line)[1]: tree_line(line)[2] for line in lines[1:201]}
         assert parent_of(pids[200]) == pids[199]
         kill(pids[150])
         wait_pingall(m, "Ok: " + ";".join(str(node) for node in range(150, 201)))
@@ -129,20 +131,16 @@ def test_random_inserts():
     with Mqtree("--topology", "bst", "--ordered", "--timeout", "10000") as m:
         chain_of(m, ids)
         m.send("tree")
-        lines = [m.line() for _ in range(201)]
+        lines = [m.line() for _ in range(202)]
         # Every node's process parent is its BST parent, and BST order holds.
         stack = []
-        for line in lines[1:]:
-            depth = (len(line) - len(line.lstrip())) // 2
-            words = line.split()
-            if words[0] in ("L", "R"):
-                words = words[1:]
-            node, pid = int(words[0]), int(words[2])
+        for line in lines[1:201]:
+            side, node, pid, state, depth = tree_line(line)
+            assert state == "up", line
             del stack[depth - 1:]
             if stack:
                 parent, parent_pid = stack[-1]
                 assert parent_of(pid) == parent_pid, (node, parent)
-                side = line.split()[0]
                 assert (side == "L") == (node < parent), (node, parent, side)
             stack.append((node, pid))
         for node in random.sample(ids, 10):

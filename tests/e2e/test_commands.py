@@ -111,13 +111,54 @@ def test_shell_lines():
         m.expect("pingall extra", "Error: Usage: pingall")
         m.create(1)
         m.create(2, 1)
+        m.create(3)
         m.send("tree")
-        assert m.line().startswith("-1 controller pid ")
-        assert m.line() == "  1 pid %d up" % m.pids[1]
-        assert m.line() == "    2 pid %d up" % m.pids[2]
+        assert m.line() == "-1 controller pid %d" % m.proc.pid
+        assert m.line() == "|-- 1 pid %d up depth 1" % m.pids[1]
+        assert m.line() == "|   `-- 2 pid %d up depth 2" % m.pids[2]
+        assert m.line() == "`-- 3 pid %d up depth 1" % m.pids[3]
+        assert m.line() == "3 nodes: 3 up, 0 unavailable"
+        m.send("tree 1")
+        assert m.line() == "1 pid %d up depth 1" % m.pids[1]
+        assert m.line() == "`-- 2 pid %d up depth 2" % m.pids[2]
+        assert m.line() == "2 nodes: 2 up, 0 unavailable"
+        m.expect("tree 9", "Error: Not found")
+        m.expect("tree 1 2", "Error: Usage: tree [id]")
+        m.send("exec 2 sleep 400")
+        m.send("tree 2")
+        assert m.line() == "2 pid %d busy depth 2" % m.pids[2]
+        assert m.line() == "1 node: 1 up, 0 unavailable"
+        assert m.line() == "Ok:2"
         m.expect("exec 1 sum 2 1 1\r", "Ok:1: 2")
         m.send("quit")
         assert m.proc.wait(timeout=20) == 0
+
+
+def test_tree_in_utf8_after_a_death():
+    import os
+    import signal
+    with Mqtree.__new__(Mqtree) as m:
+        m.extra_env = {"LANG": "C.UTF-8"}
+        Mqtree.__init__(m)
+        m.create(1)
+        m.create(2, 1)
+        m.create(3, 2)
+        m.create(4, 1)
+        os.kill(m.pids[2], signal.SIGKILL)
+        from harness import wait_until
+        wait_until(lambda: m.ask("pingall") == "Ok: 2;3", 10, "the death reported")
+        m.send("tree")
+        lines = [m.line() for _ in range(6)]
+        # Node 3 dies after node 2; until the controller reaps it, it shows as cut off.
+        third = "    \u2502   \u2514\u2500\u2500 3 pid %d " % m.pids[3]
+        assert lines[3] in (third + "dead (signal 9) depth 3",
+                            third + "unavailable (behind 2) depth 3"), lines[3]
+        assert lines[1:3] + lines[4:] == [
+            "\u2514\u2500\u2500 1 pid %d up depth 1" % m.pids[1],
+            "    \u251c\u2500\u2500 2 pid %d dead (signal 9) depth 2" % m.pids[2],
+            "    \u2514\u2500\u2500 4 pid %d up depth 2" % m.pids[4],
+            "4 nodes: 2 up, 2 unavailable"], lines
+        assert m.close() == 0
 
 
 def test_bad_options():
@@ -134,4 +175,5 @@ def test_bad_options():
 
 
 run([test_create_replies, test_exec_ops, test_dictionaries_are_per_node,
-     test_ping_and_remove, test_shell_lines, test_bad_options])
+     test_ping_and_remove, test_shell_lines, test_tree_in_utf8_after_a_death,
+     test_bad_options])
