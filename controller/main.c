@@ -25,7 +25,8 @@ static void s_usage(FILE *out)
                  "              [--timeout MS] [--ordered] [--transport ipc|tcp]\n"
                  "              [--log-level error|warn|info|debug] [--ascii] [--help]\n"
                  "              [--version]\n"
-                 "Reads commands on stdin; type help for the list. See README.md.\n");
+                 "Reads commands on stdin; type help for the list. Manual: man mqtree\n"
+             "(in the source tree: man -l doc/mqtree.1).\n");
 }
 
 static int s_bad(const char *what, const char *value)

@@ -109,7 +109,8 @@ def run_dir(controller_pid):
     raise AssertionError("no run directory for controller %d" % controller_pid)
 
 
-TREE_LINE = re.compile(r"^[-|` ]*(?:([LR]) )?(-?\d+) pid (\d+|-) (.*) depth (\d+)$")
+# Branches are ASCII or box-drawing characters (U+2500 to U+257F).
+TREE_LINE = re.compile("^[-|` \u2500-\u257f]*(?:([LR]) )?(-?\\d+) pid (\\d+|-) (.*) depth (\\d+)$")
 
 
 def tree_line(line):
