@@ -53,7 +53,10 @@ static void s_valid(void)
     CHECK(s_parse("heartbeat 500") == 1 && s_command->kind == CMD_HEARTBEAT &&
           s_command->interval_ms == 500);
     CHECK(s_parse("heartbeat 0") == 1 && s_command->interval_ms == 0);
-    CHECK(s_parse("tree") == 1 && s_command->kind == CMD_TREE);
+    CHECK(s_parse("tree") == 1 && s_command->kind == CMD_TREE && !s_command->has_id);
+    CHECK(s_parse("tree -5") == 1 && s_command->has_id && s_command->id == -5);
+    CHECK(s_parse("help exec") == 1 && s_command->kind == CMD_HELP &&
+          s_command->args_length == 4 && !memcmp(s_command->args, "exec", 4));
     CHECK(s_parse("help") == 1 && s_command->kind == CMD_HELP);
     CHECK(s_parse("exit") == 1 && s_command->kind == CMD_EXIT);
     CHECK(s_parse("quit") == 1 && s_command->kind == CMD_EXIT);
@@ -119,7 +122,8 @@ static void s_garbage(void)
     s_expect_error("exec x sum 1 1", "Error: Invalid id 'x'");
     s_expect_error("exec 10 averyveryverylongopname",
                    "Error:10: Unknown op 'averyveryverylongopname'");
-    s_expect_error("tree 1", "Error: Usage: tree");
+    s_expect_error("tree 1 2", "Error: Usage: tree [id]");
+    s_expect_error("tree x", "Error: Invalid id 'x'");
     s_expect_error("exit now", "Error: Usage: exit");
     s_expect_error("CREATE 1", "Error: Unknown command 'CREATE' (try help)");
     s_expect_error("frobnicate", "Error: Unknown command 'frobnicate' (try help)");

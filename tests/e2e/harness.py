@@ -109,8 +109,10 @@ def run_dir(controller_pid):
     raise AssertionError("no run directory for controller %d" % controller_pid)
 
 
-# Branches are ASCII or box-drawing characters (U+2500 to U+257F).
-TREE_LINE = re.compile("^[-|` \u2500-\u257f]*(?:([LR]) )?(-?\\d+) pid (\\d+|-) (.*) depth (\\d+)$")
+# Branches come in groups of four columns, ASCII ("|-- ", "`-- ", "|   ", "    ") or
+# box-drawing ones; then an optional L/R, the id (maybe negative), pid, state, depth.
+TREE_LINE = re.compile("^(?:[|`\u2502\u251c\u2514 ][-\u2500 ]{2} )*"
+                       "(?:([LR]) )?(-?\\d+) pid (\\d+|-) (.*) depth (\\d+)$")
 
 
 def tree_line(line):
