@@ -23,10 +23,10 @@ static void s_usage(FILE *out)
 {
     fprintf(out, "usage: mqtree [--topology tree|bst] [--exec any|sum|find|dict|timer]\n"
                  "              [--timeout MS] [--ordered] [--transport ipc|tcp]\n"
-                 "              [--log-level error|warn|info|debug] [--ascii] [--help]\n"
-                 "              [--version]\n"
+                 "              [--log-level error|warn|info|debug] [--ascii] [--json]\n"
+                 "              [--help] [--version]\n"
                  "Reads commands on stdin; type help for the list. Manual: man mqtree\n"
-             "(in the source tree: man -l doc/mqtree.1).\n");
+                 "(in the source tree: man -l doc/mqtree.1).\n");
 }
 
 static int s_bad(const char *what, const char *value)
@@ -52,12 +52,13 @@ int main(int argc, char *argv[])
         {"transport", required_argument, NULL, 'x'},
         {"log-level", required_argument, NULL, 'l'},
         {"ascii", no_argument, NULL, 'a'},
+        {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     controller_config_t config = {2000, false, false, LEVEL_WARN, NULL, NULL, {0}};
-    shell_config_t shell_config = {EXEC_ANY, false, signal_fd};
+    shell_config_t shell_config = {EXEC_ANY, false, false, signal_fd};
     bool ascii = false;
     int option;
     while ((option = getopt_long(argc, argv, "hV", options, NULL)) != -1) {
@@ -83,6 +84,9 @@ int main(int argc, char *argv[])
                 break;
             case 'a':
                 ascii = true;
+                break;
+            case 'j':
+                shell_config.json = true;
                 break;
             case 'x':
                 if (strcmp(optarg, "ipc") && strcmp(optarg, "tcp"))

@@ -8,6 +8,7 @@
 
 #include "../common/numbers.h"
 #include "editor.h"
+#include "json_output.h"
 #include "../common/process.h"
 
 //  Reads grow with the line being read, so a 1 GB line takes few system calls.
@@ -29,7 +30,16 @@ struct _shell_t {
     uint64_t next_to_print;
     bool flush_scheduled;
     int exit_code;
+    //  --json: what each command awaiting its result was, and when it was read.
+    zhashx_t *pending; //  seq (as text) -> pending_t
 };
+
+typedef struct {
+    int kind;
+    bool has_id;
+    int32_t id;
+    int64_t read_us;
+} pending_t;
 
 static const char *s_help =
     "create id [parent]     start a node under parent (default -1, the controller)\n"
@@ -118,17 +128,42 @@ static char *s_key(uint64_t seq, char *buffer, size_t size)
     return buffer;
 }
 
+static char *s_key(uint64_t seq, char *buffer, size_t size);
+
+//  The JSON form of a result or an event (--json).
+static char *s_json(shell_t *self, uint64_t seq, const char *line)
+{
+    if (seq == CONTROLLER_EVENT)
+        return json_output_event(line);
+    char key[24];
+    pending_t *pending =
+        (pending_t *)zhashx_lookup(self->pending, s_key(seq, key, sizeof key));
+    pending_t unknown = {0, false, 0, zclock_usecs()};
+    if (!pending)
+        pending = &unknown;
+    double ms = (double)(zclock_usecs() - pending->read_us) / 1000.0;
+    char *text =
+        json_output_result(pending->kind, pending->has_id, pending->id, line, ms);
+    zhashx_delete(self->pending, key);
+    return text;
+}
+
 void shell_output(void *arg, uint64_t seq, const char *line)
 {
     shell_t *self = (shell_t *)arg;
+    char *json = self->config.json ? s_json(self, seq, line) : NULL;
+    if (json)
+        line = json;
     s_schedule(self);
     if (!self->config.ordered || seq == CONTROLLER_EVENT) {
         s_print(self, line);
+        free(json);
         return;
     }
     char key[24];
     if (seq != self->next_to_print) {
         zhashx_insert(self->waiting, s_key(seq, key, sizeof key), strdup(line));
+        free(json);
         return;
     }
     s_print(self, line);
@@ -140,6 +175,7 @@ void shell_output(void *arg, uint64_t seq, const char *line)
         zhashx_delete(self->waiting, key);
         self->next_to_print++;
     }
+    free(json);
 }
 
 static void s_line(shell_t *self, char *line, size_t length)
@@ -158,6 +194,20 @@ static void s_line(shell_t *self, char *line, size_t length)
         return;
     }
     uint64_t seq = self->next_seq++;
+    if (self->config.json) {
+        pending_t *pending = (pending_t *)zmalloc(sizeof(pending_t));
+        pending->read_us = zclock_usecs();
+        if (rc > 0) {
+            pending->kind = command->kind;
+            pending->id = command->id;
+            pending->has_id = command->kind == CMD_CREATE ||
+                              command->kind == CMD_REMOVE || command->kind == CMD_EXEC ||
+                              command->kind == CMD_PING ||
+                              (command->kind == CMD_TREE && command->has_id);
+        }
+        char key[24];
+        zhashx_update(self->pending, s_key(seq, key, sizeof key), pending);
+    }
     if (rc < 0) {
         shell_output(self, seq, error);
         free(error);
@@ -301,6 +351,8 @@ shell_t *shell_new(const shell_config_t *config, zloop_t *loop)
     self->capacity = READ_MIN;
     self->buffer = (char *)malloc(self->capacity);
     self->waiting = zhashx_new();
+    self->pending = zhashx_new();
+    zhashx_set_destructor(self->pending, (zhashx_destructor_fn *)zstr_free);
     zhashx_set_destructor(self->waiting, (zhashx_destructor_fn *)zstr_free);
     return self;
 }
@@ -311,6 +363,7 @@ void shell_destroy(shell_t **self_p)
     if (!self)
         return;
     zhashx_destroy(&self->waiting);
+    zhashx_destroy(&self->pending);
     free(self->buffer);
     free(self);
     *self_p = NULL;

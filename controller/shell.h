@@ -13,6 +13,7 @@
 typedef struct {
     exec_syntax_t syntax;
     bool ordered;
+    bool json;     //  one JSON object per result line
     int signal_fd; //  SIGCHLD, SIGINT, SIGTERM, SIGHUP
 } shell_config_t;
 
