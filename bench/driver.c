@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "samples.h"
+
 extern char **environ;
 
 //  Generous: a reply that takes this long means something is broken.
@@ -36,26 +38,6 @@ typedef struct {
     char buffer[1 << 16];
     size_t used;
 } shell_t;
-
-static int64_t s_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int s_compare(const void *a, const void *b)
-{
-    int64_t left = *(const int64_t *)a, right = *(const int64_t *)b;
-    return (left > right) - (left < right);
-}
-
-static void s_percentiles(const char *name, int64_t *samples, size_t count)
-{
-    qsort(samples, count, sizeof(int64_t), s_compare);
-    printf("%s_p50_us %" PRId64 "\n", name, samples[count / 2]);
-    printf("%s_p99_us %" PRId64 "\n", name, samples[count * 99 / 100]);
-}
 
 static void s_fail(const char *what)
 {
@@ -168,15 +150,15 @@ static void s_exec(shell_t *shell, int depth, int samples)
              depth);
     int64_t *times = calloc((size_t)samples, sizeof(int64_t));
     for (int i = -samples / 10; i < samples; i++) {
-        int64_t start = s_now_us();
+        int64_t start = samples_now_us();
         s_send(shell, command);
         s_expect_prefix(shell, expected, line, sizeof line);
         if (i >= 0)
-            times[i] = s_now_us() - start;
+            times[i] = samples_now_us() - start;
     }
     char name[32];
     snprintf(name, sizeof name, "exec_d%d", depth);
-    s_percentiles(name, times, (size_t)samples);
+    samples_report(name, times, (size_t)samples);
     free(times);
 }
 
@@ -201,11 +183,11 @@ static void s_pipeline(shell_t *shell, int depth, int messages)
     char line[256];
     writer_t writer = {shell->in, depth, messages};
     pthread_t thread;
-    int64_t start = s_now_us();
+    int64_t start = samples_now_us();
     pthread_create(&thread, NULL, s_writer, &writer);
     for (int i = 0; i < messages; i++)
         s_expect_prefix(shell, "Ok:", line, sizeof line);
-    double seconds = (double)(s_now_us() - start) / 1e6;
+    double seconds = (double)(samples_now_us() - start) / 1e6;
     pthread_join(thread, NULL);
     printf("pipeline_d%d_per_s %.0f\n", depth, messages / seconds);
 }
@@ -218,12 +200,12 @@ static void s_create(shell_t *shell, int count)
     for (int node = 1; node <= count; node++) {
         int parent = node == 1 ? -1 : 1 + (int)(rand_r(&seed) % (unsigned)(node - 1));
         snprintf(command, sizeof command, "create %d %d", node, parent);
-        int64_t start = s_now_us();
+        int64_t start = samples_now_us();
         s_send(shell, command);
         s_expect_prefix(shell, "Ok: ", line, sizeof line);
-        times[node - 1] = s_now_us() - start;
+        times[node - 1] = samples_now_us() - start;
     }
-    s_percentiles("create", times, (size_t)count);
+    samples_report("create", times, (size_t)count);
     free(times);
 }
 
@@ -240,15 +222,15 @@ static void s_pingall(shell_t *shell, int count, const char *shape, int samples,
     }
     int64_t *times = calloc((size_t)samples, sizeof(int64_t));
     for (int i = -1; i < samples; i++) {
-        int64_t start = s_now_us();
+        int64_t start = samples_now_us();
         s_send(shell, "pingall");
         s_expect_prefix(shell, stopped ? "Ok: " : "Ok: -1", line, sizeof line);
         if (i >= 0)
-            times[i] = s_now_us() - start;
+            times[i] = samples_now_us() - start;
     }
     char name[64];
     snprintf(name, sizeof name, "pingall_%s_%d_stopped_%d", shape, count, stopped);
-    s_percentiles(name, times, (size_t)samples);
+    samples_report(name, times, (size_t)samples);
     for (int i = 0; i < stopped && i < 64; i++)
         kill(pids[victims[i]], SIGCONT);
     free(times);

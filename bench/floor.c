@@ -19,30 +19,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "samples.h"
+
 extern char **environ;
 
 static char s_self[4096];
 static char s_dir[256];
-
-static int64_t s_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int s_compare(const void *a, const void *b)
-{
-    int64_t left = *(const int64_t *)a, right = *(const int64_t *)b;
-    return (left > right) - (left < right);
-}
-
-static void s_percentiles(const char *name, int64_t *samples, size_t count)
-{
-    qsort(samples, count, sizeof(int64_t), s_compare);
-    printf("%s_p50_us %" PRId64 "\n", name, samples[count / 2]);
-    printf("%s_p99_us %" PRId64 "\n", name, samples[count * 99 / 100]);
-}
 
 static pid_t s_spawn(char *const argv[])
 {
@@ -199,14 +181,14 @@ static void s_round_trips(const char *name, int relays, bool tcp, int samples)
     int64_t *times = calloc((size_t)samples, sizeof(int64_t));
     for (int i = -samples / 10; i < samples; i++) {
         zmsg_t *msg = s_payload(64);
-        int64_t start = s_now_us();
+        int64_t start = samples_now_us();
         zmsg_send(&msg, chain.router);
         msg = zmsg_recv(chain.router);
         if (i >= 0)
-            times[i] = s_now_us() - start;
+            times[i] = samples_now_us() - start;
         zmsg_destroy(&msg);
     }
-    s_percentiles(name, times, (size_t)samples);
+    samples_report(name, times, (size_t)samples);
     free(times);
     s_chain_destroy(&chain);
 }
@@ -214,7 +196,7 @@ static void s_round_trips(const char *name, int relays, bool tcp, int samples)
 static void s_pipeline(int relays, int messages, int window)
 {
     chain_t chain = s_chain_new(relays, false);
-    int64_t start = s_now_us();
+    int64_t start = samples_now_us();
     int sent = 0, received = 0;
     while (received < messages) {
         while (sent < messages && sent - received < window) {
@@ -226,7 +208,7 @@ static void s_pipeline(int relays, int messages, int window)
         zmsg_destroy(&msg);
         received++;
     }
-    double seconds = (double)(s_now_us() - start) / 1e6;
+    double seconds = (double)(samples_now_us() - start) / 1e6;
     printf("pipeline_%d_per_s %.0f\n", relays, messages / seconds);
     s_chain_destroy(&chain);
 }
@@ -237,13 +219,13 @@ static void s_transfer(size_t bytes, int samples)
     int64_t *times = calloc((size_t)samples, sizeof(int64_t));
     for (int i = 0; i < samples; i++) {
         zmsg_t *msg = s_payload(bytes);
-        int64_t start = s_now_us();
+        int64_t start = samples_now_us();
         zmsg_send(&msg, chain.router);
         msg = zmsg_recv(chain.router);
-        times[i] = s_now_us() - start;
+        times[i] = samples_now_us() - start;
         zmsg_destroy(&msg);
     }
-    s_percentiles("transfer", times, (size_t)samples);
+    samples_report("transfer", times, (size_t)samples);
     free(times);
     s_chain_destroy(&chain);
 }
@@ -278,10 +260,10 @@ static void s_spawn_floor(int count, const char *label, bool idle_workers)
         char id[16];
         snprintf(id, sizeof id, "%d", i + 1);
         char *argv[] = {"floor", idle_workers ? "idle-child" : "child", bound, id, NULL};
-        int64_t start = s_now_us();
+        int64_t start = samples_now_us();
         pids[i] = s_spawn(argv);
         zmsg_t *msg = zmsg_recv(router);
-        times[i] = s_now_us() - start;
+        times[i] = samples_now_us() - start;
         zmsg_destroy(&msg);
     }
     if (idle_workers) {
@@ -299,7 +281,7 @@ static void s_spawn_floor(int count, const char *label, bool idle_workers)
         }
         printf("idle_pss_mb %.3f\n", total_kb / count / 1024);
     } else
-        s_percentiles(label, times, (size_t)count);
+        samples_report(label, times, (size_t)count);
     for (int i = 0; i < count; i++) {
         kill(pids[i], SIGKILL);
         waitpid(pids[i], NULL, 0);
@@ -319,7 +301,7 @@ static void s_parse(long count)
     for (long i = 0; i < count; i++)
         length +=
             (size_t)sprintf(line + length, "%d ", (int)(rand_r(&seed) % 2000) - 1000);
-    int64_t start = s_now_us();
+    int64_t start = samples_now_us();
     int64_t sum = 0, value = 0;
     bool negative = false, in_number = false;
     for (size_t i = 0; i < length; i++) {
@@ -335,7 +317,7 @@ static void s_parse(long count)
             negative = in_number = false;
         }
     }
-    int64_t elapsed = s_now_us() - start;
+    int64_t elapsed = samples_now_us() - start;
     printf("parse_ms %.1f\n", elapsed / 1000.0);
     printf("parse_line_bytes %zu\n", length);
     fprintf(stderr, "floor: sum %" PRId64 "\n", sum);

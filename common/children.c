@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "idmap.h"
+#include "numbers.h"
 #include "process.h"
 
 struct _children_t {
@@ -102,6 +103,54 @@ const char *children_endpoint(children_t *self)
 child_t *children_find(children_t *self, int32_t id)
 {
     return (child_t *)zhashx_lookup(self->table, idmap_key(id));
+}
+
+static child_t *s_sender(children_t *self, zframe_t *routing_id)
+{
+    char text[16];
+    int32_t id;
+    size_t size = zframe_size(routing_id);
+    if (size == 0 || size >= sizeof text)
+        return NULL;
+    memcpy(text, zframe_data(routing_id), size);
+    text[size] = '\0';
+    if (id_parse(text, &id) != 0)
+        return NULL;
+    return children_find(self, id);
+}
+
+int children_recv(children_t *self, zmsg_t **msg, child_t **child, wire_header_t *header)
+{
+    *msg = NULL;
+    if (!(zsock_events(self->router) & ZMQ_POLLIN))
+        return -1;
+    zmsg_t *received = zmsg_recv(self->router);
+    if (!received)
+        return -1;
+    zframe_t *routing_id = zmsg_pop(received);
+    *child = routing_id ? s_sender(self, routing_id) : NULL;
+    zframe_destroy(&routing_id);
+    const char *reason = "not from a child";
+    if (!*child || wire_validate(received, header, &reason) != 0) {
+        log_dropped("dropped a message from below: %s", reason);
+        zmsg_destroy(&received);
+        return 0;
+    }
+    *msg = received;
+    return 1;
+}
+
+bool children_hello(children_t *self, child_t *child, const wire_header_t *header,
+                    zmsg_t *msg)
+{
+    (void)self;
+    if (header->node != child->id ||
+        wire_frame_i32(wire_frame(msg, 1)) != (int32_t)child->pid) {
+        log_dropped("dropped a HELLO that does not match child %d", child->id);
+        return false;
+    }
+    child->ready = true;
+    return true;
 }
 
 size_t children_size(children_t *self)

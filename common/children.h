@@ -57,6 +57,16 @@ const char *children_endpoint(children_t *self);
 child_t *children_spawn(children_t *self, int32_t id);
 
 child_t *children_find(children_t *self, int32_t id);
+
+//  Takes one message from the ROUTER, if one is waiting: returns 1 with a valid
+//  message from a child (its routing frame removed) in *msg, *child and *header;
+//  0 for a message dropped as malformed or foreign (logged); -1 if none is waiting.
+int children_recv(children_t *self, zmsg_t **msg, child_t **child, wire_header_t *header);
+
+//  A HELLO from child: true, and the child marked ready, if it names the child and
+//  the pid we spawned; false (and logged as dropped) otherwise.
+bool children_hello(children_t *self, child_t *child, const wire_header_t *header,
+                    zmsg_t *msg);
 size_t children_size(children_t *self);
 
 //  Iteration over the table; entries must not be removed while iterating.

@@ -792,12 +792,8 @@ static void s_on_event(controller_t *self, const wire_header_t *header, zmsg_t *
 static void s_on_hello(controller_t *self, child_t *child, const wire_header_t *header,
                        zmsg_t *msg)
 {
-    if (header->node != child->id ||
-        wire_frame_i32(wire_frame(msg, 1)) != (int32_t)child->pid) {
-        log_dropped("dropped a HELLO that does not match child %d", child->id);
+    if (!children_hello(self->children, child, header, msg))
         return;
-    }
-    child->ready = true;
     if (heartbeat_interval(self->heartbeat)) {
         wire_header_t config = {WIRE_HEARTBEAT, 0, 0, child->id};
         zmsg_t *msg = wire_request_new(&config, NULL, 0);
@@ -813,36 +809,20 @@ static void s_on_hello(controller_t *self, child_t *child, const wire_header_t *
     s_complete(self, request, WIRE_OK, pid);
 }
 
-static child_t *s_sender(controller_t *self, zframe_t *routing_id)
-{
-    char text[16];
-    int32_t id;
-    size_t size = zframe_size(routing_id);
-    if (size == 0 || size >= sizeof text)
-        return NULL;
-    memcpy(text, zframe_data(routing_id), size);
-    text[size] = '\0';
-    if (id_parse(text, &id) != 0)
-        return NULL;
-    return children_find(self->children, id);
-}
-
 static int s_on_router(zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void)loop;
+    (void)reader;
     controller_t *self = (controller_t *)arg;
-    for (int count = 0; count < BATCH && (zsock_events(reader) & ZMQ_POLLIN); count++) {
-        zmsg_t *msg = zmsg_recv(reader);
-        if (!msg)
+    zmsg_t *msg;
+    child_t *child;
+    wire_header_t header;
+    for (int count = 0, rc; count < BATCH; count++) {
+        if ((rc = children_recv(self->children, &msg, &child, &header)) < 0)
             break;
-        zframe_t *routing_id = zmsg_pop(msg);
-        child_t *child = s_sender(self, routing_id);
-        zframe_destroy(&routing_id);
-        wire_header_t header;
-        const char *reason = "not from a child";
-        if (!child || wire_validate(msg, &header, &reason) != 0)
-            log_dropped("dropped a message: %s", reason);
-        else if (header.type == WIRE_HELLO)
+        if (rc == 0)
+            continue;
+        if (header.type == WIRE_HELLO)
             s_on_hello(self, child, &header, msg);
         else if (header.type == WIRE_REPLY)
             s_on_reply(self, child, &header, msg);

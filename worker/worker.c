@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "../common/children.h"
-#include "../common/numbers.h"
 #include "../common/process.h"
 #include "../common/wire.h"
 #include "op_runner.h"
@@ -258,6 +257,10 @@ static void s_child_event(worker_t *self, child_t *child, int kind)
     wire_event_body_t event = {(uint8_t)kind, child->id, (int32_t)child->pid, 0};
     zmsg_t *msg = wire_event_new(self->config.id, &event);
     s_send_up(self, &msg);
+    //  After the event: the controller then knows why before a pingall answer that
+    //  leaves the child out reaches it, and the two never disagree.
+    if (event.kind != WIRE_CHILD_CONTINUED)
+        s_pingall_forget(self, child->id);
 }
 
 //  Each interval: our own beat up, and a look at our children's. Only changes go
@@ -407,29 +410,11 @@ static int s_on_upstream(zloop_t *loop, zsock_t *reader, void *arg)
     return 0;
 }
 
-static child_t *s_sender(worker_t *self, zframe_t *routing_id)
-{
-    char text[16];
-    int32_t id;
-    size_t size = zframe_size(routing_id);
-    if (size == 0 || size >= sizeof text)
-        return NULL;
-    memcpy(text, zframe_data(routing_id), size);
-    text[size] = '\0';
-    if (id_parse(text, &id) != 0)
-        return NULL;
-    return children_find(self->children, id);
-}
-
 static void s_hello(worker_t *self, child_t *child, const wire_header_t *header,
                     zmsg_t *msg)
 {
-    if (header->node != child->id ||
-        wire_frame_i32(wire_frame(msg, 1)) != (int32_t)child->pid) {
-        log_dropped("dropped a HELLO that does not match child %d", child->id);
+    if (!children_hello(self->children, child, header, msg))
         return;
-    }
-    child->ready = true;
     child->last_beat_ms = zclock_mono();
     if (child->create_timer)
         zloop_timer_end(self->loop, child->create_timer);
@@ -455,21 +440,16 @@ static void s_hello(worker_t *self, child_t *child, const wire_header_t *header,
 static int s_on_downstream(zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void)loop;
+    (void)reader;
     worker_t *self = (worker_t *)arg;
-    for (int count = 0; count < BATCH && (zsock_events(reader) & ZMQ_POLLIN); count++) {
-        zmsg_t *msg = zmsg_recv(reader);
-        if (!msg)
+    zmsg_t *msg;
+    child_t *child;
+    wire_header_t header;
+    for (int count = 0, rc; count < BATCH; count++) {
+        if ((rc = children_recv(self->children, &msg, &child, &header)) < 0)
             break;
-        zframe_t *routing_id = zmsg_pop(msg);
-        child_t *child = s_sender(self, routing_id);
-        zframe_destroy(&routing_id);
-        wire_header_t header;
-        const char *reason = "not from a child";
-        if (!child || wire_validate(msg, &header, &reason) != 0) {
-            log_dropped("dropped a message from below: %s", reason);
-            zmsg_destroy(&msg);
+        if (rc == 0)
             continue;
-        }
         if (header.type == WIRE_HELLO)
             s_hello(self, child, &header, msg);
         else if (header.type == WIRE_BEAT)
@@ -514,8 +494,6 @@ static void s_on_child(void *arg, child_t *child, pid_t pid, int status)
         return;
     }
     wire_event_body_t event = {0, child->id, (int32_t)pid, status};
-    if (!WIFCONTINUED(status))
-        s_pingall_forget(self, child->id);
     if ((WIFEXITED(status) || WIFSIGNALED(status)) && child->create_timer)
         zloop_timer_end(self->loop, child->create_timer);
     if (WIFSTOPPED(status)) {
@@ -527,6 +505,7 @@ static void s_on_child(void *arg, child_t *child, pid_t pid, int status)
         event.kind = WIRE_CHILD_CONTINUED;
     } else if (child->remove_request) {
         s_reply(self, child->remove_request, WIRE_OK, "");
+        s_pingall_forget(self, child->id);
         return;
     } else if (child->create_request) {
         s_reply(self, child->create_request, WIRE_ERROR,
@@ -544,6 +523,10 @@ static void s_on_child(void *arg, child_t *child, pid_t pid, int status)
     }
     zmsg_t *msg = wire_event_new(self->config.id, &event);
     s_send_up(self, &msg);
+    //  After the event: the controller then knows why before a pingall answer that
+    //  leaves the child out reaches it, and the two never disagree.
+    if (event.kind != WIRE_CHILD_CONTINUED)
+        s_pingall_forget(self, child->id);
 }
 
 static int s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg)

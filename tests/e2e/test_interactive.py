@@ -49,7 +49,7 @@ def test_terminal_session():
         wait_screen(lambda text: "Ok: " in text, "create's reply")
         keys("create 12 1", "Enter")
         text = wait_screen(lambda text: text.count("Ok: ") == 2, "the second create")
-        pid12 = int(lines(text)[-2].split()[1])
+        pid12 = int([line for line in lines(text) if line.startswith("Ok: ")][-1][4:])
         # A typo, fixed with the arrow keys before Enter.
         keys("exce 1 sum 1 7")
         keys(*["Left"] * 10, "BSpace", "BSpace", "e", "c", "Enter")
