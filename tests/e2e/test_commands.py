@@ -146,9 +146,13 @@ def test_tree_in_utf8_after_a_death():
         m.create(4, 1)
         os.kill(m.pids[2], signal.SIGKILL)
         from harness import wait_until
-        wait_until(lambda: m.ask("pingall") == "Ok: 2;3", 10, "the death reported")
-        m.send("tree")
-        lines = [m.line() for _ in range(6)]
+        # pingall may see node 2 silent before its parent's report of the death
+        # arrives: wait for the tree to know it.
+        def tree():
+            m.send("tree")
+            return [m.line() for _ in range(6)]
+        wait_until(lambda: "dead (signal 9) depth 2" in tree()[2], 10, "the death reported")
+        lines = tree()
         # Node 3 dies after node 2; until the controller reaps it, it shows as cut off.
         third = "    \u2502   \u2514\u2500\u2500 3 pid %d " % m.pids[3]
         assert lines[3] in (third + "dead (signal 9) depth 3",
