@@ -169,7 +169,11 @@ void editor_read(void)
 {
     int count = 0;
     const char *buffer = el_gets(s_editor, &count);
-    if (!buffer || (count == 1 && buffer[0] == END_OF_INPUT)) {
+    //  In character mode NULL only means no line yet (after ^U, say). The end of
+    //  input is ^D on an empty line; a terminal that goes away is seen by the loop.
+    if (!buffer)
+        return;
+    if (count == 1 && buffer[0] == END_OF_INPUT) {
         s_on_line(s_arg, NULL);
         return;
     }

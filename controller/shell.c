@@ -280,7 +280,11 @@ static int s_on_stdin(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     shell_t *self = (shell_t *)arg;
     if (self->interactive) {
-        editor_read();
+        //  A terminal that hangs up polls as an error: that is the end of input.
+        if (item->revents & ZMQ_POLLERR)
+            s_typed(self, NULL);
+        else
+            editor_read();
         if (self->input_done)
             zloop_poller_end(loop, item);
         return 0;

@@ -76,6 +76,11 @@ def test_terminal_session():
         assert lines(text)[-1] == "> exec 1 sum 1", lines(text)[-3:]
         keys("4", "Enter")
         wait_screen(lambda text: "Ok:1: 4" in text, "the completed line's reply")
+        # ^U empties the line being typed (libedit once reported that as the end).
+        keys("garbage")
+        keys("C-u")
+        keys("exec 1 sum 1 6", "Enter")
+        wait_screen(lambda text: "Ok:1: 6" in text, "a command after ^U")
         # Ctrl-C drops the line being typed, not the shell.
         keys("ping 1")
         keys("C-c")
