@@ -17,29 +17,10 @@
 #include "heartbeat.h"
 #include "requests.h"
 #include "topology.h"
+#include "waiting.h"
 
 //  Messages handled per wake-up of the ROUTER, so stdin and signals are not starved.
 #define BATCH 256
-
-//  A command waiting for a create or remove in flight, in the order read.
-typedef struct _held_t held_t;
-struct _held_t {
-    command_t *command;
-    uint64_t seq;
-    held_t *next;
-};
-
-//  What a command depends on: one node, or a node with everything below it.
-typedef enum {
-    TOUCH_NODE,
-    TOUCH_SUBTREE,           //  waits for creates and removes anywhere below
-    TOUCH_SUBTREE_EXCLUSIVE, //  also for every request in flight below (remove)
-} touch_scope_t;
-
-typedef struct {
-    int32_t id;
-    touch_scope_t scope;
-} touch_t;
 
 //  How a request ended when no reply said otherwise.
 #define TIMED_OUT -1
@@ -52,17 +33,14 @@ struct _controller_t {
     children_t *children;
     topology_t *topology;
     requests_t *requests;
-    held_t *held_head, *held_tail;
-    size_t held_count;
-    bool releasing, release_again;
-    int timer_id; //  0 when no deadline timer is armed
+    waiting_t *waiting; //  commands waiting for a create or remove in flight
+    int timer_id;       //  0 when no deadline timer is armed
     int64_t timer_at;
     zhashx_t *pingalls; //  request id (as text) -> fanout_t over our children
     heartbeat_t *heartbeat;
     int heartbeat_timer;
 };
 
-static void s_release(controller_t *self);
 static void s_execute(controller_t *self, command_t *command, uint64_t seq);
 
 static void s_say(controller_t *self, uint64_t seq, const char *format, ...)
@@ -319,7 +297,7 @@ static void s_complete(controller_t *self, request_t *request, int status,
             break;
     }
     requests_remove(self->requests, request);
-    s_release(self);
+    waiting_release(self->waiting);
 }
 
 //  Every request whose way down passes through node can no longer be answered.
@@ -386,7 +364,7 @@ static void s_node_event(controller_t *self, node_t *node, int kind, int status)
     } else if (kind == WIRE_CHILD_LOST || kind == WIRE_CHILD_BACK)
         heartbeat_set_lost(self->heartbeat, node, kind == WIRE_CHILD_LOST);
     heartbeat_update(self->heartbeat);
-    s_release(self);
+    waiting_release(self->waiting);
 }
 
 //  --- Commands -----------------------------------------------------------------------
@@ -572,157 +550,14 @@ static void s_execute(controller_t *self, command_t *command, uint64_t seq)
     }
 }
 
-//  --- Waiting commands ---------------------------------------------------------------
-//  A piped script must get the replies the same lines get when typed one by one. So
-//  a command that names a node whose create or remove is in flight waits for it, and
-//  so does every later command that names the same nodes (or nodes below a waiting
-//  remove), in the order read. Independent commands never wait.
-
-static size_t s_touches(controller_t *self, command_t *command, touch_t *touches)
-{
-    switch (command->kind) {
-        case CMD_CREATE:
-            touches[0] = (touch_t){command->id, TOUCH_NODE};
-            touches[1] = (touch_t){
-                self->config.bst ? topology_bst_parent(self->topology, command->id)->id
-                                 : command->parent,
-                TOUCH_NODE};
-            return 2;
-        case CMD_REMOVE:
-            touches[0] = (touch_t){command->id, TOUCH_SUBTREE_EXCLUSIVE};
-            return 1;
-        case CMD_EXEC:
-        case CMD_PING:
-            touches[0] = (touch_t){command->id, TOUCH_NODE};
-            return 1;
-        default:
-            touches[0] = (touch_t){TOPOLOGY_ROOT, TOUCH_SUBTREE};
-            return 1;
-    }
-}
-
-static bool s_covers(controller_t *self, touch_t outer, touch_t inner)
-{
-    if (outer.id == inner.id)
-        return true;
-    if (outer.scope == TOUCH_NODE)
-        return false;
-    node_t *top = topology_find(self->topology, outer.id);
-    node_t *node = topology_find(self->topology, inner.id);
-    return top && node && topology_within(node, top);
-}
-
-static bool s_conflict(controller_t *self, touch_t a, touch_t b)
-{
-    return s_covers(self, a, b) || s_covers(self, b, a);
-}
-
-typedef struct {
-    bool busy;
-} busy_t;
-
-static void s_check_busy(node_t *node, void *arg)
-{
-    if (node->state == NODE_PENDING || node->state == NODE_REMOVING)
-        ((busy_t *)arg)->busy = true;
-}
-
-//  Whether the node, anything above it, or (for a subtree touch) anything below it
-//  is being created or removed; for a remove, also whether requests are in flight
-//  below it, since their answers would be lost with the processes.
-static bool s_touch_busy(controller_t *self, touch_t touch)
-{
-    node_t *node = topology_find(self->topology, touch.id);
-    if (!node)
-        return false;
-    for (node_t *above = node; above; above = above->parent)
-        if (above->state == NODE_PENDING || above->state == NODE_REMOVING)
-            return true;
-    if (touch.scope == TOUCH_NODE)
-        return false;
-    busy_t busy = {false};
-    topology_walk(node, s_check_busy, &busy);
-    if (busy.busy || touch.scope != TOUCH_SUBTREE_EXCLUSIVE)
-        return busy.busy;
-    zlist_t *pending = requests_snapshot(self->requests);
-    for (request_t *request = (request_t *)zlist_first(pending); request && !busy.busy;
-         request = (request_t *)zlist_next(pending)) {
-        node_t *target = topology_find(self->topology, request->target);
-        busy.busy = target && topology_within(target, node);
-    }
-    zlist_destroy(&pending);
-    return busy.busy;
-}
-
-//  Whether command must wait: for the topology, or for a waiting command read before
-//  it (those before `until` in the queue).
-static bool s_blocked(controller_t *self, command_t *command, held_t *until)
-{
-    touch_t touches[2], earlier[2];
-    size_t count = s_touches(self, command, touches);
-    for (size_t i = 0; i < count; i++)
-        if (s_touch_busy(self, touches[i]))
-            return true;
-    for (held_t *held = self->held_head; held && held != until; held = held->next) {
-        size_t earlier_count = s_touches(self, held->command, earlier);
-        for (size_t i = 0; i < count; i++)
-            for (size_t j = 0; j < earlier_count; j++)
-                if (s_conflict(self, touches[i], earlier[j]))
-                    return true;
-    }
-    return false;
-}
-
-static void s_release(controller_t *self)
-{
-    if (self->releasing) {
-        self->release_again = true;
-        return;
-    }
-    self->releasing = true;
-    do {
-        self->release_again = false;
-        held_t *previous = NULL, *held = self->held_head;
-        while (held) {
-            held_t *next = held->next;
-            if (s_blocked(self, held->command, held)) {
-                previous = held;
-                held = next;
-                continue;
-            }
-            if (previous)
-                previous->next = next;
-            else
-                self->held_head = next;
-            if (self->held_tail == held)
-                self->held_tail = previous;
-            self->held_count--;
-            s_execute(self, held->command, held->seq);
-            command_destroy(&held->command);
-            free(held);
-            held = next;
-        }
-    } while (self->release_again);
-    self->releasing = false;
-}
-
 void controller_submit(controller_t *self, command_t **command, uint64_t seq)
 {
-    if (!s_blocked(self, *command, NULL)) {
-        s_execute(self, *command, seq);
-        command_destroy(command);
-        return;
-    }
-    held_t *held = (held_t *)zmalloc(sizeof(held_t));
-    held->command = *command;
-    held->seq = seq;
-    *command = NULL;
-    if (self->held_tail)
-        self->held_tail->next = held;
-    else
-        self->held_head = held;
-    self->held_tail = held;
-    self->held_count++;
+    waiting_submit(self->waiting, command, seq);
+}
+
+static void s_run(void *arg, command_t *command, uint64_t seq)
+{
+    s_execute((controller_t *)arg, command, seq);
 }
 
 //  --- Events from the tree ----------------------------------------------------------
@@ -906,6 +741,7 @@ controller_t *controller_new(const controller_config_t *config, zloop_t *loop,
     self->pingalls = zhashx_new();
     zhashx_set_destructor(self->pingalls, (zhashx_destructor_fn *)fanout_destroy);
     self->heartbeat = heartbeat_new(self->topology, output, output_arg);
+    self->waiting = waiting_new(self->topology, self->requests, config->bst, s_run, self);
     zloop_reader(loop, children_router(self->children), s_on_router, self);
     return self;
 }
@@ -929,12 +765,7 @@ void controller_destroy(controller_t **self_p)
     //  sent SIGKILL, directly or through its parent's death.
     while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
         ;
-    while (self->held_head) {
-        held_t *held = self->held_head;
-        self->held_head = held->next;
-        command_destroy(&held->command);
-        free(held);
-    }
+    waiting_destroy(&self->waiting);
     requests_destroy(&self->requests);
     zhashx_destroy(&self->pingalls);
     heartbeat_destroy(&self->heartbeat);
@@ -945,7 +776,7 @@ void controller_destroy(controller_t **self_p)
 
 size_t controller_outstanding(controller_t *self)
 {
-    return requests_size(self->requests) + self->held_count;
+    return requests_size(self->requests) + waiting_size(self->waiting);
 }
 
 typedef struct {

@@ -1,0 +1,41 @@
+/*  waiting — the order rule of the controller. A piped script must get the replies
+    the same lines get when typed one by one. So a command that names a node whose
+    create or remove is in flight waits for it, and so does every later command that
+    names the same nodes (or nodes below a waiting remove), in the order read.
+    Independent commands never wait.
+
+    A command runs through the run callback at once, or is held and run later, in the
+    order read, by waiting_release (called whenever a request ends or a node's state
+    changes). */
+#ifndef MQTREE_WAITING_H
+#define MQTREE_WAITING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parser.h"
+#include "requests.h"
+#include "topology.h"
+
+typedef struct _waiting_t waiting_t;
+
+//  Runs a command; waiting destroys the command after the call.
+typedef void(waiting_run_fn)(void *arg, command_t *command, uint64_t seq);
+
+waiting_t *waiting_new(topology_t *topology, requests_t *requests, bool bst,
+                       waiting_run_fn *run, void *run_arg);
+
+//  Drops the commands still held.
+void waiting_destroy(waiting_t **self_p);
+
+//  Runs command now, or holds it if it must wait. Takes the command.
+void waiting_submit(waiting_t *self, command_t **command, uint64_t seq);
+
+//  Runs, in order, every held command that need not wait any more. Safe to call
+//  from inside a run (it then goes round once more).
+void waiting_release(waiting_t *self);
+
+//  Commands held.
+size_t waiting_size(waiting_t *self);
+
+#endif
