@@ -153,11 +153,6 @@ bool children_hello(children_t *self, child_t *child, const wire_header_t *heade
     return true;
 }
 
-size_t children_size(children_t *self)
-{
-    return zhashx_size(self->table);
-}
-
 child_t *children_first(children_t *self)
 {
     return (child_t *)zhashx_first(self->table);

@@ -67,7 +67,6 @@ int children_recv(children_t *self, zmsg_t **msg, child_t **child, wire_header_t
 //  the pid we spawned; false (and logged as dropped) otherwise.
 bool children_hello(children_t *self, child_t *child, const wire_header_t *header,
                     zmsg_t *msg);
-size_t children_size(children_t *self);
 
 //  Iteration over the table; entries must not be removed while iterating.
 child_t *children_first(children_t *self);

@@ -298,8 +298,3 @@ int32_t wire_path_pop(zmsg_t *msg)
     zmsg_prepend(msg, &header);
     return hop;
 }
-
-void wire_header_store(zmsg_t *msg, const wire_header_t *header)
-{
-    wire_header_encode(zframe_data(zmsg_first(msg)), header);
-}

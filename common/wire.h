@@ -135,9 +135,6 @@ void wire_event_decode(zframe_t *frame, wire_event_body_t *event);
 //  non-empty path.
 int32_t wire_path_pop(zmsg_t *msg);
 
-//  Rewrites the header frame of a validated message in place.
-void wire_header_store(zmsg_t *msg, const wire_header_t *header);
-
 //  Fixed-width big-endian helpers, exported for the unit tests and the codec users.
 void wire_put_u32(byte *out, uint32_t value);
 uint32_t wire_get_u32(const byte *in);
