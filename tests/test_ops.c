@@ -95,6 +95,20 @@ static void s_dictionary(void)
     s_error("set", "X", "Expected: set name value");
     s_error("get", "", "Expected: get name");
     s_error("get", "a-b", "Invalid name 'a-b' (letters and digits only)");
+    //  Bounded: names of at most 1024 characters, at most 10^6 names.
+    char *long_name = malloc(1100);
+    memset(long_name, 'a', 1025);
+    strcpy(long_name + 1025, " 1");
+    s_error("set", long_name, "Name too long (at most 1024 characters)");
+    long_name[1024] = '\0';
+    CHECK(s_run("get", long_name) == 0 && strncmp(s_result, "'aaaa", 5) == 0);
+    free(long_name);
+    ops_set_dictionary_max(s_ops, 3); //  MyVar is one of them already
+    s_ok("set", "A 1", "");
+    s_ok("set", "B 2", "");
+    s_error("set", "C 3", "Dictionary full (3 names)");
+    s_ok("set", "A 4", ""); //  a name already there may change
+    s_ok("get", "A", "4");
 }
 
 static void s_timer(void)

@@ -14,6 +14,7 @@
 
 struct _ops_t {
     zhashx_t *dictionary; //  name -> int64_t
+    size_t dictionary_max;
     bool timer_started;
     bool timer_stopped;
     int64_t timer_start_ms;
@@ -175,11 +176,18 @@ static bool s_valid_name(token_t name)
     return name.length > 0;
 }
 
+//  A node's dictionary is bounded, so no sequence of commands can exhaust its memory
+//  (the fuzzer found a node grown to gigabytes by millions of distinct names).
+#define NAME_MAX_LENGTH 1024
+#define DICTIONARY_MAX 1000000
+
 static int s_name_check(token_t name, char **result)
 {
     if (!s_valid_name(name))
         return s_fail(result, "Invalid name '%.*s' (letters and digits only)",
                       (int)MIN(name.length, SHOWN), name.begin);
+    if (name.length > NAME_MAX_LENGTH)
+        return s_fail(result, "Name too long (at most %d characters)", NAME_MAX_LENGTH);
     return 0;
 }
 
@@ -194,6 +202,11 @@ static int s_set(ops_t *self, const char *args, size_t length, char **result)
         return s_fail(result, "Invalid value '%.*s' (a 64-bit integer)",
                       (int)MIN(words[1].length, SHOWN), words[1].begin);
     char *name = strndup(words[0].begin, words[0].length);
+    if (zhashx_size(self->dictionary) >= self->dictionary_max &&
+        !zhashx_lookup(self->dictionary, name)) {
+        free(name);
+        return s_fail(result, "Dictionary full (%zu names)", self->dictionary_max);
+    }
     int64_t *stored = (int64_t *)zmalloc(sizeof(int64_t));
     *stored = value;
     zhashx_update(self->dictionary, name, stored);
@@ -286,6 +299,7 @@ ops_t *ops_new(void)
 {
     ops_t *self = (ops_t *)zmalloc(sizeof(ops_t));
     self->dictionary = zhashx_new();
+    self->dictionary_max = DICTIONARY_MAX;
     zhashx_set_destructor(self->dictionary, (zhashx_destructor_fn *)zstr_free);
     return self;
 }
@@ -298,6 +312,11 @@ void ops_destroy(ops_t **self_p)
     zhashx_destroy(&self->dictionary);
     free(self);
     *self_p = NULL;
+}
+
+void ops_set_dictionary_max(ops_t *self, size_t names)
+{
+    self->dictionary_max = names;
 }
 
 int ops_run(ops_t *self, const char *op, const char *args, size_t length, char **result)

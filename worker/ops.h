@@ -11,6 +11,9 @@ typedef struct _ops_t ops_t;
 ops_t *ops_new(void);
 void ops_destroy(ops_t **self_p);
 
+//  How many names the dictionary may hold (10^6 unless told).
+void ops_set_dictionary_max(ops_t *self, size_t names);
+
 //  Runs op on the argument text args[0..length) (the rest of the exec line, not
 //  NUL-terminated). Sets *result to a freshly allocated text, possibly empty, that the
 //  caller frees. Returns 0 if the op succeeded, -1 if *result is an error message.
