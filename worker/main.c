@@ -107,8 +107,8 @@ int main(int argc, char *argv[])
     if (!worker)
         return 1;
     worker_run(worker);
-    //  The parent is gone. Ending the children is all that matters now; the op thread
-    //  may be inside a long sleep op, so do not wait for it.
+    //  The parent is gone. Our children follow us through their parent-death signal;
+    //  the op thread may be inside a long sleep op, so do not wait for it.
     log_info("exiting");
     _exit(0);
 }
