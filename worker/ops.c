@@ -11,6 +11,7 @@
 
 #include "../common/numbers.h"
 #include "../common/process.h"
+#include "../common/strhash.h"
 
 struct _ops_t {
     zhashx_t *dictionary; //  name -> int64_t
@@ -299,6 +300,8 @@ ops_t *ops_new(void)
 {
     ops_t *self = (ops_t *)zmalloc(sizeof(ops_t));
     self->dictionary = zhashx_new();
+    //  Names are the user's: a hash they cannot collide (see strhash.h).
+    zhashx_set_key_hasher(self->dictionary, strhash);
     self->dictionary_max = DICTIONARY_MAX;
     zhashx_set_destructor(self->dictionary, (zhashx_destructor_fn *)zstr_free);
     return self;
