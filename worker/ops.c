@@ -11,10 +11,10 @@
 
 #include "../common/numbers.h"
 #include "../common/process.h"
-#include "../common/strhash.h"
+#include "dict.h"
 
 struct _ops_t {
-    zhashx_t *dictionary; //  name -> int64_t
+    dict_t *dictionary;
     size_t dictionary_max;
     bool timer_started;
     bool timer_stopped;
@@ -203,14 +203,12 @@ static int s_set(ops_t *self, const char *args, size_t length, char **result)
         return s_fail(result, "Invalid value '%.*s' (a 64-bit integer)",
                       (int)MIN(words[1].length, SHOWN), words[1].begin);
     char *name = strndup(words[0].begin, words[0].length);
-    if (zhashx_size(self->dictionary) >= self->dictionary_max &&
-        !zhashx_lookup(self->dictionary, name)) {
+    if (dict_size(self->dictionary) >= self->dictionary_max &&
+        !dict_find(self->dictionary, name)) {
         free(name);
         return s_fail(result, "Dictionary full (%zu names)", self->dictionary_max);
     }
-    int64_t *stored = (int64_t *)zmalloc(sizeof(int64_t));
-    *stored = value;
-    zhashx_update(self->dictionary, name, stored);
+    dict_set(self->dictionary, name, value);
     free(name);
     *result = strdup("");
     return 0;
@@ -223,7 +221,7 @@ static int s_get(ops_t *self, const char *args, size_t length, char **result)
         s_name_check(words[0], result))
         return -1;
     char *name = strndup(words[0].begin, words[0].length);
-    int64_t *stored = (int64_t *)zhashx_lookup(self->dictionary, name);
+    int64_t *stored = dict_find(self->dictionary, name);
     if (stored)
         *result = process_format("%" PRId64, *stored);
     else
@@ -299,11 +297,8 @@ static const struct {
 ops_t *ops_new(void)
 {
     ops_t *self = (ops_t *)zmalloc(sizeof(ops_t));
-    self->dictionary = zhashx_new();
-    //  Names are the user's: a hash they cannot collide (see strhash.h).
-    zhashx_set_key_hasher(self->dictionary, strhash);
+    self->dictionary = dict_new();
     self->dictionary_max = DICTIONARY_MAX;
-    zhashx_set_destructor(self->dictionary, (zhashx_destructor_fn *)zstr_free);
     return self;
 }
 
@@ -312,7 +307,7 @@ void ops_destroy(ops_t **self_p)
     ops_t *self = *self_p;
     if (!self)
         return;
-    zhashx_destroy(&self->dictionary);
+    dict_destroy(&self->dictionary);
     free(self);
     *self_p = NULL;
 }
