@@ -79,6 +79,11 @@ class Mqtree:
         self.pids[node] = pid
         return pid
 
+    def build(self, *edges):
+        """Creates nodes from (node, parent) pairs, in order, one at a time."""
+        for node, parent in edges:
+            self.create(node, parent)
+
     def no_line(self, within):
         """Asserts that nothing is printed for `within` seconds."""
         try:

@@ -9,8 +9,7 @@ TIMEOUT_MS = 3000
 
 def build(m):
     """1 -> 2 -> 3 -> 4, 5 under 1, 6 under the controller, 7 under 6."""
-    for node, parent in ((1, -1), (2, 1), (3, 2), (4, 3), (5, 1), (6, -1), (7, 6)):
-        m.create(node, parent)
+    m.build((1, -1), (2, 1), (3, 2), (4, 3), (5, 1), (6, -1), (7, 6))
 
 
 def wait_pingall(m, expected):

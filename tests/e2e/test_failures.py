@@ -12,11 +12,7 @@ PROMPT = 2.0  # seconds; well under the timeout
 
 def build(m):
     """1 -> 2 -> 3 -> 4, and 5 under 1."""
-    m.create(1)
-    m.create(2, 1)
-    m.create(3, 2)
-    m.create(4, 3)
-    m.create(5, 1)
+    m.build((1, -1), (2, 1), (3, 2), (4, 3), (5, 1))
 
 
 def timed(m, command, expected):

@@ -30,8 +30,7 @@ def thaw(pid):
 
 def build(m):
     """1 -> 2 -> 3, 4 under 1."""
-    for node, parent in ((1, -1), (2, 1), (3, 2), (4, 1)):
-        m.create(node, parent)
+    m.build((1, -1), (2, 1), (3, 2), (4, 1))
 
 
 def test_hung_node():

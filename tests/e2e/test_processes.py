@@ -7,12 +7,7 @@ from harness import Mqtree, alive, exists, kill, parent_of, run, wait_until
 
 def build(m):
     """1 -> 2 -> 3 -> 4, and 5 under 1, 6 under the controller."""
-    m.create(1)
-    m.create(2, 1)
-    m.create(3, 2)
-    m.create(4, 3)
-    m.create(5, 1)
-    m.create(6)
+    m.build((1, -1), (2, 1), (3, 2), (4, 3), (5, 1), (6, -1))
 
 
 def test_parentage():
