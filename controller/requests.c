@@ -65,6 +65,10 @@ request_t *requests_add(requests_t *self, int kind, uint64_t seq, int32_t node,
 
 request_t *requests_find(requests_t *self, uint64_t id)
 {
+    //  0 is "no request" (a child whose create already ended): zhashx asserts on a
+    //  NULL key, and a late HELLO must not abort the controller.
+    if (!id)
+        return NULL;
     return (request_t *)zhashx_lookup(self->by_id, s_key(id));
 }
 
