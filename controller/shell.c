@@ -289,13 +289,16 @@ static int s_on_stdin(zloop_t *loop, zmq_pollitem_t *item, void *arg)
             zloop_poller_end(loop, item);
         return 0;
     }
-    size_t want = MIN(MAX(READ_MIN, self->used), READ_MAX);
-    if (self->capacity - self->used < want) {
-        self->capacity = self->used + want;
+    //  Grown only when less than READ_MIN is free, and then by as much as it holds
+    //  (up to READ_MAX): a pipe gives 64 KB per read, and growing for every read
+    //  copied the line each time (quadratic where realloc cannot remap, as under ASan).
+    if (self->capacity - self->used < READ_MIN) {
+        self->capacity = self->used + MIN(MAX(READ_MIN, self->used), READ_MAX);
         self->buffer = (char *)realloc(self->buffer, self->capacity);
         if (!self->buffer)
             abort();
     }
+    size_t want = MIN(self->capacity - self->used, READ_MAX);
     ssize_t got = read(item->fd, self->buffer + self->used, want);
     if (got < 0 && (errno == EINTR || errno == EAGAIN))
         return 0;
