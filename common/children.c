@@ -163,11 +163,32 @@ child_t *children_next(children_t *self)
     return (child_t *)zhashx_next(self->table);
 }
 
+size_t children_count(children_t *self)
+{
+    return zhashx_size(self->table);
+}
+
+char *children_spawn_error(children_t *self, int error)
+{
+    if (error == EMFILE && self->config.children_max &&
+        children_count(self) >= self->config.children_max)
+        return process_format("Too many children of node %d (limit %zu)",
+                              self->config.self_id, self->config.children_max);
+    return process_format("Cannot start a worker: %s", strerror(error));
+}
+
 child_t *children_spawn(children_t *self, int32_t id)
 {
-    char id_text[16], parent_pid[16];
+    //  One more child is one more connection accepted by the ROUTER, and libzmq
+    //  aborts the whole process when accept() finds no descriptor left.
+    if (self->config.children_max && children_count(self) >= self->config.children_max) {
+        errno = EMFILE;
+        return NULL;
+    }
+    char id_text[16], parent_pid[16], max_reply[24];
     snprintf(id_text, sizeof id_text, "%d", id);
     snprintf(parent_pid, sizeof parent_pid, "%d", (int)getpid());
+    snprintf(max_reply, sizeof max_reply, "%zu", self->config.max_reply);
     char *argv[] = {
         (char *)"mqtree-worker",
         (char *)"--id",
@@ -184,6 +205,9 @@ child_t *children_spawn(children_t *self, int32_t id)
         (char *)(self->config.bst ? "bst" : "tree"),
         (char *)"--log-level",
         (char *)log_level_name(self->config.log_level),
+        //  Every node caps the replies it builds, so the option goes down the tree.
+        self->config.max_reply ? (char *)"--max-reply" : NULL,
+        max_reply,
         NULL,
     };
     posix_spawnattr_t attr;

@@ -39,6 +39,8 @@ typedef struct {
     bool tcp;                //  tcp://127.0.0.1 instead of ipc
     bool bst;                //  a binary search tree: requests are routed by key
     log_level_t log_level;   //  passed on to every child
+    size_t children_max;     //  spawn refuses beyond it (see limits.h); 0: none
+    size_t max_reply;        //  passed on to every child (--max-reply); 0: its default
 } children_config_t;
 
 typedef struct _children_t children_t;
@@ -53,8 +55,16 @@ zsock_t *children_router(children_t *self);
 const char *children_endpoint(children_t *self);
 
 //  Spawns the worker process for node id. Returns the new entry (not yet ready),
-//  or NULL with errno set.
+//  or NULL with errno set: EMFILE when the node already has children_max children.
 child_t *children_spawn(children_t *self, int32_t id);
+
+//  The reply text for a spawn that failed with error (an errno): the limit for
+//  EMFILE at the limit, else the system's reason. The caller frees it.
+char *children_spawn_error(children_t *self, int error);
+
+//  Children in the table: running, starting, or killed and not yet reaped (each
+//  still holds a connection, so each still costs a descriptor).
+size_t children_count(children_t *self);
 
 child_t *children_find(children_t *self, int32_t id);
 

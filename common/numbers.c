@@ -1,6 +1,8 @@
 /*  numbers — strict integer parsing for ids and op arguments. */
 #include "numbers.h"
 
+#include <string.h>
+
 int id_parse(const char *text, int32_t *id)
 {
     const char *cursor = text;
@@ -53,5 +55,35 @@ int int64_parse(const char *begin, const char *end, int64_t *value)
         accumulated = -accumulated;
     }
     *value = accumulated;
+    return 0;
+}
+
+int size_parse(const char *text, size_t *size)
+{
+    const char *end = text + strlen(text);
+    uint64_t unit = 1;
+    if (end > text) {
+        switch (end[-1]) {
+            case 'K':
+                unit = 1ULL << 10;
+                break;
+            case 'M':
+                unit = 1ULL << 20;
+                break;
+            case 'G':
+                unit = 1ULL << 30;
+                break;
+        }
+        if (unit > 1)
+            end--;
+    }
+    if (end == text || *text == '+' || *text == '-')
+        return -1;
+    int64_t count;
+    uint64_t bytes;
+    if (int64_parse(text, end, &count) != 0 || count <= 0 ||
+        __builtin_mul_overflow((uint64_t)count, unit, &bytes) || bytes > SIZE_MAX)
+        return -1;
+    *size = (size_t)bytes;
     return 0;
 }

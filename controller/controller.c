@@ -369,6 +369,27 @@ static void s_node_event(controller_t *self, node_t *node, int kind, int status)
 
 //  --- Commands -----------------------------------------------------------------------
 
+//  SPEC "Limits": a create that does not fit is refused with its limit, before
+//  anything starts. Every node has the controller's fd limit (workers inherit it and
+//  raise it alike), so its children are counted here without asking it; the worker
+//  still refuses on its own if its limit is lower. Returns true if refused.
+static bool s_refuse_create(controller_t *self, node_t *parent, uint64_t seq)
+{
+    if (self->config.nodes_max &&
+        topology_size(self->topology) >= self->config.nodes_max) {
+        s_say(self, seq, "Error: Too many nodes (limit %zu)", self->config.nodes_max);
+        return true;
+    }
+    size_t siblings = parent->id == TOPOLOGY_ROOT ? children_count(self->children)
+                                                  : zlistx_size(parent->children);
+    if (self->config.children_max && siblings >= self->config.children_max) {
+        s_say(self, seq, "Error: Too many children of node %d (limit %zu)", parent->id,
+              self->config.children_max);
+        return true;
+    }
+    return false;
+}
+
 static void s_create(controller_t *self, command_t *command, uint64_t seq)
 {
     node_t *parent = self->config.bst ? topology_bst_parent(self->topology, command->id)
@@ -379,6 +400,8 @@ static void s_create(controller_t *self, command_t *command, uint64_t seq)
         return s_say(self, seq, "Error: Parent not found");
     if (topology_blocker(parent))
         return s_say(self, seq, "Error: Parent is unavailable");
+    if (s_refuse_create(self, parent, seq))
+        return;
     node_t *node = topology_add(self->topology, command->id, parent);
     if (parent->id != TOPOLOGY_ROOT) {
         request_t *request = s_request(self, CMD_CREATE, seq, node->id, parent->id);
@@ -387,9 +410,11 @@ static void s_create(controller_t *self, command_t *command, uint64_t seq)
     }
     child_t *child = children_spawn(self->children, node->id);
     if (!child) {
-        int error = errno;
+        char *reason = children_spawn_error(self->children, errno);
         topology_remove(self->topology, node);
-        return s_say(self, seq, "Error: Cannot start a worker: %s", strerror(error));
+        s_say(self, seq, "Error: %s", reason);
+        free(reason);
+        return;
     }
     request_t *request = s_request(self, CMD_CREATE, seq, node->id, TOPOLOGY_ROOT);
     child->create_request = request->id;
@@ -604,6 +629,14 @@ static void s_on_reply(controller_t *self, child_t *child, const wire_header_t *
         return;
     }
     zframe_t *status = wire_frame(msg, 1);
+    if (self->config.max_reply &&
+        zframe_size(wire_frame(msg, 2)) > self->config.max_reply) {
+        //  Nodes cap what they build: only a faulty or hostile process sends this.
+        log_dropped("dropped a reply of %zu bytes from node %d: over --max-reply",
+                    zframe_size(wire_frame(msg, 2)), header->node);
+        s_complete(self, request, WIRE_ERROR, "Reply too large");
+        return;
+    }
     char *text = zframe_strdup(wire_frame(msg, 2));
     s_complete(self, request, *zframe_data(status), text);
     free(text);
@@ -728,9 +761,9 @@ controller_t *controller_new(const controller_config_t *config, zloop_t *loop,
     self->loop = loop;
     self->output = output;
     self->output_arg = output_arg;
-    children_config_t children_config = {TOPOLOGY_ROOT,   config->worker_path,
-                                         config->run_dir, config->tcp,
-                                         config->bst,     config->log_level};
+    children_config_t children_config = {
+        TOPOLOGY_ROOT, config->worker_path, config->run_dir,      config->tcp,
+        config->bst,   config->log_level,   config->children_max, config->max_reply};
     self->children = children_new(&children_config);
     if (!self->children) {
         free(self);

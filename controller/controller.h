@@ -29,6 +29,9 @@ typedef struct {
     const char *worker_path;
     const char *run_dir;
     tree_style_t tree_style;
+    size_t children_max; //  children per node (see limits.h); 0: no limit
+    size_t nodes_max;    //  nodes in the tree (see limits.h); 0: no limit
+    size_t max_reply;    //  --max-reply, passed down to every node; 0: its default
 } controller_config_t;
 
 typedef struct _controller_t controller_t;

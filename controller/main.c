@@ -11,6 +11,7 @@
 
 #include <czmq.h>
 
+#include "../common/limits.h"
 #include "../common/log.h"
 #include "../common/numbers.h"
 #include "../common/process.h"
@@ -19,14 +20,19 @@
 
 #define MQTREE_VERSION "0.1.0"
 
+//  The smallest --max-reply: every error text fits in it.
+#define MAX_REPLY_MIN 256
+
 static void s_usage(FILE *out)
 {
-    fprintf(out, "usage: mqtree [--topology tree|bst] [--exec any|sum|find|dict|timer]\n"
-                 "              [--timeout MS] [--ordered] [--transport ipc|tcp]\n"
-                 "              [--log-level error|warn|info|debug] [--ascii] [--json]\n"
-                 "              [--help] [--version]\n"
-                 "Reads commands on stdin; type help for the list. Manual: man mqtree\n"
-                 "(in the source tree: man -l doc/mqtree.1).\n");
+    fprintf(out,
+            "usage: mqtree [--topology tree|bst] [--exec any|sum|find|dict|timer]\n"
+            "              [--timeout MS] [--ordered] [--transport ipc|tcp]\n"
+            "              [--log-level error|warn|info|debug] [--ascii] [--json]\n"
+            "              [--max-reply BYTES] [--max-line BYTES] [--help] [--version]\n"
+            "BYTES: a number, or with K, M or G (1024-based): 16M, 1G.\n"
+            "Reads commands on stdin; type help for the list. Manual: man mqtree\n"
+            "(in the source tree: man -l doc/mqtree.1).\n");
 }
 
 static int s_bad(const char *what, const char *value)
@@ -53,12 +59,15 @@ int main(int argc, char *argv[])
         {"log-level", required_argument, NULL, 'l'},
         {"ascii", no_argument, NULL, 'a'},
         {"json", no_argument, NULL, 'j'},
+        {"max-reply", required_argument, NULL, 'R'},
+        {"max-line", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    controller_config_t config = {2000, false, false, LEVEL_WARN, NULL, NULL, {0}};
-    shell_config_t shell_config = {EXEC_ANY, false, false, signal_fd};
+    controller_config_t config = {.timeout_ms = 2000, .log_level = LEVEL_WARN};
+    config.max_reply = LIMITS_REPLY_MAX;
+    shell_config_t shell_config = {EXEC_ANY, false, false, signal_fd, SHELL_LINE_MAX};
     bool ascii = false;
     int option;
     while ((option = getopt_long(argc, argv, "hV", options, NULL)) != -1) {
@@ -97,6 +106,16 @@ int main(int argc, char *argv[])
                 if (log_level_parse(optarg, &config.log_level) != 0)
                     return s_bad("log level", optarg);
                 break;
+            case 'R':
+                //  Room for any error text (a quoted word is cut to 40 characters).
+                if (size_parse(optarg, &config.max_reply) != 0 ||
+                    config.max_reply < MAX_REPLY_MIN)
+                    return s_bad("max reply (at least 256 bytes)", optarg);
+                break;
+            case 'L':
+                if (size_parse(optarg, &shell_config.max_line) != 0)
+                    return s_bad("max line", optarg);
+                break;
             case 'h':
                 s_usage(stdout);
                 return 0;
@@ -134,6 +153,15 @@ int main(int argc, char *argv[])
     config.worker_path = worker_path;
     config.run_dir = run_dir;
     zsys_handler_set(NULL);
+    //  Before the first socket. More children or nodes than these get an error
+    //  reply (SPEC "Limits"); without them libzmq aborted the controller at about
+    //  1,010 children under the usual soft limit of 1024 descriptors.
+    size_t fds = limits_raise_fds();
+    zsys_set_max_sockets(limits_sockets_max(fds));
+    config.children_max = limits_children_max(fds);
+    config.nodes_max = limits_nodes_max();
+    log_info("%zu descriptors: at most %zu children per node, %zu nodes", fds,
+             config.children_max, config.nodes_max);
     zloop_t *loop = zloop_new();
     zloop_set_nonstop(loop, true);
     if (getenv("MQTREE_ZLOOP_VERBOSE"))

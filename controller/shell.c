@@ -24,6 +24,8 @@ struct _shell_t {
     char *buffer;
     size_t used, scanned, capacity;
     bool input_done; //  exit read, or end of input
+    //  A line over --max-line was answered: its rest is dropped up to its newline.
+    bool skipping;
     uint64_t next_seq;
     //  --ordered: results that arrived before an earlier command's.
     zhashx_t *waiting; //  seq (as text) -> line
@@ -220,18 +222,49 @@ static void s_line(shell_t *self, char *line, size_t length)
         controller_submit(self->controller, &command, seq);
 }
 
+//  A line over --max-line gets one error, like any bad line, and is never parsed.
+static void s_refuse_line(shell_t *self)
+{
+    uint64_t seq = self->next_seq++;
+    if (self->config.json) {
+        pending_t *pending = (pending_t *)zmalloc(sizeof(pending_t));
+        pending->read_us = zclock_usecs();
+        char key[24];
+        zhashx_update(self->pending, s_key(seq, key, sizeof key), pending);
+    }
+    char *error =
+        process_format("Error: Line too long (limit %zu bytes)", self->config.max_line);
+    shell_output(self, seq, error);
+    free(error);
+}
+
 //  Cuts the buffer's complete lines and hands each over, then moves what is left to
 //  the front once. A line that fills most of the buffer is handed over with the buffer
-//  itself, so a huge line is never copied.
+//  itself, so a huge line is never copied. A line over --max-line is refused as soon
+//  as the buffer holds more of it than the limit, so it is never held whole.
 static void s_lines(shell_t *self, bool at_end)
 {
     size_t start = 0;
     while (!self->input_done) {
         char *newline = (char *)memchr(self->buffer + MAX(start, self->scanned), '\n',
                                        self->used - MAX(start, self->scanned));
+        if (self->skipping) {
+            start = newline ? (size_t)(newline - self->buffer) + 1 : self->used;
+            self->skipping = !newline;
+            if (!newline)
+                break;
+            continue;
+        }
+        size_t length = (newline ? (size_t)(newline - self->buffer) : self->used) - start;
+        if (length > self->config.max_line) {
+            s_refuse_line(self);
+            start += newline ? length + 1 : length;
+            //  Resynchronised at the next newline: the rest of this line is dropped.
+            self->skipping = !newline && !at_end;
+            continue;
+        }
         if (!newline && !(at_end && self->used > start))
             break;
-        size_t length = (newline ? (size_t)(newline - self->buffer) : self->used) - start;
         size_t consumed = newline ? length + 1 : length;
         size_t rest = self->used - start - consumed;
         char *line;
@@ -256,13 +289,22 @@ static void s_lines(shell_t *self, bool at_end)
     }
     if (!self->input_done)
         self->scanned = self->used;
+    if (self->skipping && self->capacity > READ_MIN) {
+        //  The refused line grew the buffer to the limit: give that memory back.
+        free(self->buffer);
+        self->capacity = READ_MIN;
+        self->buffer = (char *)malloc(self->capacity);
+    }
 }
 
 //  A line typed at the terminal, or NULL for Ctrl-D on an empty line.
 static void s_typed(void *arg, char *line)
 {
     shell_t *self = (shell_t *)arg;
-    if (line)
+    if (line && strlen(line) > self->config.max_line) {
+        free(line);
+        s_refuse_line(self);
+    } else if (line)
         s_line(self, line, strlen(line));
     else {
         self->input_done = true;

@@ -15,7 +15,13 @@ typedef struct {
     bool ordered;
     bool json;     //  one JSON object per result line
     int signal_fd; //  SIGCHLD, SIGINT, SIGTERM, SIGHUP
+    //  --max-line: a longer line is answered "Error: Line too long (limit N bytes)"
+    //  once, without being held whole, and the next line is read normally.
+    size_t max_line;
 } shell_config_t;
+
+//  The default --max-line: 1 GiB, so that a sum of 10^8 numbers still passes.
+#define SHELL_LINE_MAX ((size_t)1 << 30)
 
 typedef struct _shell_t shell_t;
 

@@ -10,6 +10,7 @@
 
 #include <czmq.h>
 
+#include "../common/limits.h"
 #include "../common/log.h"
 #include "../common/numbers.h"
 #include "../common/process.h"
@@ -21,7 +22,7 @@ static void s_usage(FILE *out)
         out,
         "usage: mqtree-worker --id ID --parent ENDPOINT --parent-pid PID\n"
         "                     --run-dir DIR [--transport ipc|tcp] [--topology tree|bst]\n"
-        "                     [--log-level error|warn|info|debug]\n"
+        "                     [--log-level error|warn|info|debug] [--max-reply BYTES]\n"
         "Started by mqtree for each node; not meant to be run by hand.\n");
 }
 
@@ -40,6 +41,7 @@ int main(int argc, char *argv[])
         {"transport", required_argument, NULL, 't'},
         {"log-level", required_argument, NULL, 'l'},
         {"topology", required_argument, NULL, 'T'},
+        {"max-reply", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -74,6 +76,11 @@ int main(int argc, char *argv[])
                 if (log_level_parse(optarg, &config.log_level) != 0)
                     config.log_level = LEVEL_WARN;
                 break;
+            case 'R':
+                //  Left at 0 (the default cap) if malformed: the parent checked it.
+                if (size_parse(optarg, &config.max_reply) != 0)
+                    config.max_reply = 0;
+                break;
             case 'h':
                 s_usage(stdout);
                 return 0;
@@ -103,6 +110,11 @@ int main(int argc, char *argv[])
     }
     //  Signals belong to the loop, not to czmq's default handlers.
     zsys_handler_set(NULL);
+    //  Before the first socket: a node meets its limits with error replies, as the
+    //  controller does, instead of libzmq aborting it and its subtree.
+    size_t fds = limits_raise_fds();
+    zsys_set_max_sockets(limits_sockets_max(fds));
+    config.children_max = limits_children_max(fds);
     worker_t *worker = worker_new(&config);
     if (!worker)
         return 1;

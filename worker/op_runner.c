@@ -72,6 +72,8 @@ static void *s_runner(void *arg)
 static zsock_t *s_pipe_end(const char *endpoint, bool bind)
 {
     zsock_t *sock = zsock_new(ZMQ_PAIR);
+    if (!sock)
+        return NULL; //  out of descriptors or sockets: the caller fails cleanly
     //  Unbounded, before the bind or connect that fixes the pipe's limits.
     zsock_set_sndhwm(sock, 0);
     zsock_set_rcvhwm(sock, 0);
@@ -113,6 +115,13 @@ void op_runner_destroy(op_runner_t **self_p)
     zsock_destroy(&self->thread_end);
     free(self);
     *self_p = NULL;
+}
+
+void op_runner_set_reply_max(op_runner_t *self, size_t bytes)
+{
+    //  Before any op is submitted: the pipe's messages order this write before the
+    //  op thread's reads.
+    ops_set_reply_max(self->ops, bytes);
 }
 
 zsock_t *op_runner_sock(op_runner_t *self)

@@ -14,6 +14,7 @@
 #define MQTREE_OP_RUNNER_H
 
 #include <czmq.h>
+#include <stddef.h>
 
 typedef struct _op_runner_t op_runner_t;
 
@@ -23,6 +24,10 @@ op_runner_t *op_runner_new(void);
 void op_runner_destroy(op_runner_t **self_p);
 
 //  The loop's end of the pipe: results arrive here.
+//  The longest result text an op may build (see ops_set_reply_max). Call before
+//  the first op.
+void op_runner_set_reply_max(op_runner_t *self, size_t bytes);
+
 zsock_t *op_runner_sock(op_runner_t *self);
 
 //  Hands one EXEC request's op and args frames to the runner (frames are taken).

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../common/limits.h"
 #include "../common/numbers.h"
 #include "../common/process.h"
 #include "dict.h"
@@ -16,6 +17,7 @@
 struct _ops_t {
     dict_t *dictionary;
     size_t dictionary_max;
+    size_t reply_max;
     bool timer_started;
     bool timer_stopped;
     int64_t timer_start_ms;
@@ -137,9 +139,12 @@ static int s_sum(ops_t *self, const char *args, size_t length, char **result)
     return 0;
 }
 
+//  The error of a result over the cap. Result texts only: error texts are short
+//  (a quoted word is cut to SHOWN characters).
+#define TOO_LARGE "Reply too large"
+
 static int s_find(ops_t *self, const char *args, size_t length, char **result)
 {
-    (void)self;
     token_t words[2] = {{NULL, 0}};
     if (s_expect_words(s_tokens(args, length, words, 2), 2, "find text pattern", result))
         return -1;
@@ -159,6 +164,13 @@ static int s_find(ops_t *self, const char *args, size_t length, char **result)
             break;
         fprintf(out, matches++ ? ";%zu" : "%zu", (size_t)(match - text.begin));
         from = match + 1;
+        //  A 20 MB text of one letter has 20 million matches, a 170 MB answer:
+        //  stop building it at the cap rather than after.
+        if ((size_t)ftello(out) > self->reply_max) {
+            fclose(out);
+            free(found);
+            return s_fail(result, TOO_LARGE);
+        }
     }
     if (!matches)
         fputs("-1", out);
@@ -299,6 +311,7 @@ ops_t *ops_new(void)
     ops_t *self = (ops_t *)zmalloc(sizeof(ops_t));
     self->dictionary = dict_new();
     self->dictionary_max = DICTIONARY_MAX;
+    self->reply_max = LIMITS_REPLY_MAX;
     return self;
 }
 
@@ -317,10 +330,23 @@ void ops_set_dictionary_max(ops_t *self, size_t names)
     self->dictionary_max = names;
 }
 
+void ops_set_reply_max(ops_t *self, size_t bytes)
+{
+    if (bytes)
+        self->reply_max = bytes;
+}
+
 int ops_run(ops_t *self, const char *op, const char *args, size_t length, char **result)
 {
     for (size_t i = 0; i < sizeof s_ops / sizeof s_ops[0]; i++)
-        if (strcmp(op, s_ops[i].name) == 0)
-            return s_ops[i].handler(self, args, length, result);
+        if (strcmp(op, s_ops[i].name) == 0) {
+            int rc = s_ops[i].handler(self, args, length, result);
+            //  Whatever op built it, no result over the cap leaves the node.
+            if (rc == 0 && strlen(*result) > self->reply_max) {
+                free(*result);
+                return s_fail(result, TOO_LARGE);
+            }
+            return rc;
+        }
     return s_fail(result, "Unknown op '%.*s'", SHOWN, op);
 }

@@ -14,6 +14,11 @@ void ops_destroy(ops_t **self_p);
 //  How many names the dictionary may hold (10^6 unless told).
 void ops_set_dictionary_max(ops_t *self, size_t names);
 
+//  The longest result text an op may build (LIMITS_REPLY_MAX unless told; 0 keeps
+//  the current cap). A longer one is refused with "Reply too large" and never built
+//  whole: find stops at the cap.
+void ops_set_reply_max(ops_t *self, size_t bytes);
+
 //  Runs op on the argument text args[0..length) (the rest of the exec line, not
 //  NUL-terminated). Sets *result to a freshly allocated text, possibly empty, that the
 //  caller frees. Returns 0 if the op succeeded, -1 if *result is an error message.

@@ -129,9 +129,9 @@ static void s_create(worker_t *self, const wire_header_t *header, int32_t id)
     }
     child = children_spawn(self->children, id);
     if (!child) {
-        char text[128];
-        snprintf(text, sizeof text, "Cannot start a worker: %s", strerror(errno));
+        char *text = children_spawn_error(self->children, errno);
         s_reply(self, header->request_id, WIRE_ERROR, text);
+        free(text);
         return;
     }
     log_debug("spawned child %d, pid %d", id, (int)child->pid);
@@ -437,6 +437,23 @@ static void s_hello(worker_t *self, child_t *child, const wire_header_t *header,
     s_reply(self, request, WIRE_OK, pid);
 }
 
+//  A reply from below over --max-reply is answered "Reply too large" here instead
+//  of being passed up: our own children cap what they build, so only a faulty or
+//  hostile process sends one, and no level above should hold it.
+static bool s_reply_too_large(worker_t *self, const wire_header_t *header, zmsg_t *msg)
+{
+    size_t size = zframe_size(wire_frame(msg, 2));
+    if (!self->config.max_reply || size <= self->config.max_reply)
+        return false;
+    log_dropped("dropped a reply of %zu bytes from node %d: over --max-reply", size,
+                header->node);
+    const char *text = "Reply too large";
+    if (wire_send_reply(self->upstream, header->request_id, header->node, WIRE_ERROR,
+                        text, strlen(text)) != 0)
+        log_warn("could not send to the parent: %s", strerror(errno));
+    return true;
+}
+
 static int s_on_downstream(zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void)loop;
@@ -455,6 +472,8 @@ static int s_on_downstream(zloop_t *loop, zsock_t *reader, void *arg)
         else if (header.type == WIRE_BEAT)
             s_child_beat(self, child);
         else if (header.type == WIRE_REPLY && s_pingall_answer(self, child, &header, msg))
+            ;
+        else if (header.type == WIRE_REPLY && s_reply_too_large(self, &header, msg))
             ;
         else if (header.type == WIRE_REPLY || header.type == WIRE_EVENT) {
             s_send_up(self, &msg);
@@ -569,15 +588,20 @@ worker_t *worker_new(const worker_config_t *config)
         log_error("cannot find mqtree-worker next to this binary");
         goto error;
     }
-    children_config_t children_config = {config->id,      self->worker_path,
-                                         config->run_dir, config->tcp,
-                                         config->bst,     config->log_level};
+    children_config_t children_config = {
+        config->id,  self->worker_path, config->run_dir,      config->tcp,
+        config->bst, config->log_level, config->children_max, config->max_reply};
     self->children = children_new(&children_config);
     if (!self->children) {
         log_error("cannot bind an endpoint for children: %s", strerror(errno));
         goto error;
     }
+    //  Out of descriptors or ZeroMQ sockets: exit, and the parent answers the create.
     self->upstream = zsock_new(ZMQ_DEALER);
+    if (!self->upstream) {
+        log_error("cannot open a socket to the parent: %s", strerror(errno));
+        goto error;
+    }
     char identity[16];
     snprintf(identity, sizeof identity, "%d", config->id);
     zsock_set_identity(self->upstream, identity);
@@ -593,6 +617,7 @@ worker_t *worker_new(const worker_config_t *config)
         log_error("cannot start the op thread");
         goto error;
     }
+    op_runner_set_reply_max(self->runner, config->max_reply);
     self->fanouts = zhashx_new();
     zhashx_set_destructor(self->fanouts, (zhashx_destructor_fn *)fanout_destroy);
     self->loop = zloop_new();

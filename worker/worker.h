@@ -6,6 +6,7 @@
 #define MQTREE_WORKER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -19,8 +20,10 @@ typedef struct {
     bool tcp;
     bool bst; //  route requests by key (binary search tree)
     log_level_t log_level;
-    int signal_fd; //  delivers SIGCHLD; the worker takes it over
-    int parent_fd; //  a pidfd of the parent process, or -1 to check getppid()
+    int signal_fd;       //  delivers SIGCHLD; the worker takes it over
+    int parent_fd;       //  a pidfd of the parent process, or -1 to check getppid()
+    size_t children_max; //  children refused beyond it (see limits.h); 0: none
+    size_t max_reply;    //  the longest result text an op may build (--max-reply)
 } worker_config_t;
 
 typedef struct _worker_t worker_t;
