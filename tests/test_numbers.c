@@ -58,9 +58,33 @@ static void s_int64s(void)
     CHECK(int64_parse(text, text + 2, &value) == 0 && value == 12);
 }
 
+//  --max-reply and --max-line values.
+static void s_sizes(void)
+{
+    size_t size;
+    CHECK(size_parse("1000", &size) == 0 && size == 1000);
+    CHECK(size_parse("1", &size) == 0 && size == 1);
+    CHECK(size_parse("16M", &size) == 0 && size == 16 << 20);
+    CHECK(size_parse("4K", &size) == 0 && size == 4096);
+    CHECK(size_parse("1G", &size) == 0 && size == (size_t)1 << 30);
+    CHECK(size_parse("1048576", &size) == 0 && size == 1 << 20);
+    CHECK(size_parse("0", &size) == -1);
+    CHECK(size_parse("", &size) == -1);
+    CHECK(size_parse("M", &size) == -1);
+    CHECK(size_parse("-5", &size) == -1);
+    CHECK(size_parse("+5", &size) == -1);
+    CHECK(size_parse("5 ", &size) == -1);
+    CHECK(size_parse("5m", &size) == -1);
+    CHECK(size_parse("5MB", &size) == -1);
+    CHECK(size_parse("1.5M", &size) == -1);
+    CHECK(size_parse("99999999999999999999", &size) == -1);
+    CHECK(size_parse("9223372036854775807G", &size) == -1); //  overflows
+}
+
 int main(void)
 {
     s_ids();
     s_int64s();
+    s_sizes();
     return check_report("numbers");
 }

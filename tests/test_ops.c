@@ -131,6 +131,30 @@ static void s_timer(void)
     s_error("frobnicate", "", "Unknown op 'frobnicate'");
 }
 
+//  --max-reply: a result over the cap is refused, never sent; find stops building.
+static void s_reply_cap(void)
+{
+    ops_set_reply_max(s_ops, 13);
+    s_ok("find", "aaaaaaa a", "0;1;2;3;4;5;6"); //  13 bytes: just fits
+    s_error("find", "aaaaaaaa a", "Reply too large");
+    s_ok("find", "abc x", "-1");
+    s_ok("sum", "1 1234567890123", "1234567890123");
+    s_error("sum", "1 12345678901234", "Reply too large");
+    //  Errors are not results: a long word is still named, cut to 40 characters.
+    s_error("sum", "1 1234567890123x", "Invalid number '1234567890123x'");
+    //  A 20 MB text of one letter: 20 million matches, refused at the cap.
+    ops_set_reply_max(s_ops, 1 << 20);
+    size_t length = 20 * 1000 * 1000;
+    char *text = malloc(length + 3);
+    memset(text, 'a', length);
+    memcpy(text + length, " a", 3);
+    s_error("find", text, "Reply too large");
+    free(text);
+    ops_set_reply_max(s_ops, 13);
+    ops_set_reply_max(s_ops, 0); //  0 keeps the cap
+    s_error("find", "aaaaaaaa a", "Reply too large");
+}
+
 int main(void)
 {
     s_ops = ops_new();
@@ -138,6 +162,7 @@ int main(void)
     s_find();
     s_dictionary();
     s_timer();
+    s_reply_cap();
     ops_destroy(&s_ops);
     free(s_result);
     return check_report("ops");

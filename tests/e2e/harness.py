@@ -33,8 +33,10 @@ class Mqtree:
             command = ["valgrind", "--quiet", "--error-exitcode=99", "--leak-check=full",
                        "--errors-for-leak-kinds=definite", "--track-fds=no"] + command
             env["MQTREE_WORKER"] = os.path.join(os.path.dirname(BIN), "mqtree-worker")
+        # A subclass may set preexec, e.g. to run the controller under lower rlimits.
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, env=env,
-                                     stdout=subprocess.PIPE, stderr=self.stderr)
+                                     stdout=subprocess.PIPE, stderr=self.stderr,
+                                     preexec_fn=getattr(self, "preexec", None))
         self.lines = queue.Queue()
         self.pids = {}
         threading.Thread(target=self._read, daemon=True).start()
