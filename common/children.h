@@ -53,7 +53,8 @@ zsock_t *children_router(children_t *self);
 const char *children_endpoint(children_t *self);
 
 //  Spawns the worker process for node id. Returns the new entry (not yet ready),
-//  or NULL with errno set.
+//  or NULL with errno set. An older process of the same id that is not reaped yet
+//  is SIGKILLed and forgotten: one id, one live process.
 child_t *children_spawn(children_t *self, int32_t id);
 
 child_t *children_find(children_t *self, int32_t id);
@@ -87,7 +88,9 @@ void children_kill(children_t *self, child_t *child);
 
 //  Called by children_reap for every process status change that waitpid reports.
 //  child is NULL for a process that is not in the table (a reparented orphan).
-//  For an exit, the entry is removed from the table right after the call.
+//  For an exit, the entry has already left the table (a process spawned from the
+//  handler may take its id) and is freed right after the call. Processes replaced
+//  by a newer one of the same id are reaped silently.
 typedef void(children_event_fn)(void *arg, child_t *child, pid_t pid, int status);
 
 //  Collects every status change waiting in the kernel. Returns how many.

@@ -3,6 +3,7 @@
 #include "controller.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
@@ -720,6 +721,60 @@ void controller_on_sigchld(controller_t *self)
 
 //  --- Lifecycle ----------------------------------------------------------------------
 
+//  How long exit waits for the tree to end by itself before it kills what is left.
+//  Every process known has had SIGKILL and every other one follows its parent's
+//  death within milliseconds: this is a cap for what should never happen.
+#define REAP_CAP_MS 2000
+
+//  SIGKILLs every process whose parent we are (read from /proc: it may be one the
+//  topology lost track of). Returns how many.
+static int s_kill_our_children(void)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)getpid(),
+             (int)getpid());
+    FILE *file = fopen(path, "r");
+    int count = 0, pid;
+    while (file && fscanf(file, "%d", &pid) == 1)
+        count += kill(pid, SIGKILL) == 0;
+    if (file)
+        fclose(file);
+    return count;
+}
+
+//  As subreaper every orphaned descendant comes to us: wait for all of them, so that
+//  nothing of the tree is left when the controller is gone, but never for long: past
+//  REAP_CAP_MS whatever is still there is SIGKILLed, with a warning, and reaped.
+static void s_reap_all(void)
+{
+    sigset_t chld, old;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    pthread_sigmask(SIG_BLOCK, &chld, &old);
+    int64_t cap = zclock_mono() + REAP_CAP_MS;
+    bool warned = false;
+    while (true) {
+        pid_t pid;
+        while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+            ;
+        if (pid < 0 && errno == ECHILD)
+            break;
+        int64_t left = cap - zclock_mono();
+        if (left <= 0) {
+            int killed = s_kill_our_children();
+            if (killed && !warned)
+                log_warn("%d processes still running %d ms after exit; killed", killed,
+                         REAP_CAP_MS);
+            warned = warned || killed;
+            //  Orphans of those come to us next; look again soon.
+            left = 100;
+        }
+        struct timespec wait = {left / 1000, (left % 1000) * 1000000};
+        sigtimedwait(&chld, NULL, &wait);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 controller_t *controller_new(const controller_config_t *config, zloop_t *loop,
                              controller_output_fn *output, void *output_arg)
 {
@@ -760,11 +815,7 @@ void controller_destroy(controller_t **self_p)
     //  by a create that timed out) follow their parent through its death signal.
     topology_walk(topology_root(self->topology), s_kill_process, NULL);
     children_destroy(&self->children);
-    //  As subreaper every orphaned descendant comes to us: wait for all of them, so
-    //  that nothing of the tree is left when the controller is gone. Each has been
-    //  sent SIGKILL, directly or through its parent's death.
-    while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
-        ;
+    s_reap_all();
     waiting_destroy(&self->waiting);
     requests_destroy(&self->requests);
     zhashx_destroy(&self->pingalls);

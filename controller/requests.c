@@ -65,6 +65,10 @@ request_t *requests_add(requests_t *self, int kind, uint64_t seq, int32_t node,
 
 request_t *requests_find(requests_t *self, uint64_t id)
 {
+    //  0 is "no request" (a child with no create to answer, a foreign reply): it
+    //  would be the NULL key, which zhashx asserts on.
+    if (id == 0)
+        return NULL;
     return (request_t *)zhashx_lookup(self->by_id, s_key(id));
 }
 

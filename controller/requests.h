@@ -26,6 +26,7 @@ void requests_destroy(requests_t **self_p);
 //  Registers a request and gives it the next id (ids start at 1 and never repeat).
 request_t *requests_add(requests_t *self, int kind, uint64_t seq, int32_t node,
                         int32_t target, int64_t deadline_ms);
+//  NULL if there is none; id 0 names no request.
 request_t *requests_find(requests_t *self, uint64_t id);
 
 //  Forgets a request and frees it.
