@@ -192,11 +192,29 @@ static void s_kill_process(node_t *node, void *arg)
         kill(node->pid, SIGKILL);
 }
 
+typedef struct {
+    int32_t *ids;
+    size_t count;
+} id_list_t;
+
+static void s_collect_id(node_t *node, void *arg)
+{
+    id_list_t *list = (id_list_t *)arg;
+    if (node->parent)
+        list->ids[list->count++] = node->id;
+}
+
 static void s_forget(controller_t *self, node_t *node)
 {
     if (!self->config.tcp)
         topology_walk(node, s_unlink_socket, self);
+    id_list_t gone = {malloc((topology_size(self->topology) + 1) * sizeof(int32_t)), 0};
+    topology_walk(node, s_collect_id, &gone);
     topology_remove(self->topology, node);
+    //  Commands that waited for these nodes now find them gone.
+    for (size_t i = 0; i < gone.count; i++)
+        waiting_wake(self->waiting, gone.ids[i]);
+    free(gone.ids);
     //  A parent gone takes the children it started with it: its tombstones can go.
     zlist_t *buried = zlist_new();
     for (tombstone_t *tombstone = (tombstone_t *)zhashx_first(self->tombstones);
@@ -341,8 +359,10 @@ static void s_complete(controller_t *self, request_t *request, int status,
             s_pingall_done(self, request);
             break;
     }
+    int32_t node = request->node, target = request->target;
     requests_remove(self->requests, request);
-    waiting_release(self->waiting);
+    waiting_wake(self->waiting, target);
+    waiting_wake(self->waiting, node);
 }
 
 //  Every request whose way down passes through node can no longer be answered (with
@@ -413,7 +433,7 @@ static void s_node_event(controller_t *self, node_t *node, int kind, int status)
     } else if (kind == WIRE_CHILD_LOST || kind == WIRE_CHILD_BACK)
         heartbeat_set_lost(self->heartbeat, node, kind == WIRE_CHILD_LOST);
     heartbeat_update(self->heartbeat);
-    waiting_release(self->waiting);
+    waiting_wake(self->waiting, node->id);
 }
 
 //  --- Commands -----------------------------------------------------------------------
@@ -925,18 +945,6 @@ void controller_destroy(controller_t **self_p)
 size_t controller_outstanding(controller_t *self)
 {
     return requests_size(self->requests) + waiting_size(self->waiting);
-}
-
-typedef struct {
-    int32_t *ids;
-    size_t count;
-} id_list_t;
-
-static void s_collect_id(node_t *node, void *arg)
-{
-    id_list_t *list = (id_list_t *)arg;
-    if (node->parent)
-        list->ids[list->count++] = node->id;
 }
 
 int32_t *controller_ids(controller_t *self, size_t *count)

@@ -34,6 +34,10 @@ void requests_remove(requests_t *self, request_t *request);
 
 size_t requests_size(requests_t *self);
 
+//  Requests in flight whose message went to target (a create's or remove's parent,
+//  an exec's or ping's node).
+size_t requests_in_flight(requests_t *self, int32_t target);
+
 //  The earliest deadline, or -1 when the table is empty.
 int64_t requests_next_deadline(requests_t *self);
 
