@@ -283,6 +283,7 @@ static const char *s_request_key(uint64_t id, char *buffer, size_t size)
 
 typedef struct {
     zhashx_t *answered; //  idmap of the ids that answered
+    uint64_t births;    //  nodes born after the pingall was sent were not asked
     int32_t *missing;   //  the others
     size_t count;
 } pingall_result_t;
@@ -290,7 +291,8 @@ typedef struct {
 static void s_pingall_collect(node_t *node, void *arg)
 {
     pingall_result_t *result = (pingall_result_t *)arg;
-    if (node->parent && !zhashx_lookup(result->answered, idmap_key(node->id)))
+    if (node->parent && node->born <= result->births &&
+        !zhashx_lookup(result->answered, idmap_key(node->id)))
         result->missing[result->count++] = node->id;
 }
 
@@ -307,7 +309,7 @@ static void s_pingall_done(controller_t *self, request_t *request)
     char key[24];
     s_request_key(request->id, key, sizeof key);
     fanout_t *fanout = (fanout_t *)zhashx_lookup(self->pingalls, key);
-    pingall_result_t result = {idmap_new(), NULL, 0};
+    pingall_result_t result = {idmap_new(), request->births, NULL, 0};
     size_t answers = fanout ? zchunk_size(fanout->ids) / 4 : 0;
     for (size_t i = 0; i < answers; i++) {
         int32_t id = (int32_t)wire_get_u32(zchunk_data(fanout->ids) + i * 4);
@@ -541,6 +543,7 @@ static void s_ping(controller_t *self, command_t *command, uint64_t seq)
 static void s_pingall(controller_t *self, uint64_t seq)
 {
     request_t *request = s_request(self, CMD_PINGALL, seq, TOPOLOGY_ROOT, TOPOLOGY_ROOT);
+    request->births = topology_births(self->topology);
     fanout_t *fanout = fanout_new(request->id, request->deadline_ms);
     char key[24];
     zhashx_insert(self->pingalls, s_request_key(request->id, key, sizeof key), fanout);

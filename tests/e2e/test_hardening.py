@@ -8,8 +8,8 @@ import signal
 import threading
 import time
 
-from harness import (LINE_DEADLINE, Mqtree, alive, exists, kill, run, tree_line,
-                     wait_until)
+from harness import (LINE_DEADLINE, Mqtree, alive, exists, freeze, kill, run, thaw,
+                     tree_line, wait_until)
 
 
 def read_replies(m, count, deadline=LINE_DEADLINE):
@@ -249,7 +249,24 @@ def test_execs_behind_creates():
         assert m.close() == 0
 
 
+def test_pingall_ignores_nodes_born_after_it():
+    """A pingall waits a whole timeout for a hung node; a node created meanwhile was
+    never asked, so it is not reported unavailable."""
+    with Mqtree("--timeout", "1500") as m:
+        m.build((1, -1), (2, 1), (3, 1))
+        assert freeze(m.pids[2]), "cannot ptrace here"
+        try:
+            m.send("pingall", "create 9 3")
+            first, second = m.line(), m.line()
+            assert first.startswith("Ok: ") and first != "Ok: 2", (first, second)
+            assert second == "Ok: 2", (first, second)
+        finally:
+            thaw(m.pids[2])
+        assert m.close() == 0
+
+
 if __name__ == "__main__":
     run([test_create_timeout_keeps_the_controller, test_create_remove_create_at_full_speed,
          test_at_most_once_across_stops, test_failed_creates_leave_no_process,
-         test_controller_stopped_during_creates, test_execs_behind_creates])
+         test_controller_stopped_during_creates, test_execs_behind_creates,
+         test_pingall_ignores_nodes_born_after_it])
