@@ -178,9 +178,11 @@ static request_t *s_request(controller_t *self, int kind, uint64_t seq, int32_t 
 static void s_unlink_socket(node_t *node, void *arg)
 {
     controller_t *self = (controller_t *)arg;
-    char *path = children_ipc_path(self->config.run_dir, node->id);
-    unlink(path);
-    free(path);
+    //  By name, relative to the directory we made and checked: a link planted in
+    //  its place would be removed, never followed.
+    char *name = children_ipc_name(node->id);
+    run_dir_unlink(self->config.run_dir, name);
+    free(name);
 }
 
 static void s_kill_process(node_t *node, void *arg)
@@ -897,9 +899,9 @@ controller_t *controller_new(const controller_config_t *config, zloop_t *loop,
     self->loop = loop;
     self->output = output;
     self->output_arg = output_arg;
-    children_config_t children_config = {TOPOLOGY_ROOT,   config->worker_path,
-                                         config->run_dir, config->tcp,
-                                         config->bst,     config->log_level};
+    children_config_t children_config = {
+        TOPOLOGY_ROOT, config->worker_path, run_dir_path(config->run_dir),
+        config->tcp,   config->bst,         config->log_level};
     self->children = children_new(&children_config);
     if (!self->children) {
         free(self);
