@@ -14,6 +14,7 @@
 #include "../common/idmap.h"
 #include "../common/numbers.h"
 #include "../common/process.h"
+#include "../common/text.h"
 #include "../common/wire.h"
 #include "heartbeat.h"
 #include "requests.h"
@@ -721,7 +722,11 @@ static void s_on_reply(controller_t *self, child_t *child, const wire_header_t *
         return;
     }
     zframe_t *status = wire_frame(msg, 1);
-    char *text = zframe_strdup(wire_frame(msg, 2));
+    //  A node's text is data, and the only text from the wire that reaches a result
+    //  line: escaped here, once, so that it stays on its line and no terminal obeys
+    //  it (text.h). A NUL inside it is escaped too, not a cut.
+    zframe_t *frame = wire_frame(msg, 2);
+    char *text = text_escape((const char *)zframe_data(frame), zframe_size(frame));
     s_complete(self, request, *zframe_data(status), text);
     free(text);
 }
