@@ -127,8 +127,9 @@ int main(int argc, char *argv[])
     }
     run_dir_t *run_dir = run_dir_new();
     if (!run_dir) {
-        fprintf(stderr, "mqtree: cannot create a private run directory under "
-                        "$XDG_RUNTIME_DIR, $TMPDIR or /tmp (reasons above)\n");
+        fprintf(stderr,
+                "mqtree: cannot create a private run directory under "
+                "$XDG_RUNTIME_DIR, $TMPDIR or /tmp (--log-level info says why)\n");
         free(worker_path);
         return 1;
     }
