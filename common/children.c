@@ -37,6 +37,11 @@ extern char **environ;
 //  Messages queued per inbound connection before libzmq stops reading it.
 #define ROUTER_INBOUND_MAX 10000
 
+char *children_ipc_name(int32_t id)
+{
+    return process_format("%d.sock", id);
+}
+
 char *children_ipc_path(const char *run_dir, int32_t id)
 {
     return process_format("%s/%d.sock", run_dir, id);

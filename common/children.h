@@ -96,7 +96,12 @@ typedef void(children_event_fn)(void *arg, child_t *child, pid_t pid, int status
 //  Collects every status change waiting in the kernel. Returns how many.
 int children_reap(children_t *self, children_event_fn *handler, void *arg);
 
-//  The socket file of a node's ROUTER, so a parent can remove a killed child's.
+//  The socket file of a node's ROUTER: its name in the run directory, and its path.
+//  Workers bind the path (libzmq unlinks a stale file there first and the socket
+//  file at close): safe, since no one but root and us can change any directory on
+//  the way (run_dir.h). The controller removes a removed node's file by name,
+//  relative to the run directory's descriptor (run_dir_unlink).
+char *children_ipc_name(int32_t id);
 char *children_ipc_path(const char *run_dir, int32_t id);
 
 #endif

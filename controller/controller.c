@@ -14,6 +14,7 @@
 #include "../common/idmap.h"
 #include "../common/numbers.h"
 #include "../common/process.h"
+#include "../common/text.h"
 #include "../common/wire.h"
 #include "heartbeat.h"
 #include "requests.h"
@@ -178,9 +179,11 @@ static request_t *s_request(controller_t *self, int kind, uint64_t seq, int32_t 
 static void s_unlink_socket(node_t *node, void *arg)
 {
     controller_t *self = (controller_t *)arg;
-    char *path = children_ipc_path(self->config.run_dir, node->id);
-    unlink(path);
-    free(path);
+    //  By name, relative to the directory we made and checked: a link planted in
+    //  its place would be removed, never followed.
+    char *name = children_ipc_name(node->id);
+    run_dir_unlink(self->config.run_dir, name);
+    free(name);
 }
 
 static void s_kill_process(node_t *node, void *arg)
@@ -722,7 +725,11 @@ static void s_on_reply(controller_t *self, child_t *child, const wire_header_t *
         return;
     }
     zframe_t *status = wire_frame(msg, 1);
-    char *text = zframe_strdup(wire_frame(msg, 2));
+    //  A node's text is data, and the only text from the wire that reaches a result
+    //  line: escaped here, once, so that it stays on its line and no terminal obeys
+    //  it (text.h). A NUL inside it is escaped too, not a cut.
+    zframe_t *frame = wire_frame(msg, 2);
+    char *text = text_escape((const char *)zframe_data(frame), zframe_size(frame));
     s_complete(self, request, *zframe_data(status), text);
     free(text);
 }
@@ -900,9 +907,9 @@ controller_t *controller_new(const controller_config_t *config, zloop_t *loop,
     self->loop = loop;
     self->output = output;
     self->output_arg = output_arg;
-    children_config_t children_config = {TOPOLOGY_ROOT,   config->worker_path,
-                                         config->run_dir, config->tcp,
-                                         config->bst,     config->log_level};
+    children_config_t children_config = {
+        TOPOLOGY_ROOT, config->worker_path, run_dir_path(config->run_dir),
+        config->tcp,   config->bst,         config->log_level};
     self->children = children_new(&children_config);
     if (!self->children) {
         free(self);
