@@ -16,13 +16,31 @@ struct _children_t {
     children_config_t config;
     zsock_t *router;
     char *endpoint;
-    zhashx_t *table; //  node id -> child_t
+    //  Every process spawned and not yet reaped, current or not: pid -> child_t
+    //  (the entries are freed by hand, once out of both tables). A child leaves it only
+    //  once waitpid has reported its end, so its pid cannot belong to anyone else while
+    //  it is here.
+    zhashx_t *by_pid;
+    //  The current process of each node id: id -> child_t (not owned). A process
+    //  whose id was given to a newer one (it was killed and is not reaped yet) is
+    //  in by_pid only: nothing routes to it, and its end touches the newer one not.
+    zhashx_t *by_id;
 };
+
+static void *s_pid_key(pid_t pid)
+{
+    return idmap_key((int32_t)pid);
+}
 
 extern char **environ;
 
 //  Messages queued per inbound connection before libzmq stops reading it.
 #define ROUTER_INBOUND_MAX 10000
+
+char *children_ipc_name(int32_t id)
+{
+    return process_format("%d.sock", id);
+}
 
 char *children_ipc_path(const char *run_dir, int32_t id)
 {
@@ -33,8 +51,8 @@ children_t *children_new(const children_config_t *config)
 {
     children_t *self = (children_t *)zmalloc(sizeof(children_t));
     self->config = *config;
-    self->table = idmap_new();
-    zhashx_set_destructor(self->table, (zhashx_destructor_fn *)zstr_free);
+    self->by_pid = idmap_new();
+    self->by_id = idmap_new();
     self->router = zsock_new(ZMQ_ROUTER);
     if (!self->router)
         goto error;
@@ -76,14 +94,22 @@ void children_destroy(children_t **self_p)
     children_t *self = *self_p;
     if (!self)
         return;
-    for (child_t *child = children_first(self); child; child = children_next(self))
-        kill(child->pid, SIGKILL);
-    //  SIGKILL cannot be caught or ignored: every child ends promptly, stopped
-    //  or not, so these waits are bounded.
-    for (child_t *child = children_first(self); child; child = children_next(self))
-        while (waitpid(child->pid, NULL, 0) < 0 && errno == EINTR)
-            ;
-    zhashx_destroy(&self->table);
+    if (self->by_pid) {
+        for (child_t *child = (child_t *)zhashx_first(self->by_pid); child;
+             child = (child_t *)zhashx_next(self->by_pid))
+            kill(child->pid, SIGKILL);
+        //  SIGKILL cannot be caught or ignored: every child ends promptly, stopped
+        //  or not, so these waits are bounded.
+        for (child_t *child = (child_t *)zhashx_first(self->by_pid); child;
+             child = (child_t *)zhashx_next(self->by_pid))
+            while (waitpid(child->pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        for (child_t *child = (child_t *)zhashx_first(self->by_pid); child;
+             child = (child_t *)zhashx_next(self->by_pid))
+            free(child);
+    }
+    zhashx_destroy(&self->by_id);
+    zhashx_destroy(&self->by_pid);
     zsock_destroy(&self->router);
     free(self->endpoint);
     free(self);
@@ -102,7 +128,7 @@ const char *children_endpoint(children_t *self)
 
 child_t *children_find(children_t *self, int32_t id)
 {
-    return (child_t *)zhashx_lookup(self->table, idmap_key(id));
+    return (child_t *)zhashx_lookup(self->by_id, idmap_key(id));
 }
 
 static child_t *s_sender(children_t *self, zframe_t *routing_id)
@@ -155,17 +181,17 @@ bool children_hello(children_t *self, child_t *child, const wire_header_t *heade
 
 child_t *children_first(children_t *self)
 {
-    return (child_t *)zhashx_first(self->table);
+    return (child_t *)zhashx_first(self->by_id);
 }
 
 child_t *children_next(children_t *self)
 {
-    return (child_t *)zhashx_next(self->table);
+    return (child_t *)zhashx_next(self->by_id);
 }
 
 size_t children_count(children_t *self)
 {
-    return zhashx_size(self->table);
+    return zhashx_size(self->by_pid);
 }
 
 char *children_spawn_error(children_t *self, int error)
@@ -242,7 +268,16 @@ child_t *children_spawn(children_t *self, int32_t id)
     child_t *child = (child_t *)zmalloc(sizeof(child_t));
     child->id = id;
     child->pid = pid;
-    zhashx_update(self->table, idmap_key(id), child);
+    child_t *previous = children_find(self, id);
+    if (previous) {
+        //  A process of this id not reaped yet (killed at its create's deadline or
+        //  by a remove): no two live processes carry one id, and the old one is
+        //  nobody's node any more. It stays in by_pid until it is reaped.
+        kill(previous->pid, SIGKILL);
+        zhashx_delete(self->by_id, idmap_key(id));
+    }
+    zhashx_insert(self->by_pid, s_pid_key(pid), child);
+    zhashx_insert(self->by_id, idmap_key(id), child);
     return child;
 }
 
@@ -288,19 +323,31 @@ int children_reap(children_t *self, children_event_fn *handler, void *arg)
         if (pid <= 0)
             break;
         count++;
-        child_t *child = NULL;
-        for (child_t *entry = children_first(self); entry; entry = children_next(self))
-            if (entry->pid == pid) {
-                child = entry;
-                break;
+        child_t *child = (child_t *)zhashx_lookup(self->by_pid, s_pid_key(pid));
+        bool ended = WIFEXITED(status) || WIFSIGNALED(status);
+        if (child && children_find(self, child->id) != child) {
+            //  Replaced by a newer process of its id: its status is nobody's news.
+            if (ended) {
+                zhashx_delete(self->by_pid, s_pid_key(pid));
+                free(child);
             }
+            continue;
+        }
         if (child && WIFSTOPPED(status))
             child->stopped = true;
         else if (child && WIFCONTINUED(status))
             child->stopped = false;
+        if (!child || !ended) {
+            handler(arg, child, pid, status);
+            continue;
+        }
+        //  Out of the tables before the handler runs: it may spawn a new process
+        //  with the same id (a create waiting for this remove), which must find
+        //  the id free and must not be dropped when this entry is.
+        zhashx_delete(self->by_id, idmap_key(child->id));
+        zhashx_delete(self->by_pid, s_pid_key(pid));
         handler(arg, child, pid, status);
-        if (child && (WIFEXITED(status) || WIFSIGNALED(status)))
-            zhashx_delete(self->table, idmap_key(child->id));
+        free(child);
     }
     return count;
 }

@@ -55,7 +55,9 @@ zsock_t *children_router(children_t *self);
 const char *children_endpoint(children_t *self);
 
 //  Spawns the worker process for node id. Returns the new entry (not yet ready),
-//  or NULL with errno set: EMFILE when the node already has children_max children.
+//  or NULL with errno set. An older process of the same id that is not reaped yet
+//  is SIGKILLed and forgotten: one id, one live process. EMFILE when the node
+//  already has children_max children.
 child_t *children_spawn(children_t *self, int32_t id);
 
 //  The reply text for a spawn that failed with error (an errno): the limit for
@@ -97,13 +99,20 @@ void children_kill(children_t *self, child_t *child);
 
 //  Called by children_reap for every process status change that waitpid reports.
 //  child is NULL for a process that is not in the table (a reparented orphan).
-//  For an exit, the entry is removed from the table right after the call.
+//  For an exit, the entry has already left the table (a process spawned from the
+//  handler may take its id) and is freed right after the call. Processes replaced
+//  by a newer one of the same id are reaped silently.
 typedef void(children_event_fn)(void *arg, child_t *child, pid_t pid, int status);
 
 //  Collects every status change waiting in the kernel. Returns how many.
 int children_reap(children_t *self, children_event_fn *handler, void *arg);
 
-//  The socket file of a node's ROUTER, so a parent can remove a killed child's.
+//  The socket file of a node's ROUTER: its name in the run directory, and its path.
+//  Workers bind the path (libzmq unlinks a stale file there first and the socket
+//  file at close): safe, since no one but root and us can change any directory on
+//  the way (run_dir.h). The controller removes a removed node's file by name,
+//  relative to the run directory's descriptor (run_dir_unlink).
+char *children_ipc_name(int32_t id);
 char *children_ipc_path(const char *run_dir, int32_t id);
 
 #endif

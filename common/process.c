@@ -1,8 +1,7 @@
-/*  process — signals, parent death, binary lookup and the private run directory. */
+/*  process — signals, parent death and binary lookup (see process.h). */
 #define _GNU_SOURCE
 #include "process.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -95,40 +94,4 @@ char *process_worker_path(void)
         return NULL;
     }
     return path;
-}
-
-char *process_run_dir_new(void)
-{
-    //  XDG_RUNTIME_DIR is per-user and private when set; /tmp otherwise. The ipc
-    //  path limit (108 bytes with the socket name) rules out very long bases.
-    const char *base = getenv("XDG_RUNTIME_DIR");
-    if (!base || !*base || strlen(base) > 60 || access(base, W_OK) != 0)
-        base = getenv("TMPDIR");
-    if (!base || !*base || strlen(base) > 60 || access(base, W_OK) != 0)
-        base = "/tmp";
-    char *path = process_format("%s/mqtree-%d-XXXXXX", base, (int)getpid());
-    //  mkdtemp creates the directory with mode 0700.
-    if (!mkdtemp(path)) {
-        free(path);
-        return NULL;
-    }
-    return path;
-}
-
-void process_run_dir_remove(const char *path)
-{
-    if (!path)
-        return;
-    DIR *dir = opendir(path);
-    if (dir) {
-        struct dirent *entry;
-        while ((entry = readdir(dir)))
-            if (strcmp(entry->d_name, ".") && strcmp(entry->d_name, "..")) {
-                char *file = process_format("%s/%s", path, entry->d_name);
-                unlink(file);
-                free(file);
-            }
-        closedir(dir);
-    }
-    rmdir(path);
 }

@@ -1,5 +1,5 @@
-/*  process — what every mqtree process does with signals, its parent, and the run
-    directory, before and around its poll loop. */
+/*  process — what every mqtree process does with signals and its parent, before and
+    around its poll loop. (The run directory is run_dir.h.) */
 #ifndef MQTREE_PROCESS_H
 #define MQTREE_PROCESS_H
 
@@ -29,12 +29,6 @@ int process_parent_fd(pid_t expected_parent);
 //  Path of the mqtree-worker binary next to the running executable (or named by
 //  MQTREE_WORKER, for running under valgrind), or NULL. Caller frees.
 char *process_worker_path(void);
-
-//  Creates a private (0700) run directory for ipc endpoints. Caller frees the path.
-char *process_run_dir_new(void);
-
-//  Removes the run directory and the socket files in it.
-void process_run_dir_remove(const char *path);
 
 //  Formats into a freshly allocated string; aborts on out-of-memory like czmq does.
 char *process_format(const char *format, ...) __attribute__((format(printf, 1, 2)));

@@ -15,7 +15,9 @@
         CREATE   header, path, child-id:4          the path's last node spawns the child
         EXEC     header, path, op, args-text       args-text may be empty
         PING     header, path
-        REMOVE   header, path, child-id:4          the path's last node kills the child
+        REMOVE   header, path, child-id:4, pid:4   the path's last node kills the child
+                                                   (only if its process has that pid,
+                                                   unless pid is 0)
         PINGALL  header, path                      the path's last node answers for its
                                                    whole subtree: the ids that answered
         HEARTBEAT header, path, interval-ms:4      the path's last node and everything

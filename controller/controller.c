@@ -3,6 +3,7 @@
 #include "controller.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "../common/idmap.h"
 #include "../common/numbers.h"
 #include "../common/process.h"
+#include "../common/text.h"
 #include "../common/wire.h"
 #include "heartbeat.h"
 #include "requests.h"
@@ -37,11 +39,21 @@ struct _controller_t {
     int timer_id;       //  0 when no deadline timer is armed
     int64_t timer_at;
     zhashx_t *pingalls; //  request id (as text) -> fanout_t over our children
+    //  Creates under a worker reported failed at their deadline: request id ->
+    //  tombstone_t. If the parent's success comes after all (it was held up on the
+    //  way), the child it started is ended: a create reported failed leaves no node.
+    zhashx_t *tombstones;
+    bool stall_grace; //  the deadline timer was late once and gave the I/O thread time
     heartbeat_t *heartbeat;
     int heartbeat_timer;
 };
 
 static void s_execute(controller_t *self, command_t *command, uint64_t seq);
+
+typedef struct {
+    int32_t node;
+    int32_t parent;
+} tombstone_t;
 
 static void s_say(controller_t *self, uint64_t seq, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
@@ -93,12 +105,29 @@ static void s_complete(controller_t *self, request_t *request, int status,
 //  the request as unavailable at once.
 #define BODY_MAX 2
 
+//  What the nodes are given: the controller's deadline less a margin, so the node
+//  that would run the request gives up before the controller reports it failed, and
+//  its answer has time to climb back: ≈ 0.1 ms a level on an idle machine, but tens
+//  of milliseconds when the threads and processes on the way wait for a core. At
+//  most once rests on it: work a node starts by its deadline must be answered by the
+//  controller's. A quarter of the timeout (at most 500 ms) is kept for the way back.
+#define MARGIN_MAX_MS 500
+
+static int64_t s_wire_deadline(controller_t *self, int64_t deadline_ms, size_t depth)
+{
+    int64_t margin = self->config.timeout_ms / 4;
+    margin = margin < 1 ? 1 : margin > MARGIN_MAX_MS ? MARGIN_MAX_MS : margin;
+    return deadline_ms - margin - (int64_t)depth / 10;
+}
+
 static void s_send(controller_t *self, request_t *request, int type, node_t *target,
                    const wire_part_t *body, size_t body_parts)
 {
     int32_t *hops = (int32_t *)malloc(target->depth * sizeof(int32_t));
     topology_path(target, hops);
-    wire_header_t header = {(uint8_t)type, request->id, request->deadline_ms, target->id};
+    int64_t deadline =
+        request->id ? s_wire_deadline(self, request->deadline_ms, target->depth) : 0;
+    wire_header_t header = {(uint8_t)type, request->id, deadline, target->id};
     byte encoded[WIRE_HEADER_SIZE];
     wire_header_encode(encoded, &header);
     //  In a binary search tree each node routes by key: the path stays empty.
@@ -119,18 +148,21 @@ static void s_send(controller_t *self, request_t *request, int type, node_t *tar
     free(hops);
     if (rc != 0) {
         log_debug("cannot send to node %d: %s", target->id, strerror(errno));
-        s_complete(self, request, WIRE_UNAVAILABLE, "");
+        //  A cleanup (request id 0) is in no table: nothing to answer.
+        if (request->id)
+            s_complete(self, request, WIRE_UNAVAILABLE, "");
     }
 }
 
-//  A request body of one 4-byte id.
-static void s_send_id(controller_t *self, request_t *request, int type, node_t *target,
-                      int32_t id)
+//  A request body of 4-byte integers: CREATE's child id, REMOVE's id and pid.
+static void s_send_ints(controller_t *self, request_t *request, int type, node_t *target,
+                        int32_t first, int32_t second, size_t count)
 {
-    byte encoded[4];
-    wire_put_u32(encoded, (uint32_t)id);
-    wire_part_t body = {encoded, 4, NULL, NULL};
-    s_send(self, request, type, target, &body, 1);
+    byte encoded[8];
+    wire_put_u32(encoded, (uint32_t)first);
+    wire_put_u32(encoded + 4, (uint32_t)second);
+    wire_part_t body[2] = {{encoded, 4, NULL, NULL}, {encoded + 4, 4, NULL, NULL}};
+    s_send(self, request, type, target, body, count);
 }
 
 static request_t *s_request(controller_t *self, int kind, uint64_t seq, int32_t node,
@@ -147,9 +179,11 @@ static request_t *s_request(controller_t *self, int kind, uint64_t seq, int32_t 
 static void s_unlink_socket(node_t *node, void *arg)
 {
     controller_t *self = (controller_t *)arg;
-    char *path = children_ipc_path(self->config.run_dir, node->id);
-    unlink(path);
-    free(path);
+    //  By name, relative to the directory we made and checked: a link planted in
+    //  its place would be removed, never followed.
+    char *name = children_ipc_name(node->id);
+    run_dir_unlink(self->config.run_dir, name);
+    free(name);
 }
 
 static void s_kill_process(node_t *node, void *arg)
@@ -161,11 +195,38 @@ static void s_kill_process(node_t *node, void *arg)
         kill(node->pid, SIGKILL);
 }
 
+typedef struct {
+    int32_t *ids;
+    size_t count;
+} id_list_t;
+
+static void s_collect_id(node_t *node, void *arg)
+{
+    id_list_t *list = (id_list_t *)arg;
+    if (node->parent)
+        list->ids[list->count++] = node->id;
+}
+
 static void s_forget(controller_t *self, node_t *node)
 {
     if (!self->config.tcp)
         topology_walk(node, s_unlink_socket, self);
+    id_list_t gone = {malloc((topology_size(self->topology) + 1) * sizeof(int32_t)), 0};
+    topology_walk(node, s_collect_id, &gone);
     topology_remove(self->topology, node);
+    //  Commands that waited for these nodes now find them gone.
+    for (size_t i = 0; i < gone.count; i++)
+        waiting_wake(self->waiting, gone.ids[i]);
+    free(gone.ids);
+    //  A parent gone takes the children it started with it: its tombstones can go.
+    zlist_t *buried = zlist_new();
+    for (tombstone_t *tombstone = (tombstone_t *)zhashx_first(self->tombstones);
+         tombstone; tombstone = (tombstone_t *)zhashx_next(self->tombstones))
+        if (!topology_find(self->topology, tombstone->parent))
+            zlist_append(buried, (void *)zhashx_cursor(self->tombstones));
+    for (void *key = zlist_first(buried); key; key = zlist_next(buried))
+        zhashx_delete(self->tombstones, key);
+    zlist_destroy(&buried);
 }
 
 //  --- Answers ------------------------------------------------------------------------
@@ -190,6 +251,11 @@ static void s_create_done(controller_t *self, request_t *request, int status,
             child->create_request = 0;
             children_kill(self->children, child);
         }
+    }
+    if (status == TIMED_OUT && request->target != TOPOLOGY_ROOT) {
+        tombstone_t *tombstone = (tombstone_t *)zmalloc(sizeof(tombstone_t));
+        *tombstone = (tombstone_t){request->node, request->target};
+        zhashx_insert(self->tombstones, (void *)(uintptr_t)request->id, tombstone);
     }
     if (node)
         topology_remove(self->topology, node);
@@ -220,6 +286,7 @@ static const char *s_request_key(uint64_t id, char *buffer, size_t size)
 
 typedef struct {
     zhashx_t *answered; //  idmap of the ids that answered
+    uint64_t births;    //  nodes born after the pingall was sent were not asked
     int32_t *missing;   //  the others
     size_t count;
 } pingall_result_t;
@@ -227,7 +294,8 @@ typedef struct {
 static void s_pingall_collect(node_t *node, void *arg)
 {
     pingall_result_t *result = (pingall_result_t *)arg;
-    if (node->parent && !zhashx_lookup(result->answered, idmap_key(node->id)))
+    if (node->parent && node->born <= result->births &&
+        !zhashx_lookup(result->answered, idmap_key(node->id)))
         result->missing[result->count++] = node->id;
 }
 
@@ -244,7 +312,7 @@ static void s_pingall_done(controller_t *self, request_t *request)
     char key[24];
     s_request_key(request->id, key, sizeof key);
     fanout_t *fanout = (fanout_t *)zhashx_lookup(self->pingalls, key);
-    pingall_result_t result = {idmap_new(), NULL, 0};
+    pingall_result_t result = {idmap_new(), request->births, NULL, 0};
     size_t answers = fanout ? zchunk_size(fanout->ids) / 4 : 0;
     for (size_t i = 0; i < answers; i++) {
         int32_t id = (int32_t)wire_get_u32(zchunk_data(fanout->ids) + i * 4);
@@ -296,12 +364,16 @@ static void s_complete(controller_t *self, request_t *request, int status,
             s_pingall_done(self, request);
             break;
     }
+    int32_t node = request->node, target = request->target;
     requests_remove(self->requests, request);
-    waiting_release(self->waiting);
+    waiting_wake(self->waiting, target);
+    waiting_wake(self->waiting, node);
 }
 
-//  Every request whose way down passes through node can no longer be answered.
-static void s_fail_through(controller_t *self, node_t *node)
+//  Every request whose way down passes through node can no longer be answered (with
+//  only_pings, the pings: a stopped node may still run the rest after SIGCONT, so they
+//  fail at their deadlines, when the node will have dropped them).
+static void s_fail_through(controller_t *self, node_t *node, bool only_pings)
 {
     //  Ids first, then answers: answering one request may end or start others.
     zlist_t *pending = requests_snapshot(self->requests);
@@ -310,7 +382,8 @@ static void s_fail_through(controller_t *self, node_t *node)
     for (request_t *request = (request_t *)zlist_first(pending); request;
          request = (request_t *)zlist_next(pending)) {
         node_t *target = topology_find(self->topology, request->target);
-        if (target && topology_within(target, node))
+        if (target && topology_within(target, node) &&
+            (!only_pings || request->kind == CMD_PING))
             ids[count++] = request->id;
     }
     zlist_destroy(&pending);
@@ -353,18 +426,19 @@ static void s_node_event(controller_t *self, node_t *node, int kind, int status)
         node->state = NODE_DEAD;
         node->reaped = true;
         node->exit_status = status;
-        s_fail_through(self, node);
+        //  Nothing below a dead node can act: its subtree ends with it.
+        s_fail_through(self, node, false);
     } else if (kind == WIRE_CHILD_STOPPED && node->state == NODE_UP) {
         log_info("node %d (pid %d) is stopped", node->id, (int)node->pid);
         node->state = NODE_STOPPED;
-        s_fail_through(self, node);
+        s_fail_through(self, node, true);
     } else if (kind == WIRE_CHILD_CONTINUED && node->state == NODE_STOPPED) {
         log_info("node %d (pid %d) continues", node->id, (int)node->pid);
         node->state = NODE_UP;
     } else if (kind == WIRE_CHILD_LOST || kind == WIRE_CHILD_BACK)
         heartbeat_set_lost(self->heartbeat, node, kind == WIRE_CHILD_LOST);
     heartbeat_update(self->heartbeat);
-    waiting_release(self->waiting);
+    waiting_wake(self->waiting, node->id);
 }
 
 //  --- Commands -----------------------------------------------------------------------
@@ -405,7 +479,7 @@ static void s_create(controller_t *self, command_t *command, uint64_t seq)
     node_t *node = topology_add(self->topology, command->id, parent);
     if (parent->id != TOPOLOGY_ROOT) {
         request_t *request = s_request(self, CMD_CREATE, seq, node->id, parent->id);
-        s_send_id(self, request, WIRE_CREATE, parent, node->id);
+        s_send_ints(self, request, WIRE_CREATE, parent, node->id, 0, 1);
         return;
     }
     child_t *child = children_spawn(self->children, node->id);
@@ -448,7 +522,7 @@ static void s_remove(controller_t *self, command_t *command, uint64_t seq)
     }
     request_t *request = s_request(self, CMD_REMOVE, seq, node->id, parent->id);
     node->state = NODE_REMOVING;
-    s_send_id(self, request, WIRE_REMOVE, parent, node->id);
+    s_send_ints(self, request, WIRE_REMOVE, parent, node->id, 0, 2);
 }
 
 //  Argument text from this size on is sent without a copy.
@@ -497,6 +571,7 @@ static void s_ping(controller_t *self, command_t *command, uint64_t seq)
 static void s_pingall(controller_t *self, uint64_t seq)
 {
     request_t *request = s_request(self, CMD_PINGALL, seq, TOPOLOGY_ROOT, TOPOLOGY_ROOT);
+    request->births = topology_births(self->topology);
     fanout_t *fanout = fanout_new(request->id, request->deadline_ms);
     char key[24];
     zhashx_insert(self->pingalls, s_request_key(request->id, key, sizeof key), fanout);
@@ -587,12 +662,31 @@ static void s_run(void *arg, command_t *command, uint64_t seq)
 
 //  --- Events from the tree ----------------------------------------------------------
 
+static int s_on_router(zloop_t *loop, zsock_t *reader, void *arg);
+
+//  A deadline timer this late means this process was stopped or starved; replies
+//  may still sit in the kernel, unread by ZeroMQ's I/O thread, which resumed with us.
+#define STALL_MS 10
+//  Time given to the I/O thread then, once, before anything expires.
+#define STALL_GRACE_MS 20
+
 static int s_on_deadline(zloop_t *loop, int timer_id, void *arg)
 {
-    (void)loop;
     (void)timer_id;
     controller_t *self = (controller_t *)arg;
     self->timer_id = 0;
+    int64_t now = zclock_mono();
+    if (now - self->timer_at > STALL_MS && !self->stall_grace) {
+        self->stall_grace = true;
+        self->timer_id = zloop_timer(loop, STALL_GRACE_MS, 1, s_on_deadline, self);
+        self->timer_at = now + STALL_GRACE_MS;
+        return 0;
+    }
+    self->stall_grace = false;
+    //  Replies first: what has arrived answers its request, however late the
+    //  timer; only then does silence count as failure.
+    while (zsock_events(children_router(self->children)) & ZMQ_POLLIN)
+        s_on_router(loop, NULL, self);
     request_t *request;
     while ((request = requests_expired(self->requests, zclock_mono())))
         s_complete(self, request, TIMED_OUT, "");
@@ -600,12 +694,39 @@ static int s_on_deadline(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+//  A reply to a request already answered (at its deadline, or by a death). If it is
+//  the success of a create reported failed, the child it started must go: its parent
+//  is asked to end that process (by pid, so a newer process of the id is spared),
+//  with no deadline, since a cleanup must not be dropped as late itself.
+static void s_late_reply(controller_t *self, const wire_header_t *header, zmsg_t *msg)
+{
+    void *key = (void *)(uintptr_t)header->request_id;
+    tombstone_t *tombstone =
+        header->request_id ? (tombstone_t *)zhashx_lookup(self->tombstones, key) : NULL;
+    if (!tombstone || header->node != tombstone->parent) {
+        log_debug("dropped a late reply to request %" PRIu64, header->request_id);
+        return;
+    }
+    int32_t pid = 0;
+    char *text = zframe_strdup(wire_frame(msg, 2));
+    node_t *parent = topology_find(self->topology, tombstone->parent);
+    if (*zframe_data(wire_frame(msg, 1)) == WIRE_OK && id_parse(text, &pid) == 0 &&
+        pid > 0 && parent && parent->parent) {
+        log_info("node %d came up after its create was reported failed; ending pid %d",
+                 tombstone->node, (int)pid);
+        request_t cleanup = {0};
+        s_send_ints(self, &cleanup, WIRE_REMOVE, parent, tombstone->node, pid, 2);
+    }
+    free(text);
+    zhashx_delete(self->tombstones, key);
+}
+
 static void s_on_reply(controller_t *self, child_t *child, const wire_header_t *header,
                        zmsg_t *msg)
 {
     request_t *request = requests_find(self->requests, header->request_id);
     if (!request) {
-        log_debug("dropped a late reply to request %" PRIu64, header->request_id);
+        s_late_reply(self, header, msg);
         return;
     }
     if (request->kind == CMD_PINGALL) {
@@ -637,7 +758,11 @@ static void s_on_reply(controller_t *self, child_t *child, const wire_header_t *
         s_complete(self, request, WIRE_ERROR, "Reply too large");
         return;
     }
-    char *text = zframe_strdup(wire_frame(msg, 2));
+    //  A node's text is data, and the only text from the wire that reaches a result
+    //  line: escaped here, once, so that it stays on its line and no terminal obeys
+    //  it (text.h). A NUL inside it is escaped too, not a cut.
+    zframe_t *frame = wire_frame(msg, 2);
+    char *text = text_escape((const char *)zframe_data(frame), zframe_size(frame));
     s_complete(self, request, *zframe_data(status), text);
     free(text);
 }
@@ -753,6 +878,60 @@ void controller_on_sigchld(controller_t *self)
 
 //  --- Lifecycle ----------------------------------------------------------------------
 
+//  How long exit waits for the tree to end by itself before it kills what is left.
+//  Every process known has had SIGKILL and every other one follows its parent's
+//  death within milliseconds: this is a cap for what should never happen.
+#define REAP_CAP_MS 2000
+
+//  SIGKILLs every process whose parent we are (read from /proc: it may be one the
+//  topology lost track of). Returns how many.
+static int s_kill_our_children(void)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)getpid(),
+             (int)getpid());
+    FILE *file = fopen(path, "r");
+    int count = 0, pid;
+    while (file && fscanf(file, "%d", &pid) == 1)
+        count += kill(pid, SIGKILL) == 0;
+    if (file)
+        fclose(file);
+    return count;
+}
+
+//  As subreaper every orphaned descendant comes to us: wait for all of them, so that
+//  nothing of the tree is left when the controller is gone, but never for long: past
+//  REAP_CAP_MS whatever is still there is SIGKILLed, with a warning, and reaped.
+static void s_reap_all(void)
+{
+    sigset_t chld, old;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    pthread_sigmask(SIG_BLOCK, &chld, &old);
+    int64_t cap = zclock_mono() + REAP_CAP_MS;
+    bool warned = false;
+    while (true) {
+        pid_t pid;
+        while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+            ;
+        if (pid < 0 && errno == ECHILD)
+            break;
+        int64_t left = cap - zclock_mono();
+        if (left <= 0) {
+            int killed = s_kill_our_children();
+            if (killed && !warned)
+                log_warn("%d processes still running %d ms after exit; killed", killed,
+                         REAP_CAP_MS);
+            warned = warned || killed;
+            //  Orphans of those come to us next; look again soon.
+            left = 100;
+        }
+        struct timespec wait = {left / 1000, (left % 1000) * 1000000};
+        sigtimedwait(&chld, NULL, &wait);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 controller_t *controller_new(const controller_config_t *config, zloop_t *loop,
                              controller_output_fn *output, void *output_arg)
 {
@@ -762,8 +941,9 @@ controller_t *controller_new(const controller_config_t *config, zloop_t *loop,
     self->output = output;
     self->output_arg = output_arg;
     children_config_t children_config = {
-        TOPOLOGY_ROOT, config->worker_path, config->run_dir,      config->tcp,
-        config->bst,   config->log_level,   config->children_max, config->max_reply};
+        TOPOLOGY_ROOT,        config->worker_path, run_dir_path(config->run_dir),
+        config->tcp,          config->bst,         config->log_level,
+        config->children_max, config->max_reply};
     self->children = children_new(&children_config);
     if (!self->children) {
         free(self);
@@ -773,6 +953,8 @@ controller_t *controller_new(const controller_config_t *config, zloop_t *loop,
     self->requests = requests_new();
     self->pingalls = zhashx_new();
     zhashx_set_destructor(self->pingalls, (zhashx_destructor_fn *)fanout_destroy);
+    self->tombstones = idmap_new();
+    zhashx_set_destructor(self->tombstones, (zhashx_destructor_fn *)zstr_free);
     self->heartbeat = heartbeat_new(self->topology, output, output_arg);
     self->waiting = waiting_new(self->topology, self->requests, config->bst, s_run, self);
     zloop_reader(loop, children_router(self->children), s_on_router, self);
@@ -793,14 +975,11 @@ void controller_destroy(controller_t **self_p)
     //  by a create that timed out) follow their parent through its death signal.
     topology_walk(topology_root(self->topology), s_kill_process, NULL);
     children_destroy(&self->children);
-    //  As subreaper every orphaned descendant comes to us: wait for all of them, so
-    //  that nothing of the tree is left when the controller is gone. Each has been
-    //  sent SIGKILL, directly or through its parent's death.
-    while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
-        ;
+    s_reap_all();
     waiting_destroy(&self->waiting);
     requests_destroy(&self->requests);
     zhashx_destroy(&self->pingalls);
+    zhashx_destroy(&self->tombstones);
     heartbeat_destroy(&self->heartbeat);
     topology_destroy(&self->topology);
     free(self);
@@ -810,18 +989,6 @@ void controller_destroy(controller_t **self_p)
 size_t controller_outstanding(controller_t *self)
 {
     return requests_size(self->requests) + waiting_size(self->waiting);
-}
-
-typedef struct {
-    int32_t *ids;
-    size_t count;
-} id_list_t;
-
-static void s_collect_id(node_t *node, void *arg)
-{
-    id_list_t *list = (id_list_t *)arg;
-    if (node->parent)
-        list->ids[list->count++] = node->id;
 }
 
 int32_t *controller_ids(controller_t *self, size_t *count)

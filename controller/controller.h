@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "../common/log.h"
+#include "../common/run_dir.h"
 #include "parser.h"
 #include "tree_view.h"
 
@@ -27,7 +28,7 @@ typedef struct {
     bool bst;
     log_level_t log_level;
     const char *worker_path;
-    const char *run_dir;
+    run_dir_t *run_dir; //  ipc endpoints; removed nodes' socket files go from it
     tree_style_t tree_style;
     size_t children_max; //  children per node (see limits.h); 0: no limit
     size_t nodes_max;    //  nodes in the tree (see limits.h); 0: no limit

@@ -15,6 +15,7 @@
 #include "../common/log.h"
 #include "../common/numbers.h"
 #include "../common/process.h"
+#include "../common/run_dir.h"
 #include "controller.h"
 #include "shell.h"
 
@@ -143,9 +144,11 @@ int main(int argc, char *argv[])
         fprintf(stderr, "mqtree: cannot find mqtree-worker next to this binary\n");
         return 1;
     }
-    char *run_dir = process_run_dir_new();
+    run_dir_t *run_dir = run_dir_new();
     if (!run_dir) {
-        fprintf(stderr, "mqtree: cannot create a run directory\n");
+        fprintf(stderr,
+                "mqtree: cannot create a private run directory under "
+                "$XDG_RUNTIME_DIR, $TMPDIR or /tmp (--log-level info says why)\n");
         free(worker_path);
         return 1;
     }
@@ -176,8 +179,7 @@ int main(int argc, char *argv[])
     controller_destroy(&controller);
     shell_destroy(&shell);
     zloop_destroy(&loop);
-    process_run_dir_remove(run_dir);
-    free(run_dir);
+    run_dir_destroy(&run_dir);
     free(worker_path);
     close(signal_fd);
     zsys_shutdown();

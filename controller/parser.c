@@ -9,6 +9,7 @@
 
 #include "../common/numbers.h"
 #include "../common/process.h"
+#include "../common/text.h"
 #include "topology.h"
 
 //  Words are echoed in errors, cut so that 1 MB of garbage makes a short line.
@@ -58,13 +59,20 @@ static bool s_is(word_t word, const char *text)
 static int s_fail(char **error, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 
+//  Error texts echo the user's words: escaped (text.h), so that a control byte in a
+//  word cannot break the reply's line or reach the terminal. The formats themselves
+//  hold none, nor a backslash: escaping the whole text escapes just the words.
 static int s_fail(char **error, const char *format, ...)
 {
     va_list args;
     va_start(args, format);
-    if (vasprintf(error, format, args) < 0)
-        abort();
+    char *raw = NULL;
+    int length = vasprintf(&raw, format, args);
     va_end(args);
+    if (length < 0)
+        abort();
+    *error = text_escape(raw, (size_t)length);
+    free(raw);
     return -1;
 }
 

@@ -8,6 +8,7 @@
 struct _requests_t {
     zhashx_t *by_id;       //  id (as the key pointer's value) -> request_t
     zlistx_t *by_deadline; //  request_t *, ascending deadline
+    zhashx_t *per_target;  //  target node id -> requests in flight to it (as a pointer)
     uint64_t last_id;
 };
 
@@ -23,6 +24,7 @@ requests_t *requests_new(void)
     requests_t *self = (requests_t *)zmalloc(sizeof(requests_t));
     self->by_id = idmap_new();
     self->by_deadline = zlistx_new();
+    self->per_target = idmap_new();
     zlistx_set_comparator(self->by_deadline, s_compare_deadlines);
     return self;
 }
@@ -37,6 +39,7 @@ void requests_destroy(requests_t **self_p)
         requests_remove(self, request);
     zhashx_destroy(&self->by_id);
     zlistx_destroy(&self->by_deadline);
+    zhashx_destroy(&self->per_target);
     free(self);
     *self_p = NULL;
 }
@@ -60,14 +63,17 @@ request_t *requests_add(requests_t *self, int kind, uint64_t seq, int32_t node,
     //  Deadlines mostly grow with time, so the sorted insert scans from the tail.
     request->handle = zlistx_insert(self->by_deadline, request, false);
     zhashx_insert(self->by_id, s_key(request->id), request);
+    void *key = idmap_key(target);
+    uintptr_t count = (uintptr_t)zhashx_lookup(self->per_target, key);
+    zhashx_update(self->per_target, key, (void *)(count + 1));
     return request;
 }
 
 request_t *requests_find(requests_t *self, uint64_t id)
 {
-    //  0 is "no request" (a child whose create already ended): zhashx asserts on a
-    //  NULL key, and a late HELLO must not abort the controller.
-    if (!id)
+    //  0 is "no request" (a child with no create to answer, a foreign reply): it
+    //  would be the NULL key, which zhashx asserts on.
+    if (id == 0)
         return NULL;
     return (request_t *)zhashx_lookup(self->by_id, s_key(id));
 }
@@ -76,7 +82,18 @@ void requests_remove(requests_t *self, request_t *request)
 {
     zhashx_delete(self->by_id, s_key(request->id));
     zlistx_delete(self->by_deadline, request->handle);
+    void *key = idmap_key(request->target);
+    uintptr_t count = (uintptr_t)zhashx_lookup(self->per_target, key);
+    if (count > 1)
+        zhashx_update(self->per_target, key, (void *)(count - 1));
+    else
+        zhashx_delete(self->per_target, key);
     free(request);
+}
+
+size_t requests_in_flight(requests_t *self, int32_t target)
+{
+    return (size_t)(uintptr_t)zhashx_lookup(self->per_target, idmap_key(target));
 }
 
 size_t requests_size(requests_t *self)

@@ -15,7 +15,9 @@ typedef struct {
     int32_t node;   //  the node the command names
     int32_t target; //  the node the message went to (a create's or remove's parent)
     int64_t deadline_ms;
-    void *handle; //  place in the deadline order
+    uint64_t births; //  pingall: topology_births when it was sent (later nodes were
+                     //  never asked)
+    void *handle;    //  place in the deadline order
 } request_t;
 
 typedef struct _requests_t requests_t;
@@ -26,12 +28,17 @@ void requests_destroy(requests_t **self_p);
 //  Registers a request and gives it the next id (ids start at 1 and never repeat).
 request_t *requests_add(requests_t *self, int kind, uint64_t seq, int32_t node,
                         int32_t target, int64_t deadline_ms);
+//  NULL if there is none; id 0 names no request.
 request_t *requests_find(requests_t *self, uint64_t id);
 
 //  Forgets a request and frees it.
 void requests_remove(requests_t *self, request_t *request);
 
 size_t requests_size(requests_t *self);
+
+//  Requests in flight whose message went to target (a create's or remove's parent,
+//  an exec's or ping's node).
+size_t requests_in_flight(requests_t *self, int32_t target);
 
 //  The earliest deadline, or -1 when the table is empty.
 int64_t requests_next_deadline(requests_t *self);

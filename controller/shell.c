@@ -10,6 +10,7 @@
 #include "editor.h"
 #include "json_output.h"
 #include "../common/process.h"
+#include "../common/text.h"
 
 //  Reads grow with the line being read, so a 1 GB line takes few system calls.
 #define READ_MIN 65536
@@ -99,8 +100,11 @@ static char *s_help_text(const char *topic, size_t length)
     for (size_t i = 0; i < sizeof s_topics / sizeof s_topics[0]; i++)
         if (strstr(s_topics[i].names, key))
             return strdup(s_topics[i].text);
-    return process_format("Error: No help for '%.*s' (try help)", (int)MIN(length, 40),
-                          topic);
+    //  The topic is the user's word, echoed: escaped like every echo (text.h).
+    char *shown = text_escape(topic, MIN(length, 40));
+    char *error = process_format("Error: No help for '%s' (try help)", shown);
+    free(shown);
+    return error;
 }
 
 static int s_on_idle(zloop_t *loop, int timer_id, void *arg);

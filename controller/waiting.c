@@ -1,16 +1,17 @@
 /*  waiting — commands that must wait for a create or remove in flight (see
-    waiting.h). */
+    waiting.h).
+
+    Every held command is indexed by the nodes it touches (one FIFO per node id, and
+    one per node id for subtree touches), so whether it must wait is a look at the
+    fronts of a few queues and at the path to the root: O(depth), not O(held). A
+    command that must wait is parked on exactly one thing that blocks it — an earlier
+    held command, or a node whose state or requests it waits for — and looked at again
+    only when that thing changes. Commands woken together run in the order read. */
 #include "waiting.h"
 
 #include <czmq.h>
 
-//  A command waiting, in the order read.
-typedef struct _held_t held_t;
-struct _held_t {
-    command_t *command;
-    uint64_t seq;
-    held_t *next;
-};
+#include "../common/idmap.h"
 
 //  What a command depends on: one node, or a node with everything below it.
 typedef enum {
@@ -24,16 +25,44 @@ typedef struct {
     touch_scope_t scope;
 } touch_t;
 
+typedef struct _held_t held_t;
+struct _held_t {
+    command_t *command;
+    uint64_t seq;
+    touch_t touches[2];
+    size_t touch_count;
+    void *queue_handles[2]; //  place in the queue of each touch's node id
+    void *subtree_handle;   //  place in the subtree queue, for a subtree touch
+    void *fifo_handle;      //  place in the order read
+    zlistx_t *waiters;      //  held commands parked on this one
+    bool candidate;         //  in the heap of commands to look at again
+    //  Where it is parked, if it is: a list of waiters and its place in it; for a
+    //  node's list, the node, so an emptied list can go.
+    zlistx_t *park_list;
+    void *park_handle;
+    int32_t park_node;
+    bool parked_on_node;
+};
+
 struct _waiting_t {
     topology_t *topology;
     requests_t *requests;
     bool bst;
     waiting_run_fn *run;
     void *run_arg;
-    held_t *held_head, *held_tail;
-    size_t held_count;
-    bool releasing, release_again;
+    zlistx_t *fifo;         //  held_t *, in the order read
+    zhashx_t *queues;       //  node id -> zlistx_t of held_t * touching it
+    zhashx_t *subtrees;     //  node id -> zlistx_t of held_t * touching its subtree
+    zhashx_t *node_waiters; //  node id -> zlistx_t of held_t * parked on that node
+    held_t **heap;          //  candidates, a binary min-heap by seq
+    size_t heap_count, heap_size;
+    bool processing;
 };
+
+static void s_list_destroy(void **item)
+{
+    zlistx_destroy((zlistx_t **)item);
+}
 
 waiting_t *waiting_new(topology_t *topology, requests_t *requests, bool bst,
                        waiting_run_fn *run, void *run_arg)
@@ -44,7 +73,23 @@ waiting_t *waiting_new(topology_t *topology, requests_t *requests, bool bst,
     self->bst = bst;
     self->run = run;
     self->run_arg = run_arg;
+    self->fifo = zlistx_new();
+    self->queues = idmap_new();
+    zhashx_set_destructor(self->queues, s_list_destroy);
+    self->subtrees = idmap_new();
+    zhashx_set_destructor(self->subtrees, s_list_destroy);
+    self->node_waiters = idmap_new();
+    zhashx_set_destructor(self->node_waiters, s_list_destroy);
     return self;
+}
+
+static void s_held_destroy(held_t **held_p)
+{
+    held_t *held = *held_p;
+    command_destroy(&held->command);
+    zlistx_destroy(&held->waiters);
+    free(held);
+    *held_p = NULL;
 }
 
 void waiting_destroy(waiting_t **self_p)
@@ -52,19 +97,21 @@ void waiting_destroy(waiting_t **self_p)
     waiting_t *self = *self_p;
     if (!self)
         return;
-    while (self->held_head) {
-        held_t *held = self->held_head;
-        self->held_head = held->next;
-        command_destroy(&held->command);
-        free(held);
-    }
+    for (held_t *held = (held_t *)zlistx_first(self->fifo); held;
+         held = (held_t *)zlistx_next(self->fifo))
+        s_held_destroy(&held);
+    zlistx_destroy(&self->fifo);
+    zhashx_destroy(&self->queues);
+    zhashx_destroy(&self->subtrees);
+    zhashx_destroy(&self->node_waiters);
+    free(self->heap);
     free(self);
     *self_p = NULL;
 }
 
 size_t waiting_size(waiting_t *self)
 {
-    return self->held_count;
+    return zlistx_size(self->fifo);
 }
 
 static size_t s_touches(waiting_t *self, command_t *command, touch_t *touches)
@@ -90,126 +137,290 @@ static size_t s_touches(waiting_t *self, command_t *command, touch_t *touches)
     }
 }
 
-static bool s_covers(waiting_t *self, touch_t outer, touch_t inner)
+//  --- The candidates: a min-heap by seq, so commands woken together run in order --
+
+static bool s_before(held_t *a, held_t *b)
 {
-    if (outer.id == inner.id)
-        return true;
-    if (outer.scope == TOUCH_NODE)
-        return false;
-    node_t *top = topology_find(self->topology, outer.id);
-    node_t *node = topology_find(self->topology, inner.id);
-    return top && node && topology_within(node, top);
+    return a->seq < b->seq;
 }
 
-static bool s_conflict(waiting_t *self, touch_t a, touch_t b)
+static void s_unpark(waiting_t *self, held_t *held)
 {
-    return s_covers(self, a, b) || s_covers(self, b, a);
+    if (!held->park_list)
+        return;
+    zlistx_delete(held->park_list, held->park_handle);
+    if (held->parked_on_node && zlistx_size(held->park_list) == 0)
+        zhashx_delete(self->node_waiters, idmap_key(held->park_node));
+    held->park_list = NULL;
 }
 
+static void s_push(waiting_t *self, held_t *held)
+{
+    s_unpark(self, held);
+    if (held->candidate)
+        return;
+    held->candidate = true;
+    if (self->heap_count == self->heap_size) {
+        self->heap_size = self->heap_size ? self->heap_size * 2 : 64;
+        self->heap = (held_t **)realloc(self->heap, self->heap_size * sizeof(held_t *));
+        assert(self->heap);
+    }
+    size_t at = self->heap_count++;
+    while (at > 0 && s_before(held, self->heap[(at - 1) / 2])) {
+        self->heap[at] = self->heap[(at - 1) / 2];
+        at = (at - 1) / 2;
+    }
+    self->heap[at] = held;
+}
+
+static held_t *s_pop(waiting_t *self)
+{
+    if (!self->heap_count)
+        return NULL;
+    held_t *top = self->heap[0];
+    held_t *last = self->heap[--self->heap_count];
+    size_t at = 0;
+    while (true) {
+        size_t child = 2 * at + 1;
+        if (child >= self->heap_count)
+            break;
+        if (child + 1 < self->heap_count &&
+            s_before(self->heap[child + 1], self->heap[child]))
+            child++;
+        if (!s_before(self->heap[child], last))
+            break;
+        self->heap[at] = self->heap[child];
+        at = child;
+    }
+    if (self->heap_count)
+        self->heap[at] = last;
+    top->candidate = false;
+    return top;
+}
+
+//  Wakes every command parked on list, and empties it.
+static void s_push_all(waiting_t *self, zlistx_t *list)
+{
+    for (held_t *held = (held_t *)zlistx_first(list); held;
+         held = (held_t *)zlistx_next(list)) {
+        held->park_list = NULL;
+        s_push(self, held);
+    }
+    zlistx_purge(list);
+}
+
+//  --- Why a command must wait ----------------------------------------------------
+
+//  One thing a command waits for: an earlier held command, or a node (being created
+//  or removed, or with requests in flight that a remove must let finish).
 typedef struct {
-    bool busy;
-} busy_t;
+    held_t *held;
+    int32_t node;
+    bool waits;
+} blocker_t;
 
-static void s_check_busy(node_t *node, void *arg)
+static bool s_busy(node_t *node)
 {
-    if (node->state == NODE_PENDING || node->state == NODE_REMOVING)
-        ((busy_t *)arg)->busy = true;
+    return node->state == NODE_PENDING || node->state == NODE_REMOVING;
 }
 
-//  Whether the node, anything above it, or (for a subtree touch) anything below it
-//  is being created or removed; for a remove, also whether requests are in flight
-//  below it, since their answers would be lost with the processes.
-static bool s_touch_busy(waiting_t *self, touch_t touch)
+static zlistx_t *s_queue(zhashx_t *index, int32_t id)
 {
-    node_t *node = topology_find(self->topology, touch.id);
-    if (!node)
-        return false;
-    for (node_t *above = node; above; above = above->parent)
-        if (above->state == NODE_PENDING || above->state == NODE_REMOVING)
-            return true;
-    if (touch.scope == TOUCH_NODE)
-        return false;
-    busy_t busy = {false};
-    topology_walk(node, s_check_busy, &busy);
-    if (busy.busy || touch.scope != TOUCH_SUBTREE_EXCLUSIVE)
-        return busy.busy;
-    zlist_t *pending = requests_snapshot(self->requests);
-    for (request_t *request = (request_t *)zlist_first(pending); request && !busy.busy;
-         request = (request_t *)zlist_next(pending)) {
-        node_t *target = topology_find(self->topology, request->target);
-        busy.busy = target && topology_within(target, node);
-    }
-    zlist_destroy(&pending);
-    return busy.busy;
+    return (zlistx_t *)zhashx_lookup(index, idmap_key(id));
 }
 
-//  Whether command must wait: for the topology, or for a waiting command read before
-//  it (those before `until` in the queue).
-static bool s_blocked(waiting_t *self, command_t *command, held_t *until)
+static held_t *s_front(zhashx_t *index, int32_t id)
 {
-    touch_t touches[2], earlier[2];
-    size_t count = s_touches(self, command, touches);
-    for (size_t i = 0; i < count; i++)
-        if (s_touch_busy(self, touches[i]))
-            return true;
-    for (held_t *held = self->held_head; held && held != until; held = held->next) {
-        size_t earlier_count = s_touches(self, held->command, earlier);
-        for (size_t i = 0; i < count; i++)
-            for (size_t j = 0; j < earlier_count; j++)
-                if (s_conflict(self, touches[i], earlier[j]))
-                    return true;
+    zlistx_t *queue = s_queue(index, id);
+    return queue ? (held_t *)zlistx_first(queue) : NULL;
+}
+
+//  The first thing below node (node excluded) that holds up a subtree touch by held:
+//  a node being created or removed, a request in flight (exclusive touches), or an
+//  earlier held command touching a node there.
+static blocker_t s_below(waiting_t *self, node_t *node, held_t *held, bool exclusive)
+{
+    for (node_t *child = (node_t *)zlistx_first(node->children); child;
+         child = (node_t *)zlistx_next(node->children)) {
+        if (s_busy(child) ||
+            (exclusive && requests_in_flight(self->requests, child->id) > 0))
+            return (blocker_t){NULL, child->id, true};
+        held_t *front = s_front(self->queues, child->id);
+        if (front && s_before(front, held))
+            return (blocker_t){front, 0, true};
+        blocker_t found = s_below(self, child, held, exclusive);
+        if (found.waits)
+            return found;
     }
-    return false;
+    return (blocker_t){NULL, 0, false};
+}
+
+static blocker_t s_blocker(waiting_t *self, held_t *held)
+{
+    if (self->bst && held->command->kind == CMD_CREATE) {
+        //  Where a BST insert goes depends on the nodes created meanwhile: the
+        //  parent it has now must be up, as must the path down to it.
+        node_t *parent = topology_bst_parent(self->topology, held->command->id);
+        for (node_t *above = parent; above; above = above->parent)
+            if (s_busy(above))
+                return (blocker_t){NULL, above->id, true};
+    }
+    for (size_t i = 0; i < held->touch_count; i++) {
+        touch_t touch = held->touches[i];
+        //  Commands on one node keep the order read.
+        held_t *front = s_front(self->queues, touch.id);
+        if (front != held)
+            return (blocker_t){front, 0, true};
+        node_t *node = topology_find(self->topology, touch.id);
+        if (!node)
+            continue;
+        //  The node, or a node above it, is being created or removed; or an earlier
+        //  command waits to act on a whole subtree above it.
+        for (node_t *above = node; above; above = above->parent) {
+            if (s_busy(above))
+                return (blocker_t){NULL, above->id, true};
+            held_t *subtree = s_front(self->subtrees, above->id);
+            if (subtree && s_before(subtree, held))
+                return (blocker_t){subtree, 0, true};
+        }
+        if (touch.scope == TOUCH_NODE)
+            continue;
+        bool exclusive = touch.scope == TOUCH_SUBTREE_EXCLUSIVE;
+        //  A remove lets the requests in flight to the node itself finish first:
+        //  their answers would be lost with the processes.
+        if (exclusive && requests_in_flight(self->requests, node->id) > 0)
+            return (blocker_t){NULL, node->id, true};
+        if (!node->parent) {
+            //  The whole tree: every command read before it goes first.
+            held_t *first = (held_t *)zlistx_first(self->fifo);
+            if (first != held)
+                return (blocker_t){first, 0, true};
+        }
+        blocker_t below = s_below(self, node, held, exclusive);
+        if (below.waits)
+            return below;
+    }
+    return (blocker_t){NULL, 0, false};
+}
+
+static void s_park(waiting_t *self, held_t *held, blocker_t blocker)
+{
+    zlistx_t *list;
+    if (blocker.held) {
+        if (!blocker.held->waiters)
+            blocker.held->waiters = zlistx_new();
+        list = blocker.held->waiters;
+    } else {
+        list = s_queue(self->node_waiters, blocker.node);
+        if (!list) {
+            list = zlistx_new();
+            zhashx_insert(self->node_waiters, idmap_key(blocker.node), list);
+        }
+    }
+    held->park_list = list;
+    held->park_handle = zlistx_add_end(list, held);
+    held->park_node = blocker.node;
+    held->parked_on_node = !blocker.held;
+}
+
+//  --- Holding and releasing -------------------------------------------------------
+
+static void s_index(zhashx_t *index, int32_t id, held_t *held, void **handle)
+{
+    zlistx_t *queue = s_queue(index, id);
+    if (!queue) {
+        queue = zlistx_new();
+        zhashx_insert(index, idmap_key(id), queue);
+    }
+    *handle = zlistx_add_end(queue, held);
+}
+
+static void s_unindex(zhashx_t *index, int32_t id, void *handle)
+{
+    zlistx_t *queue = s_queue(index, id);
+    zlistx_delete(queue, handle);
+    if (zlistx_size(queue) == 0)
+        zhashx_delete(index, idmap_key(id));
+}
+
+static held_t *s_hold(waiting_t *self, command_t **command, uint64_t seq)
+{
+    held_t *held = (held_t *)zmalloc(sizeof(held_t));
+    held->command = *command;
+    *command = NULL;
+    held->seq = seq;
+    held->touch_count = s_touches(self, held->command, held->touches);
+    held->fifo_handle = zlistx_add_end(self->fifo, held);
+    for (size_t i = 0; i < held->touch_count; i++) {
+        //  A create naming itself as parent touches one id once.
+        if (i > 0 && held->touches[i].id == held->touches[0].id) {
+            held->touch_count = 1;
+            break;
+        }
+        s_index(self->queues, held->touches[i].id, held, &held->queue_handles[i]);
+        if (held->touches[i].scope != TOUCH_NODE)
+            s_index(self->subtrees, held->touches[i].id, held, &held->subtree_handle);
+    }
+    return held;
+}
+
+//  Takes a command out of every index, runs it, and wakes what waited for it.
+static void s_release(waiting_t *self, held_t *held)
+{
+    zlistx_delete(self->fifo, held->fifo_handle);
+    for (size_t i = 0; i < held->touch_count; i++) {
+        s_unindex(self->queues, held->touches[i].id, held->queue_handles[i]);
+        if (held->touches[i].scope != TOUCH_NODE)
+            s_unindex(self->subtrees, held->touches[i].id, held->subtree_handle);
+    }
+    if (held->waiters)
+        s_push_all(self, held->waiters);
+    self->run(self->run_arg, held->command, held->seq);
+    s_held_destroy(&held);
+}
+
+//  Looks at the candidates, earliest first, until none is left: each runs or is
+//  parked on what blocks it. Running one may wake others (or this very loop, from
+//  inside run): they join the heap and are taken in order.
+static void s_process(waiting_t *self)
+{
+    if (self->processing)
+        return;
+    self->processing = true;
+    held_t *held;
+    while ((held = s_pop(self))) {
+        blocker_t blocker = s_blocker(self, held);
+        if (blocker.waits)
+            s_park(self, held, blocker);
+        else
+            s_release(self, held);
+    }
+    self->processing = false;
+}
+
+void waiting_wake(waiting_t *self, int32_t id)
+{
+    zlistx_t *list = s_queue(self->node_waiters, id);
+    if (list) {
+        s_push_all(self, list);
+        zhashx_delete(self->node_waiters, idmap_key(id));
+    }
+    s_process(self);
 }
 
 void waiting_release(waiting_t *self)
 {
-    if (self->releasing) {
-        self->release_again = true;
-        return;
-    }
-    self->releasing = true;
-    do {
-        self->release_again = false;
-        held_t *previous = NULL, *held = self->held_head;
-        while (held) {
-            held_t *next = held->next;
-            if (s_blocked(self, held->command, held)) {
-                previous = held;
-                held = next;
-                continue;
-            }
-            if (previous)
-                previous->next = next;
-            else
-                self->held_head = next;
-            if (self->held_tail == held)
-                self->held_tail = previous;
-            self->held_count--;
-            self->run(self->run_arg, held->command, held->seq);
-            command_destroy(&held->command);
-            free(held);
-            held = next;
-        }
-    } while (self->release_again);
-    self->releasing = false;
+    //  Everything parked anywhere is looked at again: each list of waiters is
+    //  emptied, since every held command will be parked afresh or run.
+    for (held_t *held = (held_t *)zlistx_first(self->fifo); held;
+         held = (held_t *)zlistx_next(self->fifo))
+        s_push(self, held);
+    s_process(self);
 }
 
 void waiting_submit(waiting_t *self, command_t **command, uint64_t seq)
 {
-    if (!s_blocked(self, *command, NULL)) {
-        self->run(self->run_arg, *command, seq);
-        command_destroy(command);
-        return;
-    }
-    held_t *held = (held_t *)zmalloc(sizeof(held_t));
-    held->command = *command;
-    held->seq = seq;
-    *command = NULL;
-    if (self->held_tail)
-        self->held_tail->next = held;
-    else
-        self->held_head = held;
-    self->held_tail = held;
-    self->held_count++;
+    held_t *held = s_hold(self, command, seq);
+    s_push(self, held);
+    s_process(self);
 }

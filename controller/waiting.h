@@ -5,8 +5,9 @@
     Independent commands never wait.
 
     A command runs through the run callback at once, or is held and run later, in the
-    order read, by waiting_release (called whenever a request ends or a node's state
-    changes). */
+    order read, when what it waits for changes: the controller calls waiting_wake with
+    the node whose state changed or whose requests in flight ended. Each check costs
+    O(depth) (a remove: O(its subtree)), never O(commands held). */
 #ifndef MQTREE_WAITING_H
 #define MQTREE_WAITING_H
 
@@ -31,8 +32,13 @@ void waiting_destroy(waiting_t **self_p);
 //  Runs command now, or holds it if it must wait. Takes the command.
 void waiting_submit(waiting_t *self, command_t **command, uint64_t seq);
 
-//  Runs, in order, every held command that need not wait any more. Safe to call
-//  from inside a run (it then goes round once more).
+//  Node id changed state (created, removed, died, stopped, continued) or a request
+//  to it ended: runs, in order, the held commands that waited for it and need not
+//  wait any more. Safe to call from inside a run.
+void waiting_wake(waiting_t *self, int32_t id);
+
+//  Looks at every held command again (after changes made behind the controller's
+//  back, as the unit tests do). O(commands held).
 void waiting_release(waiting_t *self);
 
 //  Commands held.

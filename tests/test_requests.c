@@ -14,7 +14,7 @@ static void s_table(void)
     request_t *middle = requests_add(requests, 3, 3, 12, 12, 3000);
     CHECK(late->id == 1 && early->id == 2 && middle->id == 3);
     CHECK(requests_find(requests, 2) == early && requests_find(requests, 9) == NULL);
-    //  0 is "no request" (a child whose create already ended): not found, no abort.
+    //  0 is no id: a foreign reply or a child with nothing to answer looks it up.
     CHECK(requests_find(requests, 0) == NULL);
     CHECK(requests_size(requests) == 3);
     CHECK(requests_next_deadline(requests) == 1000);

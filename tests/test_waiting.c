@@ -8,11 +8,18 @@
 static uint64_t s_ran[64];
 static size_t s_ran_count;
 
+//  Runs a command as the controller would, as far as the order rule can see: a
+//  create puts its node in the topology, pending; a remove marks its node removing.
+//  arg is the topology.
 static void s_run(void *arg, command_t *command, uint64_t seq)
 {
-    (void)arg;
-    (void)command;
+    topology_t *topology = (topology_t *)arg;
     s_ran[s_ran_count++] = seq;
+    if (command->kind == CMD_CREATE)
+        CHECK(topology_add(topology, command->id,
+                           topology_find(topology, command->parent)) != NULL);
+    else if (command->kind == CMD_REMOVE)
+        topology_find(topology, command->id)->state = NODE_REMOVING;
 }
 
 static command_t *s_command(const char *text)
@@ -43,7 +50,7 @@ int main(void)
 {
     topology_t *topology = topology_new(1);
     requests_t *requests = requests_new();
-    waiting_t *waiting = waiting_new(topology, requests, false, s_run, NULL);
+    waiting_t *waiting = waiting_new(topology, requests, false, s_run, topology);
     node_t *root = topology_root(topology);
     node_t *one = topology_add(topology, 1, root);
     one->state = NODE_UP;
@@ -61,17 +68,38 @@ int main(void)
     CHECK(s_ran_is(first, 3));
     CHECK(waiting_size(waiting) == 5);
 
-    //  Node 2's create is answered: the commands that waited run in the order read.
+    CHECK(topology_find(topology, 9)->state == NODE_PENDING); //  create 9 ran
+
+    //  Node 2's create is answered: the commands that waited for it alone run, in
+    //  the order read. create 3 makes node 3 pending, so exec 3 waits for it, the
+    //  remove of 1 waits (node 3 is below 1), and exec 1 behind the remove.
     two->state = NODE_UP;
     waiting_release(waiting);
-    //  create 3 ran; node 3 is now pending in a real controller: model it.
     uint64_t second[] = {1, 5, 8, 2, 3};
-    CHECK(s_ran_count >= 5 && !memcmp(s_ran, second, 5 * sizeof(uint64_t)));
+    CHECK(s_ran_is(second, 5));
+    CHECK(waiting_size(waiting) == 3);
+    node_t *three = topology_find(topology, 3);
+    CHECK(three && three->parent == two && three->state == NODE_PENDING);
+
+    //  Node 3 is up: exec 3 runs, then remove 1; exec 1 now waits for that remove.
+    three->state = NODE_UP;
+    waiting_release(waiting);
+    uint64_t third_step[] = {1, 5, 8, 2, 3, 4, 6};
+    CHECK(s_ran_is(third_step, 7));
+    CHECK(waiting_size(waiting) == 1);
+    CHECK(one->state == NODE_REMOVING);
+
+    //  The remove is done: exec 1 runs (and will answer Not found).
+    topology_remove(topology, one);
+    waiting_release(waiting);
+    uint64_t all[] = {1, 5, 8, 2, 3, 4, 6, 7};
+    CHECK(s_ran_is(all, 8));
+    CHECK(waiting_size(waiting) == 0);
 
     //  A remove also waits for requests in flight below it.
     topology_t *other = topology_new(1);
     requests_t *flying = requests_new();
-    waiting_t *second_waiting = waiting_new(other, flying, false, s_run, NULL);
+    waiting_t *second_waiting = waiting_new(other, flying, false, s_run, other);
     node_t *five = topology_add(other, 5, topology_root(other));
     five->state = NODE_UP;
     request_t *request = requests_add(flying, CMD_EXEC, 1, 5, 5, 1000);
@@ -81,8 +109,13 @@ int main(void)
     CHECK(s_ran_count == 0 && waiting_size(second_waiting) == 2);
     requests_remove(flying, request);
     waiting_release(second_waiting);
+    uint64_t removing[] = {20};
+    CHECK(s_ran_is(removing, 1) && waiting_size(second_waiting) == 1);
+    //  pingall waits for the remove itself too, as typed lines would.
+    topology_remove(other, five);
+    waiting_release(second_waiting);
     uint64_t third[] = {20, 21};
-    CHECK(s_ran_is(third, 2));
+    CHECK(s_ran_is(third, 2) && waiting_size(second_waiting) == 0);
 
     waiting_destroy(&second_waiting);
     requests_destroy(&flying);

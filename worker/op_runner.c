@@ -19,7 +19,13 @@ static void s_run_one(ops_t *ops, zsock_t *pipe, zmsg_t *msg)
     zframe_t *args_frame = zmsg_pop(msg);
     int64_t deadline = (int64_t)wire_get_u64(zframe_data(deadline_frame));
     if (deadline && zclock_mono() > deadline) {
+        //  Its requester has been told it failed: it must never run. The loop
+        //  still hears of it (one frame, the id), so that its count of execs on
+        //  this thread is right and small ops run on the loop again.
         log_debug("dropped an exec whose deadline passed while it waited");
+        zmsg_t *dropped = zmsg_new();
+        zmsg_append(dropped, &id_frame);
+        zmsg_send(&dropped, pipe);
         goto done;
     }
     char *op = zframe_strdup(op_frame);
@@ -87,8 +93,11 @@ static zsock_t *s_pipe_end(const char *endpoint, bool bind)
 op_runner_t *op_runner_new(void)
 {
     op_runner_t *self = (op_runner_t *)zmalloc(sizeof(op_runner_t));
+    //  A name never used before in this process: a runner made where a destroyed
+    //  one lay would find its address's name still bound for a moment.
+    static _Atomic unsigned long runners = 0;
     char endpoint[64];
-    snprintf(endpoint, sizeof endpoint, "inproc://op-runner-%p", (void *)self);
+    snprintf(endpoint, sizeof endpoint, "inproc://op-runner-%lu", ++runners);
     self->ops = ops_new();
     self->loop_end = s_pipe_end(endpoint, true);
     self->thread_end = s_pipe_end(endpoint, false);

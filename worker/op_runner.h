@@ -3,9 +3,11 @@
 
     Pipe protocol (an inproc PAIR, so frames move without copying):
         loop -> runner:  request-id:8  deadline-ms:8  op  args
-        runner -> loop:  request-id:8  status:1  text
+        runner -> loop:  request-id:8  status:1  text     an op that ran
+                         request-id:8                     an op dropped unrun
     A request whose deadline has passed when its turn comes is dropped: nobody waits
     for its answer, and running it late would change state behind the user's back.
+    The loop still hears of it, to keep its count of ops on the thread.
 
     The pipe's queues are unbounded both ways. zactor's pipe has the default high-water
     mark of 1000 messages: with more than that in flight the loop blocks sending work

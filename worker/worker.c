@@ -115,19 +115,12 @@ static void s_forward_by_key(worker_t *self, zmsg_t **msg, const wire_header_t *
 
 static void s_create(worker_t *self, const wire_header_t *header, int32_t id)
 {
-    child_t *child = children_find(self->children, id);
-    if (child) {
-        //  The controller only asks twice when its first create timed out while
-        //  the child was starting: the child it knows nothing of is this one.
-        if (child->ready) {
-            char pid[16];
-            snprintf(pid, sizeof pid, "%d", (int)child->pid);
-            s_reply(self, header->request_id, WIRE_OK, pid);
-        } else
-            s_reply(self, header->request_id, WIRE_ERROR, "Already exists");
-        return;
-    }
-    child = children_spawn(self->children, id);
+    //  The controller asks for an id it has no node of: a process of ours with that
+    //  id is left from a create it reported failed. children_spawn ends it, so
+    //  that one id never has two live processes.
+    if (children_find(self->children, id))
+        log_info("child %d is left from a failed create; replacing it", id);
+    child_t *child = children_spawn(self->children, id);
     if (!child) {
         char *text = children_spawn_error(self->children, errno);
         s_reply(self, header->request_id, WIRE_ERROR, text);
@@ -144,10 +137,12 @@ static void s_create(worker_t *self, const wire_header_t *header, int32_t id)
     }
 }
 
-static void s_remove(worker_t *self, const wire_header_t *header, int32_t id)
+static void s_remove(worker_t *self, const wire_header_t *header, int32_t id, int32_t pid)
 {
     child_t *child = children_find(self->children, id);
-    if (!child) {
+    //  A pid names one process: the controller cleaning up after a create it
+    //  reported failed must not end a newer process of the same id.
+    if (!child || (pid && child->pid != pid)) {
         s_reply(self, header->request_id, WIRE_OK, "");
         return;
     }
@@ -385,7 +380,8 @@ static void s_handle_request(worker_t *self, zmsg_t **msg)
             s_create(self, &header, wire_frame_i32(wire_frame(*msg, 2)));
             break;
         case WIRE_REMOVE:
-            s_remove(self, &header, wire_frame_i32(wire_frame(*msg, 2)));
+            s_remove(self, &header, wire_frame_i32(wire_frame(*msg, 2)),
+                     wire_frame_i32(wire_frame(*msg, 3)));
             break;
         case WIRE_PINGALL:
             s_pingall(self, &header);
@@ -486,22 +482,33 @@ static int s_on_downstream(zloop_t *loop, zsock_t *reader, void *arg)
     return 0;
 }
 
+//  Results of the op thread go up as they come, a batch per wake-up: a burst of
+//  small ops must not wait a poll round each on its way to the controller, whose
+//  deadline is running.
 static int s_on_runner(zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void)loop;
     worker_t *self = (worker_t *)arg;
-    zmsg_t *result = zmsg_recv(reader);
-    if (!result)
-        return 0;
-    op_runner_taken(self->runner);
-    zframe_t *id = zmsg_first(result);
-    zframe_t *status = zmsg_next(result);
-    zframe_t *text = zmsg_next(result);
-    zmsg_t *reply = wire_reply_new(wire_get_u64(zframe_data(id)), self->config.id,
-                                   (wire_status_t)*zframe_data(status),
-                                   (const char *)zframe_data(text), zframe_size(text));
-    zmsg_destroy(&result);
-    s_send_up(self, &reply);
+    for (int count = 0; count < BATCH && (zsock_events(reader) & ZMQ_POLLIN); count++) {
+        zmsg_t *result = zmsg_recv(reader);
+        if (!result)
+            break;
+        op_runner_taken(self->runner);
+        if (zmsg_size(result) != 3) {
+            //  An exec dropped unrun (its deadline passed): nobody waits for it.
+            zmsg_destroy(&result);
+            continue;
+        }
+        zframe_t *id = zmsg_first(result);
+        zframe_t *status = zmsg_next(result);
+        zframe_t *text = zmsg_next(result);
+        zmsg_t *reply =
+            wire_reply_new(wire_get_u64(zframe_data(id)), self->config.id,
+                           (wire_status_t)*zframe_data(status),
+                           (const char *)zframe_data(text), zframe_size(text));
+        zmsg_destroy(&result);
+        s_send_up(self, &reply);
+    }
     return 0;
 }
 

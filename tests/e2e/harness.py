@@ -19,6 +19,21 @@ BIN = os.environ.get("MQTREE_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "release", "mqtree")
 # Generous: a loaded 2-core machine under ASan must not make a test flaky.
 LINE_DEADLINE = 20.0
+# How much slower than a Release build the binaries run: tests/CMakeLists.txt sets it
+# for the sanitizer build (ASan+UBSan: 2-3x slower on CPU work, slower starts).
+TIME_SCALE = float(os.environ.get("MQTREE_TIME_SCALE") or 1.0)
+# ctest reports a test that exits with this code as skipped, never as passed.
+SKIP_CODE = 77
+
+
+def slack(seconds):
+    """An upper bound on wall-clock time for work the binaries do, scaled for slow
+    builds. Bounds that the kernel or a timeout sets, not our code, need none."""
+    return seconds * TIME_SCALE
+
+
+class Skipped(Exception):
+    """Raised by a test that cannot run here: reported as skipped, not passed."""
 
 
 class Mqtree:
@@ -87,7 +102,9 @@ class Mqtree:
             self.create(node, parent)
 
     def no_line(self, within):
-        """Asserts that nothing is printed for `within` seconds."""
+        """Asserts that nothing is printed for `within` seconds. Only where no event
+        can close the window (prefer `expect` of a marker command, whose reply must
+        then be the next line)."""
         try:
             line = self.lines.get(timeout=within)
         except queue.Empty:
@@ -159,26 +176,59 @@ def wait_until(predicate, deadline=LINE_DEADLINE, what="condition"):
     raise AssertionError("%s not reached within %.0f s" % (what, deadline))
 
 
+def skip(reason):
+    """Ends a script none of whose tests can run here: ctest shows it skipped."""
+    print("skipped: %s" % reason)
+    print("0 passed, 0 failed, 1 skipped")
+    sys.exit(SKIP_CODE)
+
+
 def run(tests):
-    """Runs test functions, prints a summary line, exits non-zero on failure."""
-    failed = 0
+    """Runs test functions, prints a summary line, exits 1 on failure, else 77
+    (skipped) if a test could not run, else 0."""
+    failed = skipped = 0
     for test in tests:
         started = time.monotonic()
         try:
             test()
             print("ok   %s (%.2f s)" % (test.__name__, time.monotonic() - started))
+        except Skipped as reason:
+            skipped += 1
+            print("SKIP %s: %s" % (test.__name__, reason))
         except Exception as error:  # noqa: BLE001 - report every failure
             failed += 1
             where = traceback.extract_tb(error.__traceback__)[-1]
             print("FAIL %s: %s (line %d: %s)" % (test.__name__, error, where.lineno,
                                                  where.line))
         sys.stdout.flush()
-    print("%d passed, %d failed" % (len(tests) - failed, failed))
-    sys.exit(1 if failed else 0)
+    print("%d passed, %d failed, %d skipped" % (len(tests) - failed - skipped, failed,
+                                               skipped))
+    sys.exit(1 if failed else SKIP_CODE if skipped else 0)
 
 
 def kill(pid, sig=signal.SIGKILL):
     os.kill(pid, sig)
+
+
+_PTRACE_DETACH, _PTRACE_SEIZE, _PTRACE_INTERRUPT = 17, 0x4206, 0x4207
+
+
+def freeze(pid):
+    """Stops pid with a ptrace interrupt, which (unlike SIGSTOP) its parent's
+    waitpid does not see: a node hung invisibly. False if ptrace is refused."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.ptrace(_PTRACE_SEIZE, pid, 0, 0) != 0 or \
+            libc.ptrace(_PTRACE_INTERRUPT, pid, 0, 0) != 0:
+        return False
+    status = ctypes.c_int()
+    libc.waitpid(pid, ctypes.byref(status), 0x40000000)  # __WALL: as its tracer
+    return True
+
+
+def thaw(pid):
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).ptrace(_PTRACE_DETACH, pid, 0, 0)
 
 
 def _enter(self):

@@ -83,6 +83,8 @@ def test_lab_timer_and_heartbeat():
         m.expect("heartbeat 100", "Ok")
         kill(m.pids[13])
         assert m.line() == "Heartbit: node 13 is unavailable now"
+        # Once, not at every tick. A timed window: in the timer syntax no op (such
+        # as sleep) can close it with an event.
         m.no_line(0.8)
         assert m.close() == 0
 

@@ -3,11 +3,10 @@ unlike SIGSTOP, waitpid(WUNTRACED) does not report to the parent. Then only the
 deadlines and the heartbeats can tell, and they must: pingall within one timeout,
 exec at the timeout, a Heartbit line after 4 missed beats, and all well again after."""
 import ctypes
-import os
 import sys
 import time
 
-from harness import Mqtree, run
+from harness import Mqtree, Skipped, run, skip, slack
 
 PTRACE_DETACH, PTRACE_SEIZE, PTRACE_INTERRUPT = 17, 0x4206, 0x4207
 TIMEOUT_MS = 1500
@@ -15,13 +14,15 @@ libc = ctypes.CDLL(None, use_errno=True)
 
 
 def freeze(pid):
+    """Freezes pid, or raises Skipped: ptrace may be refused (no CAP_SYS_PTRACE in
+    a container, Yama's ptrace_scope for a non-parent), and then this test cannot
+    run here: ctest shows it skipped, never passed."""
     if libc.ptrace(PTRACE_SEIZE, pid, 0, 0) != 0 or \
             libc.ptrace(PTRACE_INTERRUPT, pid, 0, 0) != 0:
-        return False
+        raise Skipped("cannot ptrace here (errno %d)" % ctypes.get_errno())
     # Wait for the tracee to reach its stop (waitpid as its tracer: __WALL).
     status = ctypes.c_int()
-    libc.waitpid(pid, ctypes.byref(status), 0x40000000)
-    return True
+    assert libc.waitpid(pid, ctypes.byref(status), 0x40000000) == pid
 
 
 def thaw(pid):
@@ -37,42 +38,41 @@ def test_hung_node():
     with Mqtree("--timeout", str(TIMEOUT_MS)) as m:
         build(m)
         m.expect("heartbeat 100", "Ok")
-        if not freeze(m.pids[2]):
-            print("skipped: cannot ptrace here (errno %d)" % ctypes.get_errno())
-            return
+        freeze(m.pids[2])
         try:
             # The parent saw nothing: only the missing beats tell, once, in order.
             started = time.monotonic()
             assert m.line() == "Heartbit: node 2 is unavailable now"
             assert m.line() == "Heartbit: node 3 is unavailable now"
-            assert time.monotonic() - started < 0.4 + 1.5
+            assert time.monotonic() - started < 0.4 + slack(1.5)
             # pingall: the hung subtree costs one timeout, not one per level.
             started = time.monotonic()
             m.expect("pingall", "Ok: 2;3")
             elapsed = time.monotonic() - started
-            assert elapsed < TIMEOUT_MS / 1000 + 1.0, elapsed
+            assert elapsed < TIMEOUT_MS / 1000 + slack(1.0), elapsed
             print("  pingall with a hung subtree: %.0f ms (timeout %d ms)" % (elapsed * 1000, TIMEOUT_MS))
             # The others answer at full speed meanwhile.
             started = time.monotonic()
             m.expect("exec 4 sum 1 4", "Ok:4: 4")
-            assert time.monotonic() - started < 0.5
+            assert time.monotonic() - started < slack(0.5)
             # exec into the hung subtree answers at the timeout.
             started = time.monotonic()
             m.expect("exec 3 sum 1 3", "Error:3: Node is unavailable")
-            assert TIMEOUT_MS / 1000 - 0.1 < time.monotonic() - started < TIMEOUT_MS / 1000 + 1.5
+            assert TIMEOUT_MS / 1000 - 0.1 < time.monotonic() - started \
+                < TIMEOUT_MS / 1000 + slack(1.5)
         finally:
             thaw(m.pids[2])
         assert m.line() == "Heartbit: node 2 is available again"
         assert m.line() == "Heartbit: node 3 is available again"
         # What queued up while it was frozen and is past its deadline is dropped:
-        # the late answers are never printed for a later command.
-        m.no_line(0.5)
+        # the late answers are never printed for a later command. Node 2 handles
+        # what queued in the order it came, before this exec, so a late answer
+        # would be the next line instead of its reply.
         m.expect("exec 3 sum 1 3", "Ok:3: 3")
         m.expect("pingall", "Ok: -1")
         assert m.close() == 0
 
 
 if sys.platform != "linux":
-    print("0 passed, 0 failed, 1 skipped")
-    sys.exit(0)
+    skip("ptrace interrupts are Linux's")
 run([test_hung_node])

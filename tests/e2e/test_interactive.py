@@ -3,11 +3,10 @@ above the line being typed, Ctrl-C and Ctrl-D."""
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 
-from harness import BIN, LINE_DEADLINE, alive, kill, run
+from harness import BIN, LINE_DEADLINE, alive, kill, run, skip
 
 SESSION = "mqtree-test-%d" % os.getpid()
 
@@ -104,7 +103,5 @@ def test_terminal_session():
 
 
 if not shutil.which("tmux"):
-    print("skipped: tmux is not installed (scripts/setup installs it)")
-    print("0 passed, 0 failed, 1 skipped")
-    sys.exit(0)
+    skip("tmux is not installed (scripts/setup installs it)")
 run([test_terminal_session])

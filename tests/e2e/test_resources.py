@@ -24,7 +24,9 @@ def zombies_of(pid):
 
 
 def test_hundred_cycles():
-    with Mqtree() as m:
+    # About leaks, not timeouts: a spawn on a loaded machine (or under ASan) may take
+    # longer than the default 2 s.
+    with Mqtree("--timeout", "10000") as m:
         m.create(1)
         directory = run_dir(m.proc.pid)
         m.create(2, 1)

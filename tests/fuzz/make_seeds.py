@@ -54,7 +54,7 @@ MESSAGES = {
     "exec": frames(header(EXEC), path(), b"sum", b"3 1 2 3"),
     "exec_path": frames(header(EXEC, node=9), path(4, 9), b"find", b"abracadabra abra"),
     "ping": frames(header(PING), path(5)),
-    "remove": frames(header(REMOVE), path(), struct.pack(">i", 8)),
+    "remove": frames(header(REMOVE), path(), struct.pack(">i", 8), struct.pack(">i", 0)),
     "reply": frames(header(REPLY, node=3), b"\0", b"6"),
     "reply_ids": frames(header(REPLY, node=3), b"\0", path(3, 4, 5)),
     "hello": frames(header(HELLO, request=0, node=6), struct.pack(">i", 1234)),
