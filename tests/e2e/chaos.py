@@ -751,24 +751,41 @@ class Round:
             listed = set(listed)
         else:
             return self.bad(cmd)
-        for node in sorted(listed - set(self.topo)):
-            later = next((c for c in self.sent[cmd.index + 1:]
-                          if c.kind == "create" and c.node == node), None)
-            self.violation("pingall", "lists %d, not in the tree at that line%s: %s" % (
-                node, " (a later line #%d %r -> %s creates it)" % (
-                    later.index, later.line, repr(later.reply) if later.reply else
-                    "not answered yet") if later else "",
+        extra = sorted(listed - set(self.topo))
+        if extra:
+            self.violation("pingall", "lists %d id(s) not in the tree at that line: %s; %s" % (
+                len(extra), "; ".join(self.id_history(n, cmd.index) for n in extra[:5]),
                 self.describe(cmd)))
+        wrong_up, missed = [], []
         for node, inc in sorted(self.topo.items()):
-            if node in listed and surely_up(inc, cmd.ts, cmd.tr):  # before its timeout
+            if node in listed and surely_up(inc, cmd.ts, cmd.tr):
                 if cmd.tr >= cmd.ts + self.timeout - 0.02:
                     self.figures["timeouts"] += 1   # maybe slow, not down: allowed
-                    continue
-                self.violation("pingall", "lists surely-up %s: %s; %s" % (
-                    inc.name(), self.describe(cmd), self.history(inc)))
+                else:
+                    wrong_up.append(inc)
             elif node not in listed and surely_down(inc, cmd.ts, cmd.tr):
-                self.violation("pingall", "misses surely-down %s: %s; %s" % (
-                    inc.name(), self.describe(cmd), self.history(inc)))
+                missed.append(inc)
+        if wrong_up:
+            self.violation("pingall", "lists %d surely-up node(s), answered before the timeout:"
+                           " %s: %s" % (len(wrong_up), ", ".join(
+                               i.name() for i in wrong_up[:10]), self.describe(cmd)))
+        if missed:
+            self.violation("pingall", "misses %d surely-down node(s): %s: %s; %s" % (
+                len(missed), ", ".join(i.name() for i in missed[:10]), self.describe(cmd),
+                self.history(missed[0])))
+
+    def id_history(self, node, before):
+        """The last create or remove of an id before line `before`, as evidence."""
+        last = next((c for c in reversed(self.sent[:before])
+                     if c.node == node and c.kind in ("create", "remove")), None)
+        nxt = next((c for c in self.sent[before + 1:]
+                    if c.node == node and c.kind == "create"), None)
+        text = "%d: %s" % (node, "never created before" if last is None else
+                           "last #%d %r -> %r" % (last.index, last.line, last.reply))
+        if nxt is not None:
+            text += ", next create #%d %r -> %s" % (
+                nxt.index, nxt.line, repr(nxt.reply) if nxt.reply else "not answered yet")
+        return text
 
     # ---- the run -----------------------------------------------------------------
     def wait_replies(self, deadline):
