@@ -20,7 +20,7 @@ def test_chaos():
     print("chaos: seed %d, %d nodes, %d commands%s (replay: MQTREE_CHAOS_SEED=%d)" % (
         seed, nodes, commands, ", sanitizer build" if asan else "", seed))
     sys.stdout.flush()
-    round_ = chaos.Round(BIN, seed, nodes=nodes, commands=commands, time_limit=40,
+    round_ = chaos.Round(BIN, seed, nodes=nodes, commands=commands, time_limit=35,
                          log=lambda s: (print("  " + s), sys.stdout.flush()))
     figures = round_.run()
     print("chaos: " + chaos.summary(figures) + ", %.1f s" % figures["seconds"])
