@@ -577,7 +577,11 @@ class Round:
                 inc.start = stat[2]
                 ppid = pinc.pid if pinc else self.proc.pid
                 tree_pids = {i.pid for i in self.topo.values()} | {self.proc.pid}
-                if stat[1] != ppid and stat[1] in tree_pids:
+                # (unless the parent may be gone by now: orphans are reparented)
+                settled = pinc is None or all(
+                    a.killed is None and not self.pending_removes.get(a.id)
+                    for a in pinc.chain())
+                if stat[1] != ppid and stat[1] in tree_pids and settled:
                     self.violation("process", "pid %d of %s has parent process %d, not %d:"
                                    " %s" % (inc.pid, inc.name(), stat[1], ppid,
                                             self.describe(cmd)))
