@@ -903,6 +903,7 @@ class Round:
             self.killed = True
             self.proc.kill()
             status = self.proc.wait()
+        exited_at = time.monotonic()
         end = time.monotonic() + 10
         while not self.eof and time.monotonic() < end:
             self.drain(0.1)
@@ -917,25 +918,34 @@ class Round:
                 len(self.sent) - self.verified, self.verified, self.sent[self.verified].line))
         # Every node process ends with the controller (within a second).
         known = {(p, s) for p, s, _ in self.all_pids if s is not None} | set(tree)
-        end = time.monotonic() + 1.0
-        left = []
-        while True:
-            left = [(p, s) for p, s in known
-                    if (lambda st: st is not None and st[2] == s and st[0] != "Z")(
-                        proc_stat(p))]
-            if not left or time.monotonic() > end:
-                break
+
+        def left_now():
+            out = []
+            for p, s in known:
+                st = proc_stat(p)
+                if st is not None and st[2] == s and st[0] != "Z":
+                    out.append(p)
+            return sorted(out)
+        while left_now() and time.monotonic() < exited_at + 1.0:
             time.sleep(0.02)
-        for p, s in sorted(left):
-            st = proc_stat(p)
-            owner = [inc.name() for q, _, inc in self.all_pids if q == p]
-            self.violation("exit", "process %d (%s, node %s, state %s) still there 1 s after"
-                           " the controller exited" % (p, cmdline(p), ",".join(owner) or "?",
-                                                       st[0] if st else "?"))
+        left = left_now()
+        if left:
+            details = []
+            for p in left[:5]:
+                st = proc_stat(p)
+                owner = [inc.name() for q, _, inc in self.all_pids if q == p]
+                details.append("pid %d node %s state %s: %s" % (
+                    p, ",".join(owner) or "?", st[0] if st else "gone", cmdline(p)[:120]))
+            while left_now() and time.monotonic() < exited_at + 5.0:
+                time.sleep(0.05)
+            later = left_now()
+            self.violation("exit", "%d process(es) of the tree still there 1 s after the"
+                           " controller exited (%d still 5 s after): %s" % (
+                               len(left), len(later), "; ".join(details)))
         # Stray processes are ours: end them, so that nothing of this test lives on.
-        for p, s in left:
+        for p in left_now():
             st = proc_stat(p)
-            if st and st[2] == s:
+            if st and (p, st[2]) in known:
                 try:
                     os.kill(p, signal.SIGKILL)
                 except OSError:
