@@ -50,6 +50,7 @@ import time
 MARGIN = 0.05        # s: a signal has surely taken effect this long after kill()
 WINDOW = 0.5         # s: state changes this close to a command may be seen either way
 GRACE = 15           # s: for the sweep after a time-limited stream
+SLOW = 60.0          # s: no line waits this long for its reply, whatever else is slow
 STALL = 10           # timeouts: no reply may take longer (ordered, behind creates)
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                    "AddressSanitizer:", "LeakSanitizer:")
@@ -519,6 +520,15 @@ class Round:
         even behind creates in flight. Replies held back behind it are not blamed."""
         start = max(cmd.ts, self.last_tr)
         self.last_tr = cmd.tr
+        if cmd.tr - cmd.ts > SLOW:
+            # Throughput collapsed: lines wait this long although each head-of-line
+            # wait stayed short. Reported once a round, counted always.
+            self.figures["slow"] = self.figures.get("slow", 0) + 1
+            if self.figures["slow"] == 1:
+                self.violation("slow", "answered %.0f s after it was written (timeout %.1f s,"
+                               " at most %d lines unanswered): %s" % (
+                                   cmd.tr - cmd.ts, self.timeout, self.max_outstanding,
+                                   self.describe(cmd)))
         if cmd.tr - start > max(STALL * self.timeout, 5.0):
             self.figures["stalls"] += 1
             self.violation("stall", "the controller answered nothing for %.1f s (timeout"
