@@ -32,6 +32,11 @@ Invariants (each a violation, counted and described):
   ghost        an Ok answer (exec, ping 1, create under it) from a surely-down node
   build        while the tree is built (no chaos yet) every create and exec is Ok
   pingall      lists every surely-down node, no surely-up one, no unknown id
+  leftover     a create answered Error leaves no id behind (no later `Already exists`,
+               no `Ok` to a remove of it, not listed by pingall)
+  stall        with --ordered the oldest unanswered line is answered within 10
+               timeouts (a command waiting behind creates included)
+  slow         no line is answered more than 60 s after it was written
   process      a create's pid is a child of its parent's process
   exit         after `exit`: status 0, every reply given, no process of the tree
                left, the run directory gone, no sanitizer report, no abort
@@ -1021,5 +1026,5 @@ class Round:
 
 def summary(figures):
     keys = ("commands", "replies", "kills", "stops", "conts", "creates", "removes", "sets",
-            "gets", "pingalls", "unavailable", "timeouts", "stalls", "violations")
+            "gets", "pingalls", "unavailable", "timeouts", "stalls", "slow", "violations")
     return ", ".join("%s %d" % (k, figures.get(k, 0)) for k in keys)

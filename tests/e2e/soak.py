@@ -18,6 +18,8 @@ def main():
     parser.add_argument("--nodes", type=int, default=300)
     parser.add_argument("--commands", type=int, default=100000)
     parser.add_argument("--timeout", type=int, default=2000)
+    parser.add_argument("--round-minutes", type=float, default=3,
+                        help="a round streams at most this long (default 3)")
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(10**9)
     started = time.monotonic()
@@ -31,7 +33,7 @@ def main():
         rounds += 1
         left = end - time.monotonic()
         r = chaos.Round(args.binary, round_seed, nodes=args.nodes, commands=args.commands,
-                        timeout_ms=args.timeout, time_limit=max(10.0, left - chaos.GRACE),
+                        timeout_ms=args.timeout, time_limit=max(10.0, min(left - chaos.GRACE, args.round_minutes * 60)),
                         log=lambda s: (print("  " + s), sys.stdout.flush()))
         figures = r.run()
         print("round %d (seed %d): %s, %.1f s" % (rounds, round_seed, chaos.summary(figures),
