@@ -174,10 +174,6 @@ class SetRecord:
         self.cmd, self.inc, self.value, self.status = cmd, inc, value, status
 
 
-class Violation(Exception):
-    pass
-
-
 class Round:
     """One controller, one tree, one command stream; run() returns the figures."""
 
@@ -292,6 +288,16 @@ class Round:
         """Signals a node's process only if it is still that process (pidfd)."""
         if not inc.pid or inc.start is None:
             return False
+        if not hasattr(os, "pidfd_open"):
+            # Without pidfds (Python < 3.9): the start time check, then kill().
+            stat = proc_stat(inc.pid)
+            if stat is None or stat[2] != inc.start or stat[0] == "Z":
+                return False
+            try:
+                os.kill(inc.pid, sig)
+                return True
+            except OSError:
+                return False
         try:
             fd = os.pidfd_open(inc.pid)
         except OSError:
@@ -807,16 +813,20 @@ class Round:
         return text
 
     # ---- the run -----------------------------------------------------------------
-    def wait_replies(self, deadline):
-        """Waits until every command sent is answered."""
+    def wait_replies(self, deadline, report=True):
+        """Waits until every command sent is answered; past the deadline, a violation
+        unless report is False."""
         end = time.monotonic() + deadline
         if self.hard_end:
             end = min(end, max(self.hard_end, time.monotonic() + 2))
         while self.verified < len(self.sent):
             if time.monotonic() > end:
+                if not report:
+                    return False
                 c = self.sent[self.verified]
-                self.violation("reply", "no reply to #%d %r within %.0f s" % (
-                    c.index, c.line, time.monotonic() - c.ts))
+                self.violation("reply", "no reply to #%d %r within %.0f s%s" % (
+                    c.index, c.line, time.monotonic() - (c.ts or self.t0),
+                    "" if c.ts else " (not even written: mqtree stopped reading stdin)"))
                 self.aborted = "no reply"
                 return False
             if not self.drain(0.05):
@@ -879,6 +889,12 @@ class Round:
             elif not self.drain(0.02):
                 return
             self.chaos()
+        # The chaos goes on until the stream is answered (or the time is up).
+        if not self.aborted and not self.eof:
+            if end:
+                self.wait_replies(max(0.0, end - time.monotonic()), report=False)
+            else:
+                self.wait_replies(30 + 3 * self.timeout)
         self.chaos_on = False
         for inc in list(self.stopped):
             self.cont(inc)
