@@ -54,7 +54,7 @@ import time
 
 MARGIN = 0.05        # s: a signal has surely taken effect this long after kill()
 WINDOW = 0.5         # s: state changes this close to a command may be seen either way
-GRACE = 15           # s: for the sweep after a time-limited stream
+GRACE = 12           # s: for the sweep after a time-limited stream
 SLOW = 60.0          # s: no line waits this long for its reply, whatever else is slow
 STALL = 10           # timeouts: no reply may take longer (ordered, behind creates)
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
@@ -927,10 +927,10 @@ class Round:
         self.outq.put([Cmd("exit", "exit")])
         self.outq.put(None)
         try:
-            status = self.proc.wait(timeout=10 if self.aborted else 30 + 3 * self.timeout)
+            status = self.proc.wait(timeout=5 if self.aborted else 30 + 3 * self.timeout)
         except subprocess.TimeoutExpired:
             self.violation("exit", "controller still running %d s after exit" % (
-                10 if self.aborted else 30 + 3 * self.timeout))
+                5 if self.aborted else 30 + 3 * self.timeout))
             self.killed = True
             self.proc.kill()
             status = self.proc.wait()
