@@ -1,5 +1,6 @@
-"""The chaos soak, bounded: a 300-node random tree, 100,000 random commands piped at
-full speed (--ordered) while random nodes are killed (-9), stopped and continued.
+"""The chaos soak, bounded: a 300-node random tree, up to 100,000 random commands
+(streamed for at most 35 s) piped at full speed (--ordered) while random nodes are
+killed (-9), stopped and continued.
 The invariants are listed in chaos.py. In the sanitizer build (detected with ldd) the
 round is smaller; MQTREE_CHAOS_COMMANDS, MQTREE_CHAOS_NODES and MQTREE_CHAOS_SEED
 override the defaults. A failing round leaves its transcript in /tmp."""
