@@ -28,7 +28,7 @@ def main():
         args.binary, args.minutes, args.nodes, args.commands, args.timeout, seed))
     sys.stdout.flush()
     totals, kinds, failed, rounds = {}, {}, [], 0
-    while time.monotonic() < end - 10:
+    while rounds == 0 or time.monotonic() < end - 10:
         round_seed = seed + rounds
         rounds += 1
         left = end - time.monotonic()
