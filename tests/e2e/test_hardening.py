@@ -250,6 +250,24 @@ def test_execs_behind_creates():
         assert m.close() == 0
 
 
+def test_pingall_reports_the_tree_it_was_sent_to():
+    """A pingall waits a whole timeout for a hung node (3). A dead node (2) removed
+    by a later line, meanwhile, is still reported: the answer is about the tree
+    the pingall was sent to, as typed lines would see it."""
+    with Mqtree("--timeout", "1500") as m:
+        m.build((1, -1), (2, 1), (3, 1))
+        kill(m.pids[2])
+        wait_until(lambda: m.ask("ping 2") == "Ok: 0", 10, "node 2 known dead")
+        assert freeze(m.pids[3]), "cannot ptrace here"
+        try:
+            m.send("pingall", "remove 2")
+            first, second = m.line(), m.line()
+            assert (first, second) == ("Ok", "Ok: 2;3"), (first, second)
+        finally:
+            thaw(m.pids[3])
+        assert m.close() == 0
+
+
 def test_pingall_ignores_nodes_born_after_it():
     """A pingall waits a whole timeout for a hung node; a node created meanwhile was
     never asked, so it is not reported unavailable."""
@@ -270,4 +288,5 @@ if __name__ == "__main__":
     run([test_create_timeout_keeps_the_controller, test_create_remove_create_at_full_speed,
          test_at_most_once_across_stops, test_failed_creates_leave_no_process,
          test_controller_stopped_during_creates, test_execs_behind_creates,
-         test_pingall_ignores_nodes_born_after_it])
+         test_pingall_ignores_nodes_born_after_it,
+         test_pingall_reports_the_tree_it_was_sent_to])
