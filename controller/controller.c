@@ -39,6 +39,8 @@ struct _controller_t {
     int timer_id;       //  0 when no deadline timer is armed
     int64_t timer_at;
     zhashx_t *pingalls; //  request id (as text) -> fanout_t over our children
+    //  request id -> zchunk_t of the node ids there were when the pingall was sent
+    zhashx_t *pingall_nodes;
     //  Creates under a worker reported failed at their deadline: request id ->
     //  tombstone_t. If the parent's success comes after all (it was held up on the
     //  way), the child it started is ended: a create reported failed leaves no node.
@@ -113,10 +115,17 @@ static void s_complete(controller_t *self, request_t *request, int status,
 //  controller's. A quarter of the timeout (at most 500 ms) is kept for the way back.
 #define MARGIN_MAX_MS 500
 
-static int64_t s_wire_deadline(controller_t *self, int64_t deadline_ms, size_t depth)
+//  A create keeps less: a child that comes up after its create was reported failed
+//  is ended all the same (the parent's deadline, and the controller's tombstones), so
+//  the margin only spares that work, and a spawn on a busy machine needs the time.
+#define CREATE_MARGIN_MAX_MS 50
+
+static int64_t s_wire_deadline(controller_t *self, int type, int64_t deadline_ms,
+                               size_t depth)
 {
-    int64_t margin = self->config.timeout_ms / 4;
-    margin = margin < 1 ? 1 : margin > MARGIN_MAX_MS ? MARGIN_MAX_MS : margin;
+    int64_t most = type == WIRE_CREATE ? CREATE_MARGIN_MAX_MS : MARGIN_MAX_MS;
+    int64_t margin = self->config.timeout_ms / (type == WIRE_CREATE ? 16 : 4);
+    margin = margin < 1 ? 1 : margin > most ? most : margin;
     return deadline_ms - margin - (int64_t)depth / 10;
 }
 
@@ -126,7 +135,8 @@ static void s_send(controller_t *self, request_t *request, int type, node_t *tar
     int32_t *hops = (int32_t *)malloc(target->depth * sizeof(int32_t));
     topology_path(target, hops);
     int64_t deadline =
-        request->id ? s_wire_deadline(self, request->deadline_ms, target->depth) : 0;
+        request->id ? s_wire_deadline(self, type, request->deadline_ms, target->depth)
+                    : 0;
     wire_header_t header = {(uint8_t)type, request->id, deadline, target->id};
     byte encoded[WIRE_HEADER_SIZE];
     wire_header_encode(encoded, &header);
@@ -207,17 +217,27 @@ static void s_collect_id(node_t *node, void *arg)
         list->ids[list->count++] = node->id;
 }
 
+//  The ids of top's subtree (top included, the controller never), in tree order.
+//  The caller frees the array.
+static int32_t *s_ids(controller_t *self, node_t *top, size_t *count)
+{
+    id_list_t list = {malloc((topology_size(self->topology) + 1) * sizeof(int32_t)), 0};
+    topology_walk(top, s_collect_id, &list);
+    *count = list.count;
+    return list.ids;
+}
+
 static void s_forget(controller_t *self, node_t *node)
 {
     if (!self->config.tcp)
         topology_walk(node, s_unlink_socket, self);
-    id_list_t gone = {malloc((topology_size(self->topology) + 1) * sizeof(int32_t)), 0};
-    topology_walk(node, s_collect_id, &gone);
+    size_t count;
+    int32_t *gone = s_ids(self, node, &count);
     topology_remove(self->topology, node);
     //  Commands that waited for these nodes now find them gone.
-    for (size_t i = 0; i < gone.count; i++)
-        waiting_wake(self->waiting, gone.ids[i]);
-    free(gone.ids);
+    for (size_t i = 0; i < count; i++)
+        waiting_wake(self->waiting, gone[i]);
+    free(gone);
     //  A parent gone takes the children it started with it: its tombstones can go.
     zlist_t *buried = zlist_new();
     for (tombstone_t *tombstone = (tombstone_t *)zhashx_first(self->tombstones);
@@ -284,21 +304,6 @@ static const char *s_request_key(uint64_t id, char *buffer, size_t size)
     return buffer;
 }
 
-typedef struct {
-    zhashx_t *answered; //  idmap of the ids that answered
-    uint64_t births;    //  nodes born after the pingall was sent were not asked
-    int32_t *missing;   //  the others
-    size_t count;
-} pingall_result_t;
-
-static void s_pingall_collect(node_t *node, void *arg)
-{
-    pingall_result_t *result = (pingall_result_t *)arg;
-    if (node->parent && node->born <= result->births &&
-        !zhashx_lookup(result->answered, idmap_key(node->id)))
-        result->missing[result->count++] = node->id;
-}
-
 static int s_compare_ids(const void *a, const void *b)
 {
     int32_t left = *(const int32_t *)a, right = *(const int32_t *)b;
@@ -306,33 +311,43 @@ static int s_compare_ids(const void *a, const void *b)
 }
 
 //  Every node that did not answer, ascending: the dead, the stopped, those that
-//  missed the deadline, and all that lie behind them.
+//  missed the deadline, and all that lie behind them — of the nodes there were when
+//  the pingall was sent. A node created since was never asked, and one removed since
+//  is reported as it was: the answer is the tree's state at the line, as typed lines
+//  would see it.
 static void s_pingall_done(controller_t *self, request_t *request)
 {
     char key[24];
     s_request_key(request->id, key, sizeof key);
     fanout_t *fanout = (fanout_t *)zhashx_lookup(self->pingalls, key);
-    pingall_result_t result = {idmap_new(), request->births, NULL, 0};
+    zhashx_t *answered = idmap_new();
     size_t answers = fanout ? zchunk_size(fanout->ids) / 4 : 0;
     for (size_t i = 0; i < answers; i++) {
         int32_t id = (int32_t)wire_get_u32(zchunk_data(fanout->ids) + i * 4);
-        zhashx_update(result.answered, idmap_key(id), (void *)1);
+        zhashx_update(answered, idmap_key(id), (void *)1);
     }
     zhashx_delete(self->pingalls, key);
-    result.missing =
-        (int32_t *)malloc((topology_size(self->topology) + 1) * sizeof(int32_t));
-    topology_walk(topology_root(self->topology), s_pingall_collect, &result);
-    zhashx_destroy(&result.answered);
-    qsort(result.missing, result.count, sizeof(int32_t), s_compare_ids);
+    zchunk_t *asked =
+        (zchunk_t *)zhashx_lookup(self->pingall_nodes, (void *)(uintptr_t)request->id);
+    size_t count = 0, total = asked ? zchunk_size(asked) / sizeof(int32_t) : 0;
+    int32_t *missing = (int32_t *)malloc((total + 1) * sizeof(int32_t));
+    for (size_t i = 0; i < total; i++) {
+        int32_t id = ((const int32_t *)zchunk_data(asked))[i];
+        if (!zhashx_lookup(answered, idmap_key(id)))
+            missing[count++] = id;
+    }
+    zhashx_destroy(&answered);
+    zhashx_delete(self->pingall_nodes, (void *)(uintptr_t)request->id);
+    qsort(missing, count, sizeof(int32_t), s_compare_ids);
     char *text = NULL;
     size_t size = 0;
     FILE *out = open_memstream(&text, &size);
-    fputs(result.count ? "Ok: " : "Ok: -1", out);
-    for (size_t i = 0; i < result.count; i++)
-        fprintf(out, i ? ";%d" : "%d", result.missing[i]);
+    fputs(count ? "Ok: " : "Ok: -1", out);
+    for (size_t i = 0; i < count; i++)
+        fprintf(out, i ? ";%d" : "%d", missing[i]);
     fclose(out);
     s_say(self, request->seq, "%s", text);
-    free(result.missing);
+    free(missing);
     free(text);
 }
 
@@ -571,7 +586,11 @@ static void s_ping(controller_t *self, command_t *command, uint64_t seq)
 static void s_pingall(controller_t *self, uint64_t seq)
 {
     request_t *request = s_request(self, CMD_PINGALL, seq, TOPOLOGY_ROOT, TOPOLOGY_ROOT);
-    request->births = topology_births(self->topology);
+    size_t count;
+    int32_t *nodes = s_ids(self, topology_root(self->topology), &count);
+    zhashx_insert(self->pingall_nodes, (void *)(uintptr_t)request->id,
+                  zchunk_new(nodes, count * sizeof(int32_t)));
+    free(nodes);
     fanout_t *fanout = fanout_new(request->id, request->deadline_ms);
     char key[24];
     zhashx_insert(self->pingalls, s_request_key(request->id, key, sizeof key), fanout);
@@ -953,6 +972,8 @@ controller_t *controller_new(const controller_config_t *config, zloop_t *loop,
     self->requests = requests_new();
     self->pingalls = zhashx_new();
     zhashx_set_destructor(self->pingalls, (zhashx_destructor_fn *)fanout_destroy);
+    self->pingall_nodes = idmap_new();
+    zhashx_set_destructor(self->pingall_nodes, (zhashx_destructor_fn *)zchunk_destroy);
     self->tombstones = idmap_new();
     zhashx_set_destructor(self->tombstones, (zhashx_destructor_fn *)zstr_free);
     self->heartbeat = heartbeat_new(self->topology, output, output_arg);
@@ -980,6 +1001,7 @@ void controller_destroy(controller_t **self_p)
     requests_destroy(&self->requests);
     zhashx_destroy(&self->pingalls);
     zhashx_destroy(&self->tombstones);
+    zhashx_destroy(&self->pingall_nodes);
     heartbeat_destroy(&self->heartbeat);
     topology_destroy(&self->topology);
     free(self);
@@ -993,11 +1015,9 @@ size_t controller_outstanding(controller_t *self)
 
 int32_t *controller_ids(controller_t *self, size_t *count)
 {
-    id_list_t list = {malloc((topology_size(self->topology) + 1) * sizeof(int32_t)), 0};
-    topology_walk(topology_root(self->topology), s_collect_id, &list);
-    qsort(list.ids, list.count, sizeof(int32_t), s_compare_ids);
-    *count = list.count;
-    return list.ids;
+    int32_t *ids = s_ids(self, topology_root(self->topology), count);
+    qsort(ids, *count, sizeof(int32_t), s_compare_ids);
+    return ids;
 }
 
 //  --- tree ---------------------------------------------------------------------------

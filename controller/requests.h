@@ -15,9 +15,7 @@ typedef struct {
     int32_t node;   //  the node the command names
     int32_t target; //  the node the message went to (a create's or remove's parent)
     int64_t deadline_ms;
-    uint64_t births; //  pingall: topology_births when it was sent (later nodes were
-                     //  never asked)
-    void *handle;    //  place in the deadline order
+    void *handle; //  place in the deadline order
 } request_t;
 
 typedef struct _requests_t requests_t;

@@ -6,7 +6,6 @@
 struct _topology_t {
     node_t *root;
     zhashx_t *nodes; //  id -> node_t *, root included
-    uint64_t added;  //  nodes ever added: each node's birth number
 };
 
 static int s_compare_ids(const void *a, const void *b)
@@ -77,11 +76,6 @@ node_t *topology_find_pid(topology_t *self, pid_t pid)
     return NULL;
 }
 
-uint64_t topology_births(topology_t *self)
-{
-    return self->added;
-}
-
 size_t topology_size(topology_t *self)
 {
     return zhashx_size(self->nodes) - 1;
@@ -92,7 +86,6 @@ node_t *topology_add(topology_t *self, int32_t id, node_t *parent)
     if (topology_find(self, id))
         return NULL;
     node_t *node = s_node_new(id, parent);
-    node->born = ++self->added;
     zhashx_insert(self->nodes, idmap_key(id), node);
     zlistx_insert(parent->children, node, false);
     return node;

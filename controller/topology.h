@@ -33,7 +33,6 @@ struct _node_t {
     bool reaped;        //  its process is known gone: its pid may belong to another
     node_state_t state;
     int exit_status; //  waitpid status, for NODE_DEAD
-    uint64_t born;   //  the order of its topology_add: later nodes have greater ones
     //  Heartbeats (see heartbeat.h): the last beat heard from a child of the
     //  controller, whether its parent reports its beats missing, and what the
     //  Heartbit lines last said of it.
@@ -53,9 +52,6 @@ node_t *topology_find_pid(topology_t *self, pid_t pid);
 
 //  Nodes other than the root.
 size_t topology_size(topology_t *self);
-
-//  How many nodes were ever added: a node added later has a greater node->born.
-uint64_t topology_births(topology_t *self);
 
 //  Adds node id under parent, state NODE_PENDING. NULL if id exists or is the root's.
 node_t *topology_add(topology_t *self, int32_t id, node_t *parent);

@@ -17,11 +17,11 @@ import traceback
 
 BIN = os.environ.get("MQTREE_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "release", "mqtree")
-# Generous: a loaded 2-core machine under ASan must not make a test flaky.
-LINE_DEADLINE = 20.0
 # How much slower than a Release build the binaries run: tests/CMakeLists.txt sets it
 # for the sanitizer build (ASan+UBSan: 2-3x slower on CPU work, slower starts).
 TIME_SCALE = float(os.environ.get("MQTREE_TIME_SCALE") or 1.0)
+# Generous: a loaded 2-core machine under ASan must not make a test flaky.
+LINE_DEADLINE = 20.0 * TIME_SCALE
 # ctest reports a test that exits with this code as skipped, never as passed.
 SKIP_CODE = 77
 

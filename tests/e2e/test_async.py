@@ -86,7 +86,7 @@ def test_piped_like_typed():
 def test_many_creates_piped():
     # 80 spawns at once: on a loaded machine (or under ASan) some take longer than
     # the default 2 s timeout, and this test is about order, not timeouts.
-    with Mqtree("--ordered", "--timeout", "10000") as m:
+    with Mqtree("--ordered", "--timeout", str(int(slack(10) * 1000))) as m:
         m.send(*["create %d" % node for node in range(1, 41)])
         m.send(*["create %d %d" % (node, node - 40) for node in range(41, 81)])
         m.send(*["exec %d sum 2 %d 1" % (node, node) for node in range(1, 81)])

@@ -8,7 +8,7 @@ import signal
 import threading
 import time
 
-from harness import (LINE_DEADLINE, Mqtree, alive, exists, freeze, kill, run, thaw,
+from harness import (LINE_DEADLINE, TIME_SCALE, Mqtree, alive, exists, freeze, kill, run, thaw,
                      tree_line, wait_until)
 
 
@@ -90,7 +90,8 @@ def test_at_most_once_across_stops():
     reply of the cycle is in. So a stop never lands in the microseconds between
     the node's last deadline check and its answer leaving the process: the one
     window no deadline can close (README, Failures)."""
-    timeout, per_cycle, cycles = 400, 1000, 30
+    # Slower builds (ASan) stretch every time here alike.
+    timeout, per_cycle, cycles = int(400 * TIME_SCALE), 1000, 30
     seed = int(os.environ.get("MQTREE_SEED", random.randrange(1 << 30)))
     rng = random.Random(seed)
     with Mqtree("--ordered", "--timeout", str(timeout)) as m:
@@ -99,9 +100,9 @@ def test_at_most_once_across_stops():
         replies = []
         for cycle in range(cycles):
             first = cycle * per_cycle
-            m.send("exec 2 sleep 200",
+            m.send("exec 2 sleep %d" % (timeout // 2),
                    *["exec 2 set k%d %d" % (i, i) for i in range(first, first + per_cycle)])
-            time.sleep(0.05)  # the sleep has begun; the sets wait behind it
+            time.sleep(timeout / 8000)  # the sleep has begun; the sets wait behind it
             os.kill(pid, signal.SIGSTOP)
             time.sleep(rng.uniform(0.2, 1.0) * timeout / 1000)
             os.kill(pid, signal.SIGCONT)
@@ -192,7 +193,7 @@ def test_controller_stopped_during_creates():
     """The controller stopped for longer than the timeout while creates are in
     flight: replies that arrived meanwhile count (they are read before the timers
     fire), and whatever it reports failed has left no process."""
-    with Mqtree("--timeout", "3000") as m:
+    with Mqtree("--timeout", str(int(3000 * TIME_SCALE))) as m:
         m.build((1, -1), (2, 1))
         lines = ["create %d 2" % i for i in range(10, 20)]
         lines += ["create %d" % i for i in range(20, 25)]
@@ -203,7 +204,7 @@ def test_controller_stopped_during_creates():
         wait_until(lambda: len(set(descendants(m.proc.pid)) - known) == len(lines),
                    20, "every create under way")
         os.kill(m.proc.pid, signal.SIGSTOP)
-        time.sleep(4)
+        time.sleep(4 * TIME_SCALE)
         os.kill(m.proc.pid, signal.SIGCONT)
         replies = read_replies(m, len(lines))
         assert all(r.startswith("Ok: ") for r in replies), replies
@@ -249,6 +250,24 @@ def test_execs_behind_creates():
         assert m.close() == 0
 
 
+def test_pingall_reports_the_tree_it_was_sent_to():
+    """A pingall waits a whole timeout for a hung node (3). A dead node (2) removed
+    by a later line, meanwhile, is still reported: the answer is about the tree
+    the pingall was sent to, as typed lines would see it."""
+    with Mqtree("--timeout", "1500") as m:
+        m.build((1, -1), (2, 1), (3, 1))
+        kill(m.pids[2])
+        wait_until(lambda: m.ask("ping 2") == "Ok: 0", 10, "node 2 known dead")
+        assert freeze(m.pids[3]), "cannot ptrace here"
+        try:
+            m.send("pingall", "remove 2")
+            first, second = m.line(), m.line()
+            assert (first, second) == ("Ok", "Ok: 2;3"), (first, second)
+        finally:
+            thaw(m.pids[3])
+        assert m.close() == 0
+
+
 def test_pingall_ignores_nodes_born_after_it():
     """A pingall waits a whole timeout for a hung node; a node created meanwhile was
     never asked, so it is not reported unavailable."""
@@ -269,4 +288,5 @@ if __name__ == "__main__":
     run([test_create_timeout_keeps_the_controller, test_create_remove_create_at_full_speed,
          test_at_most_once_across_stops, test_failed_creates_leave_no_process,
          test_controller_stopped_during_creates, test_execs_behind_creates,
-         test_pingall_ignores_nodes_born_after_it])
+         test_pingall_ignores_nodes_born_after_it,
+         test_pingall_reports_the_tree_it_was_sent_to])

@@ -3,7 +3,7 @@ zombies, processes."""
 import glob
 import os
 
-from harness import Mqtree, alive, exists, run, run_dir
+from harness import Mqtree, alive, exists, run, run_dir, slack
 
 
 def fds(pid):
@@ -26,7 +26,7 @@ def zombies_of(pid):
 def test_hundred_cycles():
     # About leaks, not timeouts: a spawn on a loaded machine (or under ASan) may take
     # longer than the default 2 s.
-    with Mqtree("--timeout", "10000") as m:
+    with Mqtree("--timeout", str(int(slack(10) * 1000))) as m:
         m.create(1)
         directory = run_dir(m.proc.pid)
         m.create(2, 1)
