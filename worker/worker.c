@@ -317,8 +317,8 @@ static int s_on_beat(zloop_t *loop, int timer_id, void *arg)
         else if (child->ready && !child->lost &&
                  now - child->last_beat_ms > (int64_t)BEATS_MISSED * self->heartbeat_ms) {
             child->lost = true;
-            log_info("child %d (pid %d): no heartbeat for %d ms", child->id,
-                     (int)child->pid, BEATS_MISSED * self->heartbeat_ms);
+            log_info("child %d (pid %d): no heartbeat for %" PRId64 " ms", child->id,
+                     (int)child->pid, (int64_t)BEATS_MISSED * self->heartbeat_ms);
             s_child_event(self, child, WIRE_CHILD_LOST);
         }
     return 0;

@@ -89,7 +89,7 @@ def lines_within(m, count, seconds):
 def test_heartbeat_kill():
     with Mqtree("--timeout", str(TIMEOUT_MS)) as m:
         build(m)
-        m.expect("heartbeat 100", "Ok")
+        m.expect("heartbeat 300", "Ok")
         m.no_line(0.6)  # all beat: nothing to say
         kill(m.pids[2])
         lines, elapsed = lines_within(m, 3, 5)
@@ -97,7 +97,7 @@ def test_heartbeat_kill():
                          "Heartbit: node 3 is unavailable now",
                          "Heartbit: node 4 is unavailable now"], lines
         # Within 4 intervals plus a margin for a loaded machine.
-        assert elapsed < 0.4 + 1.0, elapsed
+        assert elapsed < 1.2 + 1.0, elapsed
         m.no_line(1.0)  # once, not at every tick
         kill(m.pids[6])
         lines, _ = lines_within(m, 2, 5)
@@ -112,16 +112,16 @@ def test_heartbeat_kill():
 def test_heartbeat_stop_continue_and_busy():
     with Mqtree("--timeout", str(TIMEOUT_MS)) as m:
         build(m)
-        m.expect("heartbeat 100", "Ok")
+        m.expect("heartbeat 300", "Ok")
         # A node busy in a long exec keeps beating: never reported.
-        m.send("exec 1 sleep 1200")
-        m.no_line(1.0)
+        m.send("exec 1 sleep 2000")
+        m.no_line(1.8)
         assert m.line() == "Ok:1"
         kill(m.pids[3], signal.SIGSTOP)
         lines, _ = lines_within(m, 2, 5)
         assert lines == ["Heartbit: node 3 is unavailable now",
                          "Heartbit: node 4 is unavailable now"], lines
-        m.no_line(0.8)  # past 4 intervals: still nothing new
+        m.no_line(1.6)  # past 4 intervals: still nothing new
         kill(m.pids[3], signal.SIGCONT)
         lines, _ = lines_within(m, 2, 5)
         assert lines == ["Heartbit: node 3 is available again",
