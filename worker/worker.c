@@ -216,9 +216,11 @@ static int s_on_fanout_timer(zloop_t *loop, int timer_id, void *arg)
             //  Our deadline: we answer with what we have, and pass late answers up
             //  for as long again as we had. The controller's own deadline, after
             //  ours by its reserve and the levels' shares, is well within that.
+            //  (Sending the last answer ends the fanout: nothing of it is read after.)
             size_t linger_ms = wire_delay_ms(fanout->deadline_us, fanout->asked_us);
+            bool last = fanout_done(fanout);
             s_fanout_send(self, fanout);
-            if (fanout->answered)
+            if (!last)
                 fanout->timer_id =
                     zloop_timer(self->loop, linger_ms, 1, s_on_fanout_timer, self);
             break;
