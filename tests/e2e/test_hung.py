@@ -36,7 +36,7 @@ def build(m):
 def test_hung_node():
     with Mqtree("--timeout", str(TIMEOUT_MS)) as m:
         build(m)
-        m.expect("heartbeat 100", "Ok")
+        m.expect("heartbeat 300", "Ok")
         if not freeze(m.pids[2]):
             print("skipped: cannot ptrace here (errno %d)" % ctypes.get_errno())
             return
@@ -45,7 +45,7 @@ def test_hung_node():
             started = time.monotonic()
             assert m.line() == "Heartbit: node 2 is unavailable now"
             assert m.line() == "Heartbit: node 3 is unavailable now"
-            assert time.monotonic() - started < 0.4 + 1.5
+            assert time.monotonic() - started < 1.2 + 1.5
             # pingall: the hung subtree costs one timeout, not one per level.
             started = time.monotonic()
             m.expect("pingall", "Ok: 2;3")
