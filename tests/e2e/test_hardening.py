@@ -4,6 +4,7 @@ id is reused, creates reported failed that came up anyway, work applied after it
 was reported failed, the waiting queue, and replies read after the timers."""
 import os
 import random
+import re
 import signal
 import threading
 import time
@@ -148,7 +149,7 @@ def tree_nodes(m):
     assert m.line().startswith("-1 controller")
     while True:
         line = m.line()
-        if " nodes: " in line or line == "0 nodes":
+        if re.match(r"^\d+ nodes?\b", line):  # the summary line ends the tree
             return nodes
         _, node, pid, _, _ = tree_line(line)
         nodes[node] = pid
