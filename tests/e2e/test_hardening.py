@@ -22,7 +22,11 @@ def descendants(pid):
     found, todo = [], [pid]
     while todo:
         parent = todo.pop()
-        for task in os.listdir("/proc/%d/task" % parent) if exists(parent) else []:
+        try:
+            tasks = os.listdir("/proc/%d/task" % parent)
+        except FileNotFoundError:  # it ended meanwhile
+            continue
+        for task in tasks:
             try:
                 with open("/proc/%d/task/%s/children" % (parent, task)) as children:
                     for child in children.read().split():
