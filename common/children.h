@@ -23,7 +23,7 @@ typedef struct {
     bool stopped; //  seen stopped through waitpid(WUNTRACED), not yet continued
     //  The CREATE request to answer when the child says HELLO (0: none).
     uint64_t create_request;
-    int64_t create_deadline_ms;
+    int64_t create_deadline_us;
     int create_timer; //  the owner's timer for that deadline, 0 if none
     //  The REMOVE request to answer once the killed child is reaped (0: none).
     uint64_t remove_request;

@@ -4,16 +4,11 @@
 #include "idmap.h"
 #include "wire.h"
 
-//  The most a level keeps for itself: a reply's hop up takes well under a
-//  millisecond; 10 ms covers a loaded machine.
-#define MARGIN_MAX_MS 10
-#define MARGIN_MIN_MS 1
-
-fanout_t *fanout_new(uint64_t request_id, int64_t deadline_ms)
+fanout_t *fanout_new(uint64_t request_id, int64_t deadline_us)
 {
     fanout_t *self = (fanout_t *)zmalloc(sizeof(fanout_t));
     self->request_id = request_id;
-    self->deadline_ms = deadline_ms;
+    self->deadline_us = deadline_us;
     self->waiting = zlistx_new();
     self->ids = zchunk_new(NULL, 64);
     return self;
@@ -53,14 +48,22 @@ static void *s_waiting_handle(fanout_t *self, int32_t child)
     return NULL;
 }
 
-bool fanout_answer(fanout_t *self, int32_t child, const byte *ids, size_t size)
+bool fanout_answer(fanout_t *self, int32_t child, const byte *ids, size_t size,
+                   bool complete)
 {
     void *handle = s_waiting_handle(self, child);
     if (!handle || size % 4 != 0)
         return false;
-    zlistx_delete(self->waiting, handle);
+    if (complete)
+        zlistx_delete(self->waiting, handle);
     zchunk_extend(self->ids, ids, size);
     return true;
+}
+
+void fanout_sent(fanout_t *self)
+{
+    zchunk_set(self->ids, NULL, 0);
+    self->answered = true;
 }
 
 bool fanout_forget(fanout_t *self, int32_t child)
@@ -76,13 +79,21 @@ bool fanout_done(fanout_t *self)
     return zlistx_size(self->waiting) == 0;
 }
 
-int64_t fanout_child_deadline(int64_t deadline_ms, int64_t now_ms)
+static int64_t s_keep(int64_t deadline_us, int64_t now_us, int64_t share)
 {
-    int64_t left = deadline_ms - now_ms;
-    int64_t margin = left / 16;
-    if (margin > MARGIN_MAX_MS)
-        margin = MARGIN_MAX_MS;
-    if (margin < MARGIN_MIN_MS)
-        margin = MARGIN_MIN_MS;
-    return deadline_ms - margin;
+    //  No deadline stays none; a passed one has nothing left to share.
+    int64_t left = deadline_us - now_us;
+    if (!deadline_us || left <= 0)
+        return deadline_us;
+    return deadline_us - left / share;
+}
+
+int64_t fanout_child_deadline(int64_t deadline_us, int64_t now_us)
+{
+    return s_keep(deadline_us, now_us, FANOUT_SHARE);
+}
+
+int64_t fanout_root_deadline(int64_t deadline_us, int64_t now_us)
+{
+    return s_keep(deadline_us, now_us, FANOUT_RESERVE);
 }

@@ -3,7 +3,14 @@
     stop, or the last answer, whichever comes first, then answers for its whole
     subtree at once. pingall is aggregated this way at every level, so the controller
     receives one message per child of its own, and a hung subtree anywhere costs one
-    deadline, never a sum of them. Pure bookkeeping: the caller sends and times. */
+    deadline, never a sum of them.
+
+    An answer sent at the deadline, with children still silent, is partial
+    (WIRE_PARTIAL): the node then passes each late answer up as it comes, until the
+    last one (WIRE_OK). So whether a level's answer reaches its parent in time never
+    depends on that level's timer firing before its parent's: only the controller
+    keeps time in reserve, for the last answers to climb the tree. Pure bookkeeping:
+    the caller sends and times. */
 #ifndef MQTREE_FANOUT_H
 #define MQTREE_FANOUT_H
 
@@ -13,13 +20,15 @@
 
 typedef struct {
     uint64_t request_id;
-    int64_t deadline_ms;
+    int64_t deadline_us;
+    int64_t asked_us;  //  when the request came (the caller's, to time the wait)
     int timer_id;      //  the caller's deadline timer, 0 if none
+    bool answered;     //  a partial answer went up: late answers follow it as they come
     zlistx_t *waiting; //  child ids not answered yet (as idmap keys)
     zchunk_t *ids;     //  ids that answered, 4 bytes each, big-endian
 } fanout_t;
 
-fanout_t *fanout_new(uint64_t request_id, int64_t deadline_ms);
+fanout_t *fanout_new(uint64_t request_id, int64_t deadline_us);
 void fanout_destroy(fanout_t **self_p);
 
 //  A child was asked and its answer is awaited.
@@ -28,9 +37,16 @@ void fanout_expect(fanout_t *self, int32_t child);
 //  Records one id that answered (the node's own).
 void fanout_add_id(fanout_t *self, int32_t id);
 
-//  A child's answer: the ids of its subtree that answered, packed. Returns false
-//  (and records nothing) if that child was not awaited, or the ids are malformed.
-bool fanout_answer(fanout_t *self, int32_t child, const byte *ids, size_t size);
+//  A child's answer: the ids of its subtree that answered, packed; complete unless
+//  the child answered partially at its deadline (then more of its subtree may
+//  answer later, and it stays awaited). Returns false (and records nothing) if that
+//  child was not awaited, or the ids are malformed.
+bool fanout_answer(fanout_t *self, int32_t child, const byte *ids, size_t size,
+                   bool complete);
+
+//  The ids gathered so far went up in a partial answer: forgets them, and marks the
+//  fanout answered.
+void fanout_sent(fanout_t *self);
 
 //  A child will not answer (its process ended or stopped). Returns true if it was
 //  awaited.
@@ -39,8 +55,20 @@ bool fanout_forget(fanout_t *self, int32_t child);
 bool fanout_done(fanout_t *self);
 
 //  The deadline a node gives the children it asks: a little less than its own, so
-//  its answer still reaches its parent in time when a child never answers. The
-//  margin shrinks with the time left, so a 200-deep chain still fits in a timeout.
-int64_t fanout_child_deadline(int64_t deadline_ms, int64_t now_ms);
+//  that its children's answers usually reach it before it answers itself, in one
+//  message. Each level keeps a fixed fraction of the time left, 1/FANOUT_SHARE,
+//  and no fixed amount: a fixed amount per level (1 ms before) adds up with depth
+//  and left nothing below depth ~240, while a fraction shrinks the time left
+//  geometrically: at depth 500, 1/512 leaves a 2000 ms timeout's children ~700 ms.
+//  (Late answers are passed up anyway, see above: this margin is not a guarantee.)
+#define FANOUT_SHARE 512
+int64_t fanout_child_deadline(int64_t deadline_us, int64_t now_us);
+
+//  The deadline the controller gives its own children: it keeps 1/FANOUT_RESERVE of
+//  the time for the last, late answers to climb the tree (≈ 0.1 ms a level, more on
+//  a loaded machine: 125 ms of a 2000 ms timeout covers a climb of 500 levels at
+//  0.25 ms, and one late timer).
+#define FANOUT_RESERVE 16
+int64_t fanout_root_deadline(int64_t deadline_us, int64_t now_us);
 
 #endif

@@ -73,12 +73,25 @@ bool wire_is_request(int type)
     return type > 0 && type < WIRE_TYPE_COUNT && s_shapes[type].request;
 }
 
+int64_t wire_now_us(void)
+{
+    return zclock_usecs();
+}
+
+size_t wire_delay_ms(int64_t deadline_us, int64_t now_us)
+{
+    //  zloop counts whole milliseconds from zclock_mono(), which truncates: aim at
+    //  the first whole millisecond at or after the deadline.
+    int64_t delay = (deadline_us + 999) / 1000 - now_us / 1000;
+    return delay > 0 ? (size_t)delay : 0;
+}
+
 void wire_header_encode(byte *out, const wire_header_t *header)
 {
     out[0] = WIRE_VERSION;
     out[1] = header->type;
     wire_put_u64(out + 2, header->request_id);
-    wire_put_u64(out + 10, (uint64_t)header->deadline_ms);
+    wire_put_u64(out + 10, (uint64_t)header->deadline_us);
     wire_put_u32(out + 18, (uint32_t)header->node);
 }
 
@@ -164,7 +177,7 @@ int wire_validate(zmsg_t *msg, wire_header_t *header, const char **reason)
         }
     if (data[1] == WIRE_REPLY) {
         byte status = *zframe_data(wire_frame(msg, 1));
-        if (status > WIRE_UNAVAILABLE) {
+        if (status > WIRE_PARTIAL) {
             *reason = "unknown reply status";
             return -1;
         }
@@ -178,7 +191,7 @@ int wire_validate(zmsg_t *msg, wire_header_t *header, const char **reason)
     }
     header->type = data[1];
     header->request_id = wire_get_u64(data + 2);
-    header->deadline_ms = (int64_t)wire_get_u64(data + 10);
+    header->deadline_us = (int64_t)wire_get_u64(data + 10);
     header->node = (int32_t)wire_get_u32(data + 18);
     return 0;
 }

@@ -3,9 +3,11 @@
     Every message starts with a 22-byte header frame, written field by field in network
     byte order (never a struct copy):
 
-        version:1  type:1  request_id:8  deadline_ms:8  node:4
+        version:1  type:1  request_id:8  deadline_us:8  node:4
 
-    deadline_ms is absolute on the host's CLOCK_MONOTONIC (0: none). It stays valid
+    deadline_us is absolute on the host's CLOCK_MONOTONIC, in microseconds (0: none):
+    each level of a pingall keeps a fraction of the time left for its own answer
+    (fanout.h), far less than a millisecond at depth 1000. It stays valid
     while a message sits in a stopped node's queue, so a node woken by SIGCONT drops
     the work nobody waits for any more. node is the target of a request and the origin
     of a reply or event.
@@ -23,7 +25,8 @@
         HEARTBEAT header, path, interval-ms:4      the path's last node and everything
                                                    below it beat every interval (0: stop)
         REPLY    header, status:1, text            text may be empty; for PINGALL the ids
-                                                   that answered, 4 bytes each
+                                                   that answered, 4 bytes each, status
+                                                   PARTIAL if more may follow (fanout.h)
         HELLO    header, pid:4                     a new child to its parent, one hop
         EVENT    header, kind:1, child-id:4, pid:4, code:4
         BEAT     header                            a child to its parent, one hop
@@ -39,7 +42,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define WIRE_VERSION 1
+//  2: deadlines in microseconds (1 had milliseconds).
+#define WIRE_VERSION 2
 #define WIRE_HEADER_SIZE 22
 //  Bounds a path so a hostile frame cannot make a node allocate without limit.
 #define WIRE_MAX_DEPTH 1000000
@@ -58,7 +62,12 @@ typedef enum {
     WIRE_TYPE_COUNT
 } wire_type_t;
 
-typedef enum { WIRE_OK = 0, WIRE_ERROR = 1, WIRE_UNAVAILABLE = 2 } wire_status_t;
+typedef enum {
+    WIRE_OK = 0,
+    WIRE_ERROR = 1,
+    WIRE_UNAVAILABLE = 2,
+    WIRE_PARTIAL = 3, //  a pingall answer at the deadline; more answers follow
+} wire_status_t;
 
 //  What a parent reports about a child: its process ended, stopped or continued
 //  (waitpid), or its heartbeats stopped or came back.
@@ -73,7 +82,7 @@ typedef enum {
 typedef struct {
     uint8_t type;
     uint64_t request_id;
-    int64_t deadline_ms;
+    int64_t deadline_us;
     int32_t node;
 } wire_header_t;
 
@@ -136,6 +145,13 @@ void wire_event_decode(zframe_t *frame, wire_event_body_t *event);
 //  the body frames are moved, not copied. msg must be a validated request with a
 //  non-empty path.
 int32_t wire_path_pop(zmsg_t *msg);
+
+//  Now on the clock of deadline_us: CLOCK_MONOTONIC in microseconds.
+int64_t wire_now_us(void);
+
+//  The zloop delay, in whole milliseconds, from now_us to deadline_us: a zloop
+//  timer armed with it right after now_us was read never fires before the deadline.
+size_t wire_delay_ms(int64_t deadline_us, int64_t now_us);
 
 //  Fixed-width big-endian helpers, exported for the unit tests and the codec users.
 void wire_put_u32(byte *out, uint32_t value);

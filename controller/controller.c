@@ -91,9 +91,8 @@ static void s_arm(controller_t *self)
         return;
     if (self->timer_id)
         zloop_timer_end(self->loop, self->timer_id);
-    int64_t delay = next - zclock_mono();
-    self->timer_id =
-        zloop_timer(self->loop, (size_t)(delay > 0 ? delay : 0), 1, s_on_deadline, self);
+    self->timer_id = zloop_timer(self->loop, wire_delay_ms(next, wire_now_us()), 1,
+                                 s_on_deadline, self);
     self->timer_at = next;
 }
 
@@ -120,13 +119,13 @@ static void s_complete(controller_t *self, request_t *request, int status,
 //  the margin only spares that work, and a spawn on a busy machine needs the time.
 #define CREATE_MARGIN_MAX_MS 50
 
-static int64_t s_wire_deadline(controller_t *self, int type, int64_t deadline_ms,
+static int64_t s_wire_deadline(controller_t *self, int type, int64_t deadline_us,
                                size_t depth)
 {
     int64_t most = type == WIRE_CREATE ? CREATE_MARGIN_MAX_MS : MARGIN_MAX_MS;
     int64_t margin = self->config.timeout_ms / (type == WIRE_CREATE ? 16 : 4);
     margin = margin < 1 ? 1 : margin > most ? most : margin;
-    return deadline_ms - margin - (int64_t)depth / 10;
+    return deadline_us - margin * 1000 - (int64_t)depth * 100;
 }
 
 static void s_send(controller_t *self, request_t *request, int type, node_t *target,
@@ -135,7 +134,7 @@ static void s_send(controller_t *self, request_t *request, int type, node_t *tar
     int32_t *hops = (int32_t *)malloc(target->depth * sizeof(int32_t));
     topology_path(target, hops);
     int64_t deadline =
-        request->id ? s_wire_deadline(self, type, request->deadline_ms, target->depth)
+        request->id ? s_wire_deadline(self, type, request->deadline_us, target->depth)
                     : 0;
     wire_header_t header = {(uint8_t)type, request->id, deadline, target->id};
     byte encoded[WIRE_HEADER_SIZE];
@@ -178,7 +177,7 @@ static void s_send_ints(controller_t *self, request_t *request, int type, node_t
 static request_t *s_request(controller_t *self, int kind, uint64_t seq, int32_t node,
                             int32_t target)
 {
-    int64_t deadline = zclock_mono() + self->config.timeout_ms;
+    int64_t deadline = wire_now_us() + (int64_t)self->config.timeout_ms * 1000;
     request_t *request = requests_add(self->requests, kind, seq, node, target, deadline);
     s_arm(self);
     return request;
@@ -507,7 +506,7 @@ static void s_create(controller_t *self, command_t *command, uint64_t seq)
     }
     request_t *request = s_request(self, CMD_CREATE, seq, node->id, TOPOLOGY_ROOT);
     child->create_request = request->id;
-    child->create_deadline_ms = request->deadline_ms;
+    child->create_deadline_us = request->deadline_us;
 }
 
 static void s_remove(controller_t *self, command_t *command, uint64_t seq)
@@ -591,12 +590,11 @@ static void s_pingall(controller_t *self, uint64_t seq)
     zhashx_insert(self->pingall_nodes, (void *)(uintptr_t)request->id,
                   zchunk_new(nodes, count * sizeof(int32_t)));
     free(nodes);
-    fanout_t *fanout = fanout_new(request->id, request->deadline_ms);
+    fanout_t *fanout = fanout_new(request->id, request->deadline_us);
     char key[24];
     zhashx_insert(self->pingalls, s_request_key(request->id, key, sizeof key), fanout);
     wire_header_t header = {WIRE_PINGALL, request->id,
-                            fanout_child_deadline(request->deadline_ms, zclock_mono()),
-                            0};
+                            fanout_root_deadline(request->deadline_us, wire_now_us()), 0};
     children_fan_out(self->children, &header, NULL, fanout);
     if (fanout_done(fanout))
         s_complete(self, request, WIRE_OK, "");
@@ -694,11 +692,11 @@ static int s_on_deadline(zloop_t *loop, int timer_id, void *arg)
     (void)timer_id;
     controller_t *self = (controller_t *)arg;
     self->timer_id = 0;
-    int64_t now = zclock_mono();
-    if (now - self->timer_at > STALL_MS && !self->stall_grace) {
+    int64_t now = wire_now_us();
+    if (now - self->timer_at > STALL_MS * 1000 && !self->stall_grace) {
         self->stall_grace = true;
         self->timer_id = zloop_timer(loop, STALL_GRACE_MS, 1, s_on_deadline, self);
-        self->timer_at = now + STALL_GRACE_MS;
+        self->timer_at = now + STALL_GRACE_MS * 1000;
         return 0;
     }
     self->stall_grace = false;
@@ -707,7 +705,7 @@ static int s_on_deadline(zloop_t *loop, int timer_id, void *arg)
     while (zsock_events(children_router(self->children)) & ZMQ_POLLIN)
         s_on_router(loop, NULL, self);
     request_t *request;
-    while ((request = requests_expired(self->requests, zclock_mono())))
+    while ((request = requests_expired(self->requests, wire_now_us())))
         s_complete(self, request, TIMED_OUT, "");
     s_arm(self);
     return 0;
@@ -753,8 +751,10 @@ static void s_on_reply(controller_t *self, child_t *child, const wire_header_t *
         fanout_t *fanout = (fanout_t *)zhashx_lookup(
             self->pingalls, s_request_key(request->id, key, sizeof key));
         zframe_t *ids = wire_frame(msg, 2);
+        bool complete = *zframe_data(wire_frame(msg, 1)) != WIRE_PARTIAL;
         if (header->node != child->id ||
-            !fanout_answer(fanout, child->id, zframe_data(ids), zframe_size(ids)))
+            !fanout_answer(fanout, child->id, zframe_data(ids), zframe_size(ids),
+                           complete))
             log_dropped("dropped a pingall answer from node %d", child->id);
         else if (fanout_done(fanout))
             s_complete(self, request, WIRE_OK, "");

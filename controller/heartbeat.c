@@ -72,7 +72,7 @@ void heartbeat_check(heartbeat_t *self, int64_t now)
     //  A check this late means the controller itself was stopped (Ctrl-Z) or
     //  starved: the beats wait unread in its queue, so the silence is its own.
     bool stalled =
-        self->last_check_ms && now - self->last_check_ms > 2 * self->interval_ms;
+        self->last_check_ms && now - self->last_check_ms > 2 * (int64_t)self->interval_ms;
     self->last_check_ms = now;
     if (stalled) {
         for (node_t *child = (node_t *)zlistx_first(root->children); child;

@@ -10,6 +10,7 @@
 #include "../common/numbers.h"
 #include "../common/process.h"
 #include "../common/text.h"
+#include "heartbeat.h"
 #include "topology.h"
 
 //  Words are echoed in errors, cut so that 1 MB of garbage makes a short line.
@@ -194,8 +195,14 @@ static int s_heartbeat(scanner_t *scanner, command_t *command, char **error)
         value > INT32_MAX)
         return s_fail(error, "Error: Invalid interval '%.*s' (0 to %d ms)",
                       (int)MIN(interval.length, SHOWN), interval.begin, INT32_MAX);
+    if (s_no_more(scanner, "heartbeat ms", error))
+        return -1;
+    //  Shorter intervals only flood the tree and the screen with false losses.
+    if (value && value < HEARTBEAT_MIN_MS)
+        return s_fail(error, "Error: heartbeat must be 0 or at least %d ms",
+                      HEARTBEAT_MIN_MS);
     command->interval_ms = value;
-    return s_no_more(scanner, "heartbeat ms", error);
+    return 0;
 }
 
 int parser_parse(char *line, size_t length, exec_syntax_t syntax, command_t **command,

@@ -14,8 +14,8 @@ struct _requests_t {
 
 static int s_compare_deadlines(const void *a, const void *b)
 {
-    int64_t left = ((const request_t *)a)->deadline_ms;
-    int64_t right = ((const request_t *)b)->deadline_ms;
+    int64_t left = ((const request_t *)a)->deadline_us;
+    int64_t right = ((const request_t *)b)->deadline_us;
     return (left > right) - (left < right);
 }
 
@@ -51,7 +51,7 @@ static void *s_key(uint64_t id)
 }
 
 request_t *requests_add(requests_t *self, int kind, uint64_t seq, int32_t node,
-                        int32_t target, int64_t deadline_ms)
+                        int32_t target, int64_t deadline_us)
 {
     request_t *request = (request_t *)zmalloc(sizeof(request_t));
     request->id = ++self->last_id;
@@ -59,7 +59,7 @@ request_t *requests_add(requests_t *self, int kind, uint64_t seq, int32_t node,
     request->kind = kind;
     request->node = node;
     request->target = target;
-    request->deadline_ms = deadline_ms;
+    request->deadline_us = deadline_us;
     //  Deadlines mostly grow with time, so the sorted insert scans from the tail.
     request->handle = zlistx_insert(self->by_deadline, request, false);
     zhashx_insert(self->by_id, s_key(request->id), request);
@@ -104,13 +104,13 @@ size_t requests_size(requests_t *self)
 int64_t requests_next_deadline(requests_t *self)
 {
     request_t *first = (request_t *)zlistx_first(self->by_deadline);
-    return first ? first->deadline_ms : -1;
+    return first ? first->deadline_us : -1;
 }
 
 request_t *requests_expired(requests_t *self, int64_t now)
 {
     request_t *first = (request_t *)zlistx_first(self->by_deadline);
-    return first && first->deadline_ms <= now ? first : NULL;
+    return first && first->deadline_us <= now ? first : NULL;
 }
 
 zlist_t *requests_snapshot(requests_t *self)

@@ -14,7 +14,7 @@ typedef struct {
     int kind;       //  the command kind (command_kind_t)
     int32_t node;   //  the node the command names
     int32_t target; //  the node the message went to (a create's or remove's parent)
-    int64_t deadline_ms;
+    int64_t deadline_us;
     void *handle; //  place in the deadline order
 } request_t;
 
@@ -25,7 +25,7 @@ void requests_destroy(requests_t **self_p);
 
 //  Registers a request and gives it the next id (ids start at 1 and never repeat).
 request_t *requests_add(requests_t *self, int kind, uint64_t seq, int32_t node,
-                        int32_t target, int64_t deadline_ms);
+                        int32_t target, int64_t deadline_us);
 //  NULL if there is none; id 0 names no request.
 request_t *requests_find(requests_t *self, uint64_t id);
 

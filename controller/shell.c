@@ -8,9 +8,15 @@
 
 #include "../common/numbers.h"
 #include "editor.h"
+#include "heartbeat.h"
 #include "json_output.h"
 #include "../common/process.h"
 #include "../common/text.h"
+
+//  A macro's value as a string literal, for the help texts.
+#define S_TEXT_(x) #x
+#define S_TEXT(x) S_TEXT_(x)
+#define S_FLOOR S_TEXT(HEARTBEAT_MIN_MS)
 
 //  Reads grow with the line being read, so a 1 GB line takes few system calls.
 #define READ_MIN 65536
@@ -52,7 +58,7 @@ static const char *s_help =
     "                       sleep ms\n"
     "ping id                Ok: 1 if the node answers within the timeout, else Ok: 0\n"
     "pingall                the unavailable nodes, or Ok: -1 when all answer\n"
-    "heartbeat ms           every node signals every ms; 0 stops\n"
+    "heartbeat ms           every node signals every ms (0 stops; at least " S_FLOOR ")\n"
     "tree                   the topology with pids and states\n"
     "help                   this list\n"
     "exit | quit            wait for outstanding replies, end every node, leave";
@@ -83,7 +89,8 @@ static const struct {
                   "  Ok: 7;10;15"},
     {" heartbeat ",
      "heartbeat ms\n"
-     "  Every node signals every ms (0 stops). Ok. Then, once per change:\n"
+     "  Every node signals every ms (0 stops; else at least " S_FLOOR "). Ok, or\n"
+     "  Error: heartbeat must be 0 or at least " S_FLOOR " ms. Then, once per change:\n"
      "  Heartbit: node X is unavailable now | ... is available again"},
     {" tree ", "tree\n  The topology, one node per line, with pid and state."},
     {" help ", "help [command]\n  The commands, or one command's usage and replies."},

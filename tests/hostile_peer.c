@@ -5,7 +5,7 @@
 
     garbage      random frames of random sizes
     lying        well-formed headers with frames of the wrong size or number
-    version      valid messages of every type, but of protocol version 2
+    version      valid messages of every type, but of the next protocol version
     flood        COUNT (default 100000) header-shaped messages as fast as possible
     storm        COUNT (default 200) connections, each sending one message
     impersonate  connects with routing id 3 (a live child's) and sends replies */
@@ -80,7 +80,7 @@ static void s_versions(zsock_t *sock)
     for (int type = 1; type < WIRE_TYPE_COUNT; type++) {
         zmsg_t *msg = zmsg_new();
         byte header[WIRE_HEADER_SIZE];
-        s_header(header, 2, type);
+        s_header(header, WIRE_VERSION + 1, type);
         zmsg_addmem(msg, header, WIRE_HEADER_SIZE);
         zmsg_addmem(msg, "", 0);
         zmsg_send(&msg, sock);

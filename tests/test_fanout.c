@@ -22,16 +22,16 @@ static void s_gathering(void)
     byte packed[12];
     int32_t subtree[] = {2, 20, 21};
     s_pack(packed, subtree, 3);
-    CHECK(fanout_answer(fanout, 2, packed, 12));
-    CHECK(!fanout_answer(fanout, 2, packed, 12)); //  answered already
-    CHECK(!fanout_answer(fanout, 9, packed, 12)); //  never asked
-    CHECK(!fanout_answer(fanout, 3, packed, 7));  //  malformed: not whole ids
+    CHECK(fanout_answer(fanout, 2, packed, 12, true));
+    CHECK(!fanout_answer(fanout, 2, packed, 12, true)); //  answered already
+    CHECK(!fanout_answer(fanout, 9, packed, 12, true)); //  never asked
+    CHECK(!fanout_answer(fanout, 3, packed, 7, true));  //  malformed: not whole ids
     CHECK(!fanout_done(fanout));
     CHECK(fanout_forget(fanout, 3));
     CHECK(!fanout_forget(fanout, 3));
     int32_t negative[] = {-4};
     s_pack(packed, negative, 1);
-    CHECK(fanout_answer(fanout, -4, packed, 4));
+    CHECK(fanout_answer(fanout, -4, packed, 4, true));
     CHECK(fanout_done(fanout));
 
     CHECK(zchunk_size(fanout->ids) == 5 * 4);
@@ -43,23 +43,98 @@ static void s_gathering(void)
     fanout_destroy(&fanout);
 }
 
+//  A child that answered at its deadline with part of its subtree stays awaited:
+//  the rest follows, and once the node's own partial answer has gone up, what it
+//  sends next holds only what came since.
+static void s_partial_answers(void)
+{
+    fanout_t *fanout = fanout_new(8, 1000);
+    fanout_add_id(fanout, 1);
+    fanout_expect(fanout, 2);
+    fanout_expect(fanout, 5);
+    byte packed[8];
+    int32_t part[] = {2, 3};
+    s_pack(packed, part, 2);
+    CHECK(fanout_answer(fanout, 2, packed, 8, false));
+    CHECK(!fanout_done(fanout));
+    CHECK(zchunk_size(fanout->ids) == 3 * 4);
+    //  Our deadline: what we have goes up.
+    CHECK(!fanout->answered);
+    fanout_sent(fanout);
+    CHECK(fanout->answered && zchunk_size(fanout->ids) == 0);
+    int32_t rest[] = {4};
+    s_pack(packed, rest, 1);
+    CHECK(fanout_answer(fanout, 2, packed, 4, true));
+    CHECK(!fanout_done(fanout) && zchunk_size(fanout->ids) == 4);
+    CHECK((int32_t)wire_get_u32(zchunk_data(fanout->ids)) == 4);
+    fanout_sent(fanout);
+    CHECK(!fanout_answer(fanout, 2, packed, 4, true)); //  2 is complete
+    CHECK(fanout_forget(fanout, 5));
+    CHECK(fanout_done(fanout) && zchunk_size(fanout->ids) == 0);
+    fanout_destroy(&fanout);
+}
+
+//  Deadlines in microseconds, as on the wire.
+#define MS 1000
+
 static void s_deadlines(void)
 {
-    //  Each level keeps a margin, at most 10 ms, at least 1 ms.
-    CHECK(fanout_child_deadline(12000, 10000) == 11990);
-    CHECK(fanout_child_deadline(10160, 10000) == 10150);
-    CHECK(fanout_child_deadline(10032, 10000) == 10030);
-    CHECK(fanout_child_deadline(10005, 10000) == 10004);
-    //  A chain of 200 levels under a 2000 ms timeout still leaves time at the bottom.
-    int64_t deadline = 2000;
-    for (int level = 0; level < 200; level++)
-        deadline = fanout_child_deadline(deadline, 0);
-    CHECK(deadline > 0);
+    //  Each level keeps 1/512 of the time left for its own answer.
+    CHECK(fanout_child_deadline(10000 * MS + 2048 * MS, 10000 * MS) ==
+          12048 * MS - 4 * MS);
+    CHECK(fanout_child_deadline(1024 * MS, 0) == 1022 * MS);
+    CHECK(fanout_child_deadline(51200, 0) == 51100); //  100 us: a hop's worth
+    //  No fixed amount: a little time left is shared, not taken whole.
+    CHECK(fanout_child_deadline(10000 * MS + 512, 10000 * MS) == 10000 * MS + 511);
+    CHECK(fanout_child_deadline(10000 * MS + 100, 10000 * MS) == 10000 * MS + 100);
+    //  Passed, or none: nothing to share.
+    CHECK(fanout_child_deadline(10000 * MS, 10000 * MS) == 10000 * MS);
+    CHECK(fanout_child_deadline(9000 * MS, 10000 * MS) == 9000 * MS);
+    CHECK(fanout_child_deadline(0, 10000 * MS) == 0);
+    //  The controller keeps 1/16 of the timeout for late answers to climb.
+    CHECK(fanout_root_deadline(10000 * MS + 2000 * MS, 10000 * MS) == 11875 * MS);
+    CHECK(fanout_root_deadline(0, 10000 * MS) == 0);
+}
+
+//  A chain of depth levels under the controller, asked at time 0, each level asked
+//  hop_us after its parent: returns the least margin a level kept, and the time
+//  left at the bottom in left_us.
+static int64_t s_chain(int64_t timeout_us, int depth, int64_t hop_us, int64_t *left_us)
+{
+    int64_t deadline = fanout_root_deadline(timeout_us, 0), least_margin = INT64_MAX;
+    for (int level = 1; level <= depth; level++) {
+        int64_t now = level * hop_us;
+        int64_t child = fanout_child_deadline(deadline, now);
+        if (deadline - child < least_margin)
+            least_margin = deadline - child;
+        deadline = child;
+    }
+    *left_us = deadline - depth * hop_us;
+    return least_margin;
+}
+
+static void s_depth(void)
+{
+    int64_t left;
+    //  The default 2000 ms timeout, a 500-deep chain whose request takes 0.1 ms a hop
+    //  going down: the bottom still has most of the time, and every level keeps more
+    //  than a millisecond, room for its child's answer at the child's deadline.
+    //  (A fixed 1 ms a level left nothing below depth ~240.)
+    CHECK(s_chain(2000 * MS, 500, 100, &left) > 1 * MS && left > 600 * MS);
+    //  Even 1 ms a hop (a loaded machine, sanitizers) leaves time at depth 500.
+    CHECK(s_chain(2000 * MS, 500, 1 * MS, &left) > MS / 2 && left > 350 * MS);
+    //  A short timeout and twice the depth: tighter, still not exhausted.
+    CHECK(s_chain(500 * MS, 1000, 100, &left) > 40 && left > 15 * MS);
+    //  The margin shrinks with the time left, never below zero, and the deadlines
+    //  never rise: deep in a huge chain time runs out, but only for the bottom.
+    CHECK(s_chain(2000 * MS, 20000, 0, &left) >= 0 && left >= 0);
 }
 
 int main(void)
 {
     s_gathering();
+    s_partial_answers();
     s_deadlines();
+    s_depth();
     return check_report("fanout");
 }

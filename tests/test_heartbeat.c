@@ -98,6 +98,22 @@ int main(void)
                        "Heartbit: node 2 is unavailable now\n"
                        "Heartbit: node 4 is unavailable now\n");
 
+    //  The longest interval: twice it still counts as a gap (it overflowed an int,
+    //  every check then looked like a stalled controller, and no loss was ever seen).
+    three->state = NODE_UP;
+    heartbeat_set_interval(heartbeat, INT32_MAX, 10000);
+    heartbeat_update(heartbeat);
+    s_lines[0] = '\0';
+    int64_t half = INT32_MAX / 2;
+    for (int64_t now = 10000 + half; now <= 10000 + 8 * half; now += half)
+        heartbeat_check(heartbeat, now); //  silent 4 intervals less 4 ms at the last
+    CHECK_STR(s_lines, "");
+    heartbeat_check(heartbeat, 10000 + 9 * half);
+    CHECK_STR(s_lines, "Heartbit: node 1 is unavailable now\n"
+                       "Heartbit: node 2 is unavailable now\n"
+                       "Heartbit: node 3 is unavailable now\n"
+                       "Heartbit: node 4 is unavailable now\n");
+
     heartbeat_destroy(&heartbeat);
     topology_destroy(&topology);
     return check_report("heartbeat");

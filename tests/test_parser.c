@@ -1,4 +1,5 @@
 /*  Unit test: the command language, every SPEC.md form and garbage. */
+#include "../controller/heartbeat.h"
 #include "../controller/parser.h"
 #include "check.h"
 
@@ -117,6 +118,16 @@ static void s_garbage(void)
     s_expect_error("heartbeat 99999999999",
                    "Error: Invalid interval '99999999999' (0 to 2147483647 ms)");
     s_expect_error("heartbeat 5 6", "Error: Usage: heartbeat ms");
+    //  Below the measured floor: refused, whatever the words after it.
+    char floor_error[64], floor_line[32];
+    snprintf(floor_error, sizeof floor_error,
+             "Error: heartbeat must be 0 or at least %d ms", HEARTBEAT_MIN_MS);
+    s_expect_error("heartbeat 1", floor_error);
+    snprintf(floor_line, sizeof floor_line, "heartbeat %d", HEARTBEAT_MIN_MS - 1);
+    s_expect_error(floor_line, floor_error);
+    snprintf(floor_line, sizeof floor_line, "heartbeat %d", HEARTBEAT_MIN_MS);
+    CHECK(s_parse(floor_line) == 1 && s_command->interval_ms == HEARTBEAT_MIN_MS);
+    CHECK(s_parse("heartbeat 2147483647") == 1 && s_command->interval_ms == INT32_MAX);
     s_expect_error("exec", "Error: Usage: exec id op [args...]");
     s_expect_error("exec 10", "Error:10: Usage: exec id op [args...]");
     s_expect_error("exec x sum 1 1", "Error: Invalid id 'x'");

@@ -50,8 +50,8 @@ static void s_many(void)
     int expired = 0;
     request_t *request;
     while ((request = requests_expired(requests, 1000000))) {
-        CHECK(request->deadline_ms >= previous);
-        previous = request->deadline_ms;
+        CHECK(request->deadline_us >= previous);
+        previous = request->deadline_us;
         requests_remove(requests, request);
         expired++;
     }

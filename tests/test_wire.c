@@ -20,7 +20,7 @@ static void s_round_trips(void)
     wire_header_t decoded;
     CHECK(s_valid(msg, &decoded));
     CHECK(decoded.type == WIRE_EXEC && decoded.request_id == header.request_id);
-    CHECK(decoded.deadline_ms == header.deadline_ms && decoded.node == -7);
+    CHECK(decoded.deadline_us == header.deadline_us && decoded.node == -7);
     zframe_t *path_frame = wire_frame(msg, 1);
     CHECK(wire_path_hops(path_frame) == 3);
     CHECK(wire_path_hop(path_frame, 1) == -4);
@@ -142,10 +142,28 @@ static void s_byte_order(void)
     CHECK(out[0] == 1 && out[7] == 8 && wire_get_u64(out) == 0x0102030405060708ULL);
 }
 
+//  Deadlines are microseconds on the clock zloop counts in milliseconds.
+static void s_deadline_clock(void)
+{
+    int64_t before = zclock_mono();
+    int64_t now = wire_now_us();
+    CHECK(now / 1000 >= before && now / 1000 <= zclock_mono());
+    //  zloop fires at whole milliseconds of zclock_mono(), which truncates: the
+    //  delay reaches the first one at or after the deadline, never one before.
+    CHECK(wire_delay_ms(10500, 10900) == 1); //  from ms 10 to ms 11
+    CHECK(wire_delay_ms(10500, 10000) == 1);
+    CHECK(wire_delay_ms(11000, 10999) == 1);
+    CHECK(wire_delay_ms(11001, 10999) == 2); //  ms 12 is the first not before it
+    CHECK(wire_delay_ms(2000000, 0) == 2000);
+    CHECK(wire_delay_ms(10000, 10000) == 0);
+    CHECK(wire_delay_ms(5000, 10000) == 0); //  passed: at once
+}
+
 int main(void)
 {
     s_round_trips();
     s_rejects();
     s_byte_order();
+    s_deadline_clock();
     return check_report("wire");
 }

@@ -18,7 +18,7 @@ static void s_run_one(ops_t *ops, zsock_t *pipe, zmsg_t *msg)
     zframe_t *op_frame = zmsg_pop(msg);
     zframe_t *args_frame = zmsg_pop(msg);
     int64_t deadline = (int64_t)wire_get_u64(zframe_data(deadline_frame));
-    if (deadline && zclock_mono() > deadline) {
+    if (deadline && wire_now_us() > deadline) {
         //  Its requester has been told it failed: it must never run. The loop
         //  still hears of it (one frame, the id), so that its count of execs on
         //  this thread is right and small ops run on the loop again.
@@ -138,14 +138,14 @@ zsock_t *op_runner_sock(op_runner_t *self)
     return self->loop_end;
 }
 
-void op_runner_submit(op_runner_t *self, uint64_t request_id, int64_t deadline_ms,
+void op_runner_submit(op_runner_t *self, uint64_t request_id, int64_t deadline_us,
                       zframe_t **op, zframe_t **args)
 {
     byte encoded[8];
     zmsg_t *msg = zmsg_new();
     wire_put_u64(encoded, request_id);
     zmsg_addmem(msg, encoded, 8);
-    wire_put_u64(encoded, (uint64_t)deadline_ms);
+    wire_put_u64(encoded, (uint64_t)deadline_us);
     zmsg_addmem(msg, encoded, 8);
     zmsg_append(msg, op);
     zmsg_append(msg, args);

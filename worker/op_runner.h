@@ -2,7 +2,7 @@
     off the routing loop, so a node busy computing keeps routing and answering.
 
     Pipe protocol (an inproc PAIR, so frames move without copying):
-        loop -> runner:  request-id:8  deadline-ms:8  op  args
+        loop -> runner:  request-id:8  deadline-us:8  op  args
         runner -> loop:  request-id:8  status:1  text     an op that ran
                          request-id:8                     an op dropped unrun
     A request whose deadline has passed when its turn comes is dropped: nobody waits
@@ -33,7 +33,7 @@ void op_runner_set_reply_max(op_runner_t *self, size_t bytes);
 zsock_t *op_runner_sock(op_runner_t *self);
 
 //  Hands one EXEC request's op and args frames to the runner (frames are taken).
-void op_runner_submit(op_runner_t *self, uint64_t request_id, int64_t deadline_ms,
+void op_runner_submit(op_runner_t *self, uint64_t request_id, int64_t deadline_us,
                       zframe_t **op, zframe_t **args);
 
 //  The loop took back one result.

@@ -129,12 +129,11 @@ static void s_create(worker_t *self, const wire_header_t *header, int32_t id)
     }
     log_debug("spawned child %d, pid %d", id, (int)child->pid);
     child->create_request = header->request_id;
-    child->create_deadline_ms = header->deadline_ms;
-    if (header->deadline_ms) {
-        int64_t delay = header->deadline_ms - zclock_mono() + 1;
-        child->create_timer = zloop_timer(self->loop, (size_t)(delay > 0 ? delay : 0), 1,
-                                          s_on_create_deadline, self);
-    }
+    child->create_deadline_us = header->deadline_us;
+    if (header->deadline_us)
+        child->create_timer =
+            zloop_timer(self->loop, wire_delay_ms(header->deadline_us, wire_now_us()), 1,
+                        s_on_create_deadline, self);
 }
 
 static void s_remove(worker_t *self, const wire_header_t *header, int32_t id, int32_t pid)
@@ -161,12 +160,8 @@ static const char *s_fanout_key(uint64_t request_id, char *buffer, size_t size)
     return buffer;
 }
 
-static void s_fanout_finish(worker_t *self, fanout_t *fanout)
+static void s_fanout_end(worker_t *self, fanout_t *fanout)
 {
-    zmsg_t *reply =
-        wire_reply_new(fanout->request_id, self->config.id, WIRE_OK,
-                       (const char *)zchunk_data(fanout->ids), zchunk_size(fanout->ids));
-    s_send_up(self, &reply);
     if (fanout->timer_id)
         zloop_timer_end(self->loop, fanout->timer_id);
     char key[24];
@@ -177,7 +172,28 @@ static void s_fanout_finish(worker_t *self, fanout_t *fanout)
         fanout_destroy(&fanout);
 }
 
-static int s_on_fanout_deadline(zloop_t *loop, int timer_id, void *arg)
+static void s_fanout_reply(worker_t *self, fanout_t *fanout, wire_status_t status)
+{
+    zmsg_t *reply =
+        wire_reply_new(fanout->request_id, self->config.id, status,
+                       (const char *)zchunk_data(fanout->ids), zchunk_size(fanout->ids));
+    s_send_up(self, &reply);
+}
+
+//  Sends up what was gathered since the last answer: the last answer once no child
+//  is awaited (and then the fanout ends), a partial one otherwise.
+static void s_fanout_send(worker_t *self, fanout_t *fanout)
+{
+    if (fanout_done(fanout)) {
+        s_fanout_reply(self, fanout, WIRE_OK);
+        s_fanout_end(self, fanout);
+    } else {
+        s_fanout_reply(self, fanout, WIRE_PARTIAL);
+        fanout_sent(fanout);
+    }
+}
+
+static int s_on_fanout_timer(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     worker_t *self = (worker_t *)arg;
@@ -186,7 +202,22 @@ static int s_on_fanout_deadline(zloop_t *loop, int timer_id, void *arg)
         if (fanout->timer_id == timer_id) {
             //  The timer is spent: nothing to cancel.
             fanout->timer_id = 0;
-            s_fanout_finish(self, fanout);
+            if (fanout->answered) {
+                log_debug("pingall %" PRIu64 ": no more waiting for silent children",
+                          fanout->request_id);
+                s_fanout_end(self, fanout);
+                break;
+            }
+            //  Our deadline: we answer with what we have, and pass late answers up
+            //  for as long again as we had. The controller's own deadline, after
+            //  ours by its reserve and the levels' shares, is well within that.
+            //  (Sending the last answer ends the fanout: nothing of it is read after.)
+            size_t linger_ms = wire_delay_ms(fanout->deadline_us, fanout->asked_us);
+            bool last = fanout_done(fanout);
+            s_fanout_send(self, fanout);
+            if (!last)
+                fanout->timer_id =
+                    zloop_timer(self->loop, linger_ms, 1, s_on_fanout_timer, self);
             break;
         }
     return 0;
@@ -194,19 +225,20 @@ static int s_on_fanout_deadline(zloop_t *loop, int timer_id, void *arg)
 
 static void s_pingall(worker_t *self, const wire_header_t *header)
 {
-    int64_t now = zclock_mono();
-    fanout_t *fanout = fanout_new(header->request_id, header->deadline_ms);
+    int64_t now = wire_now_us();
+    fanout_t *fanout = fanout_new(header->request_id, header->deadline_us);
+    fanout->asked_us = now;
     fanout_add_id(fanout, self->config.id);
     wire_header_t down = {WIRE_PINGALL, header->request_id,
-                          fanout_child_deadline(header->deadline_ms, now), 0};
+                          fanout_child_deadline(header->deadline_us, now), 0};
     children_fan_out(self->children, &down, NULL, fanout);
-    if (fanout_done(fanout) || !header->deadline_ms) {
-        s_fanout_finish(self, fanout);
+    if (fanout_done(fanout) || !header->deadline_us) {
+        s_fanout_reply(self, fanout, WIRE_OK);
+        s_fanout_end(self, fanout);
         return;
     }
-    int64_t delay = header->deadline_ms - now;
-    fanout->timer_id = zloop_timer(self->loop, (size_t)(delay > 0 ? delay : 0), 1,
-                                   s_on_fanout_deadline, self);
+    fanout->timer_id = zloop_timer(self->loop, wire_delay_ms(header->deadline_us, now), 1,
+                                   s_on_fanout_timer, self);
     char key[24];
     zhashx_insert(self->fanouts, s_fanout_key(header->request_id, key, sizeof key),
                   fanout);
@@ -223,11 +255,13 @@ static bool s_pingall_answer(worker_t *self, child_t *child, const wire_header_t
     if (!fanout)
         return false;
     zframe_t *ids = wire_frame(msg, 2);
+    bool complete = *zframe_data(wire_frame(msg, 1)) != WIRE_PARTIAL;
     if (header->node != child->id ||
-        !fanout_answer(fanout, child->id, zframe_data(ids), zframe_size(ids)))
+        !fanout_answer(fanout, child->id, zframe_data(ids), zframe_size(ids), complete))
         log_dropped("dropped a malformed pingall answer from child %d", child->id);
-    else if (fanout_done(fanout))
-        s_fanout_finish(self, fanout);
+    else if (fanout->answered || fanout_done(fanout))
+        //  Once our own answer went up, late ones follow it at once.
+        s_fanout_send(self, fanout);
     return true;
 }
 
@@ -241,7 +275,7 @@ static void s_pingall_forget(worker_t *self, int32_t child)
             zlist_append(finished, fanout);
     for (fanout_t *fanout = (fanout_t *)zlist_first(finished); fanout;
          fanout = (fanout_t *)zlist_next(finished))
-        s_fanout_finish(self, fanout);
+        s_fanout_send(self, fanout);
     zlist_destroy(&finished);
 }
 
@@ -280,8 +314,8 @@ static int s_on_beat(zloop_t *loop, int timer_id, void *arg)
         else if (child->ready && !child->lost &&
                  now - child->last_beat_ms > (int64_t)BEATS_MISSED * self->heartbeat_ms) {
             child->lost = true;
-            log_info("child %d (pid %d): no heartbeat for %d ms", child->id,
-                     (int)child->pid, BEATS_MISSED * self->heartbeat_ms);
+            log_info("child %d (pid %d): no heartbeat for %" PRId64 " ms", child->id,
+                     (int)child->pid, (int64_t)BEATS_MISSED * self->heartbeat_ms);
             s_child_event(self, child, WIRE_CHILD_LOST);
         }
     return 0;
@@ -339,7 +373,7 @@ static void s_handle_request(worker_t *self, zmsg_t **msg)
         zmsg_destroy(msg);
         return;
     }
-    if (header.deadline_ms && zclock_mono() > header.deadline_ms) {
+    if (header.deadline_us && wire_now_us() > header.deadline_us) {
         log_debug("dropped a %s whose deadline passed", wire_type_name(header.type));
         zmsg_destroy(msg);
         return;
@@ -366,7 +400,7 @@ static void s_handle_request(worker_t *self, zmsg_t **msg)
             char *result = NULL;
             int rc = op_runner_run_here(self->runner, op, args, &result);
             if (rc == -2)
-                op_runner_submit(self->runner, header.request_id, header.deadline_ms, &op,
+                op_runner_submit(self->runner, header.request_id, header.deadline_us, &op,
                                  &args);
             else {
                 s_reply(self, header.request_id, rc == 0 ? WIRE_OK : WIRE_ERROR, result);
@@ -421,7 +455,7 @@ static void s_hello(worker_t *self, child_t *child, const wire_header_t *header,
         return;
     uint64_t request = child->create_request;
     child->create_request = 0;
-    if (child->create_deadline_ms && zclock_mono() > child->create_deadline_ms) {
+    if (child->create_deadline_us && wire_now_us() > child->create_deadline_us) {
         //  Its create was already reported failed: a process nobody knows of must
         //  not live on.
         log_info("child %d was ready after its deadline; ending it", child->id);

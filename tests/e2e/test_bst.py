@@ -83,7 +83,7 @@ def test_lab_timer_and_heartbeat():
         elapsed = m.ask("exec 12 time")
         assert elapsed.startswith("Ok:12: ") and 0 <= int(elapsed[7:]) < 5000, elapsed
         m.expect("exec 12 lap", "Error:12: Expected: timer start|stop|time")
-        m.expect("heartbeat 100", "Ok")
+        m.expect("heartbeat 300", "Ok")
         kill(m.pids[13])
         assert m.line() == "Heartbit: node 13 is unavailable now"
         # Once, not at every tick. A timed window: in the timer syntax no op (such

@@ -4,6 +4,7 @@ id is reused, creates reported failed that came up anyway, work applied after it
 was reported failed, the waiting queue, and replies read after the timers."""
 import os
 import random
+import re
 import signal
 import threading
 import time
@@ -21,7 +22,11 @@ def descendants(pid):
     found, todo = [], [pid]
     while todo:
         parent = todo.pop()
-        for task in os.listdir("/proc/%d/task" % parent) if exists(parent) else []:
+        try:
+            tasks = os.listdir("/proc/%d/task" % parent)
+        except FileNotFoundError:  # it ended meanwhile
+            continue
+        for task in tasks:
             try:
                 with open("/proc/%d/task/%s/children" % (parent, task)) as children:
                     for child in children.read().split():
@@ -148,7 +153,7 @@ def tree_nodes(m):
     assert m.line().startswith("-1 controller")
     while True:
         line = m.line()
-        if " nodes: " in line or line == "0 nodes":
+        if re.match(r"^\d+ nodes?\b", line):  # the summary line ends the tree
             return nodes
         _, node, pid, _, _ = tree_line(line)
         nodes[node] = pid

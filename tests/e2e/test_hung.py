@@ -37,14 +37,14 @@ def build(m):
 def test_hung_node():
     with Mqtree("--timeout", str(TIMEOUT_MS)) as m:
         build(m)
-        m.expect("heartbeat 100", "Ok")
+        m.expect("heartbeat 300", "Ok")
         freeze(m.pids[2])
         try:
             # The parent saw nothing: only the missing beats tell, once, in order.
             started = time.monotonic()
             assert m.line() == "Heartbit: node 2 is unavailable now"
             assert m.line() == "Heartbit: node 3 is unavailable now"
-            assert time.monotonic() - started < 0.4 + slack(1.5)
+            assert time.monotonic() - started < 1.2 + slack(1.5)
             # pingall: the hung subtree costs one timeout, not one per level.
             started = time.monotonic()
             m.expect("pingall", "Ok: 2;3")

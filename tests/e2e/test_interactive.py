@@ -65,9 +65,9 @@ def test_terminal_session():
         keys("2", "Enter")
         wait_screen(lambda text: "Ok: 1" in text.split("1  12")[-1], "ping 12's reply")
         # A Heartbit line arrives while a line is half typed; the line survives.
-        keys("heartb", "Tab", "100", "Enter")
-        wait_screen(lambda text: lines(text)[-2:] == ["> heartbeat 100", "Ok"] or
-                    "> heartbeat 100\nOk" in text, "heartbeat's reply")
+        keys("heartb", "Tab", "300", "Enter")
+        wait_screen(lambda text: lines(text)[-2:] == ["> heartbeat 300", "Ok"] or
+                    "> heartbeat 300\nOk" in text, "heartbeat's reply")
         keys("exec 1 sum 1 ")
         wait_screen(lambda text: lines(text)[-1] == "> exec 1 sum 1", "the half line")
         kill(pid12)

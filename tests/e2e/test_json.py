@@ -15,7 +15,7 @@ def test_every_command_kind():
     with Mqtree("--json", "--ordered") as m:
         m.send("create 1", "create 2 1", "create 1", "create 5 9", "create x",
                "exec 2 sum 3 1 2 3", "exec 2 set X 5", "exec 9 sum 1 1", "exec 2 frob",
-               "ping 2", "ping 9", "pingall", "heartbeat 100", "tree 1", "help ping",
+               "ping 2", "ping 9", "pingall", "heartbeat 300", "tree 1", "help ping",
                "bogus", "remove 2", "remove 2")
         got = objects(m, 18)
         pid1 = int(got[0]["result"])

@@ -30,7 +30,7 @@ LINES = [
 
 
 def header(kind, request=1, deadline=0, node=1):
-    return struct.pack(">BBQqi", 1, kind, request, deadline, node)
+    return struct.pack(">BBQqi", 2, kind, request, deadline, node)
 
 
 def frames(*parts):
@@ -57,12 +57,13 @@ MESSAGES = {
     "remove": frames(header(REMOVE), path(), struct.pack(">i", 8), struct.pack(">i", 0)),
     "reply": frames(header(REPLY, node=3), b"\0", b"6"),
     "reply_ids": frames(header(REPLY, node=3), b"\0", path(3, 4, 5)),
+    "reply_partial": frames(header(REPLY, node=3), b"\3", path(3, 5)),
     "hello": frames(header(HELLO, request=0, node=6), struct.pack(">i", 1234)),
     "event": frames(header(EVENT, request=0), struct.pack(">Biii", 1, 7, 4321, 9)),
-    "pingall": frames(header(PINGALL, deadline=123456), path()),
+    "pingall": frames(header(PINGALL, deadline=123456789), path()),
     "heartbeat": frames(header(HEARTBEAT), path(), struct.pack(">i", 100)),
     "beat": frames(header(BEAT, request=0)),
-    "bad_version": frames(b"\x02" + header(PING)[1:], path()),
+    "bad_version": frames(b"\x01" + header(PING)[1:], path()),
 }
 
 OPS = [("sum", "3 1 2 3"), ("sum", "2 9223372036854775807 1"), ("find", "aaaa aa"),
