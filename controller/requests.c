@@ -9,6 +9,7 @@ struct _requests_t {
     zhashx_t *by_id;       //  id (as the key pointer's value) -> request_t
     zlistx_t *by_deadline; //  request_t *, ascending deadline
     zhashx_t *per_target;  //  target node id -> requests in flight to it (as a pointer)
+    size_t per_kind[REQUESTS_KINDS]; //  requests in flight of each kind
     uint64_t last_id;
 };
 
@@ -66,6 +67,8 @@ request_t *requests_add(requests_t *self, int kind, uint64_t seq, int32_t node,
     void *key = idmap_key(target);
     uintptr_t count = (uintptr_t)zhashx_lookup(self->per_target, key);
     zhashx_update(self->per_target, key, (void *)(count + 1));
+    if (kind >= 0 && kind < REQUESTS_KINDS)
+        self->per_kind[kind]++;
     return request;
 }
 
@@ -88,12 +91,19 @@ void requests_remove(requests_t *self, request_t *request)
         zhashx_update(self->per_target, key, (void *)(count - 1));
     else
         zhashx_delete(self->per_target, key);
+    if (request->kind >= 0 && request->kind < REQUESTS_KINDS)
+        self->per_kind[request->kind]--;
     free(request);
 }
 
 size_t requests_in_flight(requests_t *self, int32_t target)
 {
     return (size_t)(uintptr_t)zhashx_lookup(self->per_target, idmap_key(target));
+}
+
+size_t requests_of_kind(requests_t *self, int kind)
+{
+    return kind >= 0 && kind < REQUESTS_KINDS ? self->per_kind[kind] : 0;
 }
 
 size_t requests_size(requests_t *self)

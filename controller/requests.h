@@ -38,6 +38,10 @@ size_t requests_size(requests_t *self);
 //  an exec's or ping's node).
 size_t requests_in_flight(requests_t *self, int32_t target);
 
+//  Requests in flight of one kind (a command_kind_t below REQUESTS_KINDS).
+#define REQUESTS_KINDS 16
+size_t requests_of_kind(requests_t *self, int kind);
+
 //  The earliest deadline, or -1 when the table is empty.
 int64_t requests_next_deadline(requests_t *self);
 

@@ -287,9 +287,12 @@ static blocker_t s_blocker(waiting_t *self, held_t *held)
             continue;
         bool exclusive = touch.scope == TOUCH_SUBTREE_EXCLUSIVE;
         //  A remove lets the requests in flight to the node itself finish first:
-        //  their answers would be lost with the processes.
+        //  their answers would be lost with the processes. A pingall in flight
+        //  asks every node: it must see the tree as it was when it was read.
         if (exclusive && requests_in_flight(self->requests, node->id) > 0)
             return (blocker_t){NULL, node->id, true};
+        if (exclusive && requests_of_kind(self->requests, CMD_PINGALL) > 0)
+            return (blocker_t){NULL, TOPOLOGY_ROOT, true};
         if (!node->parent) {
             //  The whole tree: every command read before it goes first.
             held_t *first = (held_t *)zlistx_first(self->fifo);

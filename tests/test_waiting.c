@@ -117,6 +117,20 @@ int main(void)
     uint64_t third[] = {20, 21};
     CHECK(s_ran_is(third, 2) && waiting_size(second_waiting) == 0);
 
+    //  A remove waits for a pingall in flight: the pingall reports the tree it was
+    //  sent to, and the remove would take a node out from under it.
+    node_t *six = topology_add(other, 6, topology_root(other));
+    six->state = NODE_UP;
+    request_t *pingall = requests_add(flying, CMD_PINGALL, 22, -1, -1, 1000);
+    s_ran_count = 0;
+    s_submit(second_waiting, "remove 6", 23);
+    s_submit(second_waiting, "exec 6 get X", 24); //  behind the remove
+    CHECK(s_ran_count == 0 && waiting_size(second_waiting) == 2);
+    requests_remove(flying, pingall);
+    waiting_wake(second_waiting, -1);
+    uint64_t fourth[] = {23};
+    CHECK(s_ran_is(fourth, 1) && waiting_size(second_waiting) == 1);
+
     waiting_destroy(&second_waiting);
     requests_destroy(&flying);
     topology_destroy(&other);
