@@ -738,6 +738,17 @@ static void s_late_reply(controller_t *self, const wire_header_t *header, zmsg_t
     zhashx_delete(self->tombstones, key);
 }
 
+//  A node on the way down to target that could not pass a request on (the next hop
+//  is gone: it died, or was never ready) says so itself: the request went no
+//  further, so it can be failed now rather than at its deadline.
+static bool s_on_the_way(controller_t *self, int32_t origin, int32_t target,
+                         zframe_t *status)
+{
+    node_t *from = s_node(self, origin), *to = s_node(self, target);
+    return *zframe_data(status) == WIRE_UNAVAILABLE && from && to && from != to &&
+           topology_within(to, from);
+}
+
 static void s_on_reply(controller_t *self, child_t *child, const wire_header_t *header,
                        zmsg_t *msg)
 {
@@ -763,12 +774,12 @@ static void s_on_reply(controller_t *self, child_t *child, const wire_header_t *
     int32_t expected = request->kind == CMD_EXEC || request->kind == CMD_PING
                            ? request->node
                            : request->target;
-    if (header->node != expected) {
+    zframe_t *status = wire_frame(msg, 1);
+    if (header->node != expected && !s_on_the_way(self, header->node, expected, status)) {
         log_dropped("dropped a reply to request %" PRIu64 " from node %d, not %d",
                     header->request_id, header->node, expected);
         return;
     }
-    zframe_t *status = wire_frame(msg, 1);
     if (self->config.max_reply &&
         zframe_size(wire_frame(msg, 2)) > self->config.max_reply) {
         //  Nodes cap what they build: only a faulty or hostile process sends this.
