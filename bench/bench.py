@@ -80,6 +80,40 @@ class Shell:
         self.proc.wait(timeout=60)
 
 
+def sets_behind_creates(nodes, per_create, seed=7):
+    """Seconds for nodes creates of a random tree, each followed by per_create sets to
+    random nodes made so far, all piped at once; then for the same sets again on the
+    built tree. Each set waits only for its own node's create."""
+    import threading
+    rng = random.Random(seed)
+    lines, sets = [], []
+    for node in range(1, nodes + 1):
+        lines.append("create %d %d\n" % (node, rng.randint(1, node - 1) if node > 1 else -1))
+        for _ in range(per_create):
+            target = rng.randint(1, node)
+            sets.append("exec %d set k%d %d\n" % (target, len(sets), len(sets)))
+            lines.append(sets[-1])
+    shell = Shell("--timeout", "10000")
+    timings = []
+    for batch in ("".join(lines), "".join(sets)):
+        count = batch.count("\n")
+        failed = []
+
+        def read():
+            failed.extend(reply for reply in (shell.line() for _ in range(count))
+                          if not reply.startswith("Ok"))
+
+        reader = threading.Thread(target=read)
+        started = time.monotonic()
+        reader.start()
+        shell.send(batch)
+        reader.join()
+        timings.append(time.monotonic() - started)
+        assert not failed, failed[:3]
+    shell.close()
+    return timings
+
+
 def heartbeat_cpu(count, interval, seconds):
     shell = Shell("--timeout", "10000")
     shell.tree(count)
@@ -208,6 +242,10 @@ def main():
     row("create, per node p50 (random tree of %d) (us)" % nodes, create["create_p50_us"],
         "us", spawn["spawn_p50_us"], "posix_spawn + connect + ready", "<= 1.5x",
         create["create_p50_us"] <= 1.5 * spawn["spawn_p50_us"])
+    # --- commands waiting behind creates ------------------------------------------------
+    behind, built = sets_behind_creates(50, 200 if quick else 800)
+    row("sets piped behind the creates of a 50-node tree (s)", behind, "s", built,
+        "the same sets, tree built", "<= 2x", behind <= 2 * built)
     # --- pingall ---------------------------------------------------------------------
     for shape, count in (("random", nodes), ("balanced", nodes), ("chain", 100)):
         result = driver("pingall", count, shape, 20, 0)
