@@ -23,7 +23,10 @@ Invariants (each a violation, counted and described):
   lost         a `set` answered Ok, then a later `get` of it on the same incarnation
                says not found
   resurrected  a `set` answered Error (unavailable, not found), then a later `get`
-               returns its value: at most once broken
+               returns its value: at most once broken. Not counted (but counted apart,
+               as `window`): a node above it was stopped while the set was in flight,
+               so its Ok may have been held in that node past the deadline — the
+               one case no deadline closes (README, Failures)
   stale        a `get` returns a value set on an earlier incarnation of the id, or
                one never set there
   false-down   `Node is unavailable`, `Ok: 0`, or `Parent is unavailable` for a
@@ -735,6 +738,8 @@ class Round:
             return
         if rec is None or int(payload) != rec.value:
             self.violation("stale", "get returns a value never set: %s" % self.describe(cmd))
+        elif rec.status != "ok" and self.held_above(rec):
+            self.figures["window"] = self.figures.get("window", 0) + 1
         elif rec.status != "ok":
             self.violation("resurrected", "set answered %r is visible later: set %s; get %s;"
                            " %s" % (rec.cmd.reply, self.describe(rec.cmd),
@@ -743,6 +748,18 @@ class Round:
             self.violation("stale", "value set on %s seen on %s: set %s; get %s" % (
                 rec.inc.name() if rec.inc else "?", inc.name(), self.describe(rec.cmd),
                 self.describe(cmd)))
+
+    def held_above(self, rec):
+        """True if a node above the set's node was stopped while the set was in
+        flight (from its line until its answer), so that an answer already on its
+        way up could be held there past the deadline."""
+        cmd = rec.cmd
+        until = cmd.tr if cmd.tr is not None else cmd.ts + self.timeout + MARGIN
+        for above in list(rec.inc.chain())[1:] if rec.inc else []:
+            if above.stopped_at(cmd.ts) or any(
+                    cmd.ts <= when <= until and kind == "stop" for when, kind in above.events):
+                return True
+        return False
 
     def check_sum(self, cmd):
         inc, payload, ok = self.exec_reply(cmd)
@@ -1043,5 +1060,6 @@ class Round:
 
 def summary(figures):
     keys = ("commands", "replies", "kills", "stops", "conts", "creates", "removes", "sets",
-            "gets", "pingalls", "unavailable", "timeouts", "stalls", "slow", "violations")
+            "gets", "pingalls", "unavailable", "timeouts", "stalls", "slow", "window",
+            "violations")
     return ", ".join("%s %d" % (k, figures.get(k, 0)) for k in keys)
