@@ -9,6 +9,8 @@ import signal
 import threading
 import time
 
+import chaos
+
 from harness import (LINE_DEADLINE, TIME_SCALE, Mqtree, alive, exists, freeze, kill, run, thaw,
                      tree_line, wait_until)
 
@@ -18,23 +20,8 @@ def read_replies(m, count, deadline=LINE_DEADLINE):
 
 
 def descendants(pid):
-    """Every process below pid, from /proc (children files)."""
-    found, todo = [], [pid]
-    while todo:
-        parent = todo.pop()
-        try:
-            tasks = os.listdir("/proc/%d/task" % parent)
-        except FileNotFoundError:  # it ended meanwhile
-            continue
-        for task in tasks:
-            try:
-                with open("/proc/%d/task/%s/children" % (parent, task)) as children:
-                    for child in children.read().split():
-                        found.append(int(child))
-                        todo.append(int(child))
-            except FileNotFoundError:
-                pass
-    return found
+    """Every process below pid, from /proc."""
+    return [child for child, _ in chaos.descendants(pid)]
 
 
 def test_create_timeout_keeps_the_controller():
@@ -263,7 +250,7 @@ def test_pingall_reports_the_tree_it_was_sent_to():
         m.build((1, -1), (2, 1), (3, 1))
         kill(m.pids[2])
         wait_until(lambda: m.ask("ping 2") == "Ok: 0", 10, "node 2 known dead")
-        assert freeze(m.pids[3]), "cannot ptrace here"
+        freeze(m.pids[3])
         try:
             m.send("pingall", "remove 2")
             first, second = m.line(), m.line()
@@ -278,7 +265,7 @@ def test_pingall_ignores_nodes_born_after_it():
     never asked, so it is not reported unavailable."""
     with Mqtree("--timeout", "1500") as m:
         m.build((1, -1), (2, 1), (3, 1))
-        assert freeze(m.pids[2]), "cannot ptrace here"
+        freeze(m.pids[2])
         try:
             m.send("pingall", "create 9 3")
             first, second = m.line(), m.line()

@@ -2,31 +2,12 @@
 unlike SIGSTOP, waitpid(WUNTRACED) does not report to the parent. Then only the
 deadlines and the heartbeats can tell, and they must: pingall within one timeout,
 exec at the timeout, a Heartbit line after 4 missed beats, and all well again after."""
-import ctypes
 import sys
 import time
 
-from harness import Mqtree, Skipped, run, skip, slack
+from harness import Mqtree, Skipped, freeze, run, skip, slack, thaw
 
-PTRACE_DETACH, PTRACE_SEIZE, PTRACE_INTERRUPT = 17, 0x4206, 0x4207
 TIMEOUT_MS = 1500
-libc = ctypes.CDLL(None, use_errno=True)
-
-
-def freeze(pid):
-    """Freezes pid, or raises Skipped: ptrace may be refused (no CAP_SYS_PTRACE in
-    a container, Yama's ptrace_scope for a non-parent), and then this test cannot
-    run here: ctest shows it skipped, never passed."""
-    if libc.ptrace(PTRACE_SEIZE, pid, 0, 0) != 0 or \
-            libc.ptrace(PTRACE_INTERRUPT, pid, 0, 0) != 0:
-        raise Skipped("cannot ptrace here (errno %d)" % ctypes.get_errno())
-    # Wait for the tracee to reach its stop (waitpid as its tracer: __WALL).
-    status = ctypes.c_int()
-    assert libc.waitpid(pid, ctypes.byref(status), 0x40000000) == pid
-
-
-def thaw(pid):
-    libc.ptrace(PTRACE_DETACH, pid, 0, 0)
 
 
 def build(m):
