@@ -11,7 +11,7 @@ import time
 
 import chaos
 
-from harness import (LINE_DEADLINE, TIME_SCALE, Mqtree, alive, exists, freeze, kill, run, thaw,
+from harness import (LINE_DEADLINE, TIME_SCALE, Mqtree, alive, freeze, kill, run, thaw,
                      tree_line, wait_until)
 
 
