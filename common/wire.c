@@ -1,37 +1,96 @@
-/*  wire — codec and validation of mqtree's multipart messages (see wire.h). */
+/*  wire — the message table, and the one encoder and one decoder that walk it
+    (see wire.h). Nothing else in mqtree reads or writes a frame. */
 #include "wire.h"
 
+#include <stddef.h>
 #include <string.h>
 
-//  Frame size rules for the shape table.
-enum {
-    ANY = -1,      //  any size, empty included
-    PATH = -2,     //  a multiple of 4 bytes, at most WIRE_MAX_DEPTH hops
-    NONEMPTY = -3, //  at least one byte
-};
+//  --- The table ---------------------------------------------------------------------
 
-#define EVENT_SIZE 13
-#define MAX_FRAMES 4
+typedef enum { FIELD_U8 = 1, FIELD_I32, FIELD_BYTES } field_kind_t;
+
+//  Every field a message may carry. A byte field fills a frame of its own; fixed
+//  fields may share one (EVENT packs four).
+typedef enum {
+    F_NONE = 0,
+    F_PATH,
+    F_CHILD,
+    F_PID,
+    F_CODE,
+    F_INTERVAL,
+    F_STATUS,
+    F_EVENT,
+    F_OP,
+    F_TEXT,
+    F_COUNT
+} field_id_t;
 
 typedef struct {
     const char *name;
-    bool request;
-    size_t frames;
-    int sizes[MAX_FRAMES]; //  size rule of each frame; frame 0 is the header
-} shape_t;
+    field_kind_t kind;
+    size_t offset; //  in wire_msg_t
+    //  Limits: the value's range for fixed fields; the size's for byte fields, whose
+    //  size must also be a multiple of `multiple`.
+    int64_t min, max;
+    size_t multiple;
+} field_t;
 
-static const shape_t s_shapes[WIRE_TYPE_COUNT] = {
-    [WIRE_CREATE] = {"CREATE", true, 3, {WIRE_HEADER_SIZE, PATH, 4}},
-    [WIRE_EXEC] = {"EXEC", true, 4, {WIRE_HEADER_SIZE, PATH, NONEMPTY, ANY}},
-    [WIRE_PING] = {"PING", true, 2, {WIRE_HEADER_SIZE, PATH}},
-    [WIRE_REMOVE] = {"REMOVE", true, 4, {WIRE_HEADER_SIZE, PATH, 4, 4}},
-    [WIRE_REPLY] = {"REPLY", false, 3, {WIRE_HEADER_SIZE, 1, ANY}},
-    [WIRE_HELLO] = {"HELLO", false, 2, {WIRE_HEADER_SIZE, 4}},
-    [WIRE_EVENT] = {"EVENT", false, 2, {WIRE_HEADER_SIZE, EVENT_SIZE}},
-    [WIRE_PINGALL] = {"PINGALL", true, 2, {WIRE_HEADER_SIZE, PATH}},
-    [WIRE_HEARTBEAT] = {"HEARTBEAT", true, 3, {WIRE_HEADER_SIZE, PATH, 4}},
-    [WIRE_BEAT] = {"BEAT", false, 1, {WIRE_HEADER_SIZE}},
+static const field_t s_fields[F_COUNT] = {
+    [F_PATH] = {"path", FIELD_BYTES, offsetof(wire_msg_t, path), 0,
+                (int64_t)WIRE_MAX_DEPTH * 4, 4},
+    [F_CHILD] = {"child", FIELD_I32, offsetof(wire_msg_t, child), INT32_MIN, INT32_MAX,
+                 0},
+    [F_PID] = {"pid", FIELD_I32, offsetof(wire_msg_t, pid), 0, INT32_MAX, 0},
+    [F_CODE] = {"code", FIELD_I32, offsetof(wire_msg_t, code), INT32_MIN, INT32_MAX, 0},
+    [F_INTERVAL] = {"interval", FIELD_I32, offsetof(wire_msg_t, interval_ms), INT32_MIN,
+                    INT32_MAX, 0},
+    [F_STATUS] = {"status", FIELD_U8, offsetof(wire_msg_t, status), WIRE_OK,
+                  WIRE_PARTIAL, 0},
+    [F_EVENT] = {"event", FIELD_U8, offsetof(wire_msg_t, event), WIRE_CHILD_EXITED,
+                 WIRE_CHILD_BACK, 0},
+    [F_OP] = {"op", FIELD_BYTES, offsetof(wire_msg_t, op), 1, INT64_MAX, 1},
+    [F_TEXT] = {"text", FIELD_BYTES, offsetof(wire_msg_t, text), 0, INT64_MAX, 1},
 };
+
+#define BODY_FRAMES 3  //  frames after the header, at most
+#define FRAME_FIELDS 4 //  fields packed in one frame, at most
+
+//  One row per kind: its name, the protocol version that gave it this shape, whether
+//  it travels down, and its frames after the header, each a list of fields.
+typedef struct {
+    const char *name;
+    uint8_t version;
+    bool request;
+    uint8_t frames[BODY_FRAMES][FRAME_FIELDS];
+} kind_t;
+
+static const kind_t s_kinds[WIRE_TYPE_COUNT] = {
+    [WIRE_CREATE] = {"CREATE", 2, true, {{F_PATH}, {F_CHILD}}},
+    [WIRE_EXEC] = {"EXEC", 2, true, {{F_PATH}, {F_OP}, {F_TEXT}}},
+    [WIRE_PING] = {"PING", 2, true, {{F_PATH}}},
+    [WIRE_REMOVE] = {"REMOVE", 2, true, {{F_PATH}, {F_CHILD}, {F_PID}}},
+    [WIRE_REPLY] = {"REPLY", 2, false, {{F_STATUS}, {F_TEXT}}},
+    [WIRE_HELLO] = {"HELLO", 2, false, {{F_PID}}},
+    [WIRE_EVENT] = {"EVENT", 2, false, {{F_EVENT, F_CHILD, F_PID, F_CODE}}},
+    [WIRE_PINGALL] = {"PINGALL", 2, true, {{F_PATH}}},
+    [WIRE_HEARTBEAT] = {"HEARTBEAT", 2, true, {{F_PATH}, {F_INTERVAL}}},
+    [WIRE_BEAT] = {"BEAT", 2, false, {{F_NONE}}},
+};
+
+static size_t s_width(const field_t *field)
+{
+    return field->kind == FIELD_U8 ? 1 : field->kind == FIELD_I32 ? 4 : 0;
+}
+
+static size_t s_frame_count(const kind_t *kind)
+{
+    size_t count = 0;
+    while (count < BODY_FRAMES && kind->frames[count][0] != F_NONE)
+        count++;
+    return count;
+}
+
+//  --- Helpers -----------------------------------------------------------------------
 
 void wire_put_u32(byte *out, uint32_t value)
 {
@@ -65,12 +124,12 @@ const char *wire_type_name(int type)
 {
     if (type <= 0 || type >= WIRE_TYPE_COUNT)
         return "UNKNOWN";
-    return s_shapes[type].name;
+    return s_kinds[type].name;
 }
 
 bool wire_is_request(int type)
 {
-    return type > 0 && type < WIRE_TYPE_COUNT && s_shapes[type].request;
+    return type > 0 && type < WIRE_TYPE_COUNT && s_kinds[type].request;
 }
 
 int64_t wire_now_us(void)
@@ -86,228 +145,367 @@ size_t wire_delay_ms(int64_t deadline_us, int64_t now_us)
     return delay > 0 ? (size_t)delay : 0;
 }
 
-void wire_header_encode(byte *out, const wire_header_t *header)
+//  --- Byte fields -------------------------------------------------------------------
+
+static void s_frame_free(void *data, void *hint)
+{
+    (void)data;
+    zframe_t *frame = (zframe_t *)hint;
+    zframe_destroy(&frame);
+}
+
+//  Frees by hint, not data: a path's view moves past the hops it pops.
+static void s_heap_free(void *data, void *hint)
+{
+    (void)data;
+    free(hint);
+}
+
+static void s_bytes_release(wire_bytes_t *field)
+{
+    if (field->free_fn)
+        field->free_fn((void *)field->data, field->hint);
+    *field = (wire_bytes_t){NULL, 0, NULL, NULL};
+}
+
+void wire_bytes_lend(wire_bytes_t *field, const void *data, size_t size)
+{
+    s_bytes_release(field);
+    *field = (wire_bytes_t){(const byte *)data, size, NULL, NULL};
+}
+
+void wire_bytes_give(wire_bytes_t *field, void *data, size_t size, zmq_free_fn *free_fn,
+                     void *hint)
+{
+    s_bytes_release(field);
+    *field = (wire_bytes_t){(const byte *)data, size, free_fn, hint};
+}
+
+void wire_bytes_copy(wire_bytes_t *field, const void *data, size_t size)
+{
+    //  One byte more than asked: a zero-size copy still has an address.
+    void *copy = malloc(size + 1);
+    assert(copy);
+    if (size)
+        memcpy(copy, data, size);
+    wire_bytes_give(field, copy, size, s_heap_free, copy);
+}
+
+char *wire_bytes_strdup(const wire_bytes_t *field)
+{
+    char *text = (char *)malloc(field->size + 1);
+    assert(text);
+    if (field->size)
+        memcpy(text, field->data, field->size);
+    text[field->size] = '\0';
+    return text;
+}
+
+bool wire_bytes_eq(const wire_bytes_t *field, const char *string)
+{
+    return field->size == strlen(string) && memcmp(field->data, string, field->size) == 0;
+}
+
+//  --- Messages ----------------------------------------------------------------------
+
+wire_msg_t *wire_msg_new(wire_type_t type)
+{
+    wire_msg_t *self = (wire_msg_t *)zmalloc(sizeof(wire_msg_t));
+    self->type = type;
+    return self;
+}
+
+void wire_msg_destroy(wire_msg_t **self_p)
+{
+    wire_msg_t *self = *self_p;
+    if (!self)
+        return;
+    s_bytes_release(&self->path);
+    s_bytes_release(&self->op);
+    s_bytes_release(&self->text);
+    free(self);
+    *self_p = NULL;
+}
+
+wire_msg_t *wire_reply_new(uint64_t request_id, int32_t origin, wire_status_t status,
+                           const void *text, size_t size)
+{
+    wire_msg_t *self = wire_msg_new(WIRE_REPLY);
+    self->request_id = request_id;
+    self->node = origin;
+    self->status = (uint8_t)status;
+    wire_bytes_copy(&self->text, text, size);
+    return self;
+}
+
+wire_msg_t *wire_event_new(int32_t origin, wire_event_t kind, int32_t child,
+                           int32_t pid, int32_t code)
+{
+    wire_msg_t *self = wire_msg_new(WIRE_EVENT);
+    self->node = origin;
+    self->event = (uint8_t)kind;
+    self->child = child;
+    self->pid = pid;
+    self->code = code;
+    return self;
+}
+
+size_t wire_hops(const wire_msg_t *self)
+{
+    return self->path.size / 4;
+}
+
+int32_t wire_hop(const wire_msg_t *self, size_t index)
+{
+    assert(index < wire_hops(self));
+    return (int32_t)wire_get_u32(self->path.data + index * 4);
+}
+
+int32_t wire_pop_hop(wire_msg_t *self)
+{
+    int32_t hop = wire_hop(self, 0);
+    self->path.data += 4;
+    self->path.size -= 4;
+    return hop;
+}
+
+void wire_set_path(wire_msg_t *self, const int32_t *hops, size_t count)
+{
+    byte *path = (byte *)malloc(count * 4 + 1);
+    assert(path);
+    for (size_t hop = 0; hop < count; hop++)
+        wire_put_u32(path + hop * 4, (uint32_t)hops[hop]);
+    wire_bytes_give(&self->path, path, count * 4, s_heap_free, path);
+}
+
+//  --- Encoding ----------------------------------------------------------------------
+
+#define MAX_PARTS (2 + BODY_FRAMES) //  route, header, body
+#define PACKED_MAX 16               //  the largest frame of fixed fields (EVENT: 13)
+
+static void s_header_encode(byte *out, const wire_msg_t *self)
 {
     out[0] = WIRE_VERSION;
-    out[1] = header->type;
-    wire_put_u64(out + 2, header->request_id);
-    wire_put_u64(out + 10, (uint64_t)header->deadline_us);
-    wire_put_u32(out + 18, (uint32_t)header->node);
+    out[1] = (byte)self->type;
+    wire_put_u64(out + 2, self->request_id);
+    wire_put_u64(out + 10, (uint64_t)self->deadline_us);
+    wire_put_u32(out + 18, (uint32_t)self->node);
 }
 
-static bool s_size_fits(int rule, size_t size)
+static size_t s_pack(const wire_msg_t *self, const uint8_t *fields, byte *out)
 {
-    switch (rule) {
-        case ANY:
-            return true;
-        case NONEMPTY:
-            return size > 0;
-        case PATH:
-            return size % 4 == 0 && size / 4 <= WIRE_MAX_DEPTH;
-        default:
-            return size == (size_t)rule;
+    size_t size = 0;
+    for (size_t index = 0; index < FRAME_FIELDS && fields[index] != F_NONE; index++) {
+        const field_t *field = &s_fields[fields[index]];
+        const byte *value = (const byte *)self + field->offset;
+        if (field->kind == FIELD_U8)
+            out[size] = *value;
+        else
+            wire_put_u32(out + size, (uint32_t) * (const int32_t *)value);
+        size += s_width(field);
     }
+    return size;
 }
 
-int wire_send_parts(zsock_t *sock, const wire_part_t *parts, size_t count)
+//  The message's body frames into parts: byte fields are moved out of the message
+//  (which keeps nothing to free), fixed fields packed into packed[].
+static size_t s_body_parts(wire_msg_t *self, byte packed[][PACKED_MAX], wire_bytes_t *parts)
 {
-    void *handle = zsock_resolve(sock);
+    const kind_t *kind = &s_kinds[self->type];
+    size_t count = s_frame_count(kind);
+    for (size_t frame = 0; frame < count; frame++) {
+        const field_t *first = &s_fields[kind->frames[frame][0]];
+        if (first->kind == FIELD_BYTES) {
+            wire_bytes_t *field = (wire_bytes_t *)((byte *)self + first->offset);
+            parts[frame] = *field;
+            *field = (wire_bytes_t){NULL, 0, NULL, NULL};
+        } else {
+            size_t size = s_pack(self, kind->frames[frame], packed[frame]);
+            parts[frame] = (wire_bytes_t){packed[frame], size, NULL, NULL};
+        }
+    }
+    return count;
+}
+
+static int s_send_part(zsock_t *sock, wire_bytes_t *part, int flags)
+{
+    int rc;
+    if (part->free_fn == s_frame_free) {
+        zframe_t *frame = (zframe_t *)part->hint;
+        if (part->data == zframe_data(frame) && part->size == zframe_size(frame)) {
+            //  Whole: the frame itself goes (zframe_send destroys it).
+            part->free_fn = NULL;
+            return zframe_send(&frame, sock, flags & ZMQ_SNDMORE ? ZFRAME_MORE : 0);
+        }
+        //  A path a hop shorter: a view of part of its frame, copied.
+        rc = zmq_send(zsock_resolve(sock), part->data, part->size, flags);
+        s_bytes_release(part);
+        return rc < 0 ? -1 : 0;
+    }
+    if (part->free_fn) {
+        zmq_msg_t msg;
+        zmq_msg_init_data(&msg, (void *)part->data, part->size, part->free_fn,
+                          part->hint);
+        part->free_fn = NULL; //  ZeroMQ's now, or freed by the close below
+        rc = zmq_msg_send(&msg, zsock_resolve(sock), flags);
+        if (rc < 0)
+            zmq_msg_close(&msg);
+        return rc < 0 ? -1 : 0;
+    }
+    rc = zmq_send(zsock_resolve(sock), part->data, part->size, flags);
+    return rc < 0 ? -1 : 0;
+}
+
+int wire_send(zsock_t *sock, const char *route, wire_msg_t **self_p)
+{
+    wire_msg_t *self = *self_p;
+    assert(self && self->type > 0 && self->type < WIRE_TYPE_COUNT);
+    byte header[WIRE_HEADER_SIZE];
+    byte packed[BODY_FRAMES][PACKED_MAX];
+    wire_bytes_t parts[MAX_PARTS];
+    size_t count = 0;
+    if (route)
+        parts[count++] = (wire_bytes_t){(const byte *)route, strlen(route), NULL, NULL};
+    s_header_encode(header, self);
+    parts[count++] = (wire_bytes_t){header, sizeof header, NULL, NULL};
+    count += s_body_parts(self, packed, parts + count);
+    int rc = 0;
     for (size_t index = 0; index < count; index++) {
-        const wire_part_t *part = &parts[index];
         int flags = index + 1 < count ? ZMQ_SNDMORE : 0;
-        int rc;
-        if (part->free_fn) {
-            zmq_msg_t msg;
-            zmq_msg_init_data(&msg, (void *)part->data, part->size, part->free_fn,
-                              part->hint);
-            rc = zmq_msg_send(&msg, handle, flags);
-            if (rc < 0)
-                zmq_msg_close(&msg);
-        } else
-            rc = zmq_send(handle, part->data, part->size, flags);
-        if (rc < 0 && index == 0) {
-            for (size_t rest = 1; rest < count; rest++)
-                if (parts[rest].free_fn)
-                    parts[rest].free_fn((void *)parts[rest].data, parts[rest].hint);
-            return -1;
+        if (s_send_part(sock, &parts[index], flags) != 0 && index == 0) {
+            //  The first part was refused (the peer is gone): nothing was sent.
+            rc = -1;
+            for (size_t rest = 0; rest < count; rest++)
+                s_bytes_release(&parts[rest]);
+            break;
         }
     }
-    return 0;
+    wire_msg_destroy(self_p);
+    return rc;
 }
 
-int wire_send_reply(zsock_t *sock, uint64_t request_id, int32_t origin,
-                    wire_status_t status, const char *text, size_t length)
+zmsg_t *wire_encode(wire_msg_t **self_p)
 {
-    wire_header_t header = {WIRE_REPLY, request_id, 0, origin};
-    byte encoded[WIRE_HEADER_SIZE];
-    wire_header_encode(encoded, &header);
-    byte status_byte = (byte)status;
-    wire_part_t parts[] = {{encoded, sizeof encoded, NULL, NULL},
-                           {&status_byte, 1, NULL, NULL},
-                           {text, length, NULL, NULL}};
-    return wire_send_parts(sock, parts, 3);
-}
-
-int wire_validate(zmsg_t *msg, wire_header_t *header, const char **reason)
-{
-    zframe_t *frame = zmsg_first(msg);
-    if (!frame || zframe_size(frame) != WIRE_HEADER_SIZE) {
-        *reason = "header frame missing or of the wrong size";
-        return -1;
-    }
-    const byte *data = zframe_data(frame);
-    if (data[0] != WIRE_VERSION) {
-        *reason = "unsupported protocol version";
-        return -1;
-    }
-    if (data[1] == 0 || data[1] >= WIRE_TYPE_COUNT) {
-        *reason = "unknown message type";
-        return -1;
-    }
-    const shape_t *shape = &s_shapes[data[1]];
-    if (zmsg_size(msg) != shape->frames) {
-        *reason = "wrong number of frames for its type";
-        return -1;
-    }
-    size_t index = 1;
-    for (frame = zmsg_next(msg); frame; frame = zmsg_next(msg), index++)
-        if (!s_size_fits(shape->sizes[index], zframe_size(frame))) {
-            *reason = "a frame has the wrong size for its type";
-            return -1;
-        }
-    if (data[1] == WIRE_REPLY) {
-        byte status = *zframe_data(wire_frame(msg, 1));
-        if (status > WIRE_PARTIAL) {
-            *reason = "unknown reply status";
-            return -1;
-        }
-    }
-    if (data[1] == WIRE_EVENT) {
-        byte kind = *zframe_data(wire_frame(msg, 1));
-        if (kind < WIRE_CHILD_EXITED || kind > WIRE_CHILD_BACK) {
-            *reason = "unknown event kind";
-            return -1;
-        }
-    }
-    header->type = data[1];
-    header->request_id = wire_get_u64(data + 2);
-    header->deadline_us = (int64_t)wire_get_u64(data + 10);
-    header->node = (int32_t)wire_get_u32(data + 18);
-    return 0;
-}
-
-static zmsg_t *s_message_new(const wire_header_t *header)
-{
-    byte encoded[WIRE_HEADER_SIZE];
-    wire_header_encode(encoded, header);
+    wire_msg_t *self = *self_p;
+    byte header[WIRE_HEADER_SIZE];
+    byte packed[BODY_FRAMES][PACKED_MAX];
+    wire_bytes_t parts[BODY_FRAMES];
+    s_header_encode(header, self);
     zmsg_t *msg = zmsg_new();
-    if (msg)
-        zmsg_addmem(msg, encoded, sizeof encoded);
+    zmsg_addmem(msg, header, sizeof header);
+    size_t count = s_body_parts(self, packed, parts);
+    for (size_t index = 0; index < count; index++) {
+        zmsg_addmem(msg, parts[index].data, parts[index].size);
+        s_bytes_release(&parts[index]);
+    }
+    wire_msg_destroy(self_p);
     return msg;
 }
 
-void wire_add_i32(zmsg_t *msg, int32_t value)
+//  --- Decoding ----------------------------------------------------------------------
+
+static bool s_in_range(const field_t *field, int64_t value)
 {
-    byte encoded[4];
-    wire_put_u32(encoded, (uint32_t)value);
-    zmsg_addmem(msg, encoded, sizeof encoded);
+    return value >= field->min && value <= field->max;
 }
 
-zmsg_t *wire_request_new(const wire_header_t *header, const int32_t *path, size_t hops)
+//  Reads one body frame into self; the frame is taken when a byte field keeps it.
+static const char *s_decode_frame(wire_msg_t *self, const uint8_t *fields,
+                                  zframe_t **frame_p)
 {
-    zmsg_t *msg = s_message_new(header);
-    if (!msg)
+    zframe_t *frame = *frame_p;
+    size_t size = zframe_size(frame);
+    const field_t *first = &s_fields[fields[0]];
+    if (first->kind == FIELD_BYTES) {
+        if (!s_in_range(first, (int64_t)size) || size % first->multiple)
+            return "a frame has the wrong size for its type";
+        wire_bytes_t *field = (wire_bytes_t *)((byte *)self + first->offset);
+        *field = (wire_bytes_t){zframe_data(frame), size, s_frame_free, frame};
+        *frame_p = NULL;
         return NULL;
-    zframe_t *frame = zframe_new(NULL, hops * 4);
-    for (size_t hop = 0; hop < hops; hop++)
-        wire_put_u32(zframe_data(frame) + hop * 4, (uint32_t)path[hop]);
-    zmsg_append(msg, &frame);
-    return msg;
-}
-
-zmsg_t *wire_reply_new(uint64_t request_id, int32_t origin, wire_status_t status,
-                       const char *text, size_t length)
-{
-    wire_header_t header = {WIRE_REPLY, request_id, 0, origin};
-    zmsg_t *msg = s_message_new(&header);
-    if (!msg)
-        return NULL;
-    byte status_byte = (byte)status;
-    zmsg_addmem(msg, &status_byte, 1);
-    zmsg_addmem(msg, text, length);
-    return msg;
-}
-
-zmsg_t *wire_hello_new(int32_t child, int32_t pid)
-{
-    wire_header_t header = {WIRE_HELLO, 0, 0, child};
-    zmsg_t *msg = s_message_new(&header);
-    if (msg)
-        wire_add_i32(msg, pid);
-    return msg;
-}
-
-zmsg_t *wire_event_new(int32_t origin, const wire_event_body_t *event)
-{
-    wire_header_t header = {WIRE_EVENT, 0, 0, origin};
-    zmsg_t *msg = s_message_new(&header);
-    if (!msg)
-        return NULL;
-    byte encoded[EVENT_SIZE];
-    encoded[0] = event->kind;
-    wire_put_u32(encoded + 1, (uint32_t)event->child);
-    wire_put_u32(encoded + 5, (uint32_t)event->pid);
-    wire_put_u32(encoded + 9, (uint32_t)event->code);
-    zmsg_addmem(msg, encoded, sizeof encoded);
-    return msg;
-}
-
-zmsg_t *wire_beat_new(int32_t origin)
-{
-    wire_header_t header = {WIRE_BEAT, 0, 0, origin};
-    return s_message_new(&header);
-}
-
-zframe_t *wire_frame(zmsg_t *msg, size_t index)
-{
-    zframe_t *frame = zmsg_first(msg);
-    while (frame && index--)
-        frame = zmsg_next(msg);
-    return frame;
-}
-
-int32_t wire_frame_i32(zframe_t *frame)
-{
-    return (int32_t)wire_get_u32(zframe_data(frame));
-}
-
-size_t wire_path_hops(zframe_t *path)
-{
-    return zframe_size(path) / 4;
-}
-
-int32_t wire_path_hop(zframe_t *path, size_t index)
-{
-    return (int32_t)wire_get_u32(zframe_data(path) + index * 4);
-}
-
-void wire_event_decode(zframe_t *frame, wire_event_body_t *event)
-{
+    }
+    size_t expected = 0;
+    for (size_t index = 0; index < FRAME_FIELDS && fields[index] != F_NONE; index++)
+        expected += s_width(&s_fields[fields[index]]);
+    if (size != expected)
+        return "a frame has the wrong size for its type";
     const byte *data = zframe_data(frame);
-    event->kind = data[0];
-    event->child = (int32_t)wire_get_u32(data + 1);
-    event->pid = (int32_t)wire_get_u32(data + 5);
-    event->code = (int32_t)wire_get_u32(data + 9);
+    for (size_t index = 0; index < FRAME_FIELDS && fields[index] != F_NONE; index++) {
+        const field_t *field = &s_fields[fields[index]];
+        byte *value = (byte *)self + field->offset;
+        int64_t number;
+        if (field->kind == FIELD_U8)
+            number = *value = *data;
+        else
+            number = *(int32_t *)value = (int32_t)wire_get_u32(data);
+        if (!s_in_range(field, number))
+            return field->kind == FIELD_U8 && fields[index] == F_STATUS
+                       ? "unknown reply status"
+                   : fields[index] == F_EVENT ? "unknown event kind"
+                                              : "a field is out of its range";
+        data += s_width(field);
+    }
+    return NULL;
 }
 
-int32_t wire_path_pop(zmsg_t *msg)
+static const char *s_decode_header(zframe_t *frame, wire_msg_t *self)
 {
+    if (!frame || zframe_size(frame) != WIRE_HEADER_SIZE)
+        return "header frame missing or of the wrong size";
+    const byte *data = zframe_data(frame);
+    if (data[0] != WIRE_VERSION)
+        return "unsupported protocol version";
+    if (data[1] == 0 || data[1] >= WIRE_TYPE_COUNT)
+        return "unknown message type";
+    self->type = (wire_type_t)data[1];
+    self->request_id = wire_get_u64(data + 2);
+    self->deadline_us = (int64_t)wire_get_u64(data + 10);
+    self->node = (int32_t)wire_get_u32(data + 18);
+    return NULL;
+}
+
+int wire_decode(zmsg_t **msg_p, wire_msg_t **out, const char **reason)
+{
+    zmsg_t *msg = *msg_p;
+    wire_msg_t *self = wire_msg_new(WIRE_BEAT);
     zframe_t *header = zmsg_pop(msg);
-    zframe_t *path = zmsg_pop(msg);
-    int32_t hop = wire_path_hop(path, 0);
-    zframe_t *rest = zframe_new(zframe_data(path) + 4, zframe_size(path) - 4);
-    zframe_destroy(&path);
-    zmsg_prepend(msg, &rest);
-    zmsg_prepend(msg, &header);
-    return hop;
+    const char *error = s_decode_header(header, self);
+    zframe_destroy(&header);
+    const kind_t *kind = error ? NULL : &s_kinds[self->type];
+    if (kind && zmsg_size(msg) != s_frame_count(kind))
+        error = "wrong number of frames for its type";
+    for (size_t index = 0; kind && !error && zmsg_size(msg); index++) {
+        zframe_t *frame = zmsg_pop(msg);
+        error = s_decode_frame(self, kind->frames[index], &frame);
+        zframe_destroy(&frame);
+    }
+    zmsg_destroy(msg_p);
+    if (error) {
+        wire_msg_destroy(&self);
+        *reason = error;
+    }
+    *out = self;
+    return error ? -1 : 0;
+}
+
+int wire_recv(zsock_t *sock, char *route, size_t route_size, wire_msg_t **out,
+              const char **reason)
+{
+    *out = NULL;
+    if (!(zsock_events(sock) & ZMQ_POLLIN))
+        return -1;
+    zmsg_t *msg = zmsg_recv(sock);
+    if (!msg)
+        return -1;
+    if (route) {
+        zframe_t *id = zmsg_pop(msg);
+        size_t size = id ? zframe_size(id) : 0;
+        //  Too long to be one of ours: no route, rather than a cut one that may be.
+        size = size < route_size ? size : 0;
+        if (size)
+            memcpy(route, zframe_data(id), size);
+        route[size] = '\0';
+        zframe_destroy(&id);
+    }
+    return wire_decode(&msg, out, reason) == 0 ? 1 : 0;
 }

@@ -10,19 +10,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../common/children.h"
 #include "../common/idmap.h"
 #include "../common/numbers.h"
 #include "../common/process.h"
 #include "../common/text.h"
 #include "../common/wire.h"
+#include "../node/fanout.h"
+#include "../node/node.h"
 #include "heartbeat.h"
 #include "requests.h"
 #include "topology.h"
 #include "waiting.h"
-
-//  Messages handled per wake-up of the ROUTER, so stdin and signals are not starved.
-#define BATCH 256
 
 //  How a request ended when no reply said otherwise.
 #define TIMED_OUT -1
@@ -32,14 +30,15 @@ struct _controller_t {
     zloop_t *loop;
     controller_output_fn *output;
     void *output_arg;
-    children_t *children;
+    node_t *node; //  the controller as node -1: its children, routing, fan-out
     topology_t *topology;
     requests_t *requests;
     waiting_t *waiting; //  commands waiting for a create or remove in flight
     int timer_id;       //  0 when no deadline timer is armed
     int64_t timer_at;
-    zhashx_t *pingalls; //  request id (as text) -> fanout_t over our children
-    //  request id -> zchunk_t of the node ids there were when the pingall was sent
+    //  Pingalls in flight: request id -> zchunk_t of the ids that answered so far,
+    //  and request id -> zchunk_t of the node ids there were when it was sent.
+    zhashx_t *pingall_answers;
     zhashx_t *pingall_nodes;
     //  Creates under a worker reported failed at their deadline: request id ->
     //  tombstone_t. If the parent's success comes after all (it was held up on the
@@ -47,7 +46,6 @@ struct _controller_t {
     zhashx_t *tombstones;
     bool stall_grace; //  the deadline timer was late once and gave the I/O thread time
     heartbeat_t *heartbeat;
-    int heartbeat_timer;
 };
 
 static void s_execute(controller_t *self, command_t *command, uint64_t seq);
@@ -73,7 +71,7 @@ static void s_say(controller_t *self, uint64_t seq, const char *format, ...)
 }
 
 //  A node a command may address: any but the controller itself.
-static node_t *s_node(controller_t *self, int32_t id)
+static topo_node_t *s_node(controller_t *self, int32_t id)
 {
     return id == TOPOLOGY_ROOT ? NULL : topology_find(self->topology, id);
 }
@@ -128,50 +126,34 @@ static int64_t s_wire_deadline(controller_t *self, int type, int64_t deadline_us
     return deadline_us - margin * 1000 - (int64_t)depth * 100;
 }
 
-static void s_send(controller_t *self, request_t *request, int type, node_t *target,
-                   const wire_part_t *body, size_t body_parts)
+//  Sends a request to target: handed to node -1, which passes it down the path the
+//  topology gives (in a binary search tree, to the first hop only: each node routes
+//  by key below). A request that cannot go (the first hop is gone) is answered
+//  unavailable at once, through the node's reply.
+static void s_send(controller_t *self, request_t *request, wire_msg_t **msg,
+                   topo_node_t *target)
 {
-    int32_t *hops = (int32_t *)malloc(target->depth * sizeof(int32_t));
+    wire_msg_t *out = *msg;
+    int32_t *hops = (int32_t *)malloc((target->depth + 1) * sizeof(int32_t));
     topology_path(target, hops);
-    int64_t deadline =
-        request->id ? s_wire_deadline(self, type, request->deadline_us, target->depth)
+    out->request_id = request->id;
+    out->deadline_us =
+        request->id ? s_wire_deadline(self, out->type, request->deadline_us, target->depth)
                     : 0;
-    wire_header_t header = {(uint8_t)type, request->id, deadline, target->id};
-    byte encoded[WIRE_HEADER_SIZE];
-    wire_header_encode(encoded, &header);
-    //  In a binary search tree each node routes by key: the path stays empty.
-    size_t below = self->config.bst ? 0 : target->depth - 1;
-    //  The first hop is our child on the way; the path lists the hops below it.
-    char first_hop[16];
-    int first_length = snprintf(first_hop, sizeof first_hop, "%d", hops[0]);
-    byte *path = (byte *)malloc(below * 4 + 1);
-    for (size_t hop = 0; hop < below; hop++)
-        wire_put_u32(path + hop * 4, (uint32_t)hops[hop + 1]);
-    wire_part_t parts[3 + BODY_MAX] = {{first_hop, (size_t)first_length, NULL, NULL},
-                                       {encoded, sizeof encoded, NULL, NULL},
-                                       {path, below * 4, NULL, NULL}};
-    for (size_t index = 0; index < body_parts; index++)
-        parts[3 + index] = body[index];
-    int rc = wire_send_parts(children_router(self->children), parts, 3 + body_parts);
-    free(path);
+    out->node = target->id;
+    wire_set_path(out, hops, self->config.bst && target->depth ? 1 : target->depth);
     free(hops);
-    if (rc != 0) {
-        log_debug("cannot send to node %d: %s", target->id, strerror(errno));
-        //  A cleanup (request id 0) is in no table: nothing to answer.
-        if (request->id)
-            s_complete(self, request, WIRE_UNAVAILABLE, "");
-    }
+    node_request(self->node, msg);
 }
 
-//  A request body of 4-byte integers: CREATE's child id, REMOVE's id and pid.
-static void s_send_ints(controller_t *self, request_t *request, int type, node_t *target,
-                        int32_t first, int32_t second, size_t count)
+//  A request with a child id (CREATE, REMOVE) for target.
+static void s_send_child(controller_t *self, request_t *request, int type, topo_node_t *target,
+                         int32_t child, int32_t pid)
 {
-    byte encoded[8];
-    wire_put_u32(encoded, (uint32_t)first);
-    wire_put_u32(encoded + 4, (uint32_t)second);
-    wire_part_t body[2] = {{encoded, 4, NULL, NULL}, {encoded + 4, 4, NULL, NULL}};
-    s_send(self, request, type, target, body, count);
+    wire_msg_t *msg = wire_msg_new((wire_type_t)type);
+    msg->child = child;
+    msg->pid = pid;
+    s_send(self, request, &msg, target);
 }
 
 static request_t *s_request(controller_t *self, int kind, uint64_t seq, int32_t node,
@@ -185,7 +167,7 @@ static request_t *s_request(controller_t *self, int kind, uint64_t seq, int32_t 
 
 //  --- Forgetting nodes ---------------------------------------------------------------
 
-static void s_unlink_socket(node_t *node, void *arg)
+static void s_unlink_socket(topo_node_t *node, void *arg)
 {
     controller_t *self = (controller_t *)arg;
     //  By name, relative to the directory we made and checked: a link planted in
@@ -195,7 +177,7 @@ static void s_unlink_socket(node_t *node, void *arg)
     free(name);
 }
 
-static void s_kill_process(node_t *node, void *arg)
+static void s_kill_process(topo_node_t *node, void *arg)
 {
     (void)arg;
     //  Only a process not yet reaped: its pid cannot have been reused. The root is
@@ -209,7 +191,7 @@ typedef struct {
     size_t count;
 } id_list_t;
 
-static void s_collect_id(node_t *node, void *arg)
+static void s_collect_id(topo_node_t *node, void *arg)
 {
     id_list_t *list = (id_list_t *)arg;
     if (node->parent)
@@ -218,7 +200,7 @@ static void s_collect_id(node_t *node, void *arg)
 
 //  The ids of top's subtree (top included, the controller never), in tree order.
 //  The caller frees the array.
-static int32_t *s_ids(controller_t *self, node_t *top, size_t *count)
+static int32_t *s_ids(controller_t *self, topo_node_t *top, size_t *count)
 {
     id_list_t list = {malloc((topology_size(self->topology) + 1) * sizeof(int32_t)), 0};
     topology_walk(top, s_collect_id, &list);
@@ -226,7 +208,7 @@ static int32_t *s_ids(controller_t *self, node_t *top, size_t *count)
     return list.ids;
 }
 
-static void s_forget(controller_t *self, node_t *node)
+static void s_forget(controller_t *self, topo_node_t *node)
 {
     if (!self->config.tcp)
         topology_walk(node, s_unlink_socket, self);
@@ -253,7 +235,7 @@ static void s_forget(controller_t *self, node_t *node)
 static void s_create_done(controller_t *self, request_t *request, int status,
                           const char *text)
 {
-    node_t *node = s_node(self, request->node);
+    topo_node_t *node = s_node(self, request->node);
     if (status == WIRE_OK && node) {
         int32_t pid = 0;
         id_parse(text, &pid);
@@ -262,15 +244,8 @@ static void s_create_done(controller_t *self, request_t *request, int status,
         s_say(self, request->seq, "Ok: %d", pid);
         return;
     }
-    if (request->target == TOPOLOGY_ROOT) {
-        //  Our own child: one that is still starting is ended here, so that no
-        //  process lives on that the topology does not know.
-        child_t *child = children_find(self->children, request->node);
-        if (child && child->create_request == request->id) {
-            child->create_request = 0;
-            children_kill(self->children, child);
-        }
-    }
+    //  A child of ours still starting was ended by node -1 at its deadline, which
+    //  is before this one; a worker's answer may come late, and is remembered.
     if (status == TIMED_OUT && request->target != TOPOLOGY_ROOT) {
         tombstone_t *tombstone = (tombstone_t *)zmalloc(sizeof(tombstone_t));
         *tombstone = (tombstone_t){request->node, request->target};
@@ -286,7 +261,7 @@ static void s_create_done(controller_t *self, request_t *request, int status,
 
 static void s_remove_done(controller_t *self, request_t *request, int status)
 {
-    node_t *node = s_node(self, request->node);
+    topo_node_t *node = s_node(self, request->node);
     if (node) {
         //  The parent did not confirm (it is stopped, dead or slow): end the
         //  processes directly; their parent reaps them when it can.
@@ -295,12 +270,6 @@ static void s_remove_done(controller_t *self, request_t *request, int status)
         s_forget(self, node);
     }
     s_say(self, request->seq, "Ok");
-}
-
-static const char *s_request_key(uint64_t id, char *buffer, size_t size)
-{
-    snprintf(buffer, size, "%" PRIu64, id);
-    return buffer;
 }
 
 static int s_compare_ids(const void *a, const void *b)
@@ -316,16 +285,15 @@ static int s_compare_ids(const void *a, const void *b)
 //  would see it.
 static void s_pingall_done(controller_t *self, request_t *request)
 {
-    char key[24];
-    s_request_key(request->id, key, sizeof key);
-    fanout_t *fanout = (fanout_t *)zhashx_lookup(self->pingalls, key);
+    void *key = (void *)(uintptr_t)request->id;
+    zchunk_t *ids = (zchunk_t *)zhashx_lookup(self->pingall_answers, key);
     zhashx_t *answered = idmap_new();
-    size_t answers = fanout ? zchunk_size(fanout->ids) / 4 : 0;
+    size_t answers = ids ? zchunk_size(ids) / 4 : 0;
     for (size_t i = 0; i < answers; i++) {
-        int32_t id = (int32_t)wire_get_u32(zchunk_data(fanout->ids) + i * 4);
+        int32_t id = (int32_t)wire_get_u32(zchunk_data(ids) + i * 4);
         zhashx_update(answered, idmap_key(id), (void *)1);
     }
-    zhashx_delete(self->pingalls, key);
+    zhashx_delete(self->pingall_answers, key);
     zchunk_t *asked =
         (zchunk_t *)zhashx_lookup(self->pingall_nodes, (void *)(uintptr_t)request->id);
     size_t count = 0, total = asked ? zchunk_size(asked) / sizeof(int32_t) : 0;
@@ -387,7 +355,7 @@ static void s_complete(controller_t *self, request_t *request, int status,
 //  Every request whose way down passes through node can no longer be answered (with
 //  only_pings, the pings: a stopped node may still run the rest after SIGCONT, so they
 //  fail at their deadlines, when the node will have dropped them).
-static void s_fail_through(controller_t *self, node_t *node, bool only_pings)
+static void s_fail_through(controller_t *self, topo_node_t *node, bool only_pings)
 {
     //  Ids first, then answers: answering one request may end or start others.
     zlist_t *pending = requests_snapshot(self->requests);
@@ -395,7 +363,7 @@ static void s_fail_through(controller_t *self, node_t *node, bool only_pings)
     uint64_t *ids = (uint64_t *)malloc((zlist_size(pending) + 1) * sizeof(uint64_t));
     for (request_t *request = (request_t *)zlist_first(pending); request;
          request = (request_t *)zlist_next(pending)) {
-        node_t *target = topology_find(self->topology, request->target);
+        topo_node_t *target = topology_find(self->topology, request->target);
         if (target && topology_within(target, node) &&
             (!only_pings || request->kind == CMD_PING))
             ids[count++] = request->id;
@@ -409,27 +377,8 @@ static void s_fail_through(controller_t *self, node_t *node, bool only_pings)
     free(ids);
 }
 
-//  A child of ours ended or stopped: the pingalls waiting for it wait no more.
-static void s_pingall_forget(controller_t *self, int32_t child)
+static void s_node_event(controller_t *self, topo_node_t *node, int kind, int status)
 {
-    zlist_t *finished = zlist_new();
-    for (fanout_t *fanout = (fanout_t *)zhashx_first(self->pingalls); fanout;
-         fanout = (fanout_t *)zhashx_next(self->pingalls))
-        if (fanout_forget(fanout, child) && fanout_done(fanout))
-            zlist_append(finished, (void *)(uintptr_t)fanout->request_id);
-    for (void *id = zlist_first(finished); id; id = zlist_next(finished)) {
-        request_t *request = requests_find(self->requests, (uint64_t)(uintptr_t)id);
-        if (request)
-            s_complete(self, request, WIRE_OK, "");
-    }
-    zlist_destroy(&finished);
-}
-
-static void s_node_event(controller_t *self, node_t *node, int kind, int status)
-{
-    if ((kind == WIRE_CHILD_EXITED || kind == WIRE_CHILD_STOPPED) &&
-        node->parent->id == TOPOLOGY_ROOT)
-        s_pingall_forget(self, node->id);
     if (kind == WIRE_CHILD_EXITED) {
         if (WIFSIGNALED(status))
             log_info("node %d (pid %d) was killed by signal %d", node->id, (int)node->pid,
@@ -461,14 +410,14 @@ static void s_node_event(controller_t *self, node_t *node, int kind, int status)
 //  anything starts. Every node has the controller's fd limit (workers inherit it and
 //  raise it alike), so its children are counted here without asking it; the worker
 //  still refuses on its own if its limit is lower. Returns true if refused.
-static bool s_refuse_create(controller_t *self, node_t *parent, uint64_t seq)
+static bool s_refuse_create(controller_t *self, topo_node_t *parent, uint64_t seq)
 {
     if (self->config.nodes_max &&
         topology_size(self->topology) >= self->config.nodes_max) {
         s_say(self, seq, "Error: Too many nodes (limit %zu)", self->config.nodes_max);
         return true;
     }
-    size_t siblings = parent->id == TOPOLOGY_ROOT ? children_count(self->children)
+    size_t siblings = parent->id == TOPOLOGY_ROOT ? node_children_count(self->node)
                                                   : zlistx_size(parent->children);
     if (self->config.children_max && siblings >= self->config.children_max) {
         s_say(self, seq, "Error: Too many children of node %d (limit %zu)", parent->id,
@@ -480,7 +429,7 @@ static bool s_refuse_create(controller_t *self, node_t *parent, uint64_t seq)
 
 static void s_create(controller_t *self, command_t *command, uint64_t seq)
 {
-    node_t *parent = self->config.bst ? topology_bst_parent(self->topology, command->id)
+    topo_node_t *parent = self->config.bst ? topology_bst_parent(self->topology, command->id)
                                       : topology_find(self->topology, command->parent);
     if (topology_find(self->topology, command->id))
         return s_say(self, seq, "Error: Already exists");
@@ -490,44 +439,17 @@ static void s_create(controller_t *self, command_t *command, uint64_t seq)
         return s_say(self, seq, "Error: Parent is unavailable");
     if (s_refuse_create(self, parent, seq))
         return;
-    node_t *node = topology_add(self->topology, command->id, parent);
-    if (parent->id != TOPOLOGY_ROOT) {
-        request_t *request = s_request(self, CMD_CREATE, seq, node->id, parent->id);
-        s_send_ints(self, request, WIRE_CREATE, parent, node->id, 0, 1);
-        return;
-    }
-    child_t *child = children_spawn(self->children, node->id);
-    if (!child) {
-        char *reason = children_spawn_error(self->children, errno);
-        topology_remove(self->topology, node);
-        s_say(self, seq, "Error: %s", reason);
-        free(reason);
-        return;
-    }
-    request_t *request = s_request(self, CMD_CREATE, seq, node->id, TOPOLOGY_ROOT);
-    child->create_request = request->id;
-    child->create_deadline_us = request->deadline_us;
+    topo_node_t *node = topology_add(self->topology, command->id, parent);
+    request_t *request = s_request(self, CMD_CREATE, seq, node->id, parent->id);
+    s_send_child(self, request, WIRE_CREATE, parent, node->id, 0);
 }
 
 static void s_remove(controller_t *self, command_t *command, uint64_t seq)
 {
-    node_t *node = s_node(self, command->id);
+    topo_node_t *node = s_node(self, command->id);
     if (!node)
         return s_say(self, seq, "Error: Not found");
-    node_t *parent = node->parent;
-    if (parent->id == TOPOLOGY_ROOT) {
-        child_t *child = children_find(self->children, node->id);
-        if (!child) {
-            s_forget(self, node);
-            return s_say(self, seq, "Ok");
-        }
-        request_t *request = s_request(self, CMD_REMOVE, seq, node->id, TOPOLOGY_ROOT);
-        node->state = NODE_REMOVING;
-        child->remove_request = request->id;
-        child->create_request = 0;
-        children_kill(self->children, child);
-        return;
-    }
+    topo_node_t *parent = node->parent;
     if (topology_blocker(parent)) {
         //  Its parent cannot act on it: end the processes directly.
         topology_walk(node, s_kill_process, NULL);
@@ -536,7 +458,7 @@ static void s_remove(controller_t *self, command_t *command, uint64_t seq)
     }
     request_t *request = s_request(self, CMD_REMOVE, seq, node->id, parent->id);
     node->state = NODE_REMOVING;
-    s_send_ints(self, request, WIRE_REMOVE, parent, node->id, 0, 2);
+    s_send_child(self, request, WIRE_REMOVE, parent, node->id, 0);
 }
 
 //  Argument text from this size on is sent without a copy.
@@ -550,82 +472,64 @@ static void s_free_line(void *data, void *hint)
 
 static void s_exec(controller_t *self, command_t *command, uint64_t seq)
 {
-    node_t *node = s_node(self, command->id);
+    topo_node_t *node = s_node(self, command->id);
     if (!node)
         return s_say(self, seq, "Error:%d: Not found", command->id);
     if (topology_blocker(node))
         return s_say(self, seq, "Error:%d: Node is unavailable", command->id);
     request_t *request = s_request(self, CMD_EXEC, seq, node->id, node->id);
-    wire_part_t body[] = {{command->op, strlen(command->op), NULL, NULL},
-                          {command->args, command->args_length, NULL, NULL}};
+    wire_msg_t *msg = wire_msg_new(WIRE_EXEC);
+    wire_bytes_copy(&msg->op, command->op, strlen(command->op));
     if (command->args_length >= ZERO_COPY_MIN) {
         //  A long line (sum of 10^8 numbers) goes out without a copy: ZeroMQ
         //  frees it once sent, so the controller holds it once, not twice.
-        body[1].free_fn = s_free_line;
-        body[1].hint = command->line;
+        wire_bytes_give(&msg->text, (void *)command->args, command->args_length, s_free_line,
+                        command->line);
         command->line = NULL;
-    }
-    s_send(self, request, WIRE_EXEC, node, body, 2);
+    } else
+        wire_bytes_lend(&msg->text, command->args, command->args_length);
+    s_send(self, request, &msg, node);
 }
 
 static void s_ping(controller_t *self, command_t *command, uint64_t seq)
 {
-    node_t *node = s_node(self, command->id);
+    topo_node_t *node = s_node(self, command->id);
     if (!node)
         return s_say(self, seq, "Error: Not found");
     if (topology_blocker(node))
         return s_say(self, seq, "Ok: 0");
     request_t *request = s_request(self, CMD_PING, seq, node->id, node->id);
-    s_send(self, request, WIRE_PING, node, NULL, 0);
+    wire_msg_t *msg = wire_msg_new(WIRE_PING);
+    s_send(self, request, &msg, node);
 }
 
-//  Asks every child of ours that can answer; each answers for its whole subtree.
-//  Nodes known dead or stopped are not asked: they and everything behind them are
-//  reported at once.
+//  Node -1 asks every child of ours that can answer; each answers for its whole
+//  subtree. Nodes known dead or stopped are not asked: they and everything behind
+//  them are reported at once. Node -1 answers by the deadline less a reserve for
+//  the last, late answers to climb (fanout.h), which it passes on as they come.
 static void s_pingall(controller_t *self, uint64_t seq)
 {
     request_t *request = s_request(self, CMD_PINGALL, seq, TOPOLOGY_ROOT, TOPOLOGY_ROOT);
     size_t count;
     int32_t *nodes = s_ids(self, topology_root(self->topology), &count);
-    zhashx_insert(self->pingall_nodes, (void *)(uintptr_t)request->id,
-                  zchunk_new(nodes, count * sizeof(int32_t)));
+    void *key = (void *)(uintptr_t)request->id;
+    zhashx_insert(self->pingall_nodes, key, zchunk_new(nodes, count * sizeof(int32_t)));
+    zhashx_insert(self->pingall_answers, key, zchunk_new(NULL, 64));
     free(nodes);
-    fanout_t *fanout = fanout_new(request->id, request->deadline_us);
-    char key[24];
-    zhashx_insert(self->pingalls, s_request_key(request->id, key, sizeof key), fanout);
-    wire_header_t header = {WIRE_PINGALL, request->id,
-                            fanout_root_deadline(request->deadline_us, wire_now_us()), 0};
-    children_fan_out(self->children, &header, NULL, fanout);
-    if (fanout_done(fanout))
-        s_complete(self, request, WIRE_OK, "");
-}
-
-static int s_on_heartbeat_tick(zloop_t *loop, int timer_id, void *arg)
-{
-    (void)loop;
-    (void)timer_id;
-    controller_t *self = (controller_t *)arg;
-    heartbeat_check(self->heartbeat, zclock_mono());
-    return 0;
+    wire_msg_t *msg = wire_msg_new(WIRE_PINGALL);
+    msg->request_id = request->id;
+    msg->deadline_us = fanout_root_deadline(request->deadline_us, wire_now_us());
+    msg->node = TOPOLOGY_ROOT;
+    node_request(self->node, &msg);
 }
 
 static void s_heartbeat(controller_t *self, int interval_ms)
 {
-    if (self->heartbeat_timer)
-        zloop_timer_end(self->loop, self->heartbeat_timer);
-    self->heartbeat_timer = 0;
     heartbeat_set_interval(self->heartbeat, interval_ms, zclock_mono());
-    zframe_t *body = zframe_new(NULL, 4);
-    wire_put_u32(zframe_data(body), (uint32_t)interval_ms);
-    wire_header_t header = {WIRE_HEARTBEAT, 0, 0, 0};
-    children_fan_out(self->children, &header, body, NULL);
-    zframe_destroy(&body);
-    if (interval_ms > 0) {
-        //  Checking every half interval finds a silence within 4.5 intervals.
-        size_t check = (size_t)(interval_ms / 2 > 0 ? interval_ms / 2 : 1);
-        self->heartbeat_timer =
-            zloop_timer(self->loop, check, 0, s_on_heartbeat_tick, self);
-    }
+    wire_msg_t *msg = wire_msg_new(WIRE_HEARTBEAT);
+    msg->node = TOPOLOGY_ROOT;
+    msg->interval_ms = interval_ms;
+    node_request(self->node, &msg);
     heartbeat_update(self->heartbeat);
 }
 
@@ -679,8 +583,6 @@ static void s_run(void *arg, command_t *command, uint64_t seq)
 
 //  --- Events from the tree ----------------------------------------------------------
 
-static int s_on_router(zloop_t *loop, zsock_t *reader, void *arg);
-
 //  A deadline timer this late means this process was stopped or starved; replies
 //  may still sit in the kernel, unread by ZeroMQ's I/O thread, which resumed with us.
 #define STALL_MS 10
@@ -702,8 +604,7 @@ static int s_on_deadline(zloop_t *loop, int timer_id, void *arg)
     self->stall_grace = false;
     //  Replies first: what has arrived answers its request, however late the
     //  timer; only then does silence count as failure.
-    while (zsock_events(children_router(self->children)) & ZMQ_POLLIN)
-        s_on_router(loop, NULL, self);
+    node_drain_children(self->node);
     request_t *request;
     while ((request = requests_expired(self->requests, wire_now_us())))
         s_complete(self, request, TIMED_OUT, "");
@@ -715,24 +616,24 @@ static int s_on_deadline(zloop_t *loop, int timer_id, void *arg)
 //  the success of a create reported failed, the child it started must go: its parent
 //  is asked to end that process (by pid, so a newer process of the id is spared),
 //  with no deadline, since a cleanup must not be dropped as late itself.
-static void s_late_reply(controller_t *self, const wire_header_t *header, zmsg_t *msg)
+static void s_late_reply(controller_t *self, const wire_msg_t *reply)
 {
-    void *key = (void *)(uintptr_t)header->request_id;
+    void *key = (void *)(uintptr_t)reply->request_id;
     tombstone_t *tombstone =
-        header->request_id ? (tombstone_t *)zhashx_lookup(self->tombstones, key) : NULL;
-    if (!tombstone || header->node != tombstone->parent) {
-        log_debug("dropped a late reply to request %" PRIu64, header->request_id);
+        reply->request_id ? (tombstone_t *)zhashx_lookup(self->tombstones, key) : NULL;
+    if (!tombstone || reply->node != tombstone->parent) {
+        log_debug("dropped a late reply to request %" PRIu64, reply->request_id);
         return;
     }
     int32_t pid = 0;
-    char *text = zframe_strdup(wire_frame(msg, 2));
-    node_t *parent = topology_find(self->topology, tombstone->parent);
-    if (*zframe_data(wire_frame(msg, 1)) == WIRE_OK && id_parse(text, &pid) == 0 &&
-        pid > 0 && parent && parent->parent) {
+    char *text = wire_bytes_strdup(&reply->text);
+    topo_node_t *parent = topology_find(self->topology, tombstone->parent);
+    if (reply->status == WIRE_OK && id_parse(text, &pid) == 0 && pid > 0 && parent &&
+        parent->parent) {
         log_info("node %d came up after its create was reported failed; ending pid %d",
                  tombstone->node, (int)pid);
         request_t cleanup = {0};
-        s_send_ints(self, &cleanup, WIRE_REMOVE, parent, tombstone->node, pid, 2);
+        s_send_child(self, &cleanup, WIRE_REMOVE, parent, tombstone->node, pid);
     }
     free(text);
     zhashx_delete(self->tombstones, key);
@@ -740,170 +641,107 @@ static void s_late_reply(controller_t *self, const wire_header_t *header, zmsg_t
 
 //  A node on the way down to target that could not pass a request on (the next hop
 //  is gone: it died, or was never ready) says so itself: the request went no
-//  further, so it can be failed now rather than at its deadline.
-static bool s_on_the_way(controller_t *self, int32_t origin, int32_t target,
-                         zframe_t *status)
+//  further, so it can be failed now rather than at its deadline. Node -1 is on the
+//  way to every node.
+static bool s_on_the_way(controller_t *self, const wire_msg_t *reply, int32_t target)
 {
-    node_t *from = s_node(self, origin), *to = s_node(self, target);
-    return *zframe_data(status) == WIRE_UNAVAILABLE && from && to && from != to &&
+    topo_node_t *from = topology_find(self->topology, reply->node), *to = s_node(self, target);
+    return reply->status == WIRE_UNAVAILABLE && from && to && from != to &&
            topology_within(to, from);
 }
 
-static void s_on_reply(controller_t *self, child_t *child, const wire_header_t *header,
-                       zmsg_t *msg)
+//  Node -1's answer to a pingall: the ids of the nodes that answered, all of them
+//  (OK) or those so far (PARTIAL, at its deadline: late ones follow).
+static void s_on_pingall_answer(controller_t *self, request_t *request,
+                                const wire_msg_t *reply)
 {
-    request_t *request = requests_find(self->requests, header->request_id);
+    zchunk_t *ids = (zchunk_t *)zhashx_lookup(self->pingall_answers,
+                                              (void *)(uintptr_t)request->id);
+    if (reply->node != TOPOLOGY_ROOT || reply->text.size % 4 ||
+        (reply->status != WIRE_OK && reply->status != WIRE_PARTIAL)) {
+        log_dropped("dropped a pingall answer from node %d", reply->node);
+        return;
+    }
+    zchunk_extend(ids, reply->text.data, reply->text.size);
+    if (reply->status == WIRE_OK)
+        s_complete(self, request, WIRE_OK, "");
+}
+
+static void s_on_reply(controller_t *self, const wire_msg_t *reply)
+{
+    request_t *request = requests_find(self->requests, reply->request_id);
     if (!request) {
-        s_late_reply(self, header, msg);
+        s_late_reply(self, reply);
         return;
     }
     if (request->kind == CMD_PINGALL) {
-        char key[24];
-        fanout_t *fanout = (fanout_t *)zhashx_lookup(
-            self->pingalls, s_request_key(request->id, key, sizeof key));
-        zframe_t *ids = wire_frame(msg, 2);
-        bool complete = *zframe_data(wire_frame(msg, 1)) != WIRE_PARTIAL;
-        if (header->node != child->id ||
-            !fanout_answer(fanout, child->id, zframe_data(ids), zframe_size(ids),
-                           complete))
-            log_dropped("dropped a pingall answer from node %d", child->id);
-        else if (fanout_done(fanout))
-            s_complete(self, request, WIRE_OK, "");
+        s_on_pingall_answer(self, request, reply);
         return;
     }
     int32_t expected = request->kind == CMD_EXEC || request->kind == CMD_PING
                            ? request->node
                            : request->target;
-    zframe_t *status = wire_frame(msg, 1);
-    if (header->node != expected && !s_on_the_way(self, header->node, expected, status)) {
+    if (reply->node != expected && !s_on_the_way(self, reply, expected)) {
         log_dropped("dropped a reply to request %" PRIu64 " from node %d, not %d",
-                    header->request_id, header->node, expected);
-        return;
-    }
-    if (self->config.max_reply &&
-        zframe_size(wire_frame(msg, 2)) > self->config.max_reply) {
-        //  Nodes cap what they build: only a faulty or hostile process sends this.
-        log_dropped("dropped a reply of %zu bytes from node %d: over --max-reply",
-                    zframe_size(wire_frame(msg, 2)), header->node);
-        s_complete(self, request, WIRE_ERROR, "Reply too large");
+                    reply->request_id, reply->node, expected);
         return;
     }
     //  A node's text is data, and the only text from the wire that reaches a result
     //  line: escaped here, once, so that it stays on its line and no terminal obeys
-    //  it (text.h). A NUL inside it is escaped too, not a cut.
-    zframe_t *frame = wire_frame(msg, 2);
-    char *text = text_escape((const char *)zframe_data(frame), zframe_size(frame));
-    s_complete(self, request, *zframe_data(status), text);
+    //  it (text.h). A NUL inside it is escaped too, not a cut. (Node -1 answered a
+    //  reply over --max-reply with an error already.)
+    char *text = text_escape((const char *)reply->text.data, reply->text.size);
+    s_complete(self, request, reply->status, text);
     free(text);
 }
 
-static void s_on_event(controller_t *self, const wire_header_t *header, zmsg_t *msg)
+static void s_on_event(controller_t *self, const wire_msg_t *event)
 {
-    wire_event_body_t event;
-    wire_event_decode(wire_frame(msg, 1), &event);
-    node_t *node = s_node(self, event.child);
+    topo_node_t *node = s_node(self, event->child);
     //  An event must come from the node's parent about the process we know: a
     //  report about a process since removed and re-created is stale.
-    if (!node || node->parent->id != header->node || node->pid != event.pid) {
-        log_debug("dropped an event about node %d from node %d", event.child,
-                  header->node);
+    if (!node || node->parent->id != event->node || node->pid != event->pid) {
+        log_debug("dropped an event about node %d from node %d", event->child,
+                  event->node);
         return;
     }
-    s_node_event(self, node, event.kind, event.code);
+    s_node_event(self, node, event->event, event->code);
 }
 
-static void s_on_hello(controller_t *self, child_t *child, const wire_header_t *header,
-                       zmsg_t *msg)
+//  What node -1 sends up: replies and events from the tree, and its own.
+static void s_on_up(void *owner, wire_msg_t **msg)
 {
-    if (!children_hello(self->children, child, header, msg))
-        return;
-    if (heartbeat_interval(self->heartbeat)) {
-        wire_header_t config = {WIRE_HEARTBEAT, 0, 0, child->id};
-        zmsg_t *msg = wire_request_new(&config, NULL, 0);
-        wire_add_i32(msg, heartbeat_interval(self->heartbeat));
-        children_send(self->children, child->id, &msg);
-    }
-    request_t *request = requests_find(self->requests, child->create_request);
-    child->create_request = 0;
-    if (!request)
-        return;
-    char pid[16];
-    snprintf(pid, sizeof pid, "%d", (int)child->pid);
-    s_complete(self, request, WIRE_OK, pid);
+    controller_t *self = (controller_t *)owner;
+    if ((*msg)->type == WIRE_REPLY)
+        s_on_reply(self, *msg);
+    else if ((*msg)->type == WIRE_EVENT)
+        s_on_event(self, *msg);
+    else
+        log_dropped("dropped a %s from node %d", wire_type_name((*msg)->type),
+                    (*msg)->node);
+    wire_msg_destroy(msg);
 }
 
-static int s_on_router(zloop_t *loop, zsock_t *reader, void *arg)
+//  We are the subreaper: descendants whose parent died come to us. Their pid is free
+//  again from now on.
+static void s_on_orphan(void *owner, pid_t pid, int status)
 {
-    (void)loop;
-    (void)reader;
-    controller_t *self = (controller_t *)arg;
-    zmsg_t *msg;
-    child_t *child;
-    wire_header_t header;
-    for (int count = 0, rc; count < BATCH; count++) {
-        if ((rc = children_recv(self->children, &msg, &child, &header)) < 0)
-            break;
-        if (rc == 0)
-            continue;
-        if (header.type == WIRE_HELLO)
-            s_on_hello(self, child, &header, msg);
-        else if (header.type == WIRE_REPLY)
-            s_on_reply(self, child, &header, msg);
-        else if (header.type == WIRE_BEAT) {
-            node_t *node = s_node(self, child->id);
-            if (node && node->pid == child->pid)
-                heartbeat_beat(self->heartbeat, node, zclock_mono());
-        } else if (header.type == WIRE_EVENT)
-            s_on_event(self, &header, msg);
-        else
-            log_dropped("dropped a %s from node %d", wire_type_name(header.type),
-                        child->id);
-        zmsg_destroy(&msg);
-    }
-    return 0;
-}
-
-static void s_on_child(void *arg, child_t *child, pid_t pid, int status)
-{
-    controller_t *self = (controller_t *)arg;
-    bool ended = WIFEXITED(status) || WIFSIGNALED(status);
-    if (!child) {
-        //  We are the subreaper: descendants whose parent died come to us. Their
-        //  pid is free again from now on.
-        node_t *node = topology_find_pid(self->topology, pid);
-        if (node && ended) {
-            node->reaped = true;
-            //  No Heartbit line here: it died because its parent did, and the
-            //  report of that death names the parent first, then this node.
-            if (node->state != NODE_DEAD) {
-                node->state = NODE_DEAD;
-                node->exit_status = status;
-            }
+    controller_t *self = (controller_t *)owner;
+    topo_node_t *node = topology_find_pid(self->topology, pid);
+    if (node && (WIFEXITED(status) || WIFSIGNALED(status))) {
+        node->reaped = true;
+        //  No Heartbit line here: it died because its parent did, and the report of
+        //  that death names the parent first, then this node.
+        if (node->state != NODE_DEAD) {
+            node->state = NODE_DEAD;
+            node->exit_status = status;
         }
-        return;
     }
-    request_t *request = NULL;
-    if (ended && child->remove_request)
-        request = requests_find(self->requests, child->remove_request);
-    else if (ended && child->create_request)
-        request = requests_find(self->requests, child->create_request);
-    if (request) {
-        s_complete(self, request, request->kind == CMD_REMOVE ? WIRE_OK : WIRE_ERROR,
-                   "The worker exited before it was ready");
-        return;
-    }
-    node_t *node = s_node(self, child->id);
-    if (!node || node->pid != pid)
-        return;
-    int kind = ended                ? WIRE_CHILD_EXITED
-               : WIFSTOPPED(status) ? WIRE_CHILD_STOPPED
-                                    : WIRE_CHILD_CONTINUED;
-    s_node_event(self, node, kind, status);
 }
 
 void controller_on_sigchld(controller_t *self)
 {
-    children_reap(self->children, s_on_child, self);
+    node_reap(self->node);
 }
 
 //  --- Lifecycle ----------------------------------------------------------------------
@@ -970,26 +808,33 @@ controller_t *controller_new(const controller_config_t *config, zloop_t *loop,
     self->loop = loop;
     self->output = output;
     self->output_arg = output_arg;
-    children_config_t children_config = {
-        TOPOLOGY_ROOT,        config->worker_path, run_dir_path(config->run_dir),
-        config->tcp,          config->bst,         config->log_level,
-        config->children_max, config->max_reply};
-    self->children = children_new(&children_config);
-    if (!self->children) {
+    node_config_t node_config = {
+        .id = TOPOLOGY_ROOT,
+        .children = {.worker_path = config->worker_path,
+                     .run_dir = run_dir_path(config->run_dir),
+                     .transport = config->tcp ? "tcp" : "ipc",
+                     .bst = config->bst,
+                     .log_level = config->log_level,
+                     .children_max = config->children_max,
+                     .max_reply = config->max_reply},
+        .max_reply = config->max_reply,
+    };
+    node_handlers_t handlers = {.on_up = s_on_up, .on_other = s_on_orphan};
+    self->node = node_new(&node_config, loop, &handlers, self);
+    if (!self->node) {
         free(self);
         return NULL;
     }
     self->topology = topology_new(getpid());
     self->requests = requests_new();
-    self->pingalls = zhashx_new();
-    zhashx_set_destructor(self->pingalls, (zhashx_destructor_fn *)fanout_destroy);
+    self->pingall_answers = idmap_new();
+    zhashx_set_destructor(self->pingall_answers, (zhashx_destructor_fn *)zchunk_destroy);
     self->pingall_nodes = idmap_new();
     zhashx_set_destructor(self->pingall_nodes, (zhashx_destructor_fn *)zchunk_destroy);
     self->tombstones = idmap_new();
     zhashx_set_destructor(self->tombstones, (zhashx_destructor_fn *)zstr_free);
     self->heartbeat = heartbeat_new(self->topology, output, output_arg);
     self->waiting = waiting_new(self->topology, self->requests, config->bst, s_run, self);
-    zloop_reader(loop, children_router(self->children), s_on_router, self);
     return self;
 }
 
@@ -998,19 +843,16 @@ void controller_destroy(controller_t **self_p)
     controller_t *self = *self_p;
     if (!self)
         return;
-    zloop_reader_end(self->loop, children_router(self->children));
     if (self->timer_id)
         zloop_timer_end(self->loop, self->timer_id);
-    if (self->heartbeat_timer)
-        zloop_timer_end(self->loop, self->heartbeat_timer);
     //  Every process we know of gets SIGKILL; processes we do not know of (started
     //  by a create that timed out) follow their parent through its death signal.
     topology_walk(topology_root(self->topology), s_kill_process, NULL);
-    children_destroy(&self->children);
+    node_destroy(&self->node);
     s_reap_all();
     waiting_destroy(&self->waiting);
     requests_destroy(&self->requests);
-    zhashx_destroy(&self->pingalls);
+    zhashx_destroy(&self->pingall_answers);
     zhashx_destroy(&self->tombstones);
     zhashx_destroy(&self->pingall_nodes);
     heartbeat_destroy(&self->heartbeat);
@@ -1040,7 +882,7 @@ static bool s_busy(void *arg, int32_t id)
 
 char *controller_tree(controller_t *self, int32_t id)
 {
-    node_t *top = topology_find(self->topology, id);
+    topo_node_t *top = topology_find(self->topology, id);
     if (!top)
         return NULL;
     //  Busy: an op in flight on the node.

@@ -2,6 +2,7 @@
 #include "op_runner.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 //  Ops on at most this much argument text cost microseconds: less than the two
 //  thread wake-ups of a trip to the op thread.
@@ -11,48 +12,40 @@
 #include "../common/wire.h"
 #include "ops.h"
 
-static void s_run_one(ops_t *ops, zsock_t *pipe, zmsg_t *msg)
+static void s_free_result(void *data, void *hint)
 {
-    zframe_t *id_frame = zmsg_pop(msg);
-    zframe_t *deadline_frame = zmsg_pop(msg);
-    zframe_t *op_frame = zmsg_pop(msg);
-    zframe_t *args_frame = zmsg_pop(msg);
-    int64_t deadline = (int64_t)wire_get_u64(zframe_data(deadline_frame));
-    if (deadline && wire_now_us() > deadline) {
-        //  Its requester has been told it failed: it must never run. The loop
-        //  still hears of it (one frame, the id), so that its count of execs on
-        //  this thread is right and small ops run on the loop again.
+    (void)hint;
+    free(data);
+}
+
+//  Runs one EXEC, or drops it if its deadline passed while it waited, and sends the
+//  result back (a REPLY) in the first case only.
+static void s_run_one(ops_t *ops, zsock_t *pipe, wire_msg_t *exec)
+{
+    if (exec->deadline_us && wire_now_us() > exec->deadline_us) {
+        //  Its requester has been told it failed: it must never run.
         log_debug("dropped an exec whose deadline passed while it waited");
-        zmsg_t *dropped = zmsg_new();
-        zmsg_append(dropped, &id_frame);
-        zmsg_send(&dropped, pipe);
-        goto done;
+        return;
     }
-    char *op = zframe_strdup(op_frame);
+    char *op = wire_bytes_strdup(&exec->op);
     char *result = NULL;
-    int rc = ops_run(ops, op, (const char *)zframe_data(args_frame),
-                     zframe_size(args_frame), &result);
-    byte status = rc == 0 ? WIRE_OK : WIRE_ERROR;
-    zmsg_t *reply = zmsg_new();
-    zmsg_append(reply, &id_frame);
-    zmsg_addmem(reply, &status, 1);
-    zmsg_addmem(reply, result, strlen(result));
-    zmsg_send(&reply, pipe);
-    free(result);
+    int rc = ops_run(ops, op, (const char *)exec->text.data, exec->text.size, &result);
     free(op);
-done:
-    zframe_destroy(&id_frame);
-    zframe_destroy(&deadline_frame);
-    zframe_destroy(&op_frame);
-    zframe_destroy(&args_frame);
+    wire_msg_t *reply = wire_msg_new(WIRE_REPLY);
+    reply->request_id = exec->request_id;
+    reply->status = rc == 0 ? WIRE_OK : WIRE_ERROR;
+    wire_bytes_give(&reply->text, result, strlen(result), s_free_result, NULL);
+    wire_send(pipe, NULL, &reply);
 }
 
 struct _op_runner_t {
     zsock_t *loop_end;
     zsock_t *thread_end;
     pthread_t thread;
-    ops_t *ops;     //  the node's ops state; the thread's while ops are pending
-    size_t pending; //  submitted, result not yet taken back by the loop
+    ops_t *ops; //  the node's ops state; the thread's while ops are pending
+    //  Submitted and not yet run or dropped: the thread counts them down, so the
+    //  loop may run a small op itself only when the thread is idle and order holds.
+    atomic_size_t pending;
 };
 
 static void *s_runner(void *arg)
@@ -62,15 +55,16 @@ static void *s_runner(void *arg)
     ops_t *ops = self->ops;
     while (true) {
         zmsg_t *msg = zmsg_recv(pipe);
-        if (!msg)
-            break;
-        //  Requests have four frames; anything else is the loop saying goodbye.
-        if (zmsg_size(msg) != 4) {
-            zmsg_destroy(&msg);
+        wire_msg_t *exec = NULL;
+        const char *reason;
+        //  EXECs only; anything else is the loop saying goodbye.
+        if (!msg || wire_decode(&msg, &exec, &reason) != 0 || exec->type != WIRE_EXEC) {
+            wire_msg_destroy(&exec);
             break;
         }
-        s_run_one(ops, pipe, msg);
-        zmsg_destroy(&msg);
+        s_run_one(ops, pipe, exec);
+        wire_msg_destroy(&exec);
+        atomic_fetch_sub(&self->pending, 1);
     }
     return NULL;
 }
@@ -138,35 +132,20 @@ zsock_t *op_runner_sock(op_runner_t *self)
     return self->loop_end;
 }
 
-void op_runner_submit(op_runner_t *self, uint64_t request_id, int64_t deadline_us,
-                      zframe_t **op, zframe_t **args)
+void op_runner_submit(op_runner_t *self, wire_msg_t **exec)
 {
-    byte encoded[8];
-    zmsg_t *msg = zmsg_new();
-    wire_put_u64(encoded, request_id);
-    zmsg_addmem(msg, encoded, 8);
-    wire_put_u64(encoded, (uint64_t)deadline_us);
-    zmsg_addmem(msg, encoded, 8);
-    zmsg_append(msg, op);
-    zmsg_append(msg, args);
-    zmsg_send(&msg, self->loop_end);
-    self->pending++;
+    atomic_fetch_add(&self->pending, 1);
+    wire_send(self->loop_end, NULL, exec);
 }
 
-void op_runner_taken(op_runner_t *self)
+int op_runner_run_here(op_runner_t *self, const wire_msg_t *exec, char **result)
 {
-    self->pending--;
-}
-
-int op_runner_run_here(op_runner_t *self, zframe_t *op, zframe_t *args, char **result)
-{
-    if (self->pending || zframe_size(args) > INLINE_ARGS_MAX || zframe_size(op) >= 16)
+    const wire_bytes_t *op = &exec->op, *args = &exec->text;
+    if (atomic_load(&self->pending) || args->size > INLINE_ARGS_MAX || op->size >= 16 ||
+        wire_bytes_eq(op, "sleep"))
         return -2;
     char name[16];
-    memcpy(name, zframe_data(op), zframe_size(op));
-    name[zframe_size(op)] = '\0';
-    if (!strcmp(name, "sleep"))
-        return -2;
-    return ops_run(self->ops, name, (const char *)zframe_data(args), zframe_size(args),
-                   result);
+    memcpy(name, op->data, op->size);
+    name[op->size] = '\0';
+    return ops_run(self->ops, name, (const char *)args->data, args->size, result);
 }

@@ -9,8 +9,10 @@
     (WIRE_PARTIAL): the node then passes each late answer up as it comes, until the
     last one (WIRE_OK). So whether a level's answer reaches its parent in time never
     depends on that level's timer firing before its parent's: only the controller
-    keeps time in reserve, for the last answers to climb the tree. Pure bookkeeping:
-    the caller sends and times. */
+    keeps time in reserve, for the last answers to climb the tree.
+
+    fanout_t is the bookkeeping of one; fanouts_t runs a node's: it sends down,
+    times, and sends answers up through the node's function. */
 #ifndef MQTREE_FANOUT_H
 #define MQTREE_FANOUT_H
 
@@ -18,11 +20,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../common/timers.h"
+#include "../common/wire.h"
+#include "children.h"
+
 typedef struct {
     uint64_t request_id;
     int64_t deadline_us;
     int64_t asked_us;  //  when the request came (the caller's, to time the wait)
-    int timer_id;      //  the caller's deadline timer, 0 if none
+    int timer_id;      //  the deadline timer (timers.h), 0 if none
     bool answered;     //  a partial answer went up: late answers follow it as they come
     zlistx_t *waiting; //  child ids not answered yet (as idmap keys)
     zchunk_t *ids;     //  ids that answered, 4 bytes each, big-endian
@@ -70,5 +76,26 @@ int64_t fanout_child_deadline(int64_t deadline_us, int64_t now_us);
 //  0.25 ms, and one late timer).
 #define FANOUT_RESERVE 16
 int64_t fanout_root_deadline(int64_t deadline_us, int64_t now_us);
+
+//  --- The fanouts of a node --------------------------------------------------------
+
+typedef void(fanout_send_fn)(void *arg, wire_msg_t **msg);
+typedef struct _fanouts_t fanouts_t;
+
+fanouts_t *fanouts_new(int32_t self_id, children_t *children, timers_t *timers,
+                       fanout_send_fn *send_up, void *send_arg);
+void fanouts_destroy(fanouts_t **self_p);
+
+//  A PINGALL for this node: asks every reachable child, answers up when they have
+//  (at once if there are none), or at the request's deadline with what it has.
+void fanouts_start(fanouts_t *self, const wire_msg_t *request);
+
+//  A reply from child: false if it answers none of our fanouts (someone else's, to
+//  pass up); true if it was ours (taken into account, or dropped as malformed).
+bool fanouts_answer(fanouts_t *self, child_t *child, const wire_msg_t *reply);
+
+//  A child will not answer (it ended or stopped): fanouts waiting for it only for
+//  it answer now.
+void fanouts_forget(fanouts_t *self, int32_t child);
 
 #endif

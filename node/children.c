@@ -1,4 +1,4 @@
-/*  children — spawn, track and reap child node processes (see children.h). */
+/*  children — spawn, track and reap a node's child processes (see children.h). */
 #define _GNU_SOURCE
 #include "children.h"
 
@@ -8,12 +8,15 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
-#include "idmap.h"
-#include "numbers.h"
-#include "process.h"
+#include "../common/idmap.h"
+#include "../common/numbers.h"
+#include "../common/process.h"
 
 struct _children_t {
     children_config_t config;
+    spawner_t spawner;
+    child_report_fn *report;
+    void *report_arg;
     zsock_t *router;
     char *endpoint;
     //  Every process spawned and not yet reaped, current or not: pid -> child_t
@@ -47,10 +50,23 @@ char *children_ipc_path(const char *run_dir, int32_t id)
     return process_format("%s/%d.sock", run_dir, id);
 }
 
-children_t *children_new(const children_config_t *config)
+static pid_t s_spawn_worker(void *arg, int32_t id, const char *endpoint);
+
+static void s_kill_process(void *arg, pid_t pid)
+{
+    (void)arg;
+    kill(pid, SIGKILL);
+}
+
+children_t *children_new(const children_config_t *config, child_report_fn *report,
+                         void *report_arg)
 {
     children_t *self = (children_t *)zmalloc(sizeof(children_t));
     self->config = *config;
+    self->spawner = config->spawner ? *config->spawner
+                                    : (spawner_t){s_spawn_worker, s_kill_process, self};
+    self->report = report;
+    self->report_arg = report_arg;
     self->by_pid = idmap_new();
     self->by_id = idmap_new();
     self->router = zsock_new(ZMQ_ROUTER);
@@ -71,7 +87,13 @@ children_t *children_new(const children_config_t *config)
     //  child re-created under an id whose old connection is not yet closed is
     //  refused too, and libzmq reconnects it a moment later.)
     zsock_set_router_handover(self->router, 0);
-    if (config->tcp) {
+    if (!strcmp(config->transport, "inproc")) {
+        //  Tests: a name no other node of this process has used.
+        static _Atomic unsigned long routers = 0;
+        self->endpoint = process_format("inproc://node-%d-%lu", config->self_id, ++routers);
+        if (zsock_bind(self->router, "%s", self->endpoint) != 0)
+            goto error;
+    } else if (!strcmp(config->transport, "tcp")) {
         int port = zsock_bind(self->router, "tcp://127.0.0.1:*");
         if (port < 0)
             goto error;
@@ -97,12 +119,13 @@ void children_destroy(children_t **self_p)
     if (self->by_pid) {
         for (child_t *child = (child_t *)zhashx_first(self->by_pid); child;
              child = (child_t *)zhashx_next(self->by_pid))
-            kill(child->pid, SIGKILL);
+            self->spawner.kill(self->spawner.arg, child->pid);
         //  SIGKILL cannot be caught or ignored: every child ends promptly, stopped
         //  or not, so these waits are bounded.
         for (child_t *child = (child_t *)zhashx_first(self->by_pid); child;
              child = (child_t *)zhashx_next(self->by_pid))
-            while (waitpid(child->pid, NULL, 0) < 0 && errno == EINTR)
+            while (!self->config.spawner && waitpid(child->pid, NULL, 0) < 0 &&
+                   errno == EINTR)
                 ;
         for (child_t *child = (child_t *)zhashx_first(self->by_pid); child;
              child = (child_t *)zhashx_next(self->by_pid))
@@ -131,52 +154,31 @@ child_t *children_find(children_t *self, int32_t id)
     return (child_t *)zhashx_lookup(self->by_id, idmap_key(id));
 }
 
-static child_t *s_sender(children_t *self, zframe_t *routing_id)
+int children_set(children_t *self, child_t *child, child_event_t event)
 {
-    char text[16];
-    int32_t id;
-    size_t size = zframe_size(routing_id);
-    if (size == 0 || size >= sizeof text)
-        return NULL;
-    memcpy(text, zframe_data(routing_id), size);
-    text[size] = '\0';
-    if (id_parse(text, &id) != 0)
-        return NULL;
-    return children_find(self, id);
+    child_state_t from = child->state;
+    if (child_set(child, event, self->report, self->report_arg) == 0)
+        return 0;
+    log_dropped("child %d: %s is not expected when %s; ignored", child->id,
+                child_event_name(event), child_state_name(from));
+    return -1;
 }
 
-int children_recv(children_t *self, zmsg_t **msg, child_t **child, wire_header_t *header)
+int children_recv(children_t *self, wire_msg_t **msg, child_t **child)
 {
-    *msg = NULL;
-    if (!(zsock_events(self->router) & ZMQ_POLLIN))
-        return -1;
-    zmsg_t *received = zmsg_recv(self->router);
-    if (!received)
-        return -1;
-    zframe_t *routing_id = zmsg_pop(received);
-    *child = routing_id ? s_sender(self, routing_id) : NULL;
-    zframe_destroy(&routing_id);
+    char route[16];
     const char *reason = "not from a child";
-    if (!*child || wire_validate(received, header, &reason) != 0) {
+    int rc = wire_recv(self->router, route, sizeof route, msg, &reason);
+    if (rc < 0)
+        return -1;
+    int32_t id;
+    *child = id_parse(route, &id) == 0 ? children_find(self, id) : NULL;
+    if (rc == 0 || !*child) {
         log_dropped("dropped a message from below: %s", reason);
-        zmsg_destroy(&received);
+        wire_msg_destroy(msg);
         return 0;
     }
-    *msg = received;
     return 1;
-}
-
-bool children_hello(children_t *self, child_t *child, const wire_header_t *header,
-                    zmsg_t *msg)
-{
-    (void)self;
-    if (header->node != child->id ||
-        wire_frame_i32(wire_frame(msg, 1)) != (int32_t)child->pid) {
-        log_dropped("dropped a HELLO that does not match child %d", child->id);
-        return false;
-    }
-    child->ready = true;
-    return true;
 }
 
 child_t *children_first(children_t *self)
@@ -211,6 +213,30 @@ child_t *children_spawn(children_t *self, int32_t id)
         errno = EMFILE;
         return NULL;
     }
+    pid_t pid = self->spawner.spawn(self->spawner.arg, id, self->endpoint);
+    if (pid < 0)
+        return NULL;
+    child_t *child = (child_t *)zmalloc(sizeof(child_t));
+    child->id = id;
+    child->pid = pid;
+    child->state = CHILD_SPAWNING;
+    child_t *previous = children_find(self, id);
+    if (previous) {
+        //  A process of this id not reaped yet (killed at its create's deadline or
+        //  by a remove): no two live processes carry one id, and the old one is
+        //  nobody's node any more. It stays in by_pid until it is reaped.
+        self->spawner.kill(self->spawner.arg, previous->pid);
+        zhashx_delete(self->by_id, idmap_key(id));
+    }
+    zhashx_insert(self->by_pid, s_pid_key(pid), child);
+    zhashx_insert(self->by_id, idmap_key(id), child);
+    return child;
+}
+
+//  The default spawner: an mqtree-worker process, told everything it passes on.
+static pid_t s_spawn_worker(void *arg, int32_t id, const char *endpoint)
+{
+    children_t *self = (children_t *)arg;
     char id_text[16], parent_pid[16], max_reply[24];
     snprintf(id_text, sizeof id_text, "%d", id);
     snprintf(parent_pid, sizeof parent_pid, "%d", (int)getpid());
@@ -220,13 +246,13 @@ child_t *children_spawn(children_t *self, int32_t id)
         (char *)"--id",
         id_text,
         (char *)"--parent",
-        self->endpoint,
+        (char *)endpoint,
         (char *)"--parent-pid",
         parent_pid,
         (char *)"--run-dir",
         (char *)self->config.run_dir,
         (char *)"--transport",
-        (char *)(self->config.tcp ? "tcp" : "ipc"),
+        (char *)self->config.transport,
         (char *)"--topology",
         (char *)(self->config.bst ? "bst" : "tree"),
         (char *)"--log-level",
@@ -263,58 +289,54 @@ child_t *children_spawn(children_t *self, int32_t id)
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {
         errno = rc;
-        return NULL;
-    }
-    child_t *child = (child_t *)zmalloc(sizeof(child_t));
-    child->id = id;
-    child->pid = pid;
-    child_t *previous = children_find(self, id);
-    if (previous) {
-        //  A process of this id not reaped yet (killed at its create's deadline or
-        //  by a remove): no two live processes carry one id, and the old one is
-        //  nobody's node any more. It stays in by_pid until it is reaped.
-        kill(previous->pid, SIGKILL);
-        zhashx_delete(self->by_id, idmap_key(id));
-    }
-    zhashx_insert(self->by_pid, s_pid_key(pid), child);
-    zhashx_insert(self->by_id, idmap_key(id), child);
-    return child;
-}
-
-int children_send(children_t *self, int32_t id, zmsg_t **msg)
-{
-    zmsg_pushstrf(*msg, "%d", id);
-    if (zmsg_send(msg, self->router) != 0) {
-        zmsg_destroy(msg);
         return -1;
     }
-    return 0;
+    return pid;
 }
 
-void children_fan_out(children_t *self, wire_header_t *header, zframe_t *body,
-                      fanout_t *fanout)
+int children_send(children_t *self, int32_t id, wire_msg_t **msg)
 {
-    for (child_t *child = children_first(self); child; child = children_next(self)) {
-        if (!child->ready || child->stopped)
-            continue;
-        header->node = child->id;
-        zmsg_t *msg = wire_request_new(header, NULL, 0);
-        if (body) {
-            zframe_t *copy = zframe_dup(body);
-            zmsg_append(msg, &copy);
-        }
-        if (children_send(self, child->id, &msg) == 0 && fanout)
-            fanout_expect(fanout, child->id);
-    }
+    char route[16];
+    snprintf(route, sizeof route, "%d", id);
+    return wire_send(self->router, route, msg);
 }
 
 void children_kill(children_t *self, child_t *child)
 {
-    (void)self;
-    kill(child->pid, SIGKILL);
+    self->spawner.kill(self->spawner.arg, child->pid);
+    children_set(self, child, CHILD_KILL);
 }
 
-int children_reap(children_t *self, children_event_fn *handler, void *arg)
+bool children_status(children_t *self, pid_t pid, int status)
+{
+    child_t *child = (child_t *)zhashx_lookup(self->by_pid, s_pid_key(pid));
+    if (!child)
+        return false;
+    bool ended = WIFEXITED(status) || WIFSIGNALED(status);
+    if (children_find(self, child->id) != child) {
+        //  Replaced by a newer process of its id: its status is nobody's news.
+        if (ended) {
+            zhashx_delete(self->by_pid, s_pid_key(pid));
+            free(child);
+        }
+        return true;
+    }
+    child->status = status;
+    if (!ended) {
+        children_set(self, child, WIFSTOPPED(status) ? CHILD_STOP : CHILD_CONT);
+        return true;
+    }
+    //  Out of the tables before the report: it may spawn a new process with the
+    //  same id (a create waiting for this remove), which must find the id free and
+    //  must not be dropped when this entry is.
+    zhashx_delete(self->by_id, idmap_key(child->id));
+    zhashx_delete(self->by_pid, s_pid_key(pid));
+    children_set(self, child, CHILD_EXIT);
+    free(child);
+    return true;
+}
+
+int children_reap(children_t *self, children_other_fn *on_other, void *arg)
 {
     int count = 0;
     while (true) {
@@ -323,31 +345,8 @@ int children_reap(children_t *self, children_event_fn *handler, void *arg)
         if (pid <= 0)
             break;
         count++;
-        child_t *child = (child_t *)zhashx_lookup(self->by_pid, s_pid_key(pid));
-        bool ended = WIFEXITED(status) || WIFSIGNALED(status);
-        if (child && children_find(self, child->id) != child) {
-            //  Replaced by a newer process of its id: its status is nobody's news.
-            if (ended) {
-                zhashx_delete(self->by_pid, s_pid_key(pid));
-                free(child);
-            }
-            continue;
-        }
-        if (child && WIFSTOPPED(status))
-            child->stopped = true;
-        else if (child && WIFCONTINUED(status))
-            child->stopped = false;
-        if (!child || !ended) {
-            handler(arg, child, pid, status);
-            continue;
-        }
-        //  Out of the tables before the handler runs: it may spawn a new process
-        //  with the same id (a create waiting for this remove), which must find
-        //  the id free and must not be dropped when this entry is.
-        zhashx_delete(self->by_id, idmap_key(child->id));
-        zhashx_delete(self->by_pid, s_pid_key(pid));
-        handler(arg, child, pid, status);
-        free(child);
+        if (!children_status(self, pid, status) && on_other)
+            on_other(arg, pid, status);
     }
     return count;
 }

@@ -1,0 +1,107 @@
+/*  children — a node's table of child processes: the ROUTER they connect to,
+    spawning, killing, reaping, and routing a message to a child by id. Every change
+    of a child's state goes through child_set (child.h), with the report function the
+    owner gives here.
+
+    The same unit serves the controller (node -1) and every worker, because "the
+    parent process of a node is its parent node" holds at every level. Spawning and
+    killing go through a spawner, so the unit tests can make in-process children. */
+#ifndef MQTREE_CHILDREN_H
+#define MQTREE_CHILDREN_H
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../common/log.h"
+#include "../common/wire.h"
+#include "child.h"
+
+//  Starts the process of child id, which connects to endpoint: returns its pid, or -1
+//  with errno set. kill ends it (SIGKILL). The default spawner runs mqtree-worker.
+typedef struct {
+    pid_t (*spawn)(void *arg, int32_t id, const char *endpoint);
+    void (*kill)(void *arg, pid_t pid);
+    void *arg;
+} spawner_t;
+
+typedef struct {
+    int32_t self_id;
+    const char *worker_path; //  the mqtree-worker binary
+    const char *run_dir;     //  ipc endpoints live here
+    const char *transport;   //  "ipc", "tcp" (127.0.0.1) or "inproc" (tests)
+    bool bst;                //  passed on: a binary search tree routes by key
+    log_level_t log_level;   //  passed on to every child
+    size_t children_max;     //  spawn refuses beyond it (see limits.h); 0: none
+    size_t max_reply;        //  passed on to every child (--max-reply); 0: its default
+    const spawner_t *spawner; //  NULL: processes of worker_path
+} children_config_t;
+
+typedef struct _children_t children_t;
+
+//  Binds the ROUTER children connect to. Returns NULL on failure. report hears every
+//  child's reports (child.h).
+children_t *children_new(const children_config_t *config, child_report_fn *report,
+                         void *report_arg);
+
+//  Kills every child still running and, for processes, reaps them.
+void children_destroy(children_t **self_p);
+
+zsock_t *children_router(children_t *self);
+const char *children_endpoint(children_t *self);
+
+//  Spawns the process for node id: the new entry (spawning), or NULL with errno set.
+//  An older process of the same id that is not reaped yet is killed and forgotten:
+//  one id, one live process. EMFILE when the node already has children_max children.
+child_t *children_spawn(children_t *self, int32_t id);
+
+//  The reply text for a spawn that failed with error (an errno): the limit for
+//  EMFILE at the limit, else the system's reason. The caller frees it.
+char *children_spawn_error(children_t *self, int error);
+
+//  Children in the table: running, starting, or killed and not yet reaped (each
+//  still holds a connection, so each still costs a descriptor).
+size_t children_count(children_t *self);
+
+child_t *children_find(children_t *self, int32_t id);
+
+//  Applies event to child (child_set with the table's report function). Returns -1
+//  if the event is illegal in its state, logged.
+int children_set(children_t *self, child_t *child, child_event_t event);
+
+//  Takes one message from the ROUTER, if one is waiting: 1 with a valid message from
+//  a child in *msg and *child; 0 for a message dropped as malformed or foreign
+//  (logged); -1 if none is waiting.
+int children_recv(children_t *self, wire_msg_t **msg, child_t **child);
+
+//  Iteration over the current children; the table must not change meanwhile.
+child_t *children_first(children_t *self);
+child_t *children_next(children_t *self);
+
+//  Sends msg (taken) to child id. Returns -1 if the child's connection is gone.
+int children_send(children_t *self, int32_t id, wire_msg_t **msg);
+
+//  Ends the child's process; it stays in the table until it is reaped.
+void children_kill(children_t *self, child_t *child);
+
+//  One status change of a process, as waitpid reports it: the child's event is
+//  applied (a replaced process is forgotten silently; an ended child leaves the
+//  table before its report, so the report may spawn its id anew). Returns false if
+//  pid is no child of ours.
+bool children_status(children_t *self, pid_t pid, int status);
+
+//  Collects every status change waiting in the kernel; on_other hears those of
+//  processes that are no child of ours (reparented orphans). Returns how many.
+typedef void(children_other_fn)(void *arg, pid_t pid, int status);
+int children_reap(children_t *self, children_other_fn *on_other, void *arg);
+
+//  The socket file of a node's ROUTER: its name in the run directory, and its path.
+//  Workers bind the path (libzmq unlinks a stale file there first and the socket
+//  file at close): safe, since no one but root and us can change any directory on
+//  the way (run_dir.h). The controller removes a removed node's file by name,
+//  relative to the run directory's descriptor (run_dir_unlink).
+char *children_ipc_name(int32_t id);
+char *children_ipc_path(const char *run_dir, int32_t id);
+
+#endif

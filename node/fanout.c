@@ -1,0 +1,255 @@
+/*  fanout — one request broadcast to a node's children and their answers merged
+    up (see fanout.h): the bookkeeping of one, then the table of those in progress. */
+#include "fanout.h"
+
+#include "../common/idmap.h"
+#include "../common/log.h"
+
+fanout_t *fanout_new(uint64_t request_id, int64_t deadline_us)
+{
+    fanout_t *self = (fanout_t *)zmalloc(sizeof(fanout_t));
+    self->request_id = request_id;
+    self->deadline_us = deadline_us;
+    self->waiting = zlistx_new();
+    self->ids = zchunk_new(NULL, 64);
+    return self;
+}
+
+void fanout_destroy(fanout_t **self_p)
+{
+    fanout_t *self = *self_p;
+    if (!self)
+        return;
+    zlistx_destroy(&self->waiting);
+    zchunk_destroy(&self->ids);
+    free(self);
+    *self_p = NULL;
+}
+
+void fanout_expect(fanout_t *self, int32_t child)
+{
+    zlistx_add_end(self->waiting, idmap_key(child));
+}
+
+void fanout_add_id(fanout_t *self, int32_t id)
+{
+    byte encoded[4];
+    wire_put_u32(encoded, (uint32_t)id);
+    zchunk_extend(self->ids, encoded, 4);
+}
+
+static void *s_waiting_handle(fanout_t *self, int32_t child)
+{
+    //  Pointers compare as the ids they carry: zlistx's default comparator would
+    //  compare them as strings.
+    for (void *item = zlistx_first(self->waiting); item;
+         item = zlistx_next(self->waiting))
+        if (idmap_id(item) == child)
+            return zlistx_cursor(self->waiting);
+    return NULL;
+}
+
+bool fanout_answer(fanout_t *self, int32_t child, const byte *ids, size_t size,
+                   bool complete)
+{
+    void *handle = s_waiting_handle(self, child);
+    if (!handle || size % 4 != 0)
+        return false;
+    if (complete)
+        zlistx_delete(self->waiting, handle);
+    zchunk_extend(self->ids, ids, size);
+    return true;
+}
+
+void fanout_sent(fanout_t *self)
+{
+    zchunk_set(self->ids, NULL, 0);
+    self->answered = true;
+}
+
+bool fanout_forget(fanout_t *self, int32_t child)
+{
+    void *handle = s_waiting_handle(self, child);
+    if (handle)
+        zlistx_delete(self->waiting, handle);
+    return handle != NULL;
+}
+
+bool fanout_done(fanout_t *self)
+{
+    return zlistx_size(self->waiting) == 0;
+}
+
+static int64_t s_keep(int64_t deadline_us, int64_t now_us, int64_t share)
+{
+    //  No deadline stays none; a passed one has nothing left to share.
+    int64_t left = deadline_us - now_us;
+    if (!deadline_us || left <= 0)
+        return deadline_us;
+    return deadline_us - left / share;
+}
+
+int64_t fanout_child_deadline(int64_t deadline_us, int64_t now_us)
+{
+    return s_keep(deadline_us, now_us, FANOUT_SHARE);
+}
+
+int64_t fanout_root_deadline(int64_t deadline_us, int64_t now_us)
+{
+    return s_keep(deadline_us, now_us, FANOUT_RESERVE);
+}
+
+//  --- The fanouts of a node --------------------------------------------------------
+
+struct _fanouts_t {
+    int32_t self_id;
+    children_t *children;
+    timers_t *timers;
+    fanout_send_fn *send_up;
+    void *send_arg;
+    zhashx_t *table; //  request id -> fanout_t, pingalls in progress
+};
+
+fanouts_t *fanouts_new(int32_t self_id, children_t *children, timers_t *timers,
+                       fanout_send_fn *send_up, void *send_arg)
+{
+    fanouts_t *self = (fanouts_t *)zmalloc(sizeof(fanouts_t));
+    *self = (fanouts_t){self_id, children, timers, send_up, send_arg, idmap_new()};
+    zhashx_set_destructor(self->table, (zhashx_destructor_fn *)fanout_destroy);
+    return self;
+}
+
+void fanouts_destroy(fanouts_t **self_p)
+{
+    fanouts_t *self = *self_p;
+    if (!self)
+        return;
+    zhashx_destroy(&self->table);
+    free(self);
+    *self_p = NULL;
+}
+
+static void *s_key(uint64_t request_id)
+{
+    //  Request ids are a node's parent's counter: they fit a pointer as they are.
+    return (void *)(uintptr_t)request_id;
+}
+
+static void s_end(fanouts_t *self, fanout_t *fanout)
+{
+    timers_cancel(self->timers, fanout->timer_id);
+    //  The table owns the fanout once it is in it.
+    if (zhashx_lookup(self->table, s_key(fanout->request_id)) == fanout)
+        zhashx_delete(self->table, s_key(fanout->request_id));
+    else
+        fanout_destroy(&fanout);
+}
+
+static void s_reply(fanouts_t *self, fanout_t *fanout, wire_status_t status)
+{
+    wire_msg_t *reply =
+        wire_reply_new(fanout->request_id, self->self_id, status,
+                       zchunk_data(fanout->ids), zchunk_size(fanout->ids));
+    self->send_up(self->send_arg, &reply);
+}
+
+//  Sends up what was gathered since the last answer: the last answer once no child
+//  is awaited (and then the fanout ends), a partial one otherwise.
+static void s_send(fanouts_t *self, fanout_t *fanout)
+{
+    if (fanout_done(fanout)) {
+        s_reply(self, fanout, WIRE_OK);
+        s_end(self, fanout);
+    } else {
+        s_reply(self, fanout, WIRE_PARTIAL);
+        fanout_sent(fanout);
+    }
+}
+
+static void s_on_timer(void *arg, int timer_id)
+{
+    fanouts_t *self = (fanouts_t *)arg;
+    for (fanout_t *fanout = (fanout_t *)zhashx_first(self->table); fanout;
+         fanout = (fanout_t *)zhashx_next(self->table))
+        if (fanout->timer_id == timer_id) {
+            fanout->timer_id = 0; //  spent: nothing to cancel
+            if (fanout->answered) {
+                log_debug("pingall %" PRIu64 ": no more waiting for silent children",
+                          fanout->request_id);
+                s_end(self, fanout);
+                return;
+            }
+            //  Our deadline: we answer with what we have, and pass late answers up
+            //  for as long again as we had. The controller's own deadline, after
+            //  ours by its reserve and the levels' shares, is well within that.
+            int64_t linger = fanout->deadline_us - fanout->asked_us;
+            bool last = fanout_done(fanout);
+            s_send(self, fanout); //  the last answer ends the fanout
+            if (!last)
+                fanout->timer_id = timers_add(self->timers, timers_now(self->timers) + linger,
+                                              s_on_timer, self);
+            return;
+        }
+}
+
+void fanouts_start(fanouts_t *self, const wire_msg_t *request)
+{
+    if (!request->request_id) {
+        //  Its answers could not be told apart from another's.
+        log_dropped("dropped a PINGALL with no request id");
+        return;
+    }
+    int64_t now = timers_now(self->timers);
+    fanout_t *fanout = fanout_new(request->request_id, request->deadline_us);
+    fanout->asked_us = now;
+    fanout_add_id(fanout, self->self_id);
+    int64_t deadline = fanout_child_deadline(request->deadline_us, now);
+    for (child_t *child = children_first(self->children); child;
+         child = children_next(self->children)) {
+        if (!child_reachable(child))
+            continue;
+        wire_msg_t *down = wire_msg_new(WIRE_PINGALL);
+        down->request_id = request->request_id;
+        down->deadline_us = deadline;
+        down->node = child->id;
+        if (children_send(self->children, child->id, &down) == 0)
+            fanout_expect(fanout, child->id);
+    }
+    if (fanout_done(fanout) || !request->deadline_us) {
+        s_reply(self, fanout, WIRE_OK);
+        fanout_destroy(&fanout);
+        return;
+    }
+    fanout->timer_id = timers_add(self->timers, request->deadline_us, s_on_timer, self);
+    zhashx_update(self->table, s_key(request->request_id), fanout);
+}
+
+bool fanouts_answer(fanouts_t *self, child_t *child, const wire_msg_t *reply)
+{
+    if (!reply->request_id)
+        return false; //  the answer to a cleanup: never a pingall's
+    fanout_t *fanout = (fanout_t *)zhashx_lookup(self->table, s_key(reply->request_id));
+    if (!fanout)
+        return false;
+    bool complete = reply->status != WIRE_PARTIAL;
+    if (reply->node != child->id ||
+        !fanout_answer(fanout, child->id, reply->text.data, reply->text.size, complete))
+        log_dropped("dropped a malformed pingall answer from child %d", child->id);
+    else if (fanout->answered || fanout_done(fanout))
+        //  Once our own answer went up, late ones follow it at once.
+        s_send(self, fanout);
+    return true;
+}
+
+void fanouts_forget(fanouts_t *self, int32_t child)
+{
+    zlist_t *finished = zlist_new();
+    for (fanout_t *fanout = (fanout_t *)zhashx_first(self->table); fanout;
+         fanout = (fanout_t *)zhashx_next(self->table))
+        if (fanout_forget(fanout, child) && fanout_done(fanout))
+            zlist_append(finished, fanout);
+    for (fanout_t *fanout = (fanout_t *)zlist_first(finished); fanout;
+         fanout = (fanout_t *)zlist_next(finished))
+        s_send(self, fanout);
+    zlist_destroy(&finished);
+}

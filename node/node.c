@@ -1,0 +1,578 @@
+/*  node — one tree node: the parent link, routing, the handler tables, and what
+    upstream hears of each child (see node.h). */
+#include "node.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "fanout.h"
+#include "heartbeat.h"
+
+//  Messages handled per wake-up of one socket, so no socket starves the others.
+#define BATCH 256
+
+struct _node_t {
+    node_config_t config;
+    node_handlers_t handlers;
+    void *owner;
+    zloop_t *loop;
+    zsock_t *upstream; //  NULL for the root
+    children_t *children;
+    timers_t *timers;
+    fanouts_t *fanouts;
+    beats_t *beats;
+    int loop_timer; //  the zloop timer armed for the earliest of timers, 0 if none
+};
+
+//  --- Up ---------------------------------------------------------------------------
+
+void node_send_up(node_t *self, wire_msg_t **msg)
+{
+    if (!self->upstream) {
+        if (self->handlers.on_up)
+            self->handlers.on_up(self->owner, msg);
+        wire_msg_destroy(msg);
+        return;
+    }
+    if (wire_send(self->upstream, NULL, msg) != 0)
+        log_warn("could not send to the parent: %s", strerror(errno));
+}
+
+static void s_send_up(void *arg, wire_msg_t **msg)
+{
+    node_send_up((node_t *)arg, msg);
+}
+
+void node_reply(node_t *self, uint64_t request_id, wire_status_t status,
+                const void *text, size_t size)
+{
+    wire_msg_t *reply = wire_reply_new(request_id, self->config.id, status, text, size);
+    node_send_up(self, &reply);
+}
+
+static void s_reply_text(node_t *self, uint64_t request_id, wire_status_t status,
+                         const char *text)
+{
+    node_reply(self, request_id, status, text, strlen(text));
+}
+
+static void s_event(node_t *self, child_t *child, wire_event_t kind, int code)
+{
+    wire_msg_t *event =
+        wire_event_new(self->config.id, kind, child->id, (int32_t)child->pid, code);
+    node_send_up(self, &event);
+}
+
+//  --- What upstream hears of a child: the one place (child.h's reports) -------------
+
+static void s_on_create_deadline(void *arg, int timer_id);
+
+static void s_ready(node_t *self, child_t *child)
+{
+    timers_cancel(self->timers, child->create_timer);
+    child->create_timer = 0;
+    beats_child_ready(self->beats, child);
+    uint64_t request = child->create_request;
+    child->create_request = 0;
+    if (!request)
+        return;
+    if (child->create_deadline_us &&
+        timers_now(self->timers) > child->create_deadline_us) {
+        //  Its create was already reported failed: a process nobody knows of must
+        //  not live on.
+        log_info("child %d was ready after its deadline; ending it", child->id);
+        children_kill(self->children, child);
+        return;
+    }
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", (int)child->pid);
+    s_reply_text(self, request, WIRE_OK, pid);
+}
+
+static void s_log_end(child_t *child)
+{
+    //  A child's death is news for the user, not a fault of this node: info.
+    if (WIFSIGNALED(child->status))
+        log_info("child %d (pid %d) killed by signal %d", child->id, (int)child->pid,
+                 WTERMSIG(child->status));
+    else
+        log_info("child %d (pid %d) exited with status %d", child->id, (int)child->pid,
+                 WEXITSTATUS(child->status));
+}
+
+static void s_on_report(void *arg, child_t *child, child_report_t report)
+{
+    node_t *self = (node_t *)arg;
+    if (child->state == CHILD_GONE) {
+        timers_cancel(self->timers, child->create_timer);
+        child->create_timer = 0;
+    }
+    switch (report) {
+        case CHILD_SAYS_NOTHING:
+            break;
+        case CHILD_SAYS_READY:
+            s_ready(self, child);
+            break;
+        case CHILD_SAYS_NOT_STARTED:
+            if (child->create_request)
+                s_reply_text(self, child->create_request, WIRE_ERROR,
+                             "The worker exited before it was ready");
+            break;
+        case CHILD_SAYS_REMOVED:
+            if (child->remove_request)
+                s_reply_text(self, child->remove_request, WIRE_OK, "");
+            fanouts_forget(self->fanouts, child->id);
+            break;
+        case CHILD_SAYS_EXITED:
+            s_log_end(child);
+            //  The event first: the parent then knows why before a pingall answer
+            //  that leaves the child out reaches it, and the two never disagree.
+            s_event(self, child, WIRE_CHILD_EXITED, child->status);
+            fanouts_forget(self->fanouts, child->id);
+            break;
+        case CHILD_SAYS_STOPPED:
+            log_info("child %d (pid %d) stopped by signal %d", child->id,
+                     (int)child->pid, WSTOPSIG(child->status));
+            s_event(self, child, WIRE_CHILD_STOPPED, child->status);
+            fanouts_forget(self->fanouts, child->id);
+            break;
+        case CHILD_SAYS_CONTINUED:
+            log_info("child %d (pid %d) continued", child->id, (int)child->pid);
+            s_event(self, child, WIRE_CHILD_CONTINUED, 0);
+            break;
+        case CHILD_SAYS_LOST:
+            s_event(self, child, WIRE_CHILD_LOST, 0);
+            fanouts_forget(self->fanouts, child->id);
+            break;
+        case CHILD_SAYS_BACK:
+            s_event(self, child, WIRE_CHILD_BACK, 0);
+            break;
+    }
+}
+
+//  --- Requests from above ------------------------------------------------------------
+
+static void s_forward(node_t *self, child_t *child, wire_msg_t **msg)
+{
+    uint64_t request_id = (*msg)->request_id;
+    int32_t to = child ? child->id : 0;
+    //  With ROUTER_MANDATORY a send to a child whose connection is gone fails now,
+    //  and the request is answered instead of vanishing.
+    if (!child || !child_connected(child)) {
+        log_debug("no child to pass a %s for node %d to", wire_type_name((*msg)->type),
+                  (*msg)->node);
+        wire_msg_destroy(msg);
+    } else if (children_send(self->children, to, msg) == 0)
+        return;
+    else
+        log_debug("child %d unreachable: %s", to, strerror(errno));
+    s_reply_text(self, request_id, WIRE_UNAVAILABLE, "");
+}
+
+//  In a binary search tree a request names its target and each node sends it left
+//  (smaller ids) or right (greater ids): no node needs a path or a table.
+static child_t *s_child_by_key(node_t *self, int32_t target)
+{
+    bool left = target < self->config.id;
+    child_t *next = NULL;
+    for (child_t *child = children_first(self->children); child;
+         child = children_next(self->children))
+        if ((child->id < self->config.id) == left)
+            next = child;
+    return next;
+}
+
+//  A child not ready by its create's deadline was already reported failed: a process
+//  nobody knows of must not live on.
+static void s_on_create_deadline(void *arg, int timer_id)
+{
+    node_t *self = (node_t *)arg;
+    for (child_t *child = children_first(self->children); child;
+         child = children_next(self->children))
+        if (child->create_timer == timer_id) {
+            child->create_timer = 0;
+            if (child->state != CHILD_READY && child->create_request) {
+                log_info("child %d not ready by its deadline; ending it", child->id);
+                child->create_request = 0;
+                children_kill(self->children, child);
+            }
+            return;
+        }
+}
+
+static void s_create(node_t *self, wire_msg_t **msg)
+{
+    wire_msg_t *request = *msg;
+    //  The controller asks for an id it has no node of: a process of ours with that
+    //  id is left from a create it reported failed. The spawn ends it, so that one
+    //  id never has two live processes.
+    if (children_find(self->children, request->child))
+        log_info("child %d is left from a failed create; replacing it", request->child);
+    child_t *child = children_spawn(self->children, request->child);
+    if (!child) {
+        char *text = children_spawn_error(self->children, errno);
+        s_reply_text(self, request->request_id, WIRE_ERROR, text);
+        free(text);
+        return;
+    }
+    log_debug("spawned child %d, pid %d", child->id, (int)child->pid);
+    child->create_request = request->request_id;
+    child->create_deadline_us = request->deadline_us;
+    if (request->deadline_us)
+        child->create_timer =
+            timers_add(self->timers, request->deadline_us, s_on_create_deadline, self);
+}
+
+static void s_remove(node_t *self, wire_msg_t **msg)
+{
+    wire_msg_t *request = *msg;
+    child_t *child = children_find(self->children, request->child);
+    //  A pid names one process: the controller cleaning up after a create it
+    //  reported failed must not end a newer process of the same id.
+    if (!child || (request->pid && child->pid != request->pid)) {
+        s_reply_text(self, request->request_id, WIRE_OK, "");
+        return;
+    }
+    //  Answered when the child is reaped; its own children follow it through their
+    //  parent-death signal.
+    child->remove_request = request->request_id;
+    child->create_request = 0;
+    children_kill(self->children, child);
+}
+
+static void s_ping(node_t *self, wire_msg_t **msg)
+{
+    s_reply_text(self, (*msg)->request_id, WIRE_OK, "");
+}
+
+static void s_exec(node_t *self, wire_msg_t **msg)
+{
+    if (self->handlers.on_exec)
+        self->handlers.on_exec(self->owner, msg);
+    else
+        s_reply_text(self, (*msg)->request_id, WIRE_ERROR, "Not a worker");
+}
+
+static void s_pingall(node_t *self, wire_msg_t **msg)
+{
+    fanouts_start(self->fanouts, *msg);
+}
+
+static void s_heartbeat(node_t *self, wire_msg_t **msg)
+{
+    beats_set_interval(self->beats, (*msg)->interval_ms);
+}
+
+//  The requests a node runs itself, by kind. Each may take the message.
+typedef void(request_fn)(node_t *self, wire_msg_t **msg);
+static request_fn *const s_requests[WIRE_TYPE_COUNT] = {
+    [WIRE_CREATE] = s_create,   [WIRE_EXEC] = s_exec,       [WIRE_PING] = s_ping,
+    [WIRE_REMOVE] = s_remove,   [WIRE_PINGALL] = s_pingall, [WIRE_HEARTBEAT] = s_heartbeat,
+};
+
+void node_request(node_t *self, wire_msg_t **msg)
+{
+    wire_msg_t *request = *msg;
+    if (!wire_is_request(request->type)) {
+        log_dropped("dropped a %s from the parent: not a request",
+                    wire_type_name(request->type));
+    } else if (request->deadline_us && timers_now(self->timers) > request->deadline_us) {
+        log_debug("dropped a %s whose deadline passed", wire_type_name(request->type));
+    } else if (wire_hops(request) > 0) {
+        int32_t hop = wire_pop_hop(request);
+        s_forward(self, children_find(self->children, hop), msg);
+    } else if (request->node != self->config.id) {
+        if (self->config.children.bst)
+            s_forward(self, s_child_by_key(self, request->node), msg);
+        else
+            log_dropped("dropped a %s for node %d with no path",
+                        wire_type_name(request->type), request->node);
+    } else
+        s_requests[request->type](self, msg);
+    wire_msg_destroy(msg);
+}
+
+//  --- Messages from children -------------------------------------------------------
+
+static void s_on_hello(node_t *self, child_t *child, wire_msg_t **msg)
+{
+    if ((*msg)->node != child->id || (*msg)->pid != (int32_t)child->pid) {
+        log_dropped("dropped a HELLO that does not match child %d", child->id);
+        return;
+    }
+    children_set(self->children, child, CHILD_HELLO);
+}
+
+static void s_on_beat(node_t *self, child_t *child, wire_msg_t **msg)
+{
+    (void)msg;
+    beats_heard(self->beats, child);
+}
+
+static void s_on_reply(node_t *self, child_t *child, wire_msg_t **msg)
+{
+    wire_msg_t *reply = *msg;
+    if (fanouts_answer(self->fanouts, child, reply))
+        return;
+    if (self->config.max_reply && reply->text.size > self->config.max_reply) {
+        //  Our own children cap what they build: only a faulty or hostile process
+        //  sends this, and no level above should hold it.
+        log_dropped("dropped a reply of %zu bytes from node %d: over --max-reply",
+                    reply->text.size, reply->node);
+        const char *text = "Reply too large";
+        wire_msg_t *error = wire_reply_new(reply->request_id, reply->node, WIRE_ERROR,
+                                           text, strlen(text));
+        node_send_up(self, &error);
+        return;
+    }
+    node_send_up(self, msg);
+}
+
+static void s_pass_up(node_t *self, child_t *child, wire_msg_t **msg)
+{
+    (void)child;
+    node_send_up(self, msg);
+}
+
+//  What a node does with each kind a child may send. Each may take the message.
+typedef void(child_msg_fn)(node_t *self, child_t *child, wire_msg_t **msg);
+static child_msg_fn *const s_from_child[WIRE_TYPE_COUNT] = {
+    [WIRE_HELLO] = s_on_hello,
+    [WIRE_BEAT] = s_on_beat,
+    [WIRE_REPLY] = s_on_reply,
+    [WIRE_EVENT] = s_pass_up,
+};
+
+static int s_read_children(node_t *self)
+{
+    int count = 0;
+    wire_msg_t *msg;
+    child_t *child;
+    for (int rc; count < BATCH; count++) {
+        if ((rc = children_recv(self->children, &msg, &child)) < 0)
+            break;
+        if (rc == 0)
+            continue;
+        child_msg_fn *handler = s_from_child[msg->type];
+        if (handler)
+            handler(self, child, &msg);
+        else
+            log_dropped("dropped a %s from child %d", wire_type_name(msg->type),
+                        child->id);
+        wire_msg_destroy(&msg);
+    }
+    return count;
+}
+
+static int s_read_parent(node_t *self)
+{
+    int count = 0;
+    for (; self->upstream && count < BATCH; count++) {
+        wire_msg_t *msg;
+        const char *reason = NULL;
+        int rc = wire_recv(self->upstream, NULL, 0, &msg, &reason);
+        if (rc < 0)
+            break;
+        if (rc == 0)
+            log_dropped("dropped a message from the parent: %s", reason);
+        else
+            node_request(self, &msg);
+    }
+    return count;
+}
+
+//  --- The loop ----------------------------------------------------------------------
+
+static int s_on_children(zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void)loop;
+    (void)reader;
+    s_read_children((node_t *)arg);
+    return 0;
+}
+
+static int s_on_parent(zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void)loop;
+    (void)reader;
+    s_read_parent((node_t *)arg);
+    return 0;
+}
+
+static void s_arm(void *arg, int64_t at_us);
+
+static int s_on_loop_timer(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    node_t *self = (node_t *)arg;
+    self->loop_timer = 0;
+    timers_run(self->timers);
+    s_arm(self, timers_next(self->timers));
+    return 0;
+}
+
+//  One zloop timer for the earliest of the node's timers, re-armed when it changes.
+static void s_arm(void *arg, int64_t at_us)
+{
+    node_t *self = (node_t *)arg;
+    if (!self->loop)
+        return;
+    if (self->loop_timer)
+        zloop_timer_end(self->loop, self->loop_timer);
+    self->loop_timer = 0;
+    if (at_us >= 0)
+        self->loop_timer =
+            zloop_timer(self->loop, wire_delay_ms(at_us, timers_now(self->timers)), 1,
+                        s_on_loop_timer, self);
+}
+
+int node_poll(node_t *self)
+{
+    int count = s_read_parent(self);
+    count += s_read_children(self);
+    count += timers_run(self->timers);
+    return count;
+}
+
+void node_drain_children(node_t *self)
+{
+    while (zsock_events(children_router(self->children)) & ZMQ_POLLIN)
+        s_read_children(self);
+}
+
+void node_child_status(node_t *self, pid_t pid, int status)
+{
+    if (!children_status(self->children, pid, status) && self->handlers.on_other)
+        self->handlers.on_other(self->owner, pid, status);
+}
+
+static void s_on_other(void *arg, pid_t pid, int status)
+{
+    node_t *self = (node_t *)arg;
+    if (self->handlers.on_other)
+        self->handlers.on_other(self->owner, pid, status);
+    else
+        log_debug("reaped pid %d, not a child node", (int)pid);
+}
+
+void node_reap(node_t *self)
+{
+    children_reap(self->children, s_on_other, self);
+}
+
+//  --- Life cycle -----------------------------------------------------------------
+
+static zsock_t *s_upstream(const node_config_t *config)
+{
+    //  Out of descriptors or ZeroMQ sockets: the caller exits, and the parent
+    //  answers the create.
+    zsock_t *sock = zsock_new(ZMQ_DEALER);
+    if (!sock) {
+        log_error("cannot open a socket to the parent: %s", strerror(errno));
+        return NULL;
+    }
+    char identity[16];
+    snprintf(identity, sizeof identity, "%d", config->id);
+    zsock_set_identity(sock, identity);
+    zsock_set_sndhwm(sock, 0);
+    zsock_set_rcvhwm(sock, 0);
+    zsock_set_linger(sock, 0);
+    if (zsock_connect(sock, "%s", config->parent_endpoint) != 0) {
+        log_error("cannot connect to %s", config->parent_endpoint);
+        zsock_destroy(&sock);
+    }
+    return sock;
+}
+
+node_t *node_new(const node_config_t *config, zloop_t *loop,
+                 const node_handlers_t *handlers, void *owner)
+{
+    node_t *self = (node_t *)zmalloc(sizeof(node_t));
+    self->config = *config;
+    self->config.children.self_id = config->id;
+    if (!self->config.clock.now_us)
+        self->config.clock = clock_monotonic();
+    self->handlers = *handlers;
+    self->owner = owner;
+    self->timers = timers_new(self->config.clock);
+    self->children = children_new(&self->config.children, s_on_report, self);
+    if (!self->children) {
+        log_error("cannot bind an endpoint for children: %s", strerror(errno));
+        goto error;
+    }
+    if (config->parent_endpoint && !(self->upstream = s_upstream(config)))
+        goto error;
+    self->fanouts = fanouts_new(config->id, self->children, self->timers, s_send_up, self);
+    self->beats = beats_new(config->id, self->children, self->timers,
+                            self->upstream ? s_send_up : NULL, self);
+    if (loop) {
+        self->loop = loop;
+        zloop_reader(loop, children_router(self->children), s_on_children, self);
+        if (self->upstream)
+            zloop_reader(loop, self->upstream, s_on_parent, self);
+        timers_set_watch(self->timers, s_arm, self);
+    }
+    return self;
+error:
+    node_destroy(&self);
+    return NULL;
+}
+
+void node_destroy(node_t **self_p)
+{
+    node_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->loop) {
+        if (self->loop_timer)
+            zloop_timer_end(self->loop, self->loop_timer);
+        zloop_reader_end(self->loop, children_router(self->children));
+        if (self->upstream)
+            zloop_reader_end(self->loop, self->upstream);
+    }
+    beats_destroy(&self->beats);
+    fanouts_destroy(&self->fanouts);
+    children_destroy(&self->children);
+    zsock_destroy(&self->upstream);
+    timers_destroy(&self->timers);
+    free(self);
+    *self_p = NULL;
+}
+
+void node_start(node_t *self)
+{
+    wire_msg_t *hello = wire_msg_new(WIRE_HELLO);
+    hello->node = self->config.id;
+    hello->pid = self->config.pid ? (int32_t)self->config.pid : (int32_t)getpid();
+    node_send_up(self, &hello);
+}
+
+size_t node_children_count(node_t *self)
+{
+    return children_count(self->children);
+}
+
+child_t *node_child(node_t *self, int32_t id)
+{
+    return children_find(self->children, id);
+}
+
+const char *node_endpoint(node_t *self)
+{
+    return children_endpoint(self->children);
+}
+
+timers_t *node_timers(node_t *self)
+{
+    return self->timers;
+}
+
+int node_heartbeat_interval(node_t *self)
+{
+    return beats_interval(self->beats);
+}

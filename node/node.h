@@ -1,0 +1,81 @@
+/*  node — one node of the tree, the core both binaries share: the parent link, the
+    children (node/children.h), routing a request down by its path or by key, the
+    handlers of each message kind, fan-out and fan-in (fanout.h), heartbeats
+    (heartbeat.h) and deadlines, on an injected clock.
+
+    The controller is node -1: it has no parent link, and what would go up reaches it
+    through on_up; it hands its own requests to node_request as if they came from a
+    parent. A worker is a node with a parent link and an op runner behind on_exec.
+    The core calls up only through these handlers: nothing in node/ knows its owner. */
+#ifndef MQTREE_NODE_H
+#define MQTREE_NODE_H
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../common/timers.h"
+#include "../common/wire.h"
+#include "children.h"
+
+typedef struct {
+    int32_t id;
+    const char *parent_endpoint; //  NULL for the root: what goes up goes to on_up
+    pid_t pid;                   //  said in HELLO; 0: getpid() (tests set their own)
+    children_config_t children;  //  how children are started (self_id is set here)
+    size_t max_reply;            //  a longer reply from below is answered an error
+    clock_source_t clock;        //  now_us NULL: CLOCK_MONOTONIC
+} node_config_t;
+
+typedef struct {
+    //  An EXEC for this node (taken). NULL: answered with an error.
+    void (*on_exec)(void *owner, wire_msg_t **msg);
+    //  The root only: a reply or event that would go up (taken).
+    void (*on_up)(void *owner, wire_msg_t **msg);
+    //  A reaped process that is no child of this node (an orphan given to us).
+    void (*on_other)(void *owner, pid_t pid, int status);
+} node_handlers_t;
+
+typedef struct _node_t node_t;
+
+//  Binds the children's endpoint and connects to the parent. With a loop, the
+//  node's sockets and timers are registered on it; without, the caller drives it
+//  with node_poll. NULL on failure (logged).
+node_t *node_new(const node_config_t *config, zloop_t *loop,
+                 const node_handlers_t *handlers, void *owner);
+
+//  Kills every child still running and, for processes, reaps them.
+void node_destroy(node_t **self_p);
+
+//  Says HELLO to the parent: the node is ready.
+void node_start(node_t *self);
+
+//  A request from above (taken): run here, or passed down one hop.
+void node_request(node_t *self, wire_msg_t **msg);
+
+//  Sends a reply or event up (taken).
+void node_send_up(node_t *self, wire_msg_t **msg);
+void node_reply(node_t *self, uint64_t request_id, wire_status_t status,
+                const void *text, size_t size);
+
+//  Reaps every child process that changed state (after SIGCHLD).
+void node_reap(node_t *self);
+//  One waitpid status of pid: for tests, and for node_reap.
+void node_child_status(node_t *self, pid_t pid, int status);
+
+//  Handles every message waiting on the node's sockets and runs the timers that
+//  are due. Returns how many messages and timers it handled.
+int node_poll(node_t *self);
+
+//  Handles the messages waiting from children only (the controller's deadline
+//  timer reads what has arrived before it counts silence as failure).
+void node_drain_children(node_t *self);
+
+size_t node_children_count(node_t *self);
+child_t *node_child(node_t *self, int32_t id);
+const char *node_endpoint(node_t *self);
+timers_t *node_timers(node_t *self);
+int node_heartbeat_interval(node_t *self);
+
+#endif
