@@ -4,7 +4,7 @@
     spawns, tracks and reaps processes, whatever they run. No sleeps: SIGCHLD is
     waited for with a deadline. */
 #define _GNU_SOURCE
-#include "../common/children.h"
+#include "../node/children.h"
 #include "check.h"
 
 #include <errno.h>
@@ -19,13 +19,15 @@ static pid_t s_reported_pids[8]; //  their pids
 static pid_t s_respawned_pid;    //  spawned from inside the handler (0: none yet)
 static bool s_respawn_on;
 
-static void s_respawn(void *arg, child_t *child, pid_t pid, int status)
+//  The children's reports: an end is reported as not-started (it never said HELLO).
+static void s_respawn(void *arg, child_t *child, child_report_t report)
 {
     (void)arg;
-    if (!child || !(WIFEXITED(status) || WIFSIGNALED(status)))
+    if (report != CHILD_SAYS_NOT_STARTED)
         return;
+    CHECK(child->state == CHILD_GONE);
     if (s_reported < 8)
-        s_reported_pids[s_reported] = pid;
+        s_reported_pids[s_reported] = child->pid;
     s_reported++;
     //  The entry has left the table: the id is free for a new process.
     CHECK(children_find(s_children, child->id) == NULL);
@@ -44,7 +46,7 @@ static void s_reap_until(int count)
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
     for (int round = 0; round < 100 && s_reported < count; round++) {
-        children_reap(s_children, s_respawn, NULL);
+        children_reap(s_children, NULL, NULL);
         if (s_reported >= count)
             break;
         struct timespec wait = {0, 100 * 1000 * 1000};
@@ -60,9 +62,12 @@ int main(void)
     sigprocmask(SIG_BLOCK, &chld, NULL);
     char run_dir[] = "/tmp/mqtree-test-children-XXXXXX";
     CHECK(mkdtemp(run_dir) != NULL);
-    children_config_t config = {-1,    "/bin/true", run_dir, false,
-                                false, LEVEL_ERROR, 0,       0};
-    s_children = children_new(&config);
+    children_config_t config = {.self_id = -1,
+                                .worker_path = "/bin/true",
+                                .run_dir = run_dir,
+                                .transport = "ipc",
+                                .log_level = LEVEL_ERROR};
+    s_children = children_new(&config, s_respawn, NULL);
     CHECK(s_children != NULL);
 
     //  Node 3's process ends; the handler spawns node 3 again at once, and that
@@ -81,9 +86,9 @@ int main(void)
     //  A process replaced by a newer one of its id is killed and reaped silently:
     //  one id, one live process.
     children_destroy(&s_children);
-    children_config_t sleepy = {-1,    "/bin/sleep", run_dir, false,
-                                false, LEVEL_ERROR,  0,       0};
-    s_children = children_new(&sleepy);
+    children_config_t sleepy = config;
+    sleepy.worker_path = "/bin/sleep";
+    s_children = children_new(&sleepy, s_respawn, NULL);
     child_t *old = children_spawn(s_children, 4);
     pid_t old_pid = old->pid;
     child_t *newer = children_spawn(s_children, 4);
@@ -99,9 +104,9 @@ int main(void)
 
     //  At its descriptor budget a node refuses the next child with the limit, and
     //  processes not yet reaped still count (each may still hold its connection).
-    children_config_t limited = {-1,    "/bin/true", run_dir, false,
-                                 false, LEVEL_ERROR, 2,       0};
-    s_children = children_new(&limited);
+    children_config_t limited = config;
+    limited.children_max = 2;
+    s_children = children_new(&limited, s_respawn, NULL);
     CHECK(children_spawn(s_children, 5) && children_spawn(s_children, 6));
     CHECK(children_count(s_children) == 2);
     errno = 0;

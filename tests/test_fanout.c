@@ -1,5 +1,5 @@
 /*  Unit test: gathering the answers of a node's children. */
-#include "../common/fanout.h"
+#include "../node/fanout.h"
 #include "../common/wire.h"
 #include "check.h"
 

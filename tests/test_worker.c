@@ -28,56 +28,53 @@ static void *s_run(void *arg)
     return NULL;
 }
 
-//  The next message from the worker, validated; NULL if none came in time.
-static zmsg_t *s_receive(wire_header_t *header, int timeout_ms)
+//  The next message from the worker, decoded; NULL if none came in time.
+static wire_msg_t *s_receive(int timeout_ms)
 {
     zpoller_t *poller = zpoller_new(s_parent, NULL);
     void *ready = zpoller_wait(poller, timeout_ms);
     zpoller_destroy(&poller);
     if (!ready)
         return NULL;
-    zmsg_t *msg = zmsg_recv(s_parent);
-    zframe_t *routing = zmsg_pop(msg);
-    CHECK(zframe_streq(routing, "5"));
-    zframe_destroy(&routing);
+    char route[16];
+    wire_msg_t *msg = NULL;
     const char *reason = NULL;
-    CHECK(wire_validate(msg, header, &reason) == 0);
+    CHECK(wire_recv(s_parent, route, sizeof route, &msg, &reason) == 1);
+    CHECK_STR(route, "5");
     return msg;
 }
 
-//  Sends a request for the worker itself (empty path) with extra frames.
-static uint64_t s_request(int type, int64_t deadline_ms, const char *op, const char *args)
+//  Sends a request for the worker itself (empty path).
+static uint64_t s_request(int type, int64_t deadline_us, const char *op, const char *args)
 {
-    wire_header_t header = {(uint8_t)type, s_next_request++, deadline_ms, ID};
-    zmsg_t *msg = wire_request_new(&header, NULL, 0);
+    wire_msg_t *msg = wire_msg_new((wire_type_t)type);
+    msg->request_id = s_next_request++;
+    msg->deadline_us = deadline_us;
+    msg->node = ID;
     if (type == WIRE_EXEC) {
-        zmsg_addstr(msg, op);
-        zmsg_addmem(msg, args, strlen(args));
-    } else if (type == WIRE_REMOVE) {
-        wire_add_i32(msg, 77);
-        wire_add_i32(msg, 0);
-    }
-    zmsg_pushstr(msg, "5");
-    zmsg_send(&msg, s_parent);
-    return header.request_id;
+        wire_bytes_copy(&msg->op, op, strlen(op));
+        wire_bytes_copy(&msg->text, args, strlen(args));
+    } else if (type == WIRE_REMOVE)
+        msg->child = 77;
+    uint64_t id = msg->request_id;
+    CHECK(wire_send(s_parent, "5", &msg) == 0);
+    return id;
 }
 
 //  The reply to request, as "status:text"; NULL if none came within timeout_ms.
 static char *s_reply(uint64_t request, int timeout_ms)
 {
-    wire_header_t header;
-    zmsg_t *msg = s_receive(&header, timeout_ms);
+    wire_msg_t *msg = s_receive(timeout_ms);
     if (!msg)
         return NULL;
     char *text = NULL;
-    if (header.type == WIRE_REPLY && header.request_id == request && header.node == ID) {
-        zframe_t *status = wire_frame(msg, 1), *body = wire_frame(msg, 2);
-        if (asprintf(&text, "%d:%.*s", *zframe_data(status), (int)zframe_size(body),
-                     (const char *)zframe_data(body)) < 0)
+    if (msg->type == WIRE_REPLY && msg->request_id == request && msg->node == ID) {
+        if (asprintf(&text, "%d:%.*s", msg->status, (int)msg->text.size,
+                     (const char *)msg->text.data) < 0)
             text = NULL;
     } else
         CHECK(!"a reply to the request");
-    zmsg_destroy(&msg);
+    wire_msg_destroy(&msg);
     return text;
 }
 
@@ -118,12 +115,11 @@ int main(void)
     pthread_create(&thread, NULL, s_run, worker);
 
     //  A new node introduces itself with its pid.
-    wire_header_t header;
-    zmsg_t *hello = s_receive(&header, RECEIVE_MS);
-    CHECK(hello && header.type == WIRE_HELLO && header.node == ID);
+    wire_msg_t *hello = s_receive(RECEIVE_MS);
+    CHECK(hello && hello->type == WIRE_HELLO && hello->node == ID);
     if (hello)
-        CHECK(wire_frame_i32(wire_frame(hello, 1)) == (int32_t)getpid());
-    zmsg_destroy(&hello);
+        CHECK(hello->pid == (int32_t)getpid());
+    wire_msg_destroy(&hello);
 
     int64_t later = wire_now_us() + 60000000;
     s_expect(s_request(WIRE_PING, later, NULL, NULL), "0:");
@@ -144,8 +140,8 @@ int main(void)
     s_expect(sleeping, "0:");
     s_expect(s_request(WIRE_EXEC, later, "get", "Y"), "0:'Y' not found");
     (void)expiring;
-    //  The loop heard the op thread drop it: small ops run on the loop again, in
-    //  order with the rest.
+    //  The op thread counted it done: small ops run on the loop again, in order
+    //  with the rest.
     s_expect(s_request(WIRE_EXEC, later, "set", "Z 1"), "0:");
     s_expect(s_request(WIRE_EXEC, later, "get", "Z"), "0:1");
 
@@ -154,13 +150,11 @@ int main(void)
 
     //  pingall of a node without children: its own id.
     uint64_t pingall = s_request(WIRE_PINGALL, later, NULL, NULL);
-    zmsg_t *answer = s_receive(&header, RECEIVE_MS);
-    CHECK(answer && header.type == WIRE_REPLY && header.request_id == pingall);
-    if (answer) {
-        zframe_t *ids = wire_frame(answer, 2);
-        CHECK(zframe_size(ids) == 4 && wire_get_u32(zframe_data(ids)) == ID);
-    }
-    zmsg_destroy(&answer);
+    wire_msg_t *answer = s_receive(RECEIVE_MS);
+    CHECK(answer && answer->type == WIRE_REPLY && answer->request_id == pingall);
+    if (answer)
+        CHECK(answer->text.size == 4 && wire_get_u32(answer->text.data) == ID);
+    wire_msg_destroy(&answer);
 
     //  Nothing else was said: the dropped requests stayed unanswered.
     CHECK(s_reply(0, 100) == NULL);

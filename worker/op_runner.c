@@ -18,14 +18,14 @@ static void s_free_result(void *data, void *hint)
     free(data);
 }
 
-//  Runs one EXEC, or drops it if its deadline passed while it waited, and sends the
-//  result back (a REPLY) in the first case only.
-static void s_run_one(ops_t *ops, zsock_t *pipe, wire_msg_t *exec)
+//  Runs one EXEC and returns its result (a REPLY), or drops it if its deadline
+//  passed while it waited (NULL).
+static wire_msg_t *s_run_one(ops_t *ops, wire_msg_t *exec)
 {
     if (exec->deadline_us && wire_now_us() > exec->deadline_us) {
         //  Its requester has been told it failed: it must never run.
         log_debug("dropped an exec whose deadline passed while it waited");
-        return;
+        return NULL;
     }
     char *op = wire_bytes_strdup(&exec->op);
     char *result = NULL;
@@ -35,7 +35,7 @@ static void s_run_one(ops_t *ops, zsock_t *pipe, wire_msg_t *exec)
     reply->request_id = exec->request_id;
     reply->status = rc == 0 ? WIRE_OK : WIRE_ERROR;
     wire_bytes_give(&reply->text, result, strlen(result), s_free_result, NULL);
-    wire_send(pipe, NULL, &reply);
+    return reply;
 }
 
 struct _op_runner_t {
@@ -62,9 +62,13 @@ static void *s_runner(void *arg)
             wire_msg_destroy(&exec);
             break;
         }
-        s_run_one(ops, pipe, exec);
+        wire_msg_t *reply = s_run_one(ops, exec);
         wire_msg_destroy(&exec);
+        //  Done with it before the loop hears so: once the result is read, the
+        //  thread is idle if nothing else is pending.
         atomic_fetch_sub(&self->pending, 1);
+        if (reply)
+            wire_send(pipe, NULL, &reply);
     }
     return NULL;
 }

@@ -1,0 +1,396 @@
+/*  Unit test: the node core with no process and no sleep. Nodes are in-process,
+    linked over inproc:// (a spawner that makes a node_t instead of a process), on a
+    clock the test moves by hand; a "stopped" node is one the test does not poll, a
+    death is a wait status handed to its parent. Root is node -1, as the controller:
+    what it sends up lands in s_up.
+
+        -1 ── 1 ── 2 ── 3
+               └── 4                                                              */
+#include "../node/node.h"
+#include "check.h"
+
+#include <sys/wait.h>
+
+#include "../node/fanout.h"
+
+#define MAX_NODES 16
+#define PID_BASE 1000
+
+typedef struct {
+    node_t *node;
+    bool frozen; //  "stopped": not polled
+    int execs;   //  EXECs it ran
+} sim_t;
+
+static sim_t s_nodes[MAX_NODES]; //  by id; the root apart
+static node_t *s_root;
+static int64_t s_now = 1000000000;
+static zlistx_t *s_up;     //  wire_msg_t *, what the root sent up
+static bool s_no_hello[MAX_NODES]; //  spawned, but never says HELLO
+static int s_killed[MAX_NODES];
+
+static int64_t s_clock(void *arg)
+{
+    (void)arg;
+    return s_now;
+}
+
+static void s_on_up(void *owner, wire_msg_t **msg)
+{
+    (void)owner;
+    zlistx_add_end(s_up, *msg);
+    *msg = NULL;
+}
+
+static void s_on_exec(void *owner, wire_msg_t **msg)
+{
+    sim_t *sim = (sim_t *)owner;
+    sim->execs++;
+    node_reply(sim->node, (*msg)->request_id, WIRE_OK, "ran", 3);
+}
+
+static node_config_t s_config(int32_t id, const char *parent);
+
+static pid_t s_spawn(void *arg, int32_t id, const char *endpoint)
+{
+    (void)arg;
+    CHECK(id > 0 && id < MAX_NODES && !s_nodes[id].node);
+    node_config_t config = s_config(id, endpoint);
+    node_handlers_t handlers = {.on_exec = s_on_exec};
+    s_nodes[id].node = node_new(&config, NULL, &handlers, &s_nodes[id]);
+    CHECK(s_nodes[id].node != NULL);
+    if (!s_no_hello[id])
+        node_start(s_nodes[id].node);
+    return PID_BASE + id;
+}
+
+static void s_kill(void *arg, pid_t pid)
+{
+    (void)arg;
+    int32_t id = (int32_t)(pid - PID_BASE);
+    s_killed[id]++;
+    node_destroy(&s_nodes[id].node);
+}
+
+static const spawner_t s_spawner = {s_spawn, s_kill, NULL};
+
+static node_config_t s_config(int32_t id, const char *parent)
+{
+    node_config_t config = {
+        .id = id,
+        .parent_endpoint = parent,
+        .pid = PID_BASE + id,
+        .children = {.transport = "inproc", .log_level = LEVEL_ERROR,
+                     .spawner = &s_spawner},
+        .clock = {s_clock, NULL},
+    };
+    return config;
+}
+
+//  Polls every node that is not frozen until nothing moves.
+static void s_pump(void)
+{
+    for (int round = 0; round < 1000; round++) {
+        int moved = node_poll(s_root);
+        for (int id = 0; id < MAX_NODES; id++)
+            if (s_nodes[id].node && !s_nodes[id].frozen)
+                moved += node_poll(s_nodes[id].node);
+        if (!moved)
+            return;
+    }
+    CHECK(!"the nodes settle");
+}
+
+static void s_advance(int64_t us)
+{
+    s_now += us;
+    s_pump();
+}
+
+//  The next message the root sent up (the caller destroys it), or NULL.
+static wire_msg_t *s_next_up(void)
+{
+    return (wire_msg_t *)zlistx_detach(s_up, NULL);
+}
+
+static uint64_t s_next_request = 1;
+
+//  A request to the root, as the controller sends it: the path from the root's
+//  child down to target (empty for the root itself).
+static uint64_t s_request(wire_type_t type, int32_t target, const int32_t *path,
+                          size_t hops, int64_t timeout_us)
+{
+    wire_msg_t *msg = wire_msg_new(type);
+    msg->request_id = s_next_request++;
+    msg->deadline_us = timeout_us ? s_now + timeout_us : 0;
+    msg->node = target;
+    if (type == WIRE_EXEC)
+        wire_bytes_lend(&msg->op, "set", 3);
+    wire_set_path(msg, path, hops);
+    uint64_t id = msg->request_id;
+    return (node_request(s_root, &msg), id);
+}
+
+static uint64_t s_create(int32_t id, int32_t parent, const int32_t *path, size_t hops)
+{
+    wire_msg_t *msg = wire_msg_new(WIRE_CREATE);
+    msg->request_id = s_next_request++;
+    msg->deadline_us = s_now + 1000000;
+    msg->node = parent;
+    msg->child = id;
+    wire_set_path(msg, path, hops);
+    uint64_t request = msg->request_id;
+    node_request(s_root, &msg);
+    return request;
+}
+
+//  Expects the next message up to be a reply to request from origin with status and
+//  text.
+static void s_expect_reply(uint64_t request, int32_t origin, int status, const char *text)
+{
+    wire_msg_t *msg = s_next_up();
+    CHECK(msg && msg->type == WIRE_REPLY);
+    if (msg && msg->type == WIRE_REPLY) {
+        CHECK(msg->request_id == request && msg->node == origin && msg->status == status);
+        if (text)
+            CHECK(wire_bytes_eq(&msg->text, text));
+    }
+    wire_msg_destroy(&msg);
+}
+
+static void s_expect_event(int32_t origin, wire_event_t kind, int32_t child)
+{
+    wire_msg_t *msg = s_next_up();
+    CHECK(msg && msg->type == WIRE_EVENT);
+    if (msg && msg->type == WIRE_EVENT)
+        CHECK(msg->node == origin && msg->event == kind && msg->child == child &&
+              msg->pid == PID_BASE + child);
+    wire_msg_destroy(&msg);
+}
+
+//  The ids in a pingall answer, as "a;b;c" in the order they came.
+static char *s_ids(const wire_msg_t *msg)
+{
+    char *text = (char *)zmalloc(msg->text.size / 4 * 12 + 1);
+    for (size_t i = 0; i < msg->text.size / 4; i++)
+        sprintf(text + strlen(text), i ? ";%d" : "%d",
+                (int32_t)wire_get_u32(msg->text.data + i * 4));
+    return text;
+}
+
+static void s_expect_ids(uint64_t request, int status, const char *ids)
+{
+    wire_msg_t *msg = s_next_up();
+    CHECK(msg && msg->type == WIRE_REPLY && msg->request_id == request &&
+          msg->status == status);
+    if (msg) {
+        char *got = s_ids(msg);
+        CHECK_STR(got, ids);
+        free(got);
+    }
+    wire_msg_destroy(&msg);
+}
+
+//  A create that succeeds: its parent answers with the new child's pid.
+static void s_create_ok(int32_t id, int32_t parent, const int32_t *path, size_t hops)
+{
+    uint64_t request = s_create(id, parent, path, hops);
+    s_pump();
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", PID_BASE + id);
+    s_expect_reply(request, parent, WIRE_OK, pid);
+}
+
+static void s_build(void)
+{
+    int32_t one[] = {1}, two[] = {1, 2};
+    s_create_ok(1, -1, NULL, 0);
+    s_create_ok(2, 1, one, 1);
+    s_create_ok(3, 2, two, 2);
+    s_create_ok(4, 1, one, 1);
+    CHECK(zlistx_size(s_up) == 0);
+}
+
+static void s_routing(void)
+{
+    int32_t to_three[] = {1, 2, 3};
+    uint64_t exec = s_request(WIRE_EXEC, 3, to_three, 3, 1000000);
+    s_pump();
+    s_expect_reply(exec, 3, WIRE_OK, "ran");
+    CHECK(s_nodes[3].execs == 1);
+    uint64_t ping = s_request(WIRE_PING, 2, to_three, 2, 1000000);
+    s_pump();
+    s_expect_reply(ping, 2, WIRE_OK, "");
+    //  No such hop on the way: the node that cannot pass it on answers at once.
+    int32_t nowhere[] = {1, 9};
+    uint64_t lost = s_request(WIRE_PING, 9, nowhere, 2, 1000000);
+    s_pump();
+    s_expect_reply(lost, 1, WIRE_UNAVAILABLE, "");
+}
+
+//  At most once: a request that waits in a stopped node's queue past its deadline
+//  is dropped when the node runs again, unanswered and unrun.
+static void s_deadline_drop(void)
+{
+    int32_t to_three[] = {1, 2, 3};
+    s_nodes[3].frozen = true;
+    s_request(WIRE_EXEC, 3, to_three, 3, 500000);
+    s_pump();
+    CHECK(s_nodes[3].execs == 1);
+    s_advance(600000);
+    s_nodes[3].frozen = false;
+    s_pump();
+    CHECK(s_nodes[3].execs == 1);
+    CHECK(zlistx_size(s_up) == 0);
+}
+
+static void s_pingall(void)
+{
+    uint64_t all = s_request(WIRE_PINGALL, -1, NULL, 0, 2000000);
+    s_pump();
+    s_expect_ids(all, WIRE_OK, "-1;1;4;2;3");
+
+    //  Node 3 is stopped: each level answers at its deadline with what it has (2's
+    //  first, the deepest, then 1's, then the root's). When 3 runs again the pingall
+    //  is past its deadline: it drops it, as any request.
+    s_nodes[3].frozen = true;
+    all = s_request(WIRE_PINGALL, -1, NULL, 0, 2000000);
+    s_pump();
+    CHECK(zlistx_size(s_up) == 0);
+    s_advance(1990000);
+    for (int ms = 0; ms < 10; ms++)
+        s_advance(1000); //  each level's deadline a little before its parent's
+    s_expect_ids(all, WIRE_PARTIAL, "-1;1;4;2");
+    s_nodes[3].frozen = false;
+    s_advance(2000000);
+    CHECK(zlistx_size(s_up) == 0);
+}
+
+static void s_heartbeats(void)
+{
+    //  Every node beats each 100 ms; node 2 stops: its parent, node 1, reports it
+    //  lost once 4 intervals have passed without a beat, then back.
+    wire_msg_t *config = wire_msg_new(WIRE_HEARTBEAT);
+    config->node = -1;
+    config->interval_ms = 100;
+    node_request(s_root, &config);
+    s_pump();
+    CHECK(node_heartbeat_interval(s_nodes[2].node) == 100);
+    for (int tick = 0; tick < 20; tick++)
+        s_advance(50000);
+    CHECK(zlistx_size(s_up) == 0);
+    s_nodes[2].frozen = true;
+    for (int tick = 0; tick < 8; tick++)
+        s_advance(50000); //  400 ms: not yet
+    CHECK(zlistx_size(s_up) == 0);
+    s_advance(50000);
+    s_advance(50000);
+    s_expect_event(1, WIRE_CHILD_LOST, 2);
+    CHECK(zlistx_size(s_up) == 0);
+    s_nodes[2].frozen = false;
+    s_advance(50000);
+    s_advance(50000);
+    s_expect_event(1, WIRE_CHILD_BACK, 2);
+
+    //  Node 1 stops for 5 s: the root reports it lost. When it runs again its own
+    //  tick is late: it was stopped itself, its children's silence is its own (their
+    //  beats wait in its queue), and it reports none of them.
+    s_nodes[1].frozen = true;
+    for (int tick = 0; tick < 100; tick++)
+        s_advance(50000);
+    s_expect_event(-1, WIRE_CHILD_LOST, 1);
+    CHECK(zlistx_size(s_up) == 0);
+    s_nodes[1].frozen = false;
+    for (int tick = 0; tick < 4; tick++)
+        s_advance(50000);
+    s_expect_event(-1, WIRE_CHILD_BACK, 1);
+    CHECK(zlistx_size(s_up) == 0);
+
+    config = wire_msg_new(WIRE_HEARTBEAT);
+    config->node = -1;
+    node_request(s_root, &config);
+    s_pump();
+    CHECK(node_heartbeat_interval(s_nodes[3].node) == 0);
+}
+
+static void s_deaths(void)
+{
+    //  Node 4 is killed: its parent reports it at once.
+    node_destroy(&s_nodes[4].node);
+    node_child_status(s_nodes[1].node, PID_BASE + 4, SIGKILL); //  WTERMSIG 9
+    s_pump();
+    s_expect_event(1, WIRE_CHILD_EXITED, 4);
+
+    //  A pingall waiting for a child that stops answers without it at once.
+    s_nodes[3].frozen = true;
+    uint64_t all = s_request(WIRE_PINGALL, -1, NULL, 0, 2000000);
+    s_pump();
+    node_child_status(s_nodes[2].node, PID_BASE + 3, 0x137f); //  stopped by SIGSTOP
+    s_pump();
+    s_expect_event(2, WIRE_CHILD_STOPPED, 3);
+    s_expect_ids(all, WIRE_OK, "-1;1;2");
+    node_child_status(s_nodes[2].node, PID_BASE + 3, 0xffff); //  continued
+    s_pump();
+    s_expect_event(2, WIRE_CHILD_CONTINUED, 3);
+    s_nodes[3].frozen = false;
+    s_pump();
+    //  Its late answer was awaited by no one on the way: it climbs to the root, whose
+    //  owner drops it as an answer to a request already done.
+    s_expect_ids(all, WIRE_OK, "3");
+    CHECK(zlistx_size(s_up) == 0);
+
+    //  remove: the parent kills the child, and answers once it is reaped.
+    int32_t to_two[] = {1, 2};
+    wire_msg_t *remove = wire_msg_new(WIRE_REMOVE);
+    remove->request_id = 99;
+    remove->node = 2;
+    remove->child = 3;
+    wire_set_path(remove, to_two, 2);
+    node_request(s_root, &remove);
+    s_pump();
+    CHECK(s_killed[3] == 1 && zlistx_size(s_up) == 0);
+    node_child_status(s_nodes[2].node, PID_BASE + 3, SIGKILL);
+    s_pump();
+    s_expect_reply(99, 2, WIRE_OK, "");
+}
+
+//  A child that never says HELLO is ended at its create's deadline, and its end
+//  then answers nothing: the create was reported failed upstream already.
+static void s_create_deadline(void)
+{
+    int32_t one[] = {1};
+    s_no_hello[5] = true;
+    s_create(5, 1, one, 1);
+    s_pump();
+    CHECK(zlistx_size(s_up) == 0 && s_killed[5] == 0);
+    s_advance(1000001);
+    CHECK(s_killed[5] == 1);
+    node_child_status(s_nodes[1].node, PID_BASE + 5, SIGKILL);
+    s_pump();
+    CHECK(zlistx_size(s_up) == 0);
+    CHECK(node_child(s_nodes[1].node, 5) == NULL);
+}
+
+int main(void)
+{
+    zsys_init();
+    zsys_handler_set(NULL);
+    s_up = zlistx_new();
+    zlistx_set_destructor(s_up, (zlistx_destructor_fn *)wire_msg_destroy);
+    node_config_t config = s_config(-1, NULL);
+    node_handlers_t handlers = {.on_up = s_on_up};
+    s_root = node_new(&config, NULL, &handlers, NULL);
+    CHECK(s_root != NULL);
+    s_build();
+    s_routing();
+    s_deadline_drop();
+    s_pingall();
+    s_heartbeats();
+    s_deaths();
+    s_create_deadline();
+    node_destroy(&s_root);
+    for (int id = 0; id < MAX_NODES; id++)
+        node_destroy(&s_nodes[id].node);
+    zlistx_destroy(&s_up);
+    return check_report("node");
+}
