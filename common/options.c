@@ -128,19 +128,10 @@ static int s_apply(const options_spec_t *spec, const option_t *option, const cha
     return -1;
 }
 
-int options_parse(const options_spec_t *spec, int argc, char **argv, void *config)
+//  getopt_long's view of the table: a long option per row, the short letters.
+static void s_getopt_tables(const options_spec_t *spec, size_t count,
+                            struct option *longopts, char *shortopts)
 {
-    memcpy(config, spec->defaults, spec->config_size);
-    size_t count = s_count(spec);
-    struct option *longopts = calloc(count + 1, sizeof *longopts);
-    char *shortopts = calloc(2 * count + 1, 1);
-    bool *valid = calloc(count + 1, sizeof *valid);
-    int exit_code = -1;
-    if (!longopts || !shortopts || !valid) {
-        fprintf(stderr, "%s: out of memory\n", spec->program);
-        exit_code = 1;
-        goto done;
-    }
     char *short_end = shortopts;
     for (size_t i = 0; i < count; i++) {
         const option_t *option = &spec->options[i];
@@ -157,6 +148,22 @@ int options_parse(const options_spec_t *spec, int argc, char **argv, void *confi
                 *short_end++ = ':';
         }
     }
+}
+
+int options_parse(const options_spec_t *spec, int argc, char **argv, void *config)
+{
+    memcpy(config, spec->defaults, spec->config_size);
+    size_t count = s_count(spec);
+    struct option *longopts = calloc(count + 1, sizeof *longopts);
+    char *shortopts = calloc(2 * count + 1, 1);
+    bool *valid = calloc(count + 1, sizeof *valid);
+    int exit_code = -1;
+    if (!longopts || !shortopts || !valid) {
+        fprintf(stderr, "%s: out of memory\n", spec->program);
+        exit_code = 1;
+        goto done;
+    }
+    s_getopt_tables(spec, count, longopts, shortopts);
     //  0, not 1: glibc starts afresh, so a process may parse more than one argv.
     optind = 0;
     int code;

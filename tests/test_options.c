@@ -156,6 +156,8 @@ static void s_help_and_version(void)
     CHECK(s_parse(&s_spec, &config, "--help=roff", NULL) == 0);
     CHECK(s_parse(&s_spec, &config, "--version", NULL) == 0);
     CHECK(s_parse(&s_spec, &config, "-V", NULL) == 0);
+    //  -h takes no argument, even after one that did.
+    CHECK(s_parse(&s_spec, &config, "--count", "5", "-h", NULL) == 0);
     //  Parsing stops there: a bad option after --help is never looked at.
     CHECK(s_parse(&s_spec, &config, "--help", "--count", "0", NULL) == 0);
 }
