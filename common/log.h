@@ -5,6 +5,10 @@
 
 typedef enum { LEVEL_ERROR = 0, LEVEL_WARN, LEVEL_INFO, LEVEL_DEBUG } log_level_t;
 
+//  The levels' words in order, for the --log-level rows of both programs' option
+//  tables (which store the index of the word given).
+#define LOG_LEVEL_WORDS "error|warn|info|debug"
+
 //  Sets the tag printed before every line, e.g. "mqtree-worker[5]".
 void log_set_tag(const char *tag);
 void log_set_level(log_level_t level);

@@ -22,6 +22,10 @@ typedef enum {
 //  How `exec` is written: with an op word (any), or the bare forms of the lab variants.
 typedef enum { EXEC_ANY, EXEC_SUM, EXEC_FIND, EXEC_DICT, EXEC_TIMER } exec_syntax_t;
 
+//  The bare forms' words, in exec_syntax_t's order after any: --exec's table row
+//  (which stores the index of the word given) and the shell's help both quote them.
+#define EXEC_SYNTAX_BARE "sum|find|dict|timer"
+
 #define COMMAND_OP_MAX 16
 
 typedef struct {

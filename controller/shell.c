@@ -79,7 +79,7 @@ static const struct {
                       "  Ok | Error: Not found"},
     {" exec ", "exec id op [args...]\n"
                "  sum n k1..kn | find text pattern | set name value | get name |\n"
-               "  timer start|stop|time | sleep ms   (with --exec sum|find|dict|timer\n"
+               "  timer start|stop|time | sleep ms   (with --exec " EXEC_SYNTAX_BARE "\n"
                "  the op word is left out)\n"
                "  Ok:id: <result> | Ok:id | Error:id: Not found |\n"
                "  Error:id: Node is unavailable | Error:id: <reason>"},
