@@ -170,7 +170,7 @@ int main(int argc, char *argv[])
     if (getenv("MQTREE_ZLOOP_VERBOSE"))
         zloop_set_verbose(loop, true);
     shell_t *shell = shell_new(&shell_config, loop);
-    controller_t *controller = controller_new(&config, loop, shell_output, shell);
+    controller_t *controller = controller_new(&config, loop, shell_sink, shell);
     int exit_code = 1;
     if (controller)
         exit_code = shell_run(shell, controller);
