@@ -58,7 +58,7 @@ typedef struct {
 } tombstone_t;
 
 //  A node a command may address: any but the controller itself.
-static node_t *s_node(controller_t *self, int32_t id)
+static topo_node_t *s_node(controller_t *self, int32_t id)
 {
     return id == TOPOLOGY_ROOT ? NULL : topology_find(self->topology, id);
 }
@@ -113,7 +113,7 @@ static int64_t s_wire_deadline(controller_t *self, int type, int64_t deadline_us
     return deadline_us - margin * 1000 - (int64_t)depth * 100;
 }
 
-static void s_send(controller_t *self, request_t *request, int type, node_t *target,
+static void s_send(controller_t *self, request_t *request, int type, topo_node_t *target,
                    const wire_part_t *body, size_t body_parts)
 {
     int32_t *hops = (int32_t *)malloc(target->depth * sizeof(int32_t));
@@ -149,7 +149,7 @@ static void s_send(controller_t *self, request_t *request, int type, node_t *tar
 }
 
 //  A request body of 4-byte integers: CREATE's child id, REMOVE's id and pid.
-static void s_send_ints(controller_t *self, request_t *request, int type, node_t *target,
+static void s_send_ints(controller_t *self, request_t *request, int type, topo_node_t *target,
                         int32_t first, int32_t second, size_t count)
 {
     byte encoded[8];
@@ -161,7 +161,7 @@ static void s_send_ints(controller_t *self, request_t *request, int type, node_t
 
 //  --- Forgetting nodes ---------------------------------------------------------------
 
-static void s_unlink_socket(node_t *node, void *arg)
+static void s_unlink_socket(topo_node_t *node, void *arg)
 {
     controller_t *self = (controller_t *)arg;
     //  By name, relative to the directory we made and checked: a link planted in
@@ -171,7 +171,7 @@ static void s_unlink_socket(node_t *node, void *arg)
     free(name);
 }
 
-static void s_kill_process(node_t *node, void *arg)
+static void s_kill_process(topo_node_t *node, void *arg)
 {
     (void)arg;
     //  Only a process not yet reaped: its pid cannot have been reused. The root is
@@ -185,7 +185,7 @@ typedef struct {
     size_t count;
 } id_list_t;
 
-static void s_collect_id(node_t *node, void *arg)
+static void s_collect_id(topo_node_t *node, void *arg)
 {
     id_list_t *list = (id_list_t *)arg;
     if (node->parent)
@@ -194,7 +194,7 @@ static void s_collect_id(node_t *node, void *arg)
 
 //  The ids of top's subtree (top included, the controller never), in tree order.
 //  The caller frees the array.
-static int32_t *s_ids(controller_t *self, node_t *top, size_t *count)
+static int32_t *s_ids(controller_t *self, topo_node_t *top, size_t *count)
 {
     id_list_t list = {malloc((topology_size(self->topology) + 1) * sizeof(int32_t)), 0};
     topology_walk(top, s_collect_id, &list);
@@ -202,7 +202,7 @@ static int32_t *s_ids(controller_t *self, node_t *top, size_t *count)
     return list.ids;
 }
 
-static void s_forget(controller_t *self, node_t *node)
+static void s_forget(controller_t *self, topo_node_t *node)
 {
     if (!self->config.tcp)
         topology_walk(node, s_unlink_socket, self);
@@ -279,7 +279,7 @@ static result_t s_request_result(const request_t *request)
 //  on that the topology does not know). error NULL: the parent is unavailable.
 static void s_create_failed(controller_t *self, request_t *request, const char *error)
 {
-    node_t *node = s_node(self, request->node);
+    topo_node_t *node = s_node(self, request->node);
     if (request->target == TOPOLOGY_ROOT) {
         child_t *child = children_find(self->children, request->node);
         if (child && child->create_request == request->id) {
@@ -300,7 +300,7 @@ static void s_create_failed(controller_t *self, request_t *request, const char *
 static void s_create_reply(void *arg, request_t *request, int status, const char *text)
 {
     controller_t *self = (controller_t *)arg;
-    node_t *node = s_node(self, request->node);
+    topo_node_t *node = s_node(self, request->node);
     if (status == WIRE_ERROR || !node) {
         s_create_failed(self, request, status == WIRE_ERROR ? text : NULL);
         return;
@@ -339,7 +339,7 @@ static void s_remove_reply(void *arg, request_t *request, int status, const char
 {
     (void)text;
     controller_t *self = (controller_t *)arg;
-    node_t *node = s_node(self, request->node);
+    topo_node_t *node = s_node(self, request->node);
     if (node) {
         if (status != WIRE_OK)
             topology_walk(node, s_kill_process, NULL);
@@ -476,7 +476,7 @@ static void s_complete(controller_t *self, request_t *request, int status,
 //  Every request whose way down passes through node can no longer be answered (with
 //  only_pings, the pings: a stopped node may still run the rest after SIGCONT, so they
 //  fail at their deadlines, when the node will have dropped them).
-static void s_fail_through(controller_t *self, node_t *node, bool only_pings)
+static void s_fail_through(controller_t *self, topo_node_t *node, bool only_pings)
 {
     //  Ids first, then answers: answering one request may end or start others.
     zlist_t *pending = requests_snapshot(self->requests);
@@ -484,7 +484,7 @@ static void s_fail_through(controller_t *self, node_t *node, bool only_pings)
     uint64_t *ids = (uint64_t *)malloc((zlist_size(pending) + 1) * sizeof(uint64_t));
     for (request_t *request = (request_t *)zlist_first(pending); request;
          request = (request_t *)zlist_next(pending)) {
-        node_t *target = topology_find(self->topology, request->target);
+        topo_node_t *target = topology_find(self->topology, request->target);
         if (target && topology_within(target, node) &&
             (!only_pings || request->kind == CMD_PING))
             ids[count++] = request->id;
@@ -514,7 +514,7 @@ static void s_pingall_forget(controller_t *self, int32_t child)
     zlist_destroy(&finished);
 }
 
-static void s_node_event(controller_t *self, node_t *node, int kind, int status)
+static void s_node_event(controller_t *self, topo_node_t *node, int kind, int status)
 {
     if ((kind == WIRE_CHILD_EXITED || kind == WIRE_CHILD_STOPPED) &&
         node->parent->id == TOPOLOGY_ROOT)
@@ -550,7 +550,7 @@ static void s_node_event(controller_t *self, node_t *node, int kind, int status)
 //  anything starts. Every node has the controller's fd limit (workers inherit it and
 //  raise it alike), so its children are counted here without asking it; the worker
 //  still refuses on its own if its limit is lower. Returns true if refused.
-static bool s_refuse_create(controller_t *self, node_t *parent, result_t answer)
+static bool s_refuse_create(controller_t *self, topo_node_t *parent, result_t answer)
 {
     if (self->config.nodes_max &&
         topology_size(self->topology) >= self->config.nodes_max) {
@@ -569,7 +569,7 @@ static bool s_refuse_create(controller_t *self, node_t *parent, result_t answer)
 
 static void s_create(controller_t *self, command_t *command, uint64_t seq)
 {
-    node_t *parent = self->config.bst ? topology_bst_parent(self->topology, command->id)
+    topo_node_t *parent = self->config.bst ? topology_bst_parent(self->topology, command->id)
                                       : topology_find(self->topology, command->parent);
     result_t answer = s_command_result(command, seq);
     if (topology_find(self->topology, command->id))
@@ -580,7 +580,7 @@ static void s_create(controller_t *self, command_t *command, uint64_t seq)
         return s_unavailable(self, answer);
     if (s_refuse_create(self, parent, answer))
         return;
-    node_t *node = topology_add(self->topology, command->id, parent);
+    topo_node_t *node = topology_add(self->topology, command->id, parent);
     if (parent->id != TOPOLOGY_ROOT) {
         request_t *request = s_request(self, CMD_CREATE, seq, node->id, parent->id);
         s_send_ints(self, request, WIRE_CREATE, parent, node->id, 0, 1);
@@ -601,11 +601,11 @@ static void s_create(controller_t *self, command_t *command, uint64_t seq)
 
 static void s_remove(controller_t *self, command_t *command, uint64_t seq)
 {
-    node_t *node = s_node(self, command->id);
+    topo_node_t *node = s_node(self, command->id);
     result_t answer = s_command_result(command, seq);
     if (!node)
         return s_error(self, answer, "Not found");
-    node_t *parent = node->parent;
+    topo_node_t *parent = node->parent;
     if (parent->id == TOPOLOGY_ROOT) {
         child_t *child = children_find(self->children, node->id);
         if (!child) {
@@ -641,7 +641,7 @@ static void s_free_line(void *data, void *hint)
 
 static void s_exec(controller_t *self, command_t *command, uint64_t seq)
 {
-    node_t *node = s_node(self, command->id);
+    topo_node_t *node = s_node(self, command->id);
     result_t answer = s_command_result(command, seq);
     if (!node)
         return s_error(self, answer, "Not found");
@@ -662,7 +662,7 @@ static void s_exec(controller_t *self, command_t *command, uint64_t seq)
 
 static void s_ping(controller_t *self, command_t *command, uint64_t seq)
 {
-    node_t *node = s_node(self, command->id);
+    topo_node_t *node = s_node(self, command->id);
     result_t answer = s_command_result(command, seq);
     if (!node)
         return s_error(self, answer, "Not found");
@@ -823,7 +823,7 @@ static void s_late_reply(controller_t *self, const wire_header_t *header, zmsg_t
     }
     int32_t pid = 0;
     char *text = zframe_strdup(wire_frame(msg, 2));
-    node_t *parent = topology_find(self->topology, tombstone->parent);
+    topo_node_t *parent = topology_find(self->topology, tombstone->parent);
     if (*zframe_data(wire_frame(msg, 1)) == WIRE_OK && id_parse(text, &pid) == 0 &&
         pid > 0 && parent && parent->parent) {
         log_info("node %d came up after its create was reported failed; ending pid %d",
@@ -841,7 +841,7 @@ static void s_late_reply(controller_t *self, const wire_header_t *header, zmsg_t
 static bool s_on_the_way(controller_t *self, int32_t origin, int32_t target,
                          zframe_t *status)
 {
-    node_t *from = s_node(self, origin), *to = s_node(self, target);
+    topo_node_t *from = s_node(self, origin), *to = s_node(self, target);
     return *zframe_data(status) == WIRE_UNAVAILABLE && from && to && from != to &&
            topology_within(to, from);
 }
@@ -898,7 +898,7 @@ static void s_on_event(controller_t *self, const wire_header_t *header, zmsg_t *
 {
     wire_event_body_t event;
     wire_event_decode(wire_frame(msg, 1), &event);
-    node_t *node = s_node(self, event.child);
+    topo_node_t *node = s_node(self, event.child);
     //  An event must come from the node's parent about the process we know: a
     //  report about a process since removed and re-created is stale.
     if (!node || node->parent->id != header->node || node->pid != event.pid) {
@@ -947,7 +947,7 @@ static int s_on_router(zloop_t *loop, zsock_t *reader, void *arg)
         else if (header.type == WIRE_REPLY)
             s_on_reply(self, child, &header, msg);
         else if (header.type == WIRE_BEAT) {
-            node_t *node = s_node(self, child->id);
+            topo_node_t *node = s_node(self, child->id);
             if (node && node->pid == child->pid)
                 heartbeat_beat(self->heartbeat, node, zclock_mono());
         } else if (header.type == WIRE_EVENT)
@@ -967,7 +967,7 @@ static void s_on_child(void *arg, child_t *child, pid_t pid, int status)
     if (!child) {
         //  We are the subreaper: descendants whose parent died come to us. Their
         //  pid is free again from now on.
-        node_t *node = topology_find_pid(self->topology, pid);
+        topo_node_t *node = topology_find_pid(self->topology, pid);
         if (node && ended) {
             node->reaped = true;
             //  No Heartbit line here: it died because its parent did, and the
@@ -989,7 +989,7 @@ static void s_on_child(void *arg, child_t *child, pid_t pid, int status)
                    "The worker exited before it was ready");
         return;
     }
-    node_t *node = s_node(self, child->id);
+    topo_node_t *node = s_node(self, child->id);
     if (!node || node->pid != pid)
         return;
     int kind = ended                ? WIRE_CHILD_EXITED
@@ -1137,7 +1137,7 @@ static bool s_busy(void *arg, int32_t id)
 
 char *controller_tree(controller_t *self, int32_t id)
 {
-    node_t *top = topology_find(self->topology, id);
+    topo_node_t *top = topology_find(self->topology, id);
     if (!top)
         return NULL;
     //  Busy: an op in flight on the node.

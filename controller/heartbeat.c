@@ -28,7 +28,7 @@ typedef struct {
     int64_t now;
 } reset_t;
 
-static void s_reset(node_t *node, void *arg)
+static void s_reset(topo_node_t *node, void *arg)
 {
     node->last_beat_ms = ((reset_t *)arg)->now;
     node->lost = false;
@@ -48,14 +48,14 @@ int heartbeat_interval(heartbeat_t *self)
     return self->interval_ms;
 }
 
-void heartbeat_beat(heartbeat_t *self, node_t *node, int64_t now)
+void heartbeat_beat(heartbeat_t *self, topo_node_t *node, int64_t now)
 {
     node->last_beat_ms = now;
     if (node->lost)
         heartbeat_set_lost(self, node, false);
 }
 
-void heartbeat_set_lost(heartbeat_t *self, node_t *node, bool lost)
+void heartbeat_set_lost(heartbeat_t *self, topo_node_t *node, bool lost)
 {
     node->lost = lost;
     heartbeat_update(self);
@@ -65,20 +65,20 @@ void heartbeat_check(heartbeat_t *self, int64_t now)
 {
     int64_t silence = (int64_t)HEARTBEAT_MISSED * self->interval_ms;
     bool changed = false;
-    node_t *root = topology_root(self->topology);
+    topo_node_t *root = topology_root(self->topology);
     //  A check this late means the controller itself was stopped (Ctrl-Z) or
     //  starved: the beats wait unread in its queue, so the silence is its own.
     bool stalled =
         self->last_check_ms && now - self->last_check_ms > 2 * (int64_t)self->interval_ms;
     self->last_check_ms = now;
     if (stalled) {
-        for (node_t *child = (node_t *)zlistx_first(root->children); child;
-             child = (node_t *)zlistx_next(root->children))
+        for (topo_node_t *child = (topo_node_t *)zlistx_first(root->children); child;
+             child = (topo_node_t *)zlistx_next(root->children))
             child->last_beat_ms = now;
         return;
     }
-    for (node_t *child = (node_t *)zlistx_first(root->children); child;
-         child = (node_t *)zlistx_next(root->children))
+    for (topo_node_t *child = (topo_node_t *)zlistx_first(root->children); child;
+         child = (topo_node_t *)zlistx_next(root->children))
         if (child->state == NODE_UP && !child->lost &&
             now - child->last_beat_ms > silence)
             changed = child->lost = true;
@@ -86,7 +86,7 @@ void heartbeat_check(heartbeat_t *self, int64_t now)
         heartbeat_update(self);
 }
 
-static bool s_unavailable(node_t *node)
+static bool s_unavailable(topo_node_t *node)
 {
     for (; node && node->parent; node = node->parent)
         if (node->state == NODE_DEAD || node->state == NODE_STOPPED || node->lost)
@@ -94,7 +94,7 @@ static bool s_unavailable(node_t *node)
     return false;
 }
 
-static void s_report(node_t *node, void *arg)
+static void s_report(topo_node_t *node, void *arg)
 {
     heartbeat_t *self = (heartbeat_t *)arg;
     //  The root is the controller; nodes being created or removed have no say yet.

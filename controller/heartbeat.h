@@ -36,10 +36,10 @@ void heartbeat_set_interval(heartbeat_t *self, int ms, int64_t now);
 int heartbeat_interval(heartbeat_t *self);
 
 //  A beat from a child of the controller.
-void heartbeat_beat(heartbeat_t *self, node_t *node, int64_t now);
+void heartbeat_beat(heartbeat_t *self, topo_node_t *node, int64_t now);
 
 //  A node's parent reports its beats missing (lost) or back.
-void heartbeat_set_lost(heartbeat_t *self, node_t *node, bool lost);
+void heartbeat_set_lost(heartbeat_t *self, topo_node_t *node, bool lost);
 
 //  Marks the controller's children silent for HEARTBEAT_MISSED intervals as lost.
 void heartbeat_check(heartbeat_t *self, int64_t now);

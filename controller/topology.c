@@ -4,19 +4,19 @@
 #include "../common/idmap.h"
 
 struct _topology_t {
-    node_t *root;
-    zhashx_t *nodes; //  id -> node_t *, root included
+    topo_node_t *root;
+    zhashx_t *nodes; //  id -> topo_node_t *, root included
 };
 
 static int s_compare_ids(const void *a, const void *b)
 {
-    int32_t left = ((const node_t *)a)->id, right = ((const node_t *)b)->id;
+    int32_t left = ((const topo_node_t *)a)->id, right = ((const topo_node_t *)b)->id;
     return (left > right) - (left < right);
 }
 
-static node_t *s_node_new(int32_t id, node_t *parent)
+static topo_node_t *s_node_new(int32_t id, topo_node_t *parent)
 {
-    node_t *node = (node_t *)zmalloc(sizeof(node_t));
+    topo_node_t *node = (topo_node_t *)zmalloc(sizeof(topo_node_t));
     node->id = id;
     node->parent = parent;
     node->children = zlistx_new();
@@ -26,9 +26,9 @@ static node_t *s_node_new(int32_t id, node_t *parent)
     return node;
 }
 
-static void s_node_destroy(node_t **node_p)
+static void s_node_destroy(topo_node_t **node_p)
 {
-    node_t *node = *node_p;
+    topo_node_t *node = *node_p;
     if (node) {
         zlistx_destroy(&node->children);
         free(node);
@@ -57,20 +57,20 @@ void topology_destroy(topology_t **self_p)
     *self_p = NULL;
 }
 
-node_t *topology_root(topology_t *self)
+topo_node_t *topology_root(topology_t *self)
 {
     return self->root;
 }
 
-node_t *topology_find(topology_t *self, int32_t id)
+topo_node_t *topology_find(topology_t *self, int32_t id)
 {
-    return (node_t *)zhashx_lookup(self->nodes, idmap_key(id));
+    return (topo_node_t *)zhashx_lookup(self->nodes, idmap_key(id));
 }
 
-node_t *topology_find_pid(topology_t *self, pid_t pid)
+topo_node_t *topology_find_pid(topology_t *self, pid_t pid)
 {
-    for (node_t *node = (node_t *)zhashx_first(self->nodes); node;
-         node = (node_t *)zhashx_next(self->nodes))
+    for (topo_node_t *node = (topo_node_t *)zhashx_first(self->nodes); node;
+         node = (topo_node_t *)zhashx_next(self->nodes))
         if (node->pid == pid && node != self->root)
             return node;
     return NULL;
@@ -81,25 +81,25 @@ size_t topology_size(topology_t *self)
     return zhashx_size(self->nodes) - 1;
 }
 
-node_t *topology_add(topology_t *self, int32_t id, node_t *parent)
+topo_node_t *topology_add(topology_t *self, int32_t id, topo_node_t *parent)
 {
     if (topology_find(self, id))
         return NULL;
-    node_t *node = s_node_new(id, parent);
+    topo_node_t *node = s_node_new(id, parent);
     zhashx_insert(self->nodes, idmap_key(id), node);
     zlistx_insert(parent->children, node, false);
     return node;
 }
 
-static void s_forget_subtree(topology_t *self, node_t *node)
+static void s_forget_subtree(topology_t *self, topo_node_t *node)
 {
-    for (node_t *child = (node_t *)zlistx_first(node->children); child;
-         child = (node_t *)zlistx_next(node->children))
+    for (topo_node_t *child = (topo_node_t *)zlistx_first(node->children); child;
+         child = (topo_node_t *)zlistx_next(node->children))
         s_forget_subtree(self, child);
     zhashx_delete(self->nodes, idmap_key(node->id));
 }
 
-void topology_remove(topology_t *self, node_t *node)
+void topology_remove(topology_t *self, topo_node_t *node)
 {
     if (!node || !node->parent)
         return;
@@ -109,7 +109,7 @@ void topology_remove(topology_t *self, node_t *node)
     s_forget_subtree(self, node);
 }
 
-bool topology_within(node_t *node, node_t *ancestor)
+bool topology_within(topo_node_t *node, topo_node_t *ancestor)
 {
     for (; node; node = node->parent)
         if (node == ancestor)
@@ -117,16 +117,16 @@ bool topology_within(node_t *node, node_t *ancestor)
     return false;
 }
 
-node_t *topology_blocker(node_t *node)
+topo_node_t *topology_blocker(topo_node_t *node)
 {
-    node_t *blocker = NULL;
+    topo_node_t *blocker = NULL;
     for (; node && node->parent; node = node->parent)
         if (node->state == NODE_DEAD || node->state == NODE_STOPPED)
             blocker = node;
     return blocker;
 }
 
-size_t topology_path(node_t *node, int32_t *hops)
+size_t topology_path(topo_node_t *node, int32_t *hops)
 {
     size_t depth = node->depth;
     for (size_t index = depth; index > 0; index--, node = node->parent)
@@ -134,28 +134,28 @@ size_t topology_path(node_t *node, int32_t *hops)
     return depth;
 }
 
-void topology_walk(node_t *node, topology_visit_fn *visit, void *arg)
+void topology_walk(topo_node_t *node, topology_visit_fn *visit, void *arg)
 {
     visit(node, arg);
-    for (node_t *child = (node_t *)zlistx_first(node->children); child;
-         child = (node_t *)zlistx_next(node->children))
+    for (topo_node_t *child = (topo_node_t *)zlistx_first(node->children); child;
+         child = (topo_node_t *)zlistx_next(node->children))
         topology_walk(child, visit, arg);
 }
 
-node_t *topology_bst_parent(topology_t *self, int32_t id)
+topo_node_t *topology_bst_parent(topology_t *self, int32_t id)
 {
-    node_t *node = (node_t *)zlistx_first(self->root->children);
+    topo_node_t *node = (topo_node_t *)zlistx_first(self->root->children);
     if (!node)
         return self->root;
     while (true) {
-        node_t *left = NULL, *right = NULL;
-        for (node_t *child = (node_t *)zlistx_first(node->children); child;
-             child = (node_t *)zlistx_next(node->children))
+        topo_node_t *left = NULL, *right = NULL;
+        for (topo_node_t *child = (topo_node_t *)zlistx_first(node->children); child;
+             child = (topo_node_t *)zlistx_next(node->children))
             if (child->id < node->id)
                 left = child;
             else
                 right = child;
-        node_t *next = id < node->id ? left : right;
+        topo_node_t *next = id < node->id ? left : right;
         if (!next)
             return node;
         node = next;

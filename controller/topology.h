@@ -23,11 +23,11 @@ typedef enum {
     NODE_REMOVING, //  its remove is in flight: commands naming it wait
 } node_state_t;
 
-typedef struct _node_t node_t;
-struct _node_t {
+typedef struct _topo_node_t topo_node_t;
+struct _topo_node_t {
     int32_t id;
-    node_t *parent;     //  NULL for the root only
-    zlistx_t *children; //  node_t *, ascending by id
+    topo_node_t *parent;     //  NULL for the root only
+    zlistx_t *children; //  topo_node_t *, ascending by id
     size_t depth;       //  0 for the root
     pid_t pid;          //  0 while pending
     bool reaped;        //  its process is known gone: its pid may belong to another
@@ -46,39 +46,39 @@ typedef struct _topology_t topology_t;
 topology_t *topology_new(pid_t controller_pid);
 void topology_destroy(topology_t **self_p);
 
-node_t *topology_root(topology_t *self);
-node_t *topology_find(topology_t *self, int32_t id);
-node_t *topology_find_pid(topology_t *self, pid_t pid);
+topo_node_t *topology_root(topology_t *self);
+topo_node_t *topology_find(topology_t *self, int32_t id);
+topo_node_t *topology_find_pid(topology_t *self, pid_t pid);
 
 //  Nodes other than the root.
 size_t topology_size(topology_t *self);
 
 //  Adds node id under parent, state NODE_PENDING. NULL if id exists or is the root's.
-node_t *topology_add(topology_t *self, int32_t id, node_t *parent);
+topo_node_t *topology_add(topology_t *self, int32_t id, topo_node_t *parent);
 
 //  Removes node and its whole subtree. The root cannot be removed.
-void topology_remove(topology_t *self, node_t *node);
+void topology_remove(topology_t *self, topo_node_t *node);
 
 //  True if node is ancestor itself or lies in its subtree.
-bool topology_within(node_t *node, node_t *ancestor);
+bool topology_within(topo_node_t *node, topo_node_t *ancestor);
 
 //  The highest node between the root (excluded) and node (included) that cannot be
 //  reached: dead or stopped. NULL if every link on the way is up.
-node_t *topology_blocker(node_t *node);
+topo_node_t *topology_blocker(topo_node_t *node);
 
 //  The ids on the way from the root's child down to node, included. hops must have
 //  room for node->depth entries. Returns node->depth.
-size_t topology_path(node_t *node, int32_t *hops);
+size_t topology_path(topo_node_t *node, int32_t *hops);
 
 //  Visits node and its subtree depth first, children in ascending id order. Each
 //  children list has one cursor, so visit must not iterate node->children itself.
-typedef void(topology_visit_fn)(node_t *node, void *arg);
-void topology_walk(node_t *node, topology_visit_fn *visit, void *arg);
+typedef void(topology_visit_fn)(topo_node_t *node, void *arg);
+void topology_walk(topo_node_t *node, topology_visit_fn *visit, void *arg);
 
 //  Where a binary search tree insert of id goes: walking from the root's only child,
 //  left (smaller id) or right (greater id), to the first free slot. Returns the root
 //  when the tree is empty.
-node_t *topology_bst_parent(topology_t *self, int32_t id);
+topo_node_t *topology_bst_parent(topology_t *self, int32_t id);
 
 const char *topology_state_name(node_state_t state);
 

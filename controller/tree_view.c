@@ -26,11 +26,11 @@ static const char *s_branch[2][4] = {
 #define RED "\033[31m"
 #define PLAIN "\033[0m"
 
-static void s_state(view_t *view, node_t *node)
+static void s_state(view_t *view, topo_node_t *node)
 {
     char text[64];
     const char *colour = GREEN;
-    node_t *blocker = topology_blocker(node);
+    topo_node_t *blocker = topology_blocker(node);
     if (node->state == NODE_DEAD) {
         colour = RED;
         if (WIFSIGNALED(node->exit_status))
@@ -60,7 +60,7 @@ static void s_state(view_t *view, node_t *node)
         fputs(text, view->out);
 }
 
-static void s_line(view_t *view, node_t *node)
+static void s_line(view_t *view, topo_node_t *node)
 {
     if (!node->parent) {
         fprintf(view->out, "%d controller pid %d\n", node->id, (int)node->pid);
@@ -77,12 +77,12 @@ static void s_line(view_t *view, node_t *node)
     fprintf(view->out, " depth %zu\n", node->depth);
 }
 
-static void s_children(view_t *view, node_t *node, char *prefix, size_t prefix_length)
+static void s_children(view_t *view, topo_node_t *node, char *prefix, size_t prefix_length)
 {
     size_t count = zlistx_size(node->children), index = 0;
     const char **branch = s_branch[view->style->unicode];
-    for (node_t *child = (node_t *)zlistx_first(node->children); child;
-         child = (node_t *)zlistx_next(node->children), index++) {
+    for (topo_node_t *child = (topo_node_t *)zlistx_first(node->children); child;
+         child = (topo_node_t *)zlistx_next(node->children), index++) {
         bool last = index + 1 == count;
         fprintf(view->out, "%.*s%s", (int)prefix_length, prefix, branch[last ? 1 : 0]);
         s_line(view, child);
@@ -94,18 +94,18 @@ static void s_children(view_t *view, node_t *node, char *prefix, size_t prefix_l
     }
 }
 
-static size_t s_max_depth(node_t *node)
+static size_t s_max_depth(topo_node_t *node)
 {
     size_t deepest = node->depth;
-    for (node_t *child = (node_t *)zlistx_first(node->children); child;
-         child = (node_t *)zlistx_next(node->children)) {
+    for (topo_node_t *child = (topo_node_t *)zlistx_first(node->children); child;
+         child = (topo_node_t *)zlistx_next(node->children)) {
         size_t depth = s_max_depth(child);
         deepest = depth > deepest ? depth : deepest;
     }
     return deepest;
 }
 
-char *tree_view_render(node_t *top, const tree_style_t *style, tree_busy_fn *busy,
+char *tree_view_render(topo_node_t *top, const tree_style_t *style, tree_busy_fn *busy,
                        void *arg)
 {
     char *text = NULL;

@@ -20,7 +20,7 @@ typedef bool(tree_busy_fn)(void *arg, int32_t id);
 
 //  The view of top and its subtree, lines separated by '\n' without a last one.
 //  The caller frees it.
-char *tree_view_render(node_t *top, const tree_style_t *style, tree_busy_fn *busy,
+char *tree_view_render(topo_node_t *top, const tree_style_t *style, tree_busy_fn *busy,
                        void *arg);
 
 //  The style for this process: unicode unless forced to ASCII or the locale is not

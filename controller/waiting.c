@@ -219,7 +219,7 @@ typedef struct {
     bool waits;
 } blocker_t;
 
-static bool s_busy(node_t *node)
+static bool s_busy(topo_node_t *node)
 {
     return node->state == NODE_PENDING || node->state == NODE_REMOVING;
 }
@@ -238,10 +238,10 @@ static held_t *s_front(zhashx_t *index, int32_t id)
 //  The first thing below node (node excluded) that holds up a subtree touch by held:
 //  a node being created or removed, a request in flight (exclusive touches), or an
 //  earlier held command touching a node there.
-static blocker_t s_below(waiting_t *self, node_t *node, held_t *held, bool exclusive)
+static blocker_t s_below(waiting_t *self, topo_node_t *node, held_t *held, bool exclusive)
 {
-    for (node_t *child = (node_t *)zlistx_first(node->children); child;
-         child = (node_t *)zlistx_next(node->children)) {
+    for (topo_node_t *child = (topo_node_t *)zlistx_first(node->children); child;
+         child = (topo_node_t *)zlistx_next(node->children)) {
         if (s_busy(child) ||
             (exclusive && requests_in_flight(self->requests, child->id) > 0))
             return (blocker_t){NULL, child->id, true};
@@ -260,8 +260,8 @@ static blocker_t s_blocker(waiting_t *self, held_t *held)
     if (self->bst && held->command->kind == CMD_CREATE) {
         //  Where a BST insert goes depends on the nodes created meanwhile: the
         //  parent it has now must be up, as must the path down to it.
-        node_t *parent = topology_bst_parent(self->topology, held->command->id);
-        for (node_t *above = parent; above; above = above->parent)
+        topo_node_t *parent = topology_bst_parent(self->topology, held->command->id);
+        for (topo_node_t *above = parent; above; above = above->parent)
             if (s_busy(above))
                 return (blocker_t){NULL, above->id, true};
     }
@@ -271,12 +271,12 @@ static blocker_t s_blocker(waiting_t *self, held_t *held)
         held_t *front = s_front(self->queues, touch.id);
         if (front != held)
             return (blocker_t){front, 0, true};
-        node_t *node = topology_find(self->topology, touch.id);
+        topo_node_t *node = topology_find(self->topology, touch.id);
         if (!node)
             continue;
         //  The node, or a node above it, is being created or removed; or an earlier
         //  command waits to act on a whole subtree above it.
-        for (node_t *above = node; above; above = above->parent) {
+        for (topo_node_t *above = node; above; above = above->parent) {
             if (s_busy(above))
                 return (blocker_t){NULL, above->id, true};
             held_t *subtree = s_front(self->subtrees, above->id);

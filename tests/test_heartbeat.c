@@ -14,9 +14,9 @@ static void s_output(void *arg, const result_t *result, const event_t *event)
     free(line);
 }
 
-static node_t *s_add(topology_t *topology, int32_t id, node_t *parent)
+static topo_node_t *s_add(topology_t *topology, int32_t id, topo_node_t *parent)
 {
-    node_t *node = topology_add(topology, id, parent);
+    topo_node_t *node = topology_add(topology, id, parent);
     node->state = NODE_UP;
     return node;
 }
@@ -24,11 +24,11 @@ static node_t *s_add(topology_t *topology, int32_t id, node_t *parent)
 int main(void)
 {
     topology_t *topology = topology_new(1);
-    node_t *root = topology_root(topology);
-    node_t *one = s_add(topology, 1, root);
-    node_t *two = s_add(topology, 2, one);
-    node_t *three = s_add(topology, 3, two);
-    node_t *four = s_add(topology, 4, root);
+    topo_node_t *root = topology_root(topology);
+    topo_node_t *one = s_add(topology, 1, root);
+    topo_node_t *two = s_add(topology, 2, one);
+    topo_node_t *three = s_add(topology, 3, two);
+    topo_node_t *four = s_add(topology, 4, root);
     heartbeat_t *heartbeat = heartbeat_new(topology, s_output, NULL);
 
     //  Off: nothing is printed whatever happens.

@@ -2,7 +2,7 @@
 #include "../controller/topology.h"
 #include "check.h"
 
-static void s_collect(node_t *node, void *arg)
+static void s_collect(topo_node_t *node, void *arg)
 {
     char *out = (char *)arg;
     sprintf(out + strlen(out), "%d ", node->id);
@@ -11,14 +11,14 @@ static void s_collect(node_t *node, void *arg)
 static void s_general(void)
 {
     topology_t *topology = topology_new(100);
-    node_t *root = topology_root(topology);
+    topo_node_t *root = topology_root(topology);
     CHECK(root->id == TOPOLOGY_ROOT && root->depth == 0 && root->pid == 100);
     CHECK(topology_find(topology, -1) == root && topology_size(topology) == 0);
-    node_t *one = topology_add(topology, 1, root);
-    node_t *two = topology_add(topology, 2, one);
-    node_t *three = topology_add(topology, 3, two);
-    node_t *five = topology_add(topology, 5, one);
-    node_t *four = topology_add(topology, 4, one);
+    topo_node_t *one = topology_add(topology, 1, root);
+    topo_node_t *two = topology_add(topology, 2, one);
+    topo_node_t *three = topology_add(topology, 3, two);
+    topo_node_t *five = topology_add(topology, 5, one);
+    topo_node_t *four = topology_add(topology, 4, one);
     CHECK(one && two && three && four && five);
     CHECK(topology_add(topology, 2, root) == NULL); //  no id twice
     CHECK(topology_add(topology, -1, root) == NULL);
@@ -64,7 +64,7 @@ static void s_general(void)
     topology_destroy(&topology);
 }
 
-static node_t *s_bst_insert(topology_t *topology, int32_t id)
+static topo_node_t *s_bst_insert(topology_t *topology, int32_t id)
 {
     return topology_add(topology, id, topology_bst_parent(topology, id));
 }
@@ -73,12 +73,12 @@ static void s_bst(void)
 {
     topology_t *topology = topology_new(1);
     CHECK(topology_bst_parent(topology, 8) == topology_root(topology));
-    node_t *eight = s_bst_insert(topology, 8);
-    node_t *eleven = s_bst_insert(topology, 11);
-    node_t *six = s_bst_insert(topology, 6);
-    node_t *thirteen = s_bst_insert(topology, 13);
-    node_t *nine = s_bst_insert(topology, 9);
-    node_t *seven = s_bst_insert(topology, 7);
+    topo_node_t *eight = s_bst_insert(topology, 8);
+    topo_node_t *eleven = s_bst_insert(topology, 11);
+    topo_node_t *six = s_bst_insert(topology, 6);
+    topo_node_t *thirteen = s_bst_insert(topology, 13);
+    topo_node_t *nine = s_bst_insert(topology, 9);
+    topo_node_t *seven = s_bst_insert(topology, 7);
     CHECK(eight->parent == topology_root(topology));
     CHECK(eleven->parent == eight && six->parent == eight);
     CHECK(thirteen->parent == eleven && nine->parent == eleven);
@@ -88,7 +88,7 @@ static void s_bst(void)
 
     //  Sorted ids make a chain.
     topology_t *chain = topology_new(1);
-    node_t *last = NULL;
+    topo_node_t *last = NULL;
     for (int32_t id = 1; id <= 200; id++)
         last = s_bst_insert(chain, id);
     CHECK(last->depth == 200 && last->parent->id == 199);

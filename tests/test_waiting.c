@@ -51,10 +51,10 @@ int main(void)
     topology_t *topology = topology_new(1);
     requests_t *requests = requests_new();
     waiting_t *waiting = waiting_new(topology, requests, false, s_run, topology);
-    node_t *root = topology_root(topology);
-    node_t *one = topology_add(topology, 1, root);
+    topo_node_t *root = topology_root(topology);
+    topo_node_t *one = topology_add(topology, 1, root);
     one->state = NODE_UP;
-    node_t *two = topology_add(topology, 2, one); //  its create is in flight
+    topo_node_t *two = topology_add(topology, 2, one); //  its create is in flight
 
     s_submit(waiting, "exec 1 sum 1 1", 1); //  independent: runs
     s_submit(waiting, "exec 2 sum 1 1", 2); //  names a pending node: waits
@@ -78,7 +78,7 @@ int main(void)
     uint64_t second[] = {1, 5, 8, 2, 3};
     CHECK(s_ran_is(second, 5));
     CHECK(waiting_size(waiting) == 3);
-    node_t *three = topology_find(topology, 3);
+    topo_node_t *three = topology_find(topology, 3);
     CHECK(three && three->parent == two && three->state == NODE_PENDING);
 
     //  Node 3 is up: exec 3 runs, then remove 1; exec 1 now waits for that remove.
@@ -100,7 +100,7 @@ int main(void)
     topology_t *other = topology_new(1);
     requests_t *flying = requests_new();
     waiting_t *second_waiting = waiting_new(other, flying, false, s_run, other);
-    node_t *five = topology_add(other, 5, topology_root(other));
+    topo_node_t *five = topology_add(other, 5, topology_root(other));
     five->state = NODE_UP;
     request_t *request = requests_add(flying, CMD_EXEC, 1, 5, 5, 1000);
     s_ran_count = 0;
@@ -119,7 +119,7 @@ int main(void)
 
     //  A remove waits for a pingall in flight: the pingall reports the tree it was
     //  sent to, and the remove would take a node out from under it.
-    node_t *six = topology_add(other, 6, topology_root(other));
+    topo_node_t *six = topology_add(other, 6, topology_root(other));
     six->state = NODE_UP;
     request_t *pingall = requests_add(flying, CMD_PINGALL, 22, -1, -1, 1000);
     s_ran_count = 0;

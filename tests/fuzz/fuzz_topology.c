@@ -12,7 +12,7 @@ typedef struct {
     bool bst;
 } check_t;
 
-static void s_check(node_t *node, void *arg)
+static void s_check(topo_node_t *node, void *arg)
 {
     check_t *check = (check_t *)arg;
     check->visited++;
@@ -24,7 +24,7 @@ static void s_check(node_t *node, void *arg)
     FUZZ_ASSERT(!check->bst || !node->parent || zlistx_size(node->children) <= 2);
     //  BST order: every node lies strictly on its side of each ancestor below the root.
     if (check->bst)
-        for (node_t *child = node, *above = node->parent; above && above->parent;
+        for (topo_node_t *child = node, *above = node->parent; above && above->parent;
              child = above, above = above->parent) {
             bool left = child->id < above->id;
             FUZZ_ASSERT(left ? node->id < above->id : node->id > above->id);
@@ -44,17 +44,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char key[16];
         snprintf(key, sizeof key, "%d", id);
         if (data[offset] % 3 != 2) {
-            node_t *parent = bst ? topology_bst_parent(topology, id)
+            topo_node_t *parent = bst ? topology_bst_parent(topology, id)
                                  : topology_find(topology, parent_id);
             bool exists = topology_find(topology, id) != NULL || id == TOPOLOGY_ROOT;
-            node_t *node = parent ? topology_add(topology, id, parent) : NULL;
+            topo_node_t *node = parent ? topology_add(topology, id, parent) : NULL;
             FUZZ_ASSERT(!node || !exists);
             if (node) {
                 node->state = (node_state_t)(data[offset + 4] % 5);
                 zhashx_insert(present, key, (void *)"1");
             }
         } else {
-            node_t *node = topology_find(topology, id);
+            topo_node_t *node = topology_find(topology, id);
             if (node && node->parent) {
                 //  The model forgets the whole subtree too.
                 zlist_t *gone = zlist_new();
@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 for (char *name = (char *)zhashx_first(all); name;
                      name = (char *)zhashx_next(all)) {
                     const char *name_key = (const char *)zhashx_cursor(all);
-                    node_t *other = topology_find(topology, atoi(name_key));
+                    topo_node_t *other = topology_find(topology, atoi(name_key));
                     if (other && topology_within(other, node))
                         zlist_append(gone, (void *)name_key);
                 }
@@ -79,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(topology_size(topology) == zhashx_size(present));
         for (const char *name = (const char *)zhashx_first(present); name;
              name = (const char *)zhashx_next(present)) {
-            node_t *node = topology_find(topology, atoi(zhashx_cursor(present)));
+            topo_node_t *node = topology_find(topology, atoi(zhashx_cursor(present)));
             FUZZ_ASSERT(node != NULL);
             //  A path leads there from the root.
             int32_t hops[128];
