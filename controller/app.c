@@ -168,7 +168,7 @@ static int s_serve(app_config_t *config)
         zloop_set_verbose(loop, true);
     shell_t *shell = shell_new(&config->shell, loop);
     controller_t *controller =
-        controller_new(&config->controller, loop, shell_output, shell);
+        controller_new(&config->controller, loop, shell_sink, shell);
     int exit_code = 1;
     if (controller)
         exit_code = shell_run(shell, controller);

@@ -23,13 +23,13 @@
 #include "waiting.h"
 
 //  How a request ended when no reply said otherwise.
-#define TIMED_OUT -1
+#define TIMED_OUT REQUEST_TIMED_OUT
 
 struct _controller_t {
     controller_config_t config;
     zloop_t *loop;
-    controller_output_fn *output;
-    void *output_arg;
+    output_sink_fn *sink; //  every result and event goes there
+    void *sink_arg;
     node_t *node; //  the controller as node -1: its children, routing, fan-out
     topology_t *topology;
     requests_t *requests;
@@ -54,21 +54,6 @@ typedef struct {
     int32_t node;
     int32_t parent;
 } tombstone_t;
-
-static void s_say(controller_t *self, uint64_t seq, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void s_say(controller_t *self, uint64_t seq, const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    char *line = NULL;
-    if (vasprintf(&line, format, args) < 0)
-        abort();
-    va_end(args);
-    self->output(self->output_arg, seq, line);
-    free(line);
-}
 
 //  A node a command may address: any but the controller itself.
 static topo_node_t *s_node(controller_t *self, int32_t id)
@@ -156,15 +141,6 @@ static void s_send_child(controller_t *self, request_t *request, int type, topo_
     s_send(self, request, &msg, target);
 }
 
-static request_t *s_request(controller_t *self, int kind, uint64_t seq, int32_t node,
-                            int32_t target)
-{
-    int64_t deadline = wire_now_us() + (int64_t)self->config.timeout_ms * 1000;
-    request_t *request = requests_add(self->requests, kind, seq, node, target, deadline);
-    s_arm(self);
-    return request;
-}
-
 //  --- Forgetting nodes ---------------------------------------------------------------
 
 static void s_unlink_socket(topo_node_t *node, void *arg)
@@ -232,44 +208,157 @@ static void s_forget(controller_t *self, topo_node_t *node)
 
 //  --- Answers ------------------------------------------------------------------------
 
-static void s_create_done(controller_t *self, request_t *request, int status,
-                          const char *text)
+static void s_emit(controller_t *self, const result_t *result)
+{
+    self->sink(self->sink_arg, result, NULL);
+}
+
+static void s_error(controller_t *self, result_t result, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+//  Answers "Error: <why>" ("Error:N: <why>" for exec).
+static void s_error(controller_t *self, result_t result, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    char *error = NULL;
+    if (vasprintf(&error, format, args) < 0)
+        abort();
+    va_end(args);
+    result.status = RESULT_ERROR;
+    result.error = error;
+    s_emit(self, &result);
+    free(error);
+}
+
+//  Answers that the node (for create: the parent) cannot be reached.
+static void s_unavailable(controller_t *self, result_t result)
+{
+    result.status = RESULT_UNAVAILABLE;
+    s_emit(self, &result);
+}
+
+//  The result that answers a command: it names the node the command names.
+static result_t s_command_result(const command_t *command, uint64_t seq)
+{
+    int kind = command->kind;
+    bool has_id = kind == CMD_CREATE || kind == CMD_REMOVE || kind == CMD_EXEC ||
+                  kind == CMD_PING || (kind == CMD_TREE && command->has_id);
+    return result_for(seq, kind, has_id, command->id);
+}
+
+//  The result that answers a request's command (pingall names no node).
+static result_t s_request_result(const request_t *request)
+{
+    return result_for(request->seq, request->kind, request->kind != CMD_PINGALL,
+                      request->node);
+}
+
+//  --- Requests: how each kind ends --------------------------------------------------
+
+//  A create reported failed leaves no node behind: nothing in the topology, and no
+//  process (a child of ours still starting was ended by node -1 at its deadline,
+//  before this one; for a worker's, see s_create_timeout). error NULL: the parent is
+//  unavailable.
+static void s_create_failed(controller_t *self, request_t *request, const char *error)
 {
     topo_node_t *node = s_node(self, request->node);
-    if (status == WIRE_OK && node) {
-        int32_t pid = 0;
-        id_parse(text, &pid);
-        node->pid = pid;
-        node->state = NODE_UP;
-        s_say(self, request->seq, "Ok: %d", pid);
+    if (node)
+        topology_remove(self->topology, node);
+    if (error)
+        s_error(self, s_request_result(request), "%s", error);
+    else
+        s_unavailable(self, s_request_result(request));
+}
+
+//  text: the new node's pid, or the parent's reason. A success for a node no longer
+//  in the topology counts as a failure.
+static void s_create_reply(void *arg, request_t *request, int status, const char *text)
+{
+    controller_t *self = (controller_t *)arg;
+    topo_node_t *node = s_node(self, request->node);
+    if (status == WIRE_ERROR || !node) {
+        s_create_failed(self, request, status == WIRE_ERROR ? text : NULL);
         return;
     }
-    //  A child of ours still starting was ended by node -1 at its deadline, which
-    //  is before this one; a worker's answer may come late, and is remembered.
-    if (status == TIMED_OUT && request->target != TOPOLOGY_ROOT) {
+    int32_t pid = 0;
+    id_parse(text, &pid);
+    node->pid = pid;
+    node->state = NODE_UP;
+    result_t result = s_request_result(request);
+    result.value.pid = pid;
+    s_emit(self, &result);
+}
+
+static void s_create_unavailable(void *arg, request_t *request)
+{
+    s_create_failed((controller_t *)arg, request, NULL);
+}
+
+//  A create under a worker may still succeed on its way: its tombstone lets that late
+//  success end the child it started (s_late_reply).
+static void s_create_timeout(void *arg, request_t *request)
+{
+    controller_t *self = (controller_t *)arg;
+    if (request->target != TOPOLOGY_ROOT) {
         tombstone_t *tombstone = (tombstone_t *)zmalloc(sizeof(tombstone_t));
         *tombstone = (tombstone_t){request->node, request->target};
         zhashx_insert(self->tombstones, (void *)(uintptr_t)request->id, tombstone);
     }
-    if (node)
-        topology_remove(self->topology, node);
-    if (status == WIRE_ERROR)
-        s_say(self, request->seq, "Error: %s", text);
-    else
-        s_say(self, request->seq, "Error: Parent is unavailable");
+    s_create_failed(self, request, NULL);
 }
 
-static void s_remove_done(controller_t *self, request_t *request, int status)
+//  SPEC: the nodes are removed however it ended, and the answer is Ok. If the parent
+//  did not confirm (it is stopped, dead or slow), the processes are ended directly;
+//  their parent reaps them when it can.
+static void s_remove_reply(void *arg, request_t *request, int status, const char *text)
 {
+    (void)text;
+    controller_t *self = (controller_t *)arg;
     topo_node_t *node = s_node(self, request->node);
     if (node) {
-        //  The parent did not confirm (it is stopped, dead or slow): end the
-        //  processes directly; their parent reaps them when it can.
         if (status != WIRE_OK)
             topology_walk(node, s_kill_process, NULL);
         s_forget(self, node);
     }
-    s_say(self, request->seq, "Ok");
+    result_t result = s_request_result(request);
+    s_emit(self, &result);
+}
+
+static void s_remove_unconfirmed(void *arg, request_t *request)
+{
+    s_remove_reply(arg, request, WIRE_UNAVAILABLE, "");
+}
+
+static void s_exec_reply(void *arg, request_t *request, int status, const char *text)
+{
+    controller_t *self = (controller_t *)arg;
+    result_t result = s_request_result(request);
+    if (status == WIRE_ERROR) {
+        s_error(self, result, "%s", text);
+        return;
+    }
+    result.value.text = text;
+    s_emit(self, &result);
+}
+
+static void s_exec_unavailable(void *arg, request_t *request)
+{
+    s_unavailable((controller_t *)arg, s_request_result(request));
+}
+
+//  SPEC: ping answers Ok either way: "Ok: 1" for an answer, "Ok: 0" for none in time.
+static void s_ping_reply(void *arg, request_t *request, int status, const char *text)
+{
+    (void)text;
+    result_t result = s_request_result(request);
+    result.value.answered = status == WIRE_OK;
+    s_emit((controller_t *)arg, &result);
+}
+
+static void s_ping_unanswered(void *arg, request_t *request)
+{
+    s_ping_reply(arg, request, WIRE_UNAVAILABLE, "");
 }
 
 static int s_compare_ids(const void *a, const void *b)
@@ -282,9 +371,10 @@ static int s_compare_ids(const void *a, const void *b)
 //  missed the deadline, and all that lie behind them — of the nodes there were when
 //  the pingall was sent. A node created since was never asked, and one removed since
 //  is reported as it was: the answer is the tree's state at the line, as typed lines
-//  would see it.
-static void s_pingall_done(controller_t *self, request_t *request)
+//  would see it. However the request ends, the answers gathered so far decide.
+static void s_pingall_done(void *arg, request_t *request)
 {
+    controller_t *self = (controller_t *)arg;
     void *key = (void *)(uintptr_t)request->id;
     zchunk_t *ids = (zchunk_t *)zhashx_lookup(self->pingall_answers, key);
     zhashx_t *answered = idmap_new();
@@ -306,46 +396,46 @@ static void s_pingall_done(controller_t *self, request_t *request)
     zhashx_destroy(&answered);
     zhashx_delete(self->pingall_nodes, (void *)(uintptr_t)request->id);
     qsort(missing, count, sizeof(int32_t), s_compare_ids);
-    char *text = NULL;
-    size_t size = 0;
-    FILE *out = open_memstream(&text, &size);
-    fputs(count ? "Ok: " : "Ok: -1", out);
-    for (size_t i = 0; i < count; i++)
-        fprintf(out, i ? ";%d" : "%d", missing[i]);
-    fclose(out);
-    s_say(self, request->seq, "%s", text);
+    result_t result = s_request_result(request);
+    result.value.unavailable.ids = missing;
+    result.value.unavailable.count = count;
+    s_emit(self, &result);
     free(missing);
-    free(text);
 }
 
-//  Ends a request: prints its result line, updates the topology, frees it.
+static void s_pingall_reply(void *arg, request_t *request, int status, const char *text)
+{
+    (void)status;
+    (void)text;
+    s_pingall_done(arg, request);
+}
+
+//  What each kind of request does when it ends (request_end picks the entry).
+static const request_behaviour_t s_behaviours[] = {
+    //                 on_reply         on_unavailable        on_timeout
+    [CMD_CREATE] = {s_create_reply, s_create_unavailable, s_create_timeout},
+    [CMD_REMOVE] = {s_remove_reply, s_remove_unconfirmed, s_remove_unconfirmed},
+    [CMD_EXEC] = {s_exec_reply, s_exec_unavailable, s_exec_unavailable},
+    [CMD_PING] = {s_ping_reply, s_ping_unanswered, s_ping_unanswered},
+    [CMD_PINGALL] = {s_pingall_reply, s_pingall_done, s_pingall_done},
+};
+
+static request_t *s_request(controller_t *self, int kind, uint64_t seq, int32_t node,
+                            int32_t target)
+{
+    int64_t deadline = wire_now_us() + (int64_t)self->config.timeout_ms * 1000;
+    request_t *request = requests_add(self->requests, kind, seq, node, target, deadline);
+    request->behaviour = &s_behaviours[kind];
+    s_arm(self);
+    return request;
+}
+
+//  Ends a request: its kind's behaviour answers it and updates the topology; then it
+//  is freed, and the commands that waited for its nodes run.
 static void s_complete(controller_t *self, request_t *request, int status,
                        const char *text)
 {
-    switch (request->kind) {
-        case CMD_CREATE:
-            s_create_done(self, request, status, text);
-            break;
-        case CMD_REMOVE:
-            s_remove_done(self, request, status);
-            break;
-        case CMD_EXEC:
-            if (status == WIRE_OK && *text)
-                s_say(self, request->seq, "Ok:%d: %s", request->node, text);
-            else if (status == WIRE_OK)
-                s_say(self, request->seq, "Ok:%d", request->node);
-            else if (status == WIRE_ERROR)
-                s_say(self, request->seq, "Error:%d: %s", request->node, text);
-            else
-                s_say(self, request->seq, "Error:%d: Node is unavailable", request->node);
-            break;
-        case CMD_PING:
-            s_say(self, request->seq, "Ok: %d", status == WIRE_OK);
-            break;
-        case CMD_PINGALL:
-            s_pingall_done(self, request);
-            break;
-    }
+    request_end(request, self, status, text);
     int32_t node = request->node, target = request->target;
     requests_remove(self->requests, request);
     waiting_wake(self->waiting, target);
@@ -410,18 +500,18 @@ static void s_node_event(controller_t *self, topo_node_t *node, int kind, int st
 //  anything starts. Every node has the controller's fd limit (workers inherit it and
 //  raise it alike), so its children are counted here without asking it; the worker
 //  still refuses on its own if its limit is lower. Returns true if refused.
-static bool s_refuse_create(controller_t *self, topo_node_t *parent, uint64_t seq)
+static bool s_refuse_create(controller_t *self, topo_node_t *parent, result_t answer)
 {
     if (self->config.nodes_max &&
         topology_size(self->topology) >= self->config.nodes_max) {
-        s_say(self, seq, "Error: Too many nodes (limit %zu)", self->config.nodes_max);
+        s_error(self, answer, "Too many nodes (limit %zu)", self->config.nodes_max);
         return true;
     }
     size_t siblings = parent->id == TOPOLOGY_ROOT ? node_children_count(self->node)
                                                   : zlistx_size(parent->children);
     if (self->config.children_max && siblings >= self->config.children_max) {
-        s_say(self, seq, "Error: Too many children of node %d (limit %zu)", parent->id,
-              self->config.children_max);
+        s_error(self, answer, "Too many children of node %d (limit %zu)", parent->id,
+                self->config.children_max);
         return true;
     }
     return false;
@@ -431,13 +521,14 @@ static void s_create(controller_t *self, command_t *command, uint64_t seq)
 {
     topo_node_t *parent = self->config.bst ? topology_bst_parent(self->topology, command->id)
                                       : topology_find(self->topology, command->parent);
+    result_t answer = s_command_result(command, seq);
     if (topology_find(self->topology, command->id))
-        return s_say(self, seq, "Error: Already exists");
+        return s_error(self, answer, "Already exists");
     if (!parent)
-        return s_say(self, seq, "Error: Parent not found");
+        return s_error(self, answer, "Parent not found");
     if (topology_blocker(parent))
-        return s_say(self, seq, "Error: Parent is unavailable");
-    if (s_refuse_create(self, parent, seq))
+        return s_unavailable(self, answer);
+    if (s_refuse_create(self, parent, answer))
         return;
     topo_node_t *node = topology_add(self->topology, command->id, parent);
     request_t *request = s_request(self, CMD_CREATE, seq, node->id, parent->id);
@@ -447,14 +538,15 @@ static void s_create(controller_t *self, command_t *command, uint64_t seq)
 static void s_remove(controller_t *self, command_t *command, uint64_t seq)
 {
     topo_node_t *node = s_node(self, command->id);
+    result_t answer = s_command_result(command, seq);
     if (!node)
-        return s_say(self, seq, "Error: Not found");
+        return s_error(self, answer, "Not found");
     topo_node_t *parent = node->parent;
     if (topology_blocker(parent)) {
         //  Its parent cannot act on it: end the processes directly.
         topology_walk(node, s_kill_process, NULL);
         s_forget(self, node);
-        return s_say(self, seq, "Ok");
+        return s_emit(self, &answer);
     }
     request_t *request = s_request(self, CMD_REMOVE, seq, node->id, parent->id);
     node->state = NODE_REMOVING;
@@ -473,10 +565,11 @@ static void s_free_line(void *data, void *hint)
 static void s_exec(controller_t *self, command_t *command, uint64_t seq)
 {
     topo_node_t *node = s_node(self, command->id);
+    result_t answer = s_command_result(command, seq);
     if (!node)
-        return s_say(self, seq, "Error:%d: Not found", command->id);
+        return s_error(self, answer, "Not found");
     if (topology_blocker(node))
-        return s_say(self, seq, "Error:%d: Node is unavailable", command->id);
+        return s_unavailable(self, answer);
     request_t *request = s_request(self, CMD_EXEC, seq, node->id, node->id);
     wire_msg_t *msg = wire_msg_new(WIRE_EXEC);
     wire_bytes_copy(&msg->op, command->op, strlen(command->op));
@@ -494,10 +587,13 @@ static void s_exec(controller_t *self, command_t *command, uint64_t seq)
 static void s_ping(controller_t *self, command_t *command, uint64_t seq)
 {
     topo_node_t *node = s_node(self, command->id);
+    result_t answer = s_command_result(command, seq);
     if (!node)
-        return s_say(self, seq, "Error: Not found");
-    if (topology_blocker(node))
-        return s_say(self, seq, "Ok: 0");
+        return s_error(self, answer, "Not found");
+    if (topology_blocker(node)) {
+        answer.value.answered = false; //  as a node that does not answer in time
+        return s_emit(self, &answer);
+    }
     request_t *request = s_request(self, CMD_PING, seq, node->id, node->id);
     wire_msg_t *msg = wire_msg_new(WIRE_PING);
     s_send(self, request, &msg, node);
@@ -535,6 +631,7 @@ static void s_heartbeat(controller_t *self, int interval_ms)
 
 static void s_execute(controller_t *self, command_t *command, uint64_t seq)
 {
+    result_t answer = s_command_result(command, seq);
     switch (command->kind) {
         case CMD_CREATE:
             s_create(self, command, seq);
@@ -551,10 +648,11 @@ static void s_execute(controller_t *self, command_t *command, uint64_t seq)
         case CMD_TREE: {
             char *tree =
                 controller_tree(self, command->has_id ? command->id : TOPOLOGY_ROOT);
+            answer.value.text = tree;
             if (tree)
-                s_say(self, seq, "%s", tree);
+                s_emit(self, &answer);
             else
-                s_say(self, seq, "Error: Not found");
+                s_error(self, answer, "Not found");
             free(tree);
             break;
         }
@@ -563,10 +661,10 @@ static void s_execute(controller_t *self, command_t *command, uint64_t seq)
             break;
         case CMD_HEARTBEAT:
             s_heartbeat(self, (int)command->interval_ms);
-            s_say(self, seq, "Ok");
+            s_emit(self, &answer);
             break;
         default:
-            s_say(self, seq, "Error: Not a controller command");
+            s_error(self, answer, "Not a controller command");
             break;
     }
 }
@@ -801,13 +899,13 @@ static void s_reap_all(void)
 }
 
 controller_t *controller_new(const controller_config_t *config, zloop_t *loop,
-                             controller_output_fn *output, void *output_arg)
+                             output_sink_fn *sink, void *sink_arg)
 {
     controller_t *self = (controller_t *)zmalloc(sizeof(controller_t));
     self->config = *config;
     self->loop = loop;
-    self->output = output;
-    self->output_arg = output_arg;
+    self->sink = sink;
+    self->sink_arg = sink_arg;
     node_config_t node_config = {
         .id = TOPOLOGY_ROOT,
         .children = {.worker_path = config->worker_path,
@@ -833,7 +931,7 @@ controller_t *controller_new(const controller_config_t *config, zloop_t *loop,
     zhashx_set_destructor(self->pingall_nodes, (zhashx_destructor_fn *)zchunk_destroy);
     self->tombstones = idmap_new();
     zhashx_set_destructor(self->tombstones, (zhashx_destructor_fn *)zstr_free);
-    self->heartbeat = heartbeat_new(self->topology, output, output_arg);
+    self->heartbeat = heartbeat_new(self->topology, sink, sink_arg);
     self->waiting = waiting_new(self->topology, self->requests, config->bst, s_run, self);
     return self;
 }

@@ -1,8 +1,9 @@
 /*  controller — the core of the mqtree shell: the topology, the request table, the
     controller's own child processes, and the rules that turn commands into messages
-    down the tree and replies into result lines. No stdin and no stdout: results leave
-    through the output callback, tagged with the number of the command they answer,
-    so the shell decides when to print them and the tests can drive it directly. */
+    down the tree and replies into results. No stdin, no stdout and no text: results
+    and events leave as structs (output.h) through one sink, results tagged with the
+    number of the command they answer, so the shell decides how and when to print
+    them and the tests can drive it directly. */
 #ifndef MQTREE_CONTROLLER_H
 #define MQTREE_CONTROLLER_H
 
@@ -12,15 +13,9 @@
 
 #include "../common/log.h"
 #include "../common/run_dir.h"
+#include "output.h"
 #include "parser.h"
 #include "tree_view.h"
-
-//  The result for command number seq: one line without its newline (several lines
-//  for tree).
-typedef void(controller_output_fn)(void *arg, uint64_t seq, const char *line);
-
-//  The seq of lines that answer no command (Heartbit lines): printed at once.
-#define CONTROLLER_EVENT UINT64_MAX
 
 typedef struct {
     int timeout_ms;
@@ -37,16 +32,17 @@ typedef struct {
 
 typedef struct _controller_t controller_t;
 
-//  Registers the controller's sockets and timers on loop. NULL on failure.
+//  Registers the controller's sockets and timers on loop; every result and event
+//  goes to sink. NULL on failure.
 controller_t *controller_new(const controller_config_t *config, zloop_t *loop,
-                             controller_output_fn *output, void *output_arg);
+                             output_sink_fn *sink, void *sink_arg);
 
 //  Ends every worker process and reaps them; removes nothing from disk.
 void controller_destroy(controller_t **self_p);
 
 //  Takes a parsed command (help and exit are the shell's) and answers it through the
-//  output callback, at once or when its reply, deadline or a death decides it. The
-//  answer to tree is one text of several lines.
+//  sink, at once or when its reply, deadline or a death decides it. The answer to
+//  tree is one text of several lines.
 //  Commands that name a node whose create or remove is still in flight wait for it.
 void controller_submit(controller_t *self, command_t **command, uint64_t seq);
 

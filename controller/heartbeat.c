@@ -1,23 +1,20 @@
-/*  heartbeat — the controller's heartbeat view and its Heartbit lines. */
+/*  heartbeat — the controller's heartbeat view and its availability events. */
 #include "heartbeat.h"
-
-#include <stdio.h>
 
 struct _heartbeat_t {
     topology_t *topology;
-    controller_output_fn *output;
-    void *output_arg;
+    output_sink_fn *sink;
+    void *sink_arg;
     int interval_ms;
     int64_t last_check_ms; //  0: no check since the interval was set
 };
 
-heartbeat_t *heartbeat_new(topology_t *topology, controller_output_fn *output,
-                           void *output_arg)
+heartbeat_t *heartbeat_new(topology_t *topology, output_sink_fn *sink, void *sink_arg)
 {
     heartbeat_t *self = (heartbeat_t *)zmalloc(sizeof(heartbeat_t));
     self->topology = topology;
-    self->output = output;
-    self->output_arg = output_arg;
+    self->sink = sink;
+    self->sink_arg = sink_arg;
     return self;
 }
 
@@ -75,10 +72,9 @@ static void s_report(topo_node_t *node, void *arg)
     if (unavailable == node->reported_unavailable)
         return;
     node->reported_unavailable = unavailable;
-    char line[80];
-    snprintf(line, sizeof line, "Heartbit: node %d is %s", node->id,
-             unavailable ? "unavailable now" : "available again");
-    self->output(self->output_arg, CONTROLLER_EVENT, line);
+    event_t event = {unavailable ? EVENT_NODE_UNAVAILABLE : EVENT_NODE_AVAILABLE,
+                     node->id};
+    self->sink(self->sink_arg, NULL, &event);
 }
 
 void heartbeat_update(heartbeat_t *self)

@@ -1,10 +1,10 @@
-/*  heartbeat — the controller's view of heartbeats, and the asynchronous
-    "Heartbit: node X is unavailable now" / "... is available again" lines.
+/*  heartbeat — the controller's view of heartbeats, and the asynchronous events
+    behind "Heartbit: node X is unavailable now" / "... is available again".
 
     Beats are aggregated: every worker watches its own children's beats and reports
     only changes (lost, back) upward, so the controller hears beats from its own
     children only. A node is unavailable when it is dead, stopped, reported lost, or
-    behind such a node; each change of that prints one line per node, once. Known
+    behind such a node; each change of that is one event per node, once. Known
     deaths and stops (from waitpid, upstream) are reported at once, without waiting
     for the missing beats. */
 #ifndef MQTREE_HEARTBEAT_H
@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "controller.h"
+#include "output.h"
 #include "topology.h"
 
 //  A node silent for this many intervals is unavailable.
@@ -26,19 +26,19 @@
 
 typedef struct _heartbeat_t heartbeat_t;
 
-heartbeat_t *heartbeat_new(topology_t *topology, controller_output_fn *output,
-                           void *output_arg);
+//  The changes go to sink as events.
+heartbeat_t *heartbeat_new(topology_t *topology, output_sink_fn *sink, void *sink_arg);
 void heartbeat_destroy(heartbeat_t **self_p);
 
 //  Turns heartbeats on (ms > 0) or off (0). Every node starts as available and
-//  heard just now, so switching on prints only what is already known dead or stopped.
+//  heard just now, so switching on reports only what is already known dead or stopped.
 void heartbeat_set_interval(heartbeat_t *self, int ms, int64_t now);
 int heartbeat_interval(heartbeat_t *self);
 
 //  A node's parent reports its beats missing (lost) or back.
 void heartbeat_set_lost(heartbeat_t *self, topo_node_t *node, bool lost);
 
-//  Prints a line for every node whose availability changed since the last lines.
+//  Reports every node whose availability changed since the last report.
 void heartbeat_update(heartbeat_t *self);
 
 #endif

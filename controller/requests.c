@@ -4,6 +4,7 @@
 #include <czmq.h>
 
 #include "../common/idmap.h"
+#include "../common/wire.h"
 
 struct _requests_t {
     zhashx_t *by_id;       //  id (as the key pointer's value) -> request_t
@@ -70,6 +71,17 @@ request_t *requests_add(requests_t *self, int kind, uint64_t seq, int32_t node,
     if (kind >= 0 && kind < REQUESTS_KINDS)
         self->per_kind[kind]++;
     return request;
+}
+
+void request_end(request_t *request, void *arg, int status, const char *text)
+{
+    const request_behaviour_t *behaviour = request->behaviour;
+    if (status == REQUEST_TIMED_OUT)
+        behaviour->on_timeout(arg, request);
+    else if (status == WIRE_OK || status == WIRE_ERROR)
+        behaviour->on_reply(arg, request, status, text);
+    else
+        behaviour->on_unavailable(arg, request);
 }
 
 request_t *requests_find(requests_t *self, uint64_t id)

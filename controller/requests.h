@@ -8,15 +8,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
+typedef struct _request_t request_t;
+
+//  What a kind of request does when it ends: each entry answers the command (through
+//  the owner's output) and updates the owner's state; arg is the owner. The owner
+//  then forgets the request.
 typedef struct {
+    //  A reply came: status is WIRE_OK or WIRE_ERROR, text the node's answer.
+    void (*on_reply)(void *arg, request_t *request, int status, const char *text);
+    //  It can be answered no more: the way to its node is gone (a death, a stop, a
+    //  failed send, a node on the way that says so).
+    void (*on_unavailable)(void *arg, request_t *request);
+    //  Its deadline passed with no answer.
+    void (*on_timeout)(void *arg, request_t *request);
+} request_behaviour_t;
+
+struct _request_t {
     uint64_t id;
     uint64_t seq;   //  the shell's number for the command it answers
     int kind;       //  the command kind (command_kind_t)
     int32_t node;   //  the node the command names
     int32_t target; //  the node the message went to (a create's or remove's parent)
     int64_t deadline_us;
-    void *handle; //  place in the deadline order
-} request_t;
+    const request_behaviour_t *behaviour; //  set by the owner, by kind
+    void *handle;                         //  place in the deadline order
+};
 
 typedef struct _requests_t requests_t;
 
@@ -26,6 +42,13 @@ void requests_destroy(requests_t **self_p);
 //  Registers a request and gives it the next id (ids start at 1 and never repeat).
 request_t *requests_add(requests_t *self, int kind, uint64_t seq, int32_t node,
                         int32_t target, int64_t deadline_us);
+//  Runs the entry of request's behaviour for how it ended: status WIRE_OK or
+//  WIRE_ERROR is a reply (with text), REQUEST_TIMED_OUT its deadline, any other
+//  status (WIRE_UNAVAILABLE, or a byte no node sends) unavailable. The request stays
+//  in the table: the caller removes it.
+#define REQUEST_TIMED_OUT -1
+void request_end(request_t *request, void *arg, int status, const char *text);
+
 //  NULL if there is none; id 0 names no request.
 request_t *requests_find(requests_t *self, uint64_t id);
 

@@ -9,7 +9,7 @@
 #include "../common/numbers.h"
 #include "editor.h"
 #include "heartbeat.h"
-#include "json_output.h"
+#include "output.h"
 #include "../common/process.h"
 #include "../common/text.h"
 
@@ -34,21 +34,15 @@ struct _shell_t {
     //  A line over --max-line was answered: its rest is dropped up to its newline.
     bool skipping;
     uint64_t next_seq;
-    //  --ordered: results that arrived before an earlier command's.
+    const output_format_t *format; //  text, or JSON with --json
+    //  --ordered: results that arrived before an earlier command's, formatted.
     zhashx_t *waiting; //  seq (as text) -> line
     uint64_t next_to_print;
     bool flush_scheduled;
     int exit_code;
-    //  --json: what each command awaiting its result was, and when it was read.
-    zhashx_t *pending; //  seq (as text) -> pending_t
+    //  --json: when each command awaiting its result was read, for its "ms".
+    zhashx_t *read_at; //  seq (as text) -> int64_t, microseconds
 };
-
-typedef struct {
-    int kind;
-    bool has_id;
-    int32_t id;
-    int64_t read_us;
-} pending_t;
 
 static const char *s_help =
     "create id [parent]     start a node under parent (default -1, the controller)\n"
@@ -98,20 +92,17 @@ static const struct {
                     "  Waits for the replies still due, ends every node, and leaves."},
 };
 
-static char *s_help_text(const char *topic, size_t length)
+//  The help text for topic, or NULL if there is no such topic.
+static const char *s_help_text(const char *topic, size_t length)
 {
     if (!length)
-        return strdup(s_help);
+        return s_help;
     char key[48];
     snprintf(key, sizeof key, " %.*s ", (int)MIN(length, 40), topic);
     for (size_t i = 0; i < sizeof s_topics / sizeof s_topics[0]; i++)
         if (strstr(s_topics[i].names, key))
-            return strdup(s_topics[i].text);
-    //  The topic is the user's word, echoed: escaped like every echo (text.h).
-    char *shown = text_escape(topic, MIN(length, 40));
-    char *error = process_format("Error: No help for '%s' (try help)", shown);
-    free(shown);
-    return error;
+            return s_topics[i].text;
+    return NULL;
 }
 
 static int s_on_idle(zloop_t *loop, int timer_id, void *arg);
@@ -141,45 +132,42 @@ static char *s_key(uint64_t seq, char *buffer, size_t size)
     return buffer;
 }
 
-static char *s_key(uint64_t seq, char *buffer, size_t size);
-
-//  The JSON form of a result or an event (--json).
-static char *s_json(shell_t *self, uint64_t seq, const char *line)
+//  --json: command seq was read now.
+static void s_note_read(shell_t *self, uint64_t seq)
 {
-    if (seq == CONTROLLER_EVENT)
-        return json_output_event(line);
+    if (!self->config.json)
+        return;
+    int64_t *read_us = (int64_t *)malloc(sizeof(int64_t));
+    *read_us = zclock_usecs();
     char key[24];
-    pending_t *pending =
-        (pending_t *)zhashx_lookup(self->pending, s_key(seq, key, sizeof key));
-    pending_t unknown = {0, false, 0, zclock_usecs()};
-    if (!pending)
-        pending = &unknown;
-    double ms = (double)(zclock_usecs() - pending->read_us) / 1000.0;
-    char *text =
-        json_output_result(pending->kind, pending->has_id, pending->id, line, ms);
-    zhashx_delete(self->pending, key);
-    return text;
+    zhashx_update(self->read_at, s_key(seq, key, sizeof key), read_us);
 }
 
-void shell_output(void *arg, uint64_t seq, const char *line)
+//  --json: the milliseconds since command seq was read.
+static double s_took_ms(shell_t *self, uint64_t seq)
 {
-    shell_t *self = (shell_t *)arg;
-    char *json = self->config.json ? s_json(self, seq, line) : NULL;
-    if (json)
-        line = json;
-    s_schedule(self);
-    if (!self->config.ordered || seq == CONTROLLER_EVENT) {
-        s_print(self, line);
-        free(json);
-        return;
-    }
     char key[24];
-    if (seq != self->next_to_print) {
-        zhashx_insert(self->waiting, s_key(seq, key, sizeof key), strdup(line));
-        free(json);
+    int64_t *read_us =
+        (int64_t *)zhashx_lookup(self->read_at, s_key(seq, key, sizeof key));
+    int64_t now = zclock_usecs();
+    double ms = (double)(now - (read_us ? *read_us : now)) / 1000.0;
+    zhashx_delete(self->read_at, key);
+    return ms;
+}
+
+//  Prints the line for command seq now or, with --ordered, once every earlier
+//  command's line is out. Takes the line over.
+static void s_deliver(shell_t *self, uint64_t seq, char *line)
+{
+    char key[24];
+    if (self->config.ordered && seq != self->next_to_print) {
+        zhashx_insert(self->waiting, s_key(seq, key, sizeof key), line);
         return;
     }
     s_print(self, line);
+    free(line);
+    if (!self->config.ordered)
+        return;
     self->next_to_print++;
     char *next;
     while ((next = (char *)zhashx_lookup(self->waiting,
@@ -188,7 +176,56 @@ void shell_output(void *arg, uint64_t seq, const char *line)
         zhashx_delete(self->waiting, key);
         self->next_to_print++;
     }
-    free(json);
+}
+
+void shell_sink(void *arg, const result_t *result, const event_t *event)
+{
+    shell_t *self = (shell_t *)arg;
+    s_schedule(self);
+    if (event) {
+        //  Asynchronous: printed at once, in either order mode.
+        char *line = self->format->event(event);
+        s_print(self, line);
+        free(line);
+        return;
+    }
+    double ms = self->config.json ? s_took_ms(self, result->seq) : 0;
+    s_deliver(self, result->seq, self->format->result(result, ms));
+}
+
+//  The parser's error is its whole reply line, "Error: <why>", or "Error:N: <why>"
+//  for an exec whose arguments are wrong: answered as a line that did not parse.
+static void s_parse_error(shell_t *self, uint64_t seq, const char *line)
+{
+    result_t result = result_for(seq, RESULT_NO_COMMAND, false, 0);
+    result.status = RESULT_ERROR;
+    const char *why = line + strlen("Error");
+    if (why[0] == ':' && why[1] != ' ') {
+        char *end;
+        result.id = (int32_t)strtol(why + 1, &end, 10);
+        result.shows_id = true;
+        why = end;
+    }
+    result.error = strncmp(why, ": ", 2) == 0 ? why + 2 : why;
+    shell_sink(self, &result, NULL);
+}
+
+static void s_answer_help(shell_t *self, uint64_t seq, const char *topic, size_t length)
+{
+    result_t result = result_for(seq, CMD_HELP, false, 0);
+    result.value.text = s_help_text(topic, length);
+    if (result.value.text) {
+        shell_sink(self, &result, NULL);
+        return;
+    }
+    //  The topic is the user's word, echoed: escaped like every echo (text.h).
+    char *shown = text_escape(topic, MIN(length, 40));
+    char *error = process_format("No help for '%s' (try help)", shown);
+    result.status = RESULT_ERROR;
+    result.error = error;
+    shell_sink(self, &result, NULL);
+    free(error);
+    free(shown);
 }
 
 static void s_line(shell_t *self, char *line, size_t length)
@@ -207,27 +244,12 @@ static void s_line(shell_t *self, char *line, size_t length)
         return;
     }
     uint64_t seq = self->next_seq++;
-    if (self->config.json) {
-        pending_t *pending = (pending_t *)zmalloc(sizeof(pending_t));
-        pending->read_us = zclock_usecs();
-        if (rc > 0) {
-            pending->kind = command->kind;
-            pending->id = command->id;
-            pending->has_id = command->kind == CMD_CREATE ||
-                              command->kind == CMD_REMOVE || command->kind == CMD_EXEC ||
-                              command->kind == CMD_PING ||
-                              (command->kind == CMD_TREE && command->has_id);
-        }
-        char key[24];
-        zhashx_update(self->pending, s_key(seq, key, sizeof key), pending);
-    }
+    s_note_read(self, seq);
     if (rc < 0) {
-        shell_output(self, seq, error);
+        s_parse_error(self, seq, error);
         free(error);
     } else if (command->kind == CMD_HELP) {
-        char *text = s_help_text(command->args, command->args_length);
-        shell_output(self, seq, text);
-        free(text);
+        s_answer_help(self, seq, command->args, command->args_length);
         command_destroy(&command);
     } else
         controller_submit(self->controller, &command, seq);
@@ -237,15 +259,13 @@ static void s_line(shell_t *self, char *line, size_t length)
 static void s_refuse_line(shell_t *self)
 {
     uint64_t seq = self->next_seq++;
-    if (self->config.json) {
-        pending_t *pending = (pending_t *)zmalloc(sizeof(pending_t));
-        pending->read_us = zclock_usecs();
-        char key[24];
-        zhashx_update(self->pending, s_key(seq, key, sizeof key), pending);
-    }
+    s_note_read(self, seq);
     char *error =
-        process_format("Error: Line too long (limit %zu bytes)", self->config.max_line);
-    shell_output(self, seq, error);
+        process_format("Line too long (limit %zu bytes)", self->config.max_line);
+    result_t result = result_for(seq, RESULT_NO_COMMAND, false, 0);
+    result.status = RESULT_ERROR;
+    result.error = error;
+    shell_sink(self, &result, NULL);
     free(error);
 }
 
@@ -410,9 +430,10 @@ shell_t *shell_new(const shell_config_t *config, zloop_t *loop)
     self->interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
     self->capacity = READ_MIN;
     self->buffer = (char *)malloc(self->capacity);
+    self->format = config->json ? &output_json : &output_text;
     self->waiting = zhashx_new();
-    self->pending = zhashx_new();
-    zhashx_set_destructor(self->pending, (zhashx_destructor_fn *)zstr_free);
+    self->read_at = zhashx_new();
+    zhashx_set_destructor(self->read_at, (zhashx_destructor_fn *)zstr_free);
     zhashx_set_destructor(self->waiting, (zhashx_destructor_fn *)zstr_free);
     return self;
 }
@@ -423,7 +444,7 @@ void shell_destroy(shell_t **self_p)
     if (!self)
         return;
     zhashx_destroy(&self->waiting);
-    zhashx_destroy(&self->pending);
+    zhashx_destroy(&self->read_at);
     free(self->buffer);
     free(self);
     *self_p = NULL;

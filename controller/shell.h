@@ -1,6 +1,7 @@
 /*  shell — the front end of the mqtree controller: reads command lines from stdin
     (any length, any speed), hands them to the controller core, and prints each result
-    line when it arrives or, with --ordered, in the order the commands were read. */
+    when it arrives or, with --ordered, in the order the commands were read, in the
+    format chosen (SPEC.md's lines, or JSON with --json). */
 #ifndef MQTREE_SHELL_H
 #define MQTREE_SHELL_H
 
@@ -13,7 +14,7 @@
 typedef struct {
     exec_syntax_t syntax;
     bool ordered;
-    bool json;     //  one JSON object per result line
+    bool json;     //  one JSON object per result and event
     int signal_fd; //  SIGCHLD, SIGINT, SIGTERM, SIGHUP
     //  --max-line: a longer line is answered "Error: Line too long (limit N bytes)"
     //  once, without being held whole, and the next line is read normally.
@@ -28,8 +29,9 @@ typedef struct _shell_t shell_t;
 shell_t *shell_new(const shell_config_t *config, zloop_t *loop);
 void shell_destroy(shell_t **self_p);
 
-//  The controller's output callback; arg is the shell.
-void shell_output(void *arg, uint64_t seq, const char *line);
+//  The controller's sink (output.h): formats each result and event, as text or as
+//  JSON, and prints it when it is due; arg is the shell.
+void shell_sink(void *arg, const result_t *result, const event_t *event);
 
 //  Runs until exit, end of input (after the outstanding replies) or a signal.
 //  Returns the process exit code: 0, or 128 + the signal's number.

@@ -4,12 +4,14 @@
 
 static char s_lines[4096];
 
-static void s_output(void *arg, uint64_t seq, const char *line)
+static void s_output(void *arg, const result_t *result, const event_t *event)
 {
     (void)arg;
-    CHECK(seq == CONTROLLER_EVENT);
+    CHECK(!result && event);
+    char *line = output_text.event(event);
     strcat(s_lines, line);
     strcat(s_lines, "\n");
+    free(line);
 }
 
 static topo_node_t *s_add(topology_t *topology, int32_t id, topo_node_t *parent)

@@ -1,8 +1,11 @@
-/*  Unit test: the request table — ids, lookup, deadline order, expiry. */
+/*  Unit test: the request table — ids, lookup, deadline order, expiry — and how a
+    request's end picks its behaviour's entry. */
 #include "../controller/requests.h"
 #include "check.h"
 
 #include <czmq.h>
+
+#include "../common/wire.h"
 
 static void s_table(void)
 {
@@ -59,9 +62,56 @@ static void s_many(void)
     requests_destroy(&requests);
 }
 
+//  What the behaviour below was called with: "reply 1 why", "unavailable", "timeout".
+static char s_called[64];
+
+static void s_on_reply(void *arg, request_t *request, int status, const char *text)
+{
+    CHECK(arg == s_called && request->id == 1);
+    snprintf(s_called, sizeof s_called, "reply %d %s", status, text);
+}
+
+static void s_on_unavailable(void *arg, request_t *request)
+{
+    CHECK(arg == s_called && request->id == 1);
+    snprintf(s_called, sizeof s_called, "unavailable");
+}
+
+static void s_on_timeout(void *arg, request_t *request)
+{
+    CHECK(arg == s_called && request->id == 1);
+    snprintf(s_called, sizeof s_called, "timeout");
+}
+
+static const request_behaviour_t s_behaviour = {s_on_reply, s_on_unavailable,
+                                                s_on_timeout};
+
+//  Replies (ok, error) go to on_reply with their text; a deadline to on_timeout;
+//  a death on the way, or a status no node sends, to on_unavailable. The request
+//  stays in the table for its owner to remove.
+static void s_end(void)
+{
+    requests_t *requests = requests_new();
+    request_t *request = requests_add(requests, 3, 1, 10, 10, 5000);
+    request->behaviour = &s_behaviour;
+    request_end(request, s_called, WIRE_OK, "6");
+    CHECK_STR(s_called, "reply 0 6");
+    request_end(request, s_called, WIRE_ERROR, "why");
+    CHECK_STR(s_called, "reply 1 why");
+    request_end(request, s_called, WIRE_UNAVAILABLE, "");
+    CHECK_STR(s_called, "unavailable");
+    request_end(request, s_called, REQUEST_TIMED_OUT, "");
+    CHECK_STR(s_called, "timeout");
+    request_end(request, s_called, 77, "");
+    CHECK_STR(s_called, "unavailable");
+    CHECK(requests_find(requests, 1) == request && requests_size(requests) == 1);
+    requests_destroy(&requests);
+}
+
 int main(void)
 {
     s_table();
     s_many();
+    s_end();
     return check_report("requests");
 }

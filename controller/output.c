@@ -1,0 +1,158 @@
+/*  output — results and events as SPEC.md lines or JSON objects (see output.h). */
+#define _GNU_SOURCE
+#include "output.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/process.h"
+#include "parser.h"
+
+result_t result_for(uint64_t seq, int kind, bool has_id, int32_t id)
+{
+    return (result_t){.seq = seq,
+                      .kind = kind,
+                      .status = RESULT_OK,
+                      .id = id,
+                      .has_id = has_id,
+                      .shows_id = has_id && kind == CMD_EXEC};
+}
+
+//  --- What both formats say ---------------------------------------------------------
+
+//  Tree and help answer with lines of text, not with one value.
+static bool s_has_lines(const result_t *result)
+{
+    return result->status == RESULT_OK &&
+           (result->kind == CMD_TREE || result->kind == CMD_HELP);
+}
+
+//  The text after "Ok: " (or "Ok:N: "), or NULL for a bare "Ok". The caller frees it.
+static char *s_value(const result_t *result)
+{
+    switch (result->kind) {
+        case CMD_CREATE:
+            return process_format("%d", result->value.pid);
+        case CMD_PING:
+            return process_format("%d", result->value.answered);
+        case CMD_EXEC:
+            return result->value.text && *result->value.text ? strdup(result->value.text)
+                                                             : NULL;
+        case CMD_PINGALL: {
+            size_t count = result->value.unavailable.count;
+            if (!count)
+                return strdup("-1");
+            char *text = NULL;
+            size_t size = 0;
+            FILE *out = open_memstream(&text, &size);
+            for (size_t i = 0; i < count; i++)
+                fprintf(out, i ? ";%d" : "%d", result->value.unavailable.ids[i]);
+            fclose(out);
+            return text;
+        }
+        default:
+            return NULL;
+    }
+}
+
+//  The text after "Error: " (or "Error:N: ").
+static const char *s_error(const result_t *result)
+{
+    if (result->status == RESULT_ERROR)
+        return result->error ? result->error : "";
+    //  A create's request goes to the parent: it is the parent that is unreachable.
+    return result->kind == CMD_CREATE ? "Parent is unavailable" : "Node is unavailable";
+}
+
+//  --- Text: SPEC.md's lines ---------------------------------------------------------
+
+static char *s_text_result(const result_t *result, double ms)
+{
+    (void)ms;
+    if (s_has_lines(result))
+        return strdup(result->value.text ? result->value.text : "");
+    char node[16] = "";
+    if (result->shows_id)
+        snprintf(node, sizeof node, ":%d", result->id);
+    if (result->status != RESULT_OK)
+        return process_format("Error%s: %s", node, s_error(result));
+    char *value = s_value(result);
+    char *line =
+        value ? process_format("Ok%s: %s", node, value) : process_format("Ok%s", node);
+    free(value);
+    return line;
+}
+
+static char *s_text_event(const event_t *event)
+{
+    return process_format("Heartbit: node %d is %s", event->node,
+                          event->kind == EVENT_NODE_UNAVAILABLE ? "unavailable now"
+                                                                : "available again");
+}
+
+const output_format_t output_text = {s_text_result, s_text_event};
+
+//  --- JSON --------------------------------------------------------------------------
+
+static const char *s_names[] = {
+    [CMD_CREATE] = "create", [CMD_REMOVE] = "remove",   [CMD_EXEC] = "exec",
+    [CMD_PING] = "ping",     [CMD_PINGALL] = "pingall", [CMD_HEARTBEAT] = "heartbeat",
+    [CMD_TREE] = "tree",     [CMD_HELP] = "help",       [CMD_EXIT] = "exit",
+};
+
+static char *s_dump(json_t *object)
+{
+    char *text =
+        json_dumps(object, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(5));
+    json_decref(object);
+    return text;
+}
+
+static json_t *s_lines(const char *text)
+{
+    json_t *lines = json_array();
+    const char *start = text ? text : "";
+    for (const char *end; (end = strchr(start, '\n')); start = end + 1)
+        json_array_append_new(lines, json_stringn(start, (size_t)(end - start)));
+    json_array_append_new(lines, json_string(start));
+    return lines;
+}
+
+static char *s_json_result(const result_t *result, double ms)
+{
+    json_t *object = json_object();
+    bool known = result->kind > RESULT_NO_COMMAND && result->kind <= CMD_EXIT;
+    json_object_set_new(object, "cmd",
+                        known ? json_string(s_names[result->kind]) : json_null());
+    if (result->has_id)
+        json_object_set_new(object, "id", json_integer(result->id));
+    bool ok = result->status == RESULT_OK;
+    json_object_set_new(object, "ok", json_boolean(ok));
+    if (s_has_lines(result))
+        json_object_set_new(object, "lines", s_lines(result->value.text));
+    else if (!ok)
+        json_object_set_new(object, "error", json_string(s_error(result)));
+    else {
+        char *value = s_value(result);
+        if (value)
+            json_object_set_new(object, "result", json_string(value));
+        free(value);
+    }
+    json_object_set_new(object, "ms", json_real(ms));
+    return s_dump(object);
+}
+
+static char *s_json_event(const event_t *event)
+{
+    json_t *object = json_object();
+    json_object_set_new(object, "event", json_string("heartbeat"));
+    json_object_set_new(object, "id", json_integer(event->node));
+    json_object_set_new(
+        object, "state",
+        json_string(event->kind == EVENT_NODE_UNAVAILABLE ? "unavailable" : "available"));
+    return s_dump(object);
+}
+
+const output_format_t output_json = {s_json_result, s_json_event};
