@@ -14,7 +14,12 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <czmq.h>
+
+#include "log.h"
 
 int process_signalfd(const int *signals)
 {
@@ -95,3 +100,50 @@ char *process_worker_path(void)
     }
     return path;
 }
+
+//  SIGKILLs every process whose parent we are (read from /proc: it may be one the
+//  topology lost track of). Returns how many.
+static int s_kill_our_children(void)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)getpid(),
+             (int)getpid());
+    FILE *file = fopen(path, "r");
+    int count = 0, pid;
+    while (file && fscanf(file, "%d", &pid) == 1)
+        count += kill(pid, SIGKILL) == 0;
+    if (file)
+        fclose(file);
+    return count;
+}
+
+void process_reap_all(int cap_ms)
+{
+    sigset_t chld, old;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    pthread_sigmask(SIG_BLOCK, &chld, &old);
+    int64_t cap = zclock_mono() + cap_ms;
+    bool warned = false;
+    while (true) {
+        pid_t pid;
+        while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+            ;
+        if (pid < 0 && errno == ECHILD)
+            break;
+        int64_t left = cap - zclock_mono();
+        if (left <= 0) {
+            int killed = s_kill_our_children();
+            if (killed && !warned)
+                log_warn("%d processes still running %d ms after exit; killed", killed,
+                         cap_ms);
+            warned = warned || killed;
+            //  Orphans of those come to us next; look again soon.
+            left = 100;
+        }
+        struct timespec wait = {left / 1000, (left % 1000) * 1000000};
+        sigtimedwait(&chld, NULL, &wait);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+

@@ -30,6 +30,12 @@ int process_parent_fd(pid_t expected_parent);
 //  MQTREE_WORKER, for running under valgrind), or NULL. Caller frees.
 char *process_worker_path(void);
 
+//  Waits for every child process, so that nothing started under a subreaper is left
+//  when it goes, but never for long: past cap_ms whatever is still there (read from
+//  /proc: it may be a process nobody tracked) is SIGKILLed, with a warning, and
+//  reaped. SIGCHLD is blocked meanwhile.
+void process_reap_all(int cap_ms);
+
 //  Formats into a freshly allocated string; aborts on out-of-memory like czmq does.
 char *process_format(const char *format, ...) __attribute__((format(printf, 1, 2)));
 

@@ -18,6 +18,7 @@
 #include "../node/fanout.h"
 #include "../node/node.h"
 #include "heartbeat.h"
+#include "pingall.h"
 #include "requests.h"
 #include "topology.h"
 #include "waiting.h"
@@ -36,10 +37,7 @@ struct _controller_t {
     waiting_t *waiting; //  commands waiting for a create or remove in flight
     int timer_id;       //  0 when no deadline timer is armed
     int64_t timer_at;
-    //  Pingalls in flight: request id -> zchunk_t of the ids that answered so far,
-    //  and request id -> zchunk_t of the node ids there were when it was sent.
-    zhashx_t *pingall_answers;
-    zhashx_t *pingall_nodes;
+    pingalls_t *pingalls; //  pingalls in flight: who was asked, who answered
     //  Creates under a worker reported failed at their deadline: request id ->
     //  tombstone_t. If the parent's success comes after all (it was held up on the
     //  way), the child it started is ended: a create reported failed leaves no node.
@@ -162,34 +160,12 @@ static void s_kill_process(topo_node_t *node, void *arg)
         kill(node->pid, SIGKILL);
 }
 
-typedef struct {
-    int32_t *ids;
-    size_t count;
-} id_list_t;
-
-static void s_collect_id(topo_node_t *node, void *arg)
-{
-    id_list_t *list = (id_list_t *)arg;
-    if (node->parent)
-        list->ids[list->count++] = node->id;
-}
-
-//  The ids of top's subtree (top included, the controller never), in tree order.
-//  The caller frees the array.
-static int32_t *s_ids(controller_t *self, topo_node_t *top, size_t *count)
-{
-    id_list_t list = {malloc((topology_size(self->topology) + 1) * sizeof(int32_t)), 0};
-    topology_walk(top, s_collect_id, &list);
-    *count = list.count;
-    return list.ids;
-}
-
 static void s_forget(controller_t *self, topo_node_t *node)
 {
     if (!self->config.tcp)
         topology_walk(node, s_unlink_socket, self);
     size_t count;
-    int32_t *gone = s_ids(self, node, &count);
+    int32_t *gone = topology_ids(node, &count);
     topology_remove(self->topology, node);
     //  Commands that waited for these nodes now find them gone.
     for (size_t i = 0; i < count; i++)
@@ -361,44 +337,16 @@ static void s_ping_unanswered(void *arg, request_t *request)
     s_ping_reply(arg, request, WIRE_UNAVAILABLE, "");
 }
 
-static int s_compare_ids(const void *a, const void *b)
-{
-    int32_t left = *(const int32_t *)a, right = *(const int32_t *)b;
-    return (left > right) - (left < right);
-}
-
 //  Every node that did not answer, ascending: the dead, the stopped, those that
-//  missed the deadline, and all that lie behind them — of the nodes there were when
-//  the pingall was sent. A node created since was never asked, and one removed since
-//  is reported as it was: the answer is the tree's state at the line, as typed lines
-//  would see it. However the request ends, the answers gathered so far decide.
+//  missed the deadline, and all that lie behind them (pingall.h). However the
+//  request ends, the answers gathered so far decide.
 static void s_pingall_done(void *arg, request_t *request)
 {
     controller_t *self = (controller_t *)arg;
-    void *key = (void *)(uintptr_t)request->id;
-    zchunk_t *ids = (zchunk_t *)zhashx_lookup(self->pingall_answers, key);
-    zhashx_t *answered = idmap_new();
-    size_t answers = ids ? zchunk_size(ids) / 4 : 0;
-    for (size_t i = 0; i < answers; i++) {
-        int32_t id = (int32_t)wire_get_u32(zchunk_data(ids) + i * 4);
-        zhashx_update(answered, idmap_key(id), (void *)1);
-    }
-    zhashx_delete(self->pingall_answers, key);
-    zchunk_t *asked =
-        (zchunk_t *)zhashx_lookup(self->pingall_nodes, (void *)(uintptr_t)request->id);
-    size_t count = 0, total = asked ? zchunk_size(asked) / sizeof(int32_t) : 0;
-    int32_t *missing = (int32_t *)malloc((total + 1) * sizeof(int32_t));
-    for (size_t i = 0; i < total; i++) {
-        int32_t id = ((const int32_t *)zchunk_data(asked))[i];
-        if (!zhashx_lookup(answered, idmap_key(id)))
-            missing[count++] = id;
-    }
-    zhashx_destroy(&answered);
-    zhashx_delete(self->pingall_nodes, (void *)(uintptr_t)request->id);
-    qsort(missing, count, sizeof(int32_t), s_compare_ids);
     result_t result = s_request_result(request);
+    int32_t *missing =
+        pingalls_end(self->pingalls, request->id, &result.value.unavailable.count);
     result.value.unavailable.ids = missing;
-    result.value.unavailable.count = count;
     s_emit(self, &result);
     free(missing);
 }
@@ -607,10 +555,8 @@ static void s_pingall(controller_t *self, uint64_t seq)
 {
     request_t *request = s_request(self, CMD_PINGALL, seq, TOPOLOGY_ROOT, TOPOLOGY_ROOT);
     size_t count;
-    int32_t *nodes = s_ids(self, topology_root(self->topology), &count);
-    void *key = (void *)(uintptr_t)request->id;
-    zhashx_insert(self->pingall_nodes, key, zchunk_new(nodes, count * sizeof(int32_t)));
-    zhashx_insert(self->pingall_answers, key, zchunk_new(NULL, 64));
+    int32_t *nodes = topology_ids(topology_root(self->topology), &count);
+    pingalls_start(self->pingalls, request->id, nodes, count);
     free(nodes);
     wire_msg_t *msg = wire_msg_new(WIRE_PINGALL);
     msg->request_id = request->id;
@@ -753,14 +699,13 @@ static bool s_on_the_way(controller_t *self, const wire_msg_t *reply, int32_t ta
 static void s_on_pingall_answer(controller_t *self, request_t *request,
                                 const wire_msg_t *reply)
 {
-    zchunk_t *ids = (zchunk_t *)zhashx_lookup(self->pingall_answers,
-                                              (void *)(uintptr_t)request->id);
-    if (reply->node != TOPOLOGY_ROOT || reply->text.size % 4 ||
-        (reply->status != WIRE_OK && reply->status != WIRE_PARTIAL)) {
+    if (reply->node != TOPOLOGY_ROOT ||
+        (reply->status != WIRE_OK && reply->status != WIRE_PARTIAL) ||
+        pingalls_answer(self->pingalls, request->id, reply->text.data,
+                        reply->text.size) != 0) {
         log_dropped("dropped a pingall answer from node %d", reply->node);
         return;
     }
-    zchunk_extend(ids, reply->text.data, reply->text.size);
     if (reply->status == WIRE_OK)
         s_complete(self, request, WIRE_OK, "");
 }
@@ -849,55 +794,6 @@ void controller_on_sigchld(controller_t *self)
 //  death within milliseconds: this is a cap for what should never happen.
 #define REAP_CAP_MS 2000
 
-//  SIGKILLs every process whose parent we are (read from /proc: it may be one the
-//  topology lost track of). Returns how many.
-static int s_kill_our_children(void)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)getpid(),
-             (int)getpid());
-    FILE *file = fopen(path, "r");
-    int count = 0, pid;
-    while (file && fscanf(file, "%d", &pid) == 1)
-        count += kill(pid, SIGKILL) == 0;
-    if (file)
-        fclose(file);
-    return count;
-}
-
-//  As subreaper every orphaned descendant comes to us: wait for all of them, so that
-//  nothing of the tree is left when the controller is gone, but never for long: past
-//  REAP_CAP_MS whatever is still there is SIGKILLed, with a warning, and reaped.
-static void s_reap_all(void)
-{
-    sigset_t chld, old;
-    sigemptyset(&chld);
-    sigaddset(&chld, SIGCHLD);
-    pthread_sigmask(SIG_BLOCK, &chld, &old);
-    int64_t cap = zclock_mono() + REAP_CAP_MS;
-    bool warned = false;
-    while (true) {
-        pid_t pid;
-        while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
-            ;
-        if (pid < 0 && errno == ECHILD)
-            break;
-        int64_t left = cap - zclock_mono();
-        if (left <= 0) {
-            int killed = s_kill_our_children();
-            if (killed && !warned)
-                log_warn("%d processes still running %d ms after exit; killed", killed,
-                         REAP_CAP_MS);
-            warned = warned || killed;
-            //  Orphans of those come to us next; look again soon.
-            left = 100;
-        }
-        struct timespec wait = {left / 1000, (left % 1000) * 1000000};
-        sigtimedwait(&chld, NULL, &wait);
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-}
-
 controller_t *controller_new(const controller_config_t *config, zloop_t *loop,
                              output_sink_fn *sink, void *sink_arg)
 {
@@ -925,10 +821,7 @@ controller_t *controller_new(const controller_config_t *config, zloop_t *loop,
     }
     self->topology = topology_new(getpid());
     self->requests = requests_new();
-    self->pingall_answers = idmap_new();
-    zhashx_set_destructor(self->pingall_answers, (zhashx_destructor_fn *)zchunk_destroy);
-    self->pingall_nodes = idmap_new();
-    zhashx_set_destructor(self->pingall_nodes, (zhashx_destructor_fn *)zchunk_destroy);
+    self->pingalls = pingalls_new();
     self->tombstones = idmap_new();
     zhashx_set_destructor(self->tombstones, (zhashx_destructor_fn *)zstr_free);
     self->heartbeat = heartbeat_new(self->topology, sink, sink_arg);
@@ -947,12 +840,12 @@ void controller_destroy(controller_t **self_p)
     //  by a create that timed out) follow their parent through its death signal.
     topology_walk(topology_root(self->topology), s_kill_process, NULL);
     node_destroy(&self->node);
-    s_reap_all();
+    //  Everything of the tree is gone when the controller is, but exit is bounded.
+    process_reap_all(REAP_CAP_MS);
     waiting_destroy(&self->waiting);
     requests_destroy(&self->requests);
-    zhashx_destroy(&self->pingall_answers);
+    pingalls_destroy(&self->pingalls);
     zhashx_destroy(&self->tombstones);
-    zhashx_destroy(&self->pingall_nodes);
     heartbeat_destroy(&self->heartbeat);
     topology_destroy(&self->topology);
     free(self);
@@ -966,9 +859,7 @@ size_t controller_outstanding(controller_t *self)
 
 int32_t *controller_ids(controller_t *self, size_t *count)
 {
-    int32_t *ids = s_ids(self, topology_root(self->topology), count);
-    qsort(ids, *count, sizeof(int32_t), s_compare_ids);
-    return ids;
+    return topology_ids_sorted(topology_root(self->topology), count);
 }
 
 //  --- tree ---------------------------------------------------------------------------

@@ -167,3 +167,43 @@ const char *topology_state_name(node_state_t state)
     static const char *names[] = {"starting", "up", "stopped", "dead", "removing"};
     return names[state];
 }
+
+typedef struct {
+    int32_t *ids;
+    size_t count, size;
+} id_list_t;
+
+static void s_collect_id(topo_node_t *node, void *arg)
+{
+    id_list_t *list = (id_list_t *)arg;
+    if (!node->parent)
+        return;
+    if (list->count == list->size) {
+        list->size = list->size ? list->size * 2 : 64;
+        list->ids = (int32_t *)realloc(list->ids, list->size * sizeof(int32_t));
+        assert(list->ids);
+    }
+    list->ids[list->count++] = node->id;
+}
+
+int32_t *topology_ids(topo_node_t *node, size_t *count)
+{
+    id_list_t list = {(int32_t *)malloc(sizeof(int32_t)), 0, 1};
+    assert(list.ids);
+    topology_walk(node, s_collect_id, &list);
+    *count = list.count;
+    return list.ids;
+}
+
+static int s_compare_int32(const void *a, const void *b)
+{
+    int32_t left = *(const int32_t *)a, right = *(const int32_t *)b;
+    return (left > right) - (left < right);
+}
+
+int32_t *topology_ids_sorted(topo_node_t *node, size_t *count)
+{
+    int32_t *ids = topology_ids(node, count);
+    qsort(ids, *count, sizeof(int32_t), s_compare_int32);
+    return ids;
+}

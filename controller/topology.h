@@ -75,6 +75,11 @@ size_t topology_path(topo_node_t *node, int32_t *hops);
 typedef void(topology_visit_fn)(topo_node_t *node, void *arg);
 void topology_walk(topo_node_t *node, topology_visit_fn *visit, void *arg);
 
+//  The ids of node's subtree (node included, the root never), in tree order, or
+//  ascending. The caller frees the array.
+int32_t *topology_ids(topo_node_t *node, size_t *count);
+int32_t *topology_ids_sorted(topo_node_t *node, size_t *count);
+
 //  Where a binary search tree insert of id goes: walking from the root's only child,
 //  left (smaller id) or right (greater id), to the first free slot. Returns the root
 //  when the tree is empty.

@@ -1,0 +1,97 @@
+/*  pingall — the controller's pingalls in flight, and who did not answer (see
+    pingall.h). */
+#include "pingall.h"
+
+#include "../common/idmap.h"
+#include "../common/wire.h"
+
+typedef struct {
+    zchunk_t *asked;    //  int32_t ids, the tree's nodes when it was sent
+    zhashx_t *answered; //  idmap keys of the ids that answered
+} pingall_t;
+
+struct _pingalls_t {
+    zhashx_t *table; //  request id -> pingall_t
+};
+
+static void s_pingall_destroy(pingall_t **self_p)
+{
+    pingall_t *self = *self_p;
+    if (!self)
+        return;
+    zchunk_destroy(&self->asked);
+    zhashx_destroy(&self->answered);
+    free(self);
+    *self_p = NULL;
+}
+
+pingalls_t *pingalls_new(void)
+{
+    pingalls_t *self = (pingalls_t *)zmalloc(sizeof(pingalls_t));
+    self->table = idmap_new();
+    zhashx_set_destructor(self->table, (zhashx_destructor_fn *)s_pingall_destroy);
+    return self;
+}
+
+void pingalls_destroy(pingalls_t **self_p)
+{
+    pingalls_t *self = *self_p;
+    if (!self)
+        return;
+    zhashx_destroy(&self->table);
+    free(self);
+    *self_p = NULL;
+}
+
+static void *s_key(uint64_t request_id)
+{
+    //  Request ids start at 1: never a NULL key.
+    return (void *)(uintptr_t)request_id;
+}
+
+void pingalls_start(pingalls_t *self, uint64_t request_id, const int32_t *ids,
+                    size_t count)
+{
+    assert(request_id);
+    pingall_t *pingall = (pingall_t *)zmalloc(sizeof(pingall_t));
+    pingall->asked = zchunk_new(ids, count * sizeof(int32_t));
+    pingall->answered = idmap_new();
+    zhashx_update(self->table, s_key(request_id), pingall);
+}
+
+int pingalls_answer(pingalls_t *self, uint64_t request_id, const byte *ids, size_t size)
+{
+    pingall_t *pingall =
+        request_id ? (pingall_t *)zhashx_lookup(self->table, s_key(request_id)) : NULL;
+    if (!pingall || size % 4)
+        return -1;
+    for (size_t offset = 0; offset < size; offset += 4)
+        zhashx_update(pingall->answered, idmap_key((int32_t)wire_get_u32(ids + offset)),
+                      (void *)1);
+    return 0;
+}
+
+static int s_compare_ids(const void *a, const void *b)
+{
+    int32_t left = *(const int32_t *)a, right = *(const int32_t *)b;
+    return (left > right) - (left < right);
+}
+
+int32_t *pingalls_end(pingalls_t *self, uint64_t request_id, size_t *count)
+{
+    pingall_t *pingall =
+        request_id ? (pingall_t *)zhashx_lookup(self->table, s_key(request_id)) : NULL;
+    size_t asked = pingall ? zchunk_size(pingall->asked) / sizeof(int32_t) : 0;
+    int32_t *missing = (int32_t *)malloc((asked + 1) * sizeof(int32_t));
+    assert(missing);
+    *count = 0;
+    for (size_t i = 0; i < asked; i++) {
+        int32_t id = ((const int32_t *)zchunk_data(pingall->asked))[i];
+        if (!zhashx_lookup(pingall->answered, idmap_key(id)))
+            missing[(*count)++] = id;
+    }
+    qsort(missing, *count, sizeof(int32_t), s_compare_ids);
+    if (pingall)
+        zhashx_delete(self->table, s_key(request_id));
+    return missing;
+}
