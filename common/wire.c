@@ -203,7 +203,9 @@ char *wire_bytes_strdup(const wire_bytes_t *field)
 
 bool wire_bytes_eq(const wire_bytes_t *field, const char *string)
 {
-    return field->size == strlen(string) && memcmp(field->data, string, field->size) == 0;
+    //  A field never set has no data: memcmp may not be given NULL, even for 0 bytes.
+    return field->size == strlen(string) &&
+           (field->size == 0 || memcmp(field->data, string, field->size) == 0);
 }
 
 //  --- Messages ----------------------------------------------------------------------

@@ -258,7 +258,7 @@ static void s_roff(void)
         "\n.Op Fl -help\n.Op Fl -version\n.Sh OPTIONS\n",
         "\n.Bl -tag -width Ds\n.It Fl -verbose\nSay more.\n",
         "\n.It Fl -count Ar n\nHow many (default 3).\n",
-        "\n.It Fl -level Cm error | warn | info | debug\nHow much to log:\n.Cm info\n"
+        "\n.It Fl -level Cm error | warn | info | debug\nHow much to log:\n.Cm info\n",
         "logs deaths.\n.It Fl -name Ar name\nA name.\n",
         "\n.It Fl h , Fl -help\nPrint this help and exit.\n",
         "\n.It Fl V , Fl -version\nPrint the version and exit.\n.El\n",

@@ -1,136 +1,560 @@
-/*  Unit test: the wire codec builds what it validates, and rejects everything else. */
+/*  Unit test: the wire codec. Every kind decodes to the fields it was encoded from;
+    every frame that breaks its kind's shape in the table is refused with the reason;
+    paths pop without copies and go on as the shorter path; byte fields own, lend or
+    are given memory, and given memory is freed exactly once. */
 #include "../common/wire.h"
 #include "check.h"
+#include "wire_equal.h"
 
-static bool s_valid(zmsg_t *msg, wire_header_t *header)
+#define HEADER_REFUSED "header frame missing or of the wrong size"
+#define FRAMES_REFUSED "wrong number of frames for its type"
+#define SIZE_REFUSED "a frame has the wrong size for its type"
+#define RANGE_REFUSED "a field is out of its range"
+
+//  Long enough for any socket to be ready on an idle machine, bounded on a loaded one.
+#define READY_WAIT_MS 5000
+
+static const int32_t s_hops[] = {3, -4, INT32_MAX};
+
+//  A message of type with every field its kind carries set, and no other.
+static wire_msg_t *s_example(int type)
 {
-    const char *reason = NULL;
-    int rc = wire_validate(msg, header, &reason);
-    CHECK(rc == 0 || reason != NULL);
-    return rc == 0;
+    wire_msg_t *msg = wire_msg_new((wire_type_t)type);
+    msg->request_id = 0x0102030405060708ULL;
+    msg->deadline_us = 1234567890123LL;
+    msg->node = -7;
+    if (wire_is_request(type))
+        wire_set_path(msg, s_hops, 3);
+    if (type == WIRE_CREATE || type == WIRE_REMOVE || type == WIRE_EVENT)
+        msg->child = 8;
+    if (type == WIRE_REMOVE || type == WIRE_HELLO || type == WIRE_EVENT)
+        msg->pid = 4321;
+    if (type == WIRE_EVENT) {
+        msg->event = WIRE_CHILD_STOPPED;
+        msg->code = 19;
+    }
+    if (type == WIRE_HEARTBEAT)
+        msg->interval_ms = 500;
+    if (type == WIRE_REPLY) {
+        msg->status = WIRE_ERROR;
+        wire_bytes_lend(&msg->text, "Overflow", 8);
+    }
+    if (type == WIRE_EXEC) {
+        wire_bytes_lend(&msg->op, "sum", 3);
+        wire_bytes_lend(&msg->text, "3 1 2 3", 7);
+    }
+    return msg;
+}
+
+//  Decodes msg (taken): the message, or NULL and the reason.
+static wire_msg_t *s_decode(zmsg_t *msg, const char **reason)
+{
+    wire_msg_t *decoded = NULL;
+    *reason = NULL;
+    int rc = wire_decode(&msg, &decoded, reason);
+    CHECK(msg == NULL);
+    CHECK(rc == 0 ? decoded != NULL : decoded == NULL && *reason != NULL);
+    return decoded;
+}
+
+static wire_msg_t *s_round_trip(wire_msg_t *msg)
+{
+    const char *reason;
+    return s_decode(wire_encode(&msg), &reason);
+}
+
+static bool s_accepted(zmsg_t *msg)
+{
+    const char *reason;
+    wire_msg_t *decoded = s_decode(msg, &reason);
+    bool accepted = decoded != NULL;
+    wire_msg_destroy(&decoded);
+    return accepted;
+}
+
+static bool s_refused(zmsg_t *msg, const char *expected)
+{
+    const char *reason;
+    wire_msg_t *decoded = s_decode(msg, &reason);
+    if (decoded) {
+        wire_msg_destroy(&decoded);
+        return false;
+    }
+    CHECK_STR(reason, expected);
+    return reason && strcmp(reason, expected) == 0;
+}
+
+static zmsg_t *s_encoded(int type)
+{
+    wire_msg_t *msg = s_example(type);
+    return wire_encode(&msg);
+}
+
+//  The example of type, encoded, with its frame at index (0: the header) replaced.
+static zmsg_t *s_with_frame(int type, size_t index, const void *data, size_t size)
+{
+    zmsg_t *msg = s_encoded(type);
+    zframe_t *frame = zmsg_first(msg);
+    for (size_t skip = 0; skip < index; skip++)
+        frame = zmsg_next(msg);
+    zframe_reset(frame, data, size);
+    return msg;
+}
+
+//  The example of type, encoded, with one byte of its header set to value.
+static zmsg_t *s_with_header_byte(int type, size_t offset, byte value)
+{
+    zmsg_t *msg = s_encoded(type);
+    zframe_data(zmsg_first(msg))[offset] = value;
+    return msg;
 }
 
 static void s_round_trips(void)
 {
-    wire_header_t header = {WIRE_EXEC, 0x0102030405060708ULL, 1234567890123LL, -7};
-    int32_t path[] = {3, -4, 2147483647};
-    zmsg_t *msg = wire_request_new(&header, path, 3);
-    zmsg_addstr(msg, "sum");
-    zmsg_addstr(msg, "3 1 2 3");
-    wire_header_t decoded;
-    CHECK(s_valid(msg, &decoded));
-    CHECK(decoded.type == WIRE_EXEC && decoded.request_id == header.request_id);
-    CHECK(decoded.deadline_us == header.deadline_us && decoded.node == -7);
-    zframe_t *path_frame = wire_frame(msg, 1);
-    CHECK(wire_path_hops(path_frame) == 3);
-    CHECK(wire_path_hop(path_frame, 1) == -4);
-    CHECK(wire_path_pop(msg) == 3);
-    CHECK(s_valid(msg, &decoded));
-    CHECK(wire_path_hops(wire_frame(msg, 1)) == 2);
-    CHECK(wire_path_hop(wire_frame(msg, 1), 0) == -4);
-    CHECK(zframe_streq(wire_frame(msg, 2), "sum"));
-    CHECK(zframe_streq(wire_frame(msg, 3), "3 1 2 3"));
-    zmsg_destroy(&msg);
+    for (int type = WIRE_CREATE; type < WIRE_TYPE_COUNT; type++) {
+        wire_msg_t *expected = s_example(type);
+        wire_msg_t *decoded = s_round_trip(s_example(type));
+        CHECK(decoded && wire_equal(decoded, expected));
+        if (!decoded || !wire_equal(decoded, expected))
+            fprintf(stderr, "  round trip of %s\n", wire_type_name(type));
+        wire_msg_destroy(&decoded);
+        wire_msg_destroy(&expected);
+    }
 
-    msg = wire_reply_new(99, 5, WIRE_ERROR, "Overflow", 8);
-    CHECK(s_valid(msg, &decoded) && decoded.type == WIRE_REPLY && decoded.node == 5);
-    CHECK(decoded.request_id == 99 && *zframe_data(wire_frame(msg, 1)) == WIRE_ERROR);
-    zmsg_destroy(&msg);
+    //  The fields as the node core reads them.
+    wire_msg_t *exec = s_round_trip(s_example(WIRE_EXEC));
+    CHECK(exec->type == WIRE_EXEC && exec->request_id == 0x0102030405060708ULL);
+    CHECK(exec->deadline_us == 1234567890123LL && exec->node == -7);
+    CHECK(wire_hops(exec) == 3 && wire_hop(exec, 1) == -4);
+    CHECK(wire_bytes_eq(&exec->op, "sum") && wire_bytes_eq(&exec->text, "3 1 2 3"));
+    wire_msg_destroy(&exec);
 
-    msg = wire_hello_new(12, 4321);
-    CHECK(s_valid(msg, &decoded) && decoded.type == WIRE_HELLO && decoded.node == 12);
-    CHECK(wire_frame_i32(wire_frame(msg, 1)) == 4321);
-    zmsg_destroy(&msg);
+    wire_msg_t *reply = s_round_trip(wire_reply_new(99, 5, WIRE_PARTIAL, "\0\0\0\3", 4));
+    CHECK(reply->type == WIRE_REPLY && reply->request_id == 99 && reply->node == 5);
+    CHECK(reply->status == WIRE_PARTIAL && reply->text.size == 4);
+    CHECK(wire_get_u32(reply->text.data) == 3);
+    wire_msg_destroy(&reply);
 
-    wire_event_body_t event = {WIRE_CHILD_EXITED, 8, 777, 9}, back;
-    msg = wire_event_new(3, &event);
-    CHECK(s_valid(msg, &decoded) && decoded.type == WIRE_EVENT && decoded.node == 3);
-    wire_event_decode(wire_frame(msg, 1), &back);
-    CHECK(back.kind == event.kind && back.child == 8 && back.pid == 777 &&
-          back.code == 9);
-    zmsg_destroy(&msg);
+    wire_msg_t *event = s_round_trip(wire_event_new(3, WIRE_CHILD_EXITED, 8, 777, 9));
+    CHECK(event->type == WIRE_EVENT && event->node == 3);
+    CHECK(event->event == WIRE_CHILD_EXITED && event->child == 8);
+    CHECK(event->pid == 777 && event->code == 9);
+    wire_msg_destroy(&event);
 
-    //  An empty path and an empty argument text are valid.
-    header.type = WIRE_PING;
-    msg = wire_request_new(&header, NULL, 0);
-    CHECK(s_valid(msg, &decoded) && decoded.type == WIRE_PING);
-    zmsg_destroy(&msg);
+    //  The header's and the unbounded fields' extremes.
+    event = wire_event_new(INT32_MIN, WIRE_CHILD_BACK, INT32_MIN, INT32_MAX, INT32_MIN);
+    event->request_id = UINT64_MAX;
+    event->deadline_us = INT64_MIN;
+    wire_msg_t *expected =
+        wire_event_new(INT32_MIN, WIRE_CHILD_BACK, INT32_MIN, INT32_MAX, INT32_MIN);
+    expected->request_id = UINT64_MAX;
+    expected->deadline_us = INT64_MIN;
+    wire_msg_t *decoded = s_round_trip(event);
+    CHECK(decoded && wire_equal(decoded, expected));
+    wire_msg_destroy(&decoded);
+    wire_msg_destroy(&expected);
+
+    wire_msg_t *heartbeat = wire_msg_new(WIRE_HEARTBEAT);
+    heartbeat->interval_ms = -1;
+    heartbeat = s_round_trip(heartbeat);
+    CHECK(heartbeat && heartbeat->interval_ms == -1);
+    wire_msg_destroy(&heartbeat);
+
+    //  An empty path, an empty argument text and an empty reply text are valid.
+    wire_msg_t *ping = s_round_trip(wire_msg_new(WIRE_PING));
+    CHECK(ping && ping->type == WIRE_PING && wire_hops(ping) == 0);
+    wire_msg_destroy(&ping);
+    exec = wire_msg_new(WIRE_EXEC);
+    wire_bytes_lend(&exec->op, "get", 3);
+    exec = s_round_trip(exec);
+    CHECK(exec && wire_bytes_eq(&exec->op, "get") && exec->text.size == 0);
+    wire_msg_destroy(&exec);
+    reply = s_round_trip(wire_reply_new(1, 1, WIRE_OK, "", 0));
+    CHECK(reply && reply->status == WIRE_OK && reply->text.size == 0);
+    wire_msg_destroy(&reply);
 }
 
-static zmsg_t *s_ping(void)
+static void s_kinds(void)
 {
-    wire_header_t header = {WIRE_PING, 1, 0, 1};
-    return wire_request_new(&header, NULL, 0);
+    CHECK_STR(wire_type_name(WIRE_CREATE), "CREATE");
+    CHECK_STR(wire_type_name(WIRE_HEARTBEAT), "HEARTBEAT");
+    CHECK_STR(wire_type_name(WIRE_BEAT), "BEAT");
+    CHECK_STR(wire_type_name(0), "UNKNOWN");
+    CHECK_STR(wire_type_name(WIRE_TYPE_COUNT), "UNKNOWN");
+    //  Requests travel down, with a path; replies and events travel up.
+    CHECK(wire_is_request(WIRE_CREATE) && wire_is_request(WIRE_EXEC));
+    CHECK(wire_is_request(WIRE_PING) && wire_is_request(WIRE_REMOVE));
+    CHECK(wire_is_request(WIRE_PINGALL) && wire_is_request(WIRE_HEARTBEAT));
+    CHECK(!wire_is_request(WIRE_REPLY) && !wire_is_request(WIRE_HELLO));
+    CHECK(!wire_is_request(WIRE_EVENT) && !wire_is_request(WIRE_BEAT));
+    CHECK(!wire_is_request(0) && !wire_is_request(WIRE_TYPE_COUNT));
 }
 
-static void s_rejects(void)
+static void s_rejects_headers(void)
 {
-    wire_header_t decoded;
+    CHECK(s_refused(zmsg_new(), HEADER_REFUSED)); //  no frame at all
     zmsg_t *msg = zmsg_new();
-    CHECK(!s_valid(msg, &decoded)); //  no frame at all
     zmsg_addstr(msg, "garbage");
-    CHECK(!s_valid(msg, &decoded)); //  header of the wrong size
-    zmsg_destroy(&msg);
+    CHECK(s_refused(msg, HEADER_REFUSED));
+    byte header[WIRE_HEADER_SIZE + 1] = {WIRE_VERSION, WIRE_BEAT};
+    CHECK(s_refused(s_with_frame(WIRE_BEAT, 0, header, WIRE_HEADER_SIZE - 1),
+                    HEADER_REFUSED));
+    CHECK(s_refused(s_with_frame(WIRE_BEAT, 0, header, WIRE_HEADER_SIZE + 1),
+                    HEADER_REFUSED));
+    CHECK(s_accepted(s_with_frame(WIRE_BEAT, 0, header, WIRE_HEADER_SIZE)));
 
-    msg = s_ping();
-    zframe_data(zmsg_first(msg))[0] = WIRE_VERSION + 1;
-    CHECK(!s_valid(msg, &decoded)); //  wrong version
-    zmsg_destroy(&msg);
+    CHECK(s_refused(s_with_header_byte(WIRE_PING, 0, WIRE_VERSION + 1),
+                    "unsupported protocol version"));
+    CHECK(s_refused(s_with_header_byte(WIRE_PING, 0, WIRE_VERSION - 1),
+                    "unsupported protocol version"));
+    CHECK(s_refused(s_with_header_byte(WIRE_PING, 1, 0), "unknown message type"));
+    CHECK(s_refused(s_with_header_byte(WIRE_PING, 1, WIRE_TYPE_COUNT),
+                    "unknown message type"));
+    CHECK(s_refused(s_with_header_byte(WIRE_PING, 1, 255), "unknown message type"));
+}
 
-    msg = s_ping();
-    zframe_data(zmsg_first(msg))[1] = 0;
-    CHECK(!s_valid(msg, &decoded)); //  type 0
-    zframe_data(zmsg_first(msg))[1] = WIRE_TYPE_COUNT;
-    CHECK(!s_valid(msg, &decoded)); //  unknown type
-    zmsg_destroy(&msg);
+static void s_rejects_frame_counts(void)
+{
+    for (int type = WIRE_CREATE; type < WIRE_TYPE_COUNT; type++) {
+        zmsg_t *msg = s_encoded(type);
+        zmsg_addstr(msg, "extra");
+        CHECK(s_refused(msg, FRAMES_REFUSED)); //  a frame too many
+        if (type == WIRE_BEAT)
+            continue; //  a header only
+        msg = s_encoded(type);
+        zframe_t *last = zmsg_last(msg);
+        zmsg_remove(msg, last);
+        zframe_destroy(&last);
+        CHECK(s_refused(msg, FRAMES_REFUSED)); //  truncated
+    }
+}
 
-    msg = s_ping();
-    zmsg_addstr(msg, "extra");
-    CHECK(!s_valid(msg, &decoded)); //  a frame too many
-    zmsg_destroy(&msg);
+static void s_rejects_sizes(void)
+{
+    //  A path is 4 bytes a hop, and no longer than the deepest tree.
+    for (int type = WIRE_CREATE; type < WIRE_TYPE_COUNT; type++) {
+        if (!wire_is_request(type))
+            continue;
+        CHECK(s_refused(s_with_frame(type, 1, "abc", 3), SIZE_REFUSED));
+        CHECK(s_refused(s_with_frame(type, 1, "abcde", 5), SIZE_REFUSED));
+        CHECK(s_accepted(s_with_frame(type, 1, "abcd", 4)));
+    }
+    size_t deepest = (size_t)WIRE_MAX_DEPTH * 4;
+    byte *path = (byte *)zmalloc(deepest + 4);
+    CHECK(s_accepted(s_with_frame(WIRE_PING, 1, path, deepest)));
+    CHECK(s_refused(s_with_frame(WIRE_PING, 1, path, deepest + 4), SIZE_REFUSED));
+    free(path);
 
-    msg = s_ping();
-    zframe_t *path = zmsg_last(msg);
-    zmsg_remove(msg, path);
-    zframe_destroy(&path);
-    CHECK(!s_valid(msg, &decoded)); //  truncated: no path frame
-    zmsg_addmem(msg, "abc", 3);
-    CHECK(!s_valid(msg, &decoded)); //  path not a multiple of 4
-    zmsg_destroy(&msg);
+    //  Fixed fields: exactly their width.
+    CHECK(s_refused(s_with_frame(WIRE_CREATE, 2, "12345", 5), SIZE_REFUSED));
+    CHECK(s_refused(s_with_frame(WIRE_CREATE, 2, "123", 3), SIZE_REFUSED));
+    CHECK(s_refused(s_with_frame(WIRE_REMOVE, 3, "", 0), SIZE_REFUSED));
+    CHECK(s_refused(s_with_frame(WIRE_HEARTBEAT, 2, "12", 2), SIZE_REFUSED));
+    CHECK(s_refused(s_with_frame(WIRE_HELLO, 1, "12345", 5), SIZE_REFUSED));
+    CHECK(s_refused(s_with_frame(WIRE_REPLY, 1, "", 0), SIZE_REFUSED));
+    CHECK(s_refused(s_with_frame(WIRE_REPLY, 1, "\0\0", 2), SIZE_REFUSED));
+    byte event[14] = {WIRE_CHILD_EXITED};
+    CHECK(s_refused(s_with_frame(WIRE_EVENT, 1, event, 12), SIZE_REFUSED));
+    CHECK(s_refused(s_with_frame(WIRE_EVENT, 1, event, 14), SIZE_REFUSED));
+    CHECK(s_accepted(s_with_frame(WIRE_EVENT, 1, event, 13)));
 
-    //  A path claiming more hops than any tree has.
-    msg = s_ping();
-    path = zmsg_last(msg);
-    zmsg_remove(msg, path);
-    zframe_destroy(&path);
-    path = zframe_new(NULL, (WIRE_MAX_DEPTH + 1) * 4);
-    zmsg_append(msg, &path);
-    CHECK(!s_valid(msg, &decoded)); //  oversized
-    zmsg_destroy(&msg);
+    //  An op has a name; texts may be empty.
+    CHECK(s_refused(s_with_frame(WIRE_EXEC, 2, "", 0), SIZE_REFUSED));
+    CHECK(s_accepted(s_with_frame(WIRE_EXEC, 2, "x", 1)));
+    CHECK(s_accepted(s_with_frame(WIRE_EXEC, 3, "", 0)));
+    CHECK(s_accepted(s_with_frame(WIRE_REPLY, 2, "", 0)));
+}
 
-    msg = wire_reply_new(1, 1, WIRE_OK, "", 0);
-    zframe_data(wire_frame(msg, 1))[0] = 9;
-    CHECK(!s_valid(msg, &decoded)); //  unknown status
-    zmsg_destroy(&msg);
+//  Every value of a one-byte field of type (at offset in wire_msg_t): accepted from
+//  low to high, refused for reason otherwise.
+static void s_check_byte_range(int type, size_t offset, int low, int high,
+                               const char *reason)
+{
+    for (int value = 0; value <= 255; value++) {
+        wire_msg_t *msg = s_example(type);
+        *((uint8_t *)msg + offset) = (uint8_t)value;
+        zmsg_t *encoded = wire_encode(&msg);
+        bool in_range = value >= low && value <= high;
+        CHECK(in_range ? s_accepted(encoded) : s_refused(encoded, reason));
+    }
+}
 
-    wire_event_body_t event = {WIRE_CHILD_EXITED, 1, 1, 0};
-    msg = wire_event_new(1, &event);
-    zframe_data(wire_frame(msg, 1))[0] = 0;
-    CHECK(!s_valid(msg, &decoded)); //  unknown event kind
-    zmsg_destroy(&msg);
+static void s_rejects_ranges(void)
+{
+    s_check_byte_range(WIRE_REPLY, offsetof(wire_msg_t, status), WIRE_OK, WIRE_PARTIAL,
+                       "unknown reply status");
+    s_check_byte_range(WIRE_EVENT, offsetof(wire_msg_t, event), WIRE_CHILD_EXITED,
+                       WIRE_CHILD_BACK, "unknown event kind");
 
-    wire_header_t header = {WIRE_EXEC, 1, 0, 1};
-    msg = wire_request_new(&header, NULL, 0);
-    zmsg_addmem(msg, "", 0);
-    zmsg_addstr(msg, "args");
-    CHECK(!s_valid(msg, &decoded)); //  empty op name
-    zmsg_destroy(&msg);
+    //  A pid is never negative, wherever it travels (0: REMOVE's "any").
+    const int types[] = {WIRE_REMOVE, WIRE_HELLO, WIRE_EVENT};
+    const int32_t pids[] = {INT32_MIN, -1, 0, 1, INT32_MAX};
+    for (size_t type = 0; type < sizeof types / sizeof types[0]; type++)
+        for (size_t pid = 0; pid < sizeof pids / sizeof pids[0]; pid++) {
+            wire_msg_t *msg = s_example(types[type]);
+            msg->pid = pids[pid];
+            zmsg_t *encoded = wire_encode(&msg);
+            CHECK(pids[pid] >= 0 ? s_accepted(encoded)
+                                 : s_refused(encoded, RANGE_REFUSED));
+        }
+}
 
-    header.type = WIRE_CREATE;
-    msg = wire_request_new(&header, NULL, 0);
-    zmsg_addmem(msg, "12345", 5);
-    CHECK(!s_valid(msg, &decoded)); //  child id of the wrong size
-    zmsg_destroy(&msg);
+static void s_paths(void)
+{
+    wire_msg_t *msg = s_round_trip(s_example(WIRE_EXEC));
+    CHECK(wire_hops(msg) == 3);
+    CHECK(wire_hop(msg, 0) == 3 && wire_hop(msg, 1) == -4 &&
+          wire_hop(msg, 2) == INT32_MAX);
+    CHECK(wire_pop_hop(msg) == 3);
+    CHECK(wire_hops(msg) == 2 && wire_hop(msg, 0) == -4 && wire_hop(msg, 1) == INT32_MAX);
+    CHECK(wire_bytes_eq(&msg->op, "sum") && wire_bytes_eq(&msg->text, "3 1 2 3"));
+
+    //  A popped path re-encodes as the shorter path; the rest is unchanged.
+    wire_msg_t *shorter = s_round_trip(msg);
+    CHECK(shorter && wire_hops(shorter) == 2 && shorter->path.size == 8);
+    CHECK(wire_hop(shorter, 0) == -4 && wire_hop(shorter, 1) == INT32_MAX);
+    CHECK(wire_bytes_eq(&shorter->op, "sum") && wire_bytes_eq(&shorter->text, "3 1 2 3"));
+    CHECK(wire_pop_hop(shorter) == -4 && wire_pop_hop(shorter) == INT32_MAX);
+    CHECK(wire_hops(shorter) == 0);
+    wire_msg_t *none = s_round_trip(shorter);
+    CHECK(none && wire_hops(none) == 0 && none->path.size == 0);
+    CHECK(wire_bytes_eq(&none->op, "sum"));
+    wire_msg_destroy(&none);
+
+    //  wire_set_path replaces the path.
+    msg = wire_msg_new(WIRE_PING);
+    wire_set_path(msg, s_hops, 3);
+    wire_set_path(msg, s_hops + 2, 1);
+    CHECK(wire_hops(msg) == 1 && wire_hop(msg, 0) == INT32_MAX);
+    wire_set_path(msg, NULL, 0);
+    CHECK(wire_hops(msg) == 0);
+    wire_msg_destroy(&msg);
+}
+
+//  Waits until sock has a message, at most READY_WAIT_MS.
+static bool s_ready(zsock_t *sock)
+{
+    zpoller_t *poller = zpoller_new(sock, NULL);
+    bool ready = zpoller_wait(poller, READY_WAIT_MS) == sock;
+    zpoller_destroy(&poller);
+    return ready;
+}
+
+static wire_msg_t *s_receive(zsock_t *sock, char *route, size_t route_size)
+{
+    wire_msg_t *msg = NULL;
+    const char *reason = NULL;
+    CHECK(s_ready(sock) && wire_recv(sock, route, route_size, &msg, &reason) == 1);
+    CHECK(msg != NULL && reason == NULL);
+    return msg;
+}
+
+static int s_send(zsock_t *sock, const char *route, wire_msg_t *msg)
+{
+    return wire_send(sock, route, &msg);
+}
+
+//  Sends msg from one end of a pair and receives it at the other.
+static wire_msg_t *s_pass(zsock_t *from, zsock_t *to, wire_msg_t *msg)
+{
+    CHECK(s_send(from, NULL, msg) == 0);
+    return s_receive(to, NULL, 0);
+}
+
+static void s_sends(void)
+{
+    zsock_t *down = zsock_new_pair("@inproc://test-wire-pair");
+    zsock_t *up = zsock_new_pair(">inproc://test-wire-pair");
+    assert(down && up);
+
+    //  Every kind goes out as it came in: a decoded message forwards its own frames.
+    for (int type = WIRE_CREATE; type < WIRE_TYPE_COUNT; type++) {
+        wire_msg_t *expected = s_example(type);
+        wire_msg_t *passed = s_pass(up, down, s_round_trip(s_example(type)));
+        CHECK(passed && wire_equal(passed, expected));
+        wire_msg_destroy(&passed);
+        wire_msg_destroy(&expected);
+    }
+
+    //  A node pops its hop and forwards: only the hops left are sent.
+    wire_msg_t *msg = s_pass(up, down, s_example(WIRE_EXEC));
+    CHECK(wire_pop_hop(msg) == 3);
+    msg = s_pass(down, up, msg);
+    CHECK(msg && wire_hops(msg) == 2);
+    CHECK(wire_hop(msg, 0) == -4 && wire_hop(msg, 1) == INT32_MAX);
+    CHECK(wire_bytes_eq(&msg->op, "sum") && wire_bytes_eq(&msg->text, "3 1 2 3"));
+    CHECK(wire_pop_hop(msg) == -4 && wire_pop_hop(msg) == INT32_MAX);
+    msg = s_pass(up, down, msg);
+    CHECK(msg && wire_hops(msg) == 0 && wire_bytes_eq(&msg->op, "sum"));
+    wire_msg_destroy(&msg);
+
+    //  Nothing waiting: -1, and no message.
+    const char *reason = NULL;
+    wire_msg_t stale;
+    msg = &stale;
+    CHECK(wire_recv(down, NULL, 0, &msg, &reason) == -1 && msg == NULL);
+    //  A malformed message is dropped with its reason.
+    zstr_send(up, "garbage");
+    CHECK(s_ready(down) && wire_recv(down, NULL, 0, &msg, &reason) == 0);
+    CHECK(msg == NULL && reason != NULL);
+    zsock_destroy(&up);
+    zsock_destroy(&down);
+}
+
+static void s_routes(void)
+{
+    zsock_t *router = zsock_new_router("@inproc://test-wire-router");
+    zsock_t *dealer = zsock_new(ZMQ_DEALER);
+    assert(router && dealer);
+    zsock_set_identity(dealer, "node-7");
+    CHECK(zsock_connect(dealer, "inproc://test-wire-router") == 0);
+
+    //  The routing id comes back as the route, to send the answer by.
+    char route[16] = "stale";
+    CHECK(s_send(dealer, NULL, s_example(WIRE_HELLO)) == 0);
+    wire_msg_t *hello = s_receive(router, route, sizeof route);
+    CHECK_STR(route, "node-7");
+    CHECK(hello && hello->type == WIRE_HELLO && hello->pid == 4321);
+    wire_msg_destroy(&hello);
+    CHECK(s_send(router, route, s_example(WIRE_PING)) == 0);
+    wire_msg_t *ping = s_receive(dealer, NULL, 0);
+    CHECK(ping && ping->type == WIRE_PING && wire_hops(ping) == 3);
+    wire_msg_destroy(&ping);
+
+    //  A route that just fits, and one a byte too long: no route rather than a cut one.
+    CHECK(s_send(dealer, NULL, s_example(WIRE_BEAT)) == 0);
+    wire_msg_t *beat = s_receive(router, route, strlen("node-7") + 1);
+    CHECK_STR(route, "node-7");
+    wire_msg_destroy(&beat);
+    CHECK(s_send(dealer, NULL, s_example(WIRE_BEAT)) == 0);
+    beat = s_receive(router, route, strlen("node-7"));
+    CHECK_STR(route, "");
+    CHECK(beat && beat->type == WIRE_BEAT);
+    wire_msg_destroy(&beat);
+    zsock_destroy(&dealer);
+    zsock_destroy(&router);
+}
+
+//  A free function that counts its calls in hint, and frees nothing.
+static void s_count_free(void *data, void *hint)
+{
+    (void)data;
+    (*(int *)hint)++;
+}
+
+static wire_msg_t *s_given_reply(int *frees)
+{
+    static char given[] = "given, not copied";
+    wire_msg_t *reply = wire_msg_new(WIRE_REPLY);
+    wire_bytes_give(&reply->text, given, strlen(given), s_count_free, frees);
+    return reply;
+}
+
+static void s_give(void)
+{
+    //  Destroyed unsent.
+    int frees = 0;
+    wire_msg_t *reply = s_given_reply(&frees);
+    CHECK(frees == 0);
+    wire_msg_destroy(&reply);
+    CHECK(frees == 1);
+
+    //  Sent: ZeroMQ frees it once the receiver is done with it.
+    zsock_t *down = zsock_new_pair("@inproc://test-wire-give");
+    zsock_t *up = zsock_new_pair(">inproc://test-wire-give");
+    assert(down && up);
+    frees = 0;
+    reply = s_pass(up, down, s_given_reply(&frees));
+    CHECK(reply && wire_bytes_eq(&reply->text, "given, not copied"));
+    wire_msg_destroy(&reply);
+    CHECK(frees == 1);
+    zsock_destroy(&up);
+    zsock_destroy(&down);
+
+    //  Refused by a ROUTER whose peer is gone: -1, and freed all the same.
+    zsock_t *router = zsock_new_router("@inproc://test-wire-mandatory");
+    assert(router);
+    zsock_set_router_mandatory(router, 1);
+    frees = 0;
+    reply = s_given_reply(&frees);
+    CHECK(wire_send(router, "nobody", &reply) == -1 && reply == NULL);
+    CHECK(frees == 1);
+    zsock_destroy(&router);
+
+    //  Encoded (a copy), or replaced by other bytes.
+    frees = 0;
+    reply = s_given_reply(&frees);
+    zmsg_t *encoded = wire_encode(&reply);
+    CHECK(frees == 1 && zmsg_size(encoded) == 3);
+    zmsg_destroy(&encoded);
+    frees = 0;
+    reply = s_given_reply(&frees);
+    wire_bytes_lend(&reply->text, "lent", 4);
+    CHECK(frees == 1);
+    wire_msg_destroy(&reply);
+    CHECK(frees == 1);
+
+    //  A given path whose view moved past a popped hop: freed once, by its hint.
+    static byte hops[8] = {0, 0, 0, 1, 0, 0, 0, 2};
+    frees = 0;
+    wire_msg_t *ping = wire_msg_new(WIRE_PING);
+    wire_bytes_give(&ping->path, hops, sizeof hops, s_count_free, &frees);
+    CHECK(wire_pop_hop(ping) == 1 && wire_hops(ping) == 1);
+    wire_msg_destroy(&ping);
+    CHECK(frees == 1);
+}
+
+static void s_lend_and_copy(void)
+{
+    //  Lent: the field points at the caller's bytes and frees nothing.
+    char op[] = "find";
+    wire_msg_t *exec = wire_msg_new(WIRE_EXEC);
+    wire_bytes_lend(&exec->op, op, 4);
+    CHECK(exec->op.data == (const byte *)op && exec->op.size == 4);
+    CHECK(exec->op.free_fn == NULL);
+    wire_msg_t *decoded = s_round_trip(exec);
+    CHECK(decoded && wire_bytes_eq(&decoded->op, "find"));
+    CHECK_STR(op, "find");
+    wire_msg_destroy(&decoded);
+
+    //  Copied: the field owns a copy, the caller's bytes may change.
+    char args[] = "3 1 2 3";
+    exec = wire_msg_new(WIRE_EXEC);
+    wire_bytes_copy(&exec->text, args, 7);
+    args[0] = '9';
+    CHECK(exec->text.data != (const byte *)args && exec->text.free_fn != NULL);
+    CHECK(wire_bytes_eq(&exec->text, "3 1 2 3"));
+    //  A copy of nothing still has an address.
+    wire_bytes_copy(&exec->op, "", 0);
+    CHECK(exec->op.data != NULL && exec->op.size == 0);
+    wire_msg_destroy(&exec);
+}
+
+static void s_strings(void)
+{
+    //  A field never set is the empty string.
+    wire_bytes_t field = {NULL, 0, NULL, NULL};
+    char *text = wire_bytes_strdup(&field);
+    CHECK_STR(text, "");
+    free(text);
+    CHECK(wire_bytes_eq(&field, "") && !wire_bytes_eq(&field, "sum"));
+
+    wire_bytes_lend(&field, "sum", 3);
+    text = wire_bytes_strdup(&field);
+    CHECK_STR(text, "sum");
+    free(text);
+    CHECK(wire_bytes_eq(&field, "sum"));
+    CHECK(!wire_bytes_eq(&field, "su") && !wire_bytes_eq(&field, "sum "));
+    CHECK(!wire_bytes_eq(&field, "") && !wire_bytes_eq(&field, "Sum"));
+
+    //  Bytes may hold a NUL: the string has it, and compares shorter.
+    wire_bytes_lend(&field, "a\0b", 3);
+    text = wire_bytes_strdup(&field);
+    CHECK(memcmp(text, "a\0b", 4) == 0);
+    free(text);
+    CHECK(!wire_bytes_eq(&field, "a"));
+    wire_bytes_lend(&field, "", 0);
+    CHECK(wire_bytes_eq(&field, ""));
 }
 
 static void s_byte_order(void)
@@ -162,7 +586,17 @@ static void s_deadline_clock(void)
 int main(void)
 {
     s_round_trips();
-    s_rejects();
+    s_kinds();
+    s_rejects_headers();
+    s_rejects_frame_counts();
+    s_rejects_sizes();
+    s_rejects_ranges();
+    s_paths();
+    s_sends();
+    s_routes();
+    s_give();
+    s_lend_and_copy();
+    s_strings();
     s_byte_order();
     s_deadline_clock();
     return check_report("wire");

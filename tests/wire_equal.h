@@ -1,0 +1,27 @@
+/*  wire_equal — whether two typed messages carry the same fields, byte fields by
+    their bytes (not by who owns them). test_wire and fuzz_wire check round trips
+    with it: encode, then decode, gives the message back. */
+#ifndef MQTREE_WIRE_EQUAL_H
+#define MQTREE_WIRE_EQUAL_H
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "../common/wire.h"
+
+static inline bool wire_bytes_equal(const wire_bytes_t *a, const wire_bytes_t *b)
+{
+    return a->size == b->size && (a->size == 0 || memcmp(a->data, b->data, a->size) == 0);
+}
+
+static inline bool wire_equal(const wire_msg_t *a, const wire_msg_t *b)
+{
+    return a->type == b->type && a->request_id == b->request_id &&
+           a->deadline_us == b->deadline_us && a->node == b->node &&
+           wire_bytes_equal(&a->path, &b->path) && a->child == b->child &&
+           a->pid == b->pid && a->code == b->code && a->interval_ms == b->interval_ms &&
+           a->status == b->status && a->event == b->event &&
+           wire_bytes_equal(&a->op, &b->op) && wire_bytes_equal(&a->text, &b->text);
+}
+
+#endif
