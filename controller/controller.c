@@ -233,9 +233,7 @@ static result_t s_request_result(const request_t *request)
 //  --- Requests: how each kind ends --------------------------------------------------
 
 //  A create reported failed leaves no node behind: nothing in the topology, and no
-//  process (a child of ours still starting was ended by node -1 at its deadline,
-//  before this one; for a worker's, see s_create_timeout). error NULL: the parent is
-//  unavailable.
+//  process (see s_create_timeout). error NULL: the parent is unavailable.
 static void s_create_failed(controller_t *self, request_t *request, const char *error)
 {
     topo_node_t *node = s_node(self, request->node);
@@ -271,16 +269,16 @@ static void s_create_unavailable(void *arg, request_t *request)
     s_create_failed((controller_t *)arg, request, NULL);
 }
 
-//  A create under a worker may still succeed on its way: its tombstone lets that late
-//  success end the child it started (s_late_reply).
+//  A create may still succeed on its way (a worker's answer held up, or node -1's
+//  read after this deadline): its tombstone lets that late success end the child it
+//  started (s_late_reply). Every parent answers a create once, failure included, so
+//  every tombstone goes with that answer (or with its parent).
 static void s_create_timeout(void *arg, request_t *request)
 {
     controller_t *self = (controller_t *)arg;
-    if (request->target != TOPOLOGY_ROOT) {
-        tombstone_t *tombstone = (tombstone_t *)zmalloc(sizeof(tombstone_t));
-        *tombstone = (tombstone_t){request->node, request->target};
-        zhashx_insert(self->tombstones, (void *)(uintptr_t)request->id, tombstone);
-    }
+    tombstone_t *tombstone = (tombstone_t *)zmalloc(sizeof(tombstone_t));
+    *tombstone = (tombstone_t){request->node, request->target};
+    zhashx_insert(self->tombstones, (void *)(uintptr_t)request->id, tombstone);
     s_create_failed(self, request, NULL);
 }
 
@@ -672,8 +670,7 @@ static void s_late_reply(controller_t *self, const wire_msg_t *reply)
     int32_t pid = 0;
     char *text = wire_bytes_strdup(&reply->text);
     topo_node_t *parent = topology_find(self->topology, tombstone->parent);
-    if (reply->status == WIRE_OK && id_parse(text, &pid) == 0 && pid > 0 && parent &&
-        parent->parent) {
+    if (reply->status == WIRE_OK && id_parse(text, &pid) == 0 && pid > 0 && parent) {
         log_info("node %d came up after its create was reported failed; ending pid %d",
                  tombstone->node, (int)pid);
         request_t cleanup = {0};

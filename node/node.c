@@ -26,6 +26,8 @@ struct _node_t {
     fanouts_t *fanouts;
     beats_t *beats;
     int loop_timer; //  the zloop timer armed for the earliest of timers, 0 if none
+    int64_t loop_timer_at;
+    bool stall_grace; //  the loop timer was late once and gave the I/O thread time
 };
 
 //  --- Up ---------------------------------------------------------------------------
@@ -80,12 +82,15 @@ static void s_ready(node_t *self, child_t *child)
     child->create_request = 0;
     if (!request)
         return;
-    if (child->create_deadline_us &&
+    if (self->upstream && child->create_deadline_us &&
         timers_now(self->timers) > child->create_deadline_us) {
-        //  Its create was already reported failed: a process nobody knows of must
-        //  not live on.
+        //  Its create was already reported failed above: a process nobody knows of
+        //  must not live on. (At the root the controller is this process: it reads
+        //  this answer before it counts its own deadline, and judges by that; a late
+        //  success it ends through its tombstone.)
         log_info("child %d was ready after its deadline; ending it", child->id);
         children_kill(self->children, child);
+        s_reply_text(self, request, WIRE_UNAVAILABLE, "");
         return;
     }
     char pid[16];
@@ -195,10 +200,13 @@ static void s_on_create_deadline(void *arg, int timer_id)
          child = children_next(self->children))
         if (child->create_timer == timer_id) {
             child->create_timer = 0;
-            if (child->state != CHILD_READY && child->create_request) {
+            uint64_t request = child->create_request;
+            if (child->state != CHILD_READY && request) {
+                //  Answered, late as it is: a parent answers every create once.
                 log_info("child %d not ready by its deadline; ending it", child->id);
                 child->create_request = 0;
                 children_kill(self->children, child);
+                s_reply_text(self, request, WIRE_UNAVAILABLE, "");
             }
             return;
         }
@@ -405,12 +413,29 @@ static int s_on_parent(zloop_t *loop, zsock_t *reader, void *arg)
 
 static void s_arm(void *arg, int64_t at_us);
 
+//  A timer this late means this process was stopped or starved: messages may still
+//  sit in the kernel, unread by ZeroMQ's I/O thread, which resumed with us.
+#define STALL_MS 10
+//  Time given to the I/O thread then, once, before any deadline counts.
+#define STALL_GRACE_MS 20
+
 static int s_on_loop_timer(zloop_t *loop, int timer_id, void *arg)
 {
-    (void)loop;
     (void)timer_id;
     node_t *self = (node_t *)arg;
     self->loop_timer = 0;
+    int64_t now = timers_now(self->timers);
+    if (now - self->loop_timer_at > STALL_MS * 1000 && !self->stall_grace) {
+        self->stall_grace = true;
+        self->loop_timer = zloop_timer(loop, STALL_GRACE_MS, 1, s_on_loop_timer, self);
+        self->loop_timer_at = now + STALL_GRACE_MS * 1000;
+        return 0;
+    }
+    self->stall_grace = false;
+    //  Messages first: a HELLO or an answer that has arrived counts, however late
+    //  the timer; only then does silence count as failure.
+    s_read_parent(self);
+    node_drain_children(self);
     timers_run(self->timers);
     s_arm(self, timers_next(self->timers));
     return 0;
@@ -420,7 +445,8 @@ static int s_on_loop_timer(zloop_t *loop, int timer_id, void *arg)
 static void s_arm(void *arg, int64_t at_us)
 {
     node_t *self = (node_t *)arg;
-    if (!self->loop)
+    //  A grace in progress is never cut short: its end runs whatever is due.
+    if (!self->loop || (self->stall_grace && self->loop_timer))
         return;
     if (self->loop_timer)
         zloop_timer_end(self->loop, self->loop_timer);
@@ -429,6 +455,7 @@ static void s_arm(void *arg, int64_t at_us)
         self->loop_timer =
             zloop_timer(self->loop, wire_delay_ms(at_us, timers_now(self->timers)), 1,
                         s_on_loop_timer, self);
+    self->loop_timer_at = at_us;
 }
 
 int node_poll(node_t *self)

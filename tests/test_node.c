@@ -354,17 +354,18 @@ static void s_deaths(void)
     s_expect_reply(99, 2, WIRE_OK, "");
 }
 
-//  A child that never says HELLO is ended at its create's deadline, and its end
-//  then answers nothing: the create was reported failed upstream already.
+//  A child that never says HELLO is ended at its create's deadline, and the create
+//  is answered unavailable then, once: its end answers nothing more.
 static void s_create_deadline(void)
 {
     int32_t one[] = {1};
     s_no_hello[5] = true;
-    s_create(5, 1, one, 1);
+    uint64_t create = s_create(5, 1, one, 1);
     s_pump();
     CHECK(zlistx_size(s_up) == 0 && s_killed[5] == 0);
     s_advance(1000001);
     CHECK(s_killed[5] == 1);
+    s_expect_reply(create, 1, WIRE_UNAVAILABLE, "");
     node_child_status(s_nodes[1].node, PID_BASE + 5, SIGKILL);
     s_pump();
     CHECK(zlistx_size(s_up) == 0);
