@@ -8,8 +8,8 @@
 
 #include "../common/numbers.h"
 #include "editor.h"
-#include "heartbeat.h"
-#include "output.h"
+#include "../controller/heartbeat.h"
+#include "../controller/output.h"
 #include "../common/process.h"
 #include "../common/text.h"
 

@@ -8,8 +8,8 @@
 #include <czmq.h>
 #include <stdbool.h>
 
-#include "controller.h"
-#include "parser.h"
+#include "../controller/controller.h"
+#include "../controller/parser.h"
 
 typedef struct {
     exec_syntax_t syntax;

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 
 #include "../common/options.h"
-#include "controller.h"
+#include "../controller/controller.h"
 #include "shell.h"
 
 typedef struct {
