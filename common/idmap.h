@@ -16,6 +16,12 @@ static inline void *idmap_key(int32_t id)
     return (void *)(uintptr_t)((1ULL << 32) | (uint32_t)id);
 }
 
+//  A request id as a key: ids start at 1, so a key is never NULL (callers check 0).
+static inline void *idmap_request_key(uint64_t request_id)
+{
+    return (void *)(uintptr_t)request_id;
+}
+
 static inline int32_t idmap_id(const void *key)
 {
     return (int32_t)(uint32_t)(uintptr_t)key;

@@ -468,12 +468,18 @@ static void s_create(controller_t *self, command_t *command, uint64_t seq)
     topo_node_t *parent = self->config.bst ? topology_bst_parent(self->topology, command->id)
                                       : topology_find(self->topology, command->parent);
     result_t answer = s_command_result(command, seq);
-    if (topology_find(self->topology, command->id))
-        return s_error(self, answer, "Already exists");
-    if (!parent)
-        return s_error(self, answer, "Parent not found");
-    if (topology_blocker(parent))
-        return s_unavailable(self, answer);
+    if (topology_find(self->topology, command->id)) {
+        s_error(self, answer, "Already exists");
+        return;
+    }
+    if (!parent) {
+        s_error(self, answer, "Parent not found");
+        return;
+    }
+    if (topology_blocker(parent)) {
+        s_unavailable(self, answer);
+        return;
+    }
     if (s_refuse_create(self, parent, answer))
         return;
     topo_node_t *node = topology_add(self->topology, command->id, parent);
@@ -481,18 +487,29 @@ static void s_create(controller_t *self, command_t *command, uint64_t seq)
     s_send_child(self, request, WIRE_CREATE, parent, node->id, 0);
 }
 
-static void s_remove(controller_t *self, command_t *command, uint64_t seq)
+//  The node a command names, or NULL once the command is answered "Not found".
+static topo_node_t *s_named(controller_t *self, const command_t *command,
+                            result_t answer)
 {
     topo_node_t *node = s_node(self, command->id);
-    result_t answer = s_command_result(command, seq);
     if (!node)
-        return s_error(self, answer, "Not found");
+        s_error(self, answer, "Not found");
+    return node;
+}
+
+static void s_remove(controller_t *self, command_t *command, uint64_t seq)
+{
+    result_t answer = s_command_result(command, seq);
+    topo_node_t *node = s_named(self, command, answer);
+    if (!node)
+        return;
     topo_node_t *parent = node->parent;
     if (topology_blocker(parent)) {
         //  Its parent cannot act on it: end the processes directly.
         topology_walk(node, s_kill_process, NULL);
         s_forget(self, node);
-        return s_emit(self, &answer);
+        s_emit(self, &answer);
+        return;
     }
     request_t *request = s_request(self, CMD_REMOVE, seq, node->id, parent->id);
     node->state = NODE_REMOVING;
@@ -510,12 +527,14 @@ static void s_free_line(void *data, void *hint)
 
 static void s_exec(controller_t *self, command_t *command, uint64_t seq)
 {
-    topo_node_t *node = s_node(self, command->id);
     result_t answer = s_command_result(command, seq);
+    topo_node_t *node = s_named(self, command, answer);
     if (!node)
-        return s_error(self, answer, "Not found");
-    if (topology_blocker(node))
-        return s_unavailable(self, answer);
+        return;
+    if (topology_blocker(node)) {
+        s_unavailable(self, answer);
+        return;
+    }
     request_t *request = s_request(self, CMD_EXEC, seq, node->id, node->id);
     wire_msg_t *msg = wire_msg_new(WIRE_EXEC);
     wire_bytes_copy(&msg->op, command->op, strlen(command->op));
@@ -532,13 +551,14 @@ static void s_exec(controller_t *self, command_t *command, uint64_t seq)
 
 static void s_ping(controller_t *self, command_t *command, uint64_t seq)
 {
-    topo_node_t *node = s_node(self, command->id);
     result_t answer = s_command_result(command, seq);
+    topo_node_t *node = s_named(self, command, answer);
     if (!node)
-        return s_error(self, answer, "Not found");
+        return;
     if (topology_blocker(node)) {
         answer.value.answered = false; //  as a node that does not answer in time
-        return s_emit(self, &answer);
+        s_emit(self, &answer);
+        return;
     }
     request_t *request = s_request(self, CMD_PING, seq, node->id, node->id);
     wire_msg_t *msg = wire_msg_new(WIRE_PING);

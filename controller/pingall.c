@@ -43,12 +43,6 @@ void pingalls_destroy(pingalls_t **self_p)
     *self_p = NULL;
 }
 
-static void *s_key(uint64_t request_id)
-{
-    //  Request ids start at 1: never a NULL key.
-    return (void *)(uintptr_t)request_id;
-}
-
 void pingalls_start(pingalls_t *self, uint64_t request_id, const int32_t *ids,
                     size_t count)
 {
@@ -56,13 +50,13 @@ void pingalls_start(pingalls_t *self, uint64_t request_id, const int32_t *ids,
     pingall_t *pingall = (pingall_t *)zmalloc(sizeof(pingall_t));
     pingall->asked = zchunk_new(ids, count * sizeof(int32_t));
     pingall->answered = idmap_new();
-    zhashx_update(self->table, s_key(request_id), pingall);
+    zhashx_update(self->table, idmap_request_key(request_id), pingall);
 }
 
 int pingalls_answer(pingalls_t *self, uint64_t request_id, const byte *ids, size_t size)
 {
     pingall_t *pingall =
-        request_id ? (pingall_t *)zhashx_lookup(self->table, s_key(request_id)) : NULL;
+        request_id ? (pingall_t *)zhashx_lookup(self->table, idmap_request_key(request_id)) : NULL;
     if (!pingall || size % 4)
         return -1;
     for (size_t offset = 0; offset < size; offset += 4)
@@ -80,7 +74,7 @@ static int s_compare_ids(const void *a, const void *b)
 int32_t *pingalls_end(pingalls_t *self, uint64_t request_id, size_t *count)
 {
     pingall_t *pingall =
-        request_id ? (pingall_t *)zhashx_lookup(self->table, s_key(request_id)) : NULL;
+        request_id ? (pingall_t *)zhashx_lookup(self->table, idmap_request_key(request_id)) : NULL;
     size_t asked = pingall ? zchunk_size(pingall->asked) / sizeof(int32_t) : 0;
     int32_t *missing = (int32_t *)malloc((asked + 1) * sizeof(int32_t));
     assert(missing);
@@ -92,6 +86,6 @@ int32_t *pingalls_end(pingalls_t *self, uint64_t request_id, size_t *count)
     }
     qsort(missing, *count, sizeof(int32_t), s_compare_ids);
     if (pingall)
-        zhashx_delete(self->table, s_key(request_id));
+        zhashx_delete(self->table, idmap_request_key(request_id));
     return missing;
 }

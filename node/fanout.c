@@ -129,18 +129,12 @@ void fanouts_destroy(fanouts_t **self_p)
     *self_p = NULL;
 }
 
-static void *s_key(uint64_t request_id)
-{
-    //  Request ids are a node's parent's counter: they fit a pointer as they are.
-    return (void *)(uintptr_t)request_id;
-}
-
 static void s_end(fanouts_t *self, fanout_t *fanout)
 {
     timers_cancel(self->timers, fanout->timer_id);
     //  The table owns the fanout once it is in it.
-    if (zhashx_lookup(self->table, s_key(fanout->request_id)) == fanout)
-        zhashx_delete(self->table, s_key(fanout->request_id));
+    if (zhashx_lookup(self->table, idmap_request_key(fanout->request_id)) == fanout)
+        zhashx_delete(self->table, idmap_request_key(fanout->request_id));
     else
         fanout_destroy(&fanout);
 }
@@ -221,14 +215,14 @@ void fanouts_start(fanouts_t *self, const wire_msg_t *request)
         return;
     }
     fanout->timer_id = timers_add(self->timers, request->deadline_us, s_on_timer, self);
-    zhashx_update(self->table, s_key(request->request_id), fanout);
+    zhashx_update(self->table, idmap_request_key(request->request_id), fanout);
 }
 
 bool fanouts_answer(fanouts_t *self, child_t *child, const wire_msg_t *reply)
 {
     if (!reply->request_id)
         return false; //  the answer to a cleanup: never a pingall's
-    fanout_t *fanout = (fanout_t *)zhashx_lookup(self->table, s_key(reply->request_id));
+    fanout_t *fanout = (fanout_t *)zhashx_lookup(self->table, idmap_request_key(reply->request_id));
     if (!fanout)
         return false;
     bool complete = reply->status != WIRE_PARTIAL;

@@ -128,7 +128,8 @@ static uint64_t s_request(wire_type_t type, int32_t target, const int32_t *path,
         wire_bytes_lend(&msg->op, "set", 3);
     wire_set_path(msg, path, hops);
     uint64_t id = msg->request_id;
-    return (node_request(s_root, &msg), id);
+    node_request(s_root, &msg);
+    return id;
 }
 
 static uint64_t s_create(int32_t id, int32_t parent, const int32_t *path, size_t hops)
