@@ -124,7 +124,7 @@ static void s_send(controller_t *self, request_t *request, wire_msg_t **msg,
         request->id ? s_wire_deadline(self, out->type, request->deadline_us, target->depth)
                     : 0;
     out->node = target->id;
-    wire_set_path(out, hops, self->config.bst && target->depth ? 1 : target->depth);
+    wire_set_path(out, hops, self->config.tree.bst && target->depth ? 1 : target->depth);
     free(hops);
     node_request(self->node, msg);
 }
@@ -162,7 +162,7 @@ static void s_kill_process(topo_node_t *node, void *arg)
 
 static void s_forget(controller_t *self, topo_node_t *node)
 {
-    if (!self->config.tcp)
+    if (self->config.tree.transport == TRANSPORT_IPC)
         topology_walk(node, s_unlink_socket, self);
     size_t count;
     int32_t *gone = topology_ids(node, &count);
@@ -455,9 +455,9 @@ static bool s_refuse_create(controller_t *self, topo_node_t *parent, result_t an
     }
     size_t siblings = parent->id == TOPOLOGY_ROOT ? node_children_count(self->node)
                                                   : zlistx_size(parent->children);
-    if (self->config.children_max && siblings >= self->config.children_max) {
+    if (self->config.tree.children_max && siblings >= self->config.tree.children_max) {
         s_error(self, answer, "Too many children of node %d (limit %zu)", parent->id,
-                self->config.children_max);
+                self->config.tree.children_max);
         return true;
     }
     return false;
@@ -465,7 +465,7 @@ static bool s_refuse_create(controller_t *self, topo_node_t *parent, result_t an
 
 static void s_create(controller_t *self, command_t *command, uint64_t seq)
 {
-    topo_node_t *parent = self->config.bst ? topology_bst_parent(self->topology, command->id)
+    topo_node_t *parent = self->config.tree.bst ? topology_bst_parent(self->topology, command->id)
                                       : topology_find(self->topology, command->parent);
     result_t answer = s_command_result(command, seq);
     if (topology_find(self->topology, command->id)) {
@@ -823,12 +823,7 @@ controller_t *controller_new(const controller_config_t *config, zloop_t *loop,
         .id = TOPOLOGY_ROOT,
         .children = {.worker_path = config->worker_path,
                      .run_dir = run_dir_path(config->run_dir),
-                     .transport = config->tcp ? "tcp" : "ipc",
-                     .bst = config->bst,
-                     .log_level = config->log_level,
-                     .children_max = config->children_max,
-                     .max_reply = config->max_reply},
-        .max_reply = config->max_reply,
+                     .tree = config->tree},
     };
     node_handlers_t handlers = {.on_up = s_on_up, .on_other = s_on_orphan};
     self->node = node_new(&node_config, loop, &handlers, self);
@@ -842,7 +837,7 @@ controller_t *controller_new(const controller_config_t *config, zloop_t *loop,
     self->tombstones = idmap_new();
     zhashx_set_destructor(self->tombstones, (zhashx_destructor_fn *)zstr_free);
     self->heartbeat = heartbeat_new(self->topology, sink, sink_arg);
-    self->waiting = waiting_new(self->topology, self->requests, config->bst, s_run, self);
+    self->waiting = waiting_new(self->topology, self->requests, config->tree.bst, s_run, self);
     return self;
 }
 

@@ -13,21 +13,18 @@
 
 #include "../common/log.h"
 #include "../common/run_dir.h"
+#include "../node/children.h"
 #include "output.h"
 #include "parser.h"
 #include "tree_view.h"
 
 typedef struct {
     int timeout_ms;
-    bool tcp;
-    bool bst;
-    log_level_t log_level;
+    tree_settings_t tree; //  passed down to every node
     const char *worker_path;
     run_dir_t *run_dir; //  ipc endpoints; removed nodes' socket files go from it
     tree_style_t tree_style;
-    size_t children_max; //  children per node (see limits.h); 0: no limit
-    size_t nodes_max;    //  nodes in the tree (see limits.h); 0: no limit
-    size_t max_reply;    //  --max-reply, passed down to every node; 0: its default
+    size_t nodes_max; //  nodes in the tree (see limits.h); 0: no limit
 } controller_config_t;
 
 typedef struct _controller_t controller_t;

@@ -87,13 +87,13 @@ children_t *children_new(const children_config_t *config, child_report_fn *repor
     //  child re-created under an id whose old connection is not yet closed is
     //  refused too, and libzmq reconnects it a moment later.)
     zsock_set_router_handover(self->router, 0);
-    if (!strcmp(config->transport, "inproc")) {
+    if (config->tree.transport == TRANSPORT_INPROC) {
         //  Tests: a name no other node of this process has used.
         static _Atomic unsigned long routers = 0;
         self->endpoint = process_format("inproc://node-%d-%lu", config->self_id, ++routers);
         if (zsock_bind(self->router, "%s", self->endpoint) != 0)
             goto error;
-    } else if (!strcmp(config->transport, "tcp")) {
+    } else if (config->tree.transport == TRANSPORT_TCP) {
         int port = zsock_bind(self->router, "tcp://127.0.0.1:*");
         if (port < 0)
             goto error;
@@ -198,10 +198,10 @@ size_t children_count(children_t *self)
 
 char *children_spawn_error(children_t *self, int error)
 {
-    if (error == EMFILE && self->config.children_max &&
-        children_count(self) >= self->config.children_max)
+    if (error == EMFILE && self->config.tree.children_max &&
+        children_count(self) >= self->config.tree.children_max)
         return process_format("Too many children of node %d (limit %zu)",
-                              self->config.self_id, self->config.children_max);
+                              self->config.self_id, self->config.tree.children_max);
     return process_format("Cannot start a worker: %s", strerror(error));
 }
 
@@ -209,7 +209,7 @@ child_t *children_spawn(children_t *self, int32_t id)
 {
     //  One more child is one more connection accepted by the ROUTER, and libzmq
     //  aborts the whole process when accept() finds no descriptor left.
-    if (self->config.children_max && children_count(self) >= self->config.children_max) {
+    if (self->config.tree.children_max && children_count(self) >= self->config.tree.children_max) {
         errno = EMFILE;
         return NULL;
     }
@@ -240,7 +240,7 @@ static pid_t s_spawn_worker(void *arg, int32_t id, const char *endpoint)
     char id_text[16], parent_pid[16], max_reply[24];
     snprintf(id_text, sizeof id_text, "%d", id);
     snprintf(parent_pid, sizeof parent_pid, "%d", (int)getpid());
-    snprintf(max_reply, sizeof max_reply, "%zu", self->config.max_reply);
+    snprintf(max_reply, sizeof max_reply, "%zu", self->config.tree.max_reply);
     char *argv[] = {
         (char *)"mqtree-worker",
         (char *)"--id",
@@ -252,13 +252,13 @@ static pid_t s_spawn_worker(void *arg, int32_t id, const char *endpoint)
         (char *)"--run-dir",
         (char *)self->config.run_dir,
         (char *)"--transport",
-        (char *)self->config.transport,
+        (char *)(self->config.tree.transport == TRANSPORT_TCP ? "tcp" : "ipc"),
         (char *)"--topology",
-        (char *)(self->config.bst ? "bst" : "tree"),
+        (char *)(self->config.tree.bst ? "bst" : "tree"),
         (char *)"--log-level",
-        (char *)log_level_name(self->config.log_level),
+        (char *)log_level_name(self->config.tree.log_level),
         //  Every node caps the replies it builds, so the option goes down the tree.
-        self->config.max_reply ? (char *)"--max-reply" : NULL,
+        self->config.tree.max_reply ? (char *)"--max-reply" : NULL,
         max_reply,
         NULL,
     };

@@ -26,15 +26,24 @@ typedef struct {
     void *arg;
 } spawner_t;
 
+//  In the order of the words "ipc|tcp" of --transport; inproc is for the tests.
+typedef enum { TRANSPORT_IPC, TRANSPORT_TCP, TRANSPORT_INPROC } transport_t;
+
+//  What every node of a tree shares: the controller's options, passed on to each
+//  worker on its command line; but children_max, each process's own (limits.h).
+typedef struct {
+    transport_t transport; //  ipc in the run directory, tcp on 127.0.0.1
+    bool bst;              //  a binary search tree: requests are routed by key
+    log_level_t log_level;
+    size_t children_max; //  spawn refuses beyond it; 0: none
+    size_t max_reply;    //  the longest reply a node builds or passes (--max-reply)
+} tree_settings_t;
+
 typedef struct {
     int32_t self_id;
     const char *worker_path; //  the mqtree-worker binary
     const char *run_dir;     //  ipc endpoints live here
-    const char *transport;   //  "ipc", "tcp" (127.0.0.1) or "inproc" (tests)
-    bool bst;                //  passed on: a binary search tree routes by key
-    log_level_t log_level;   //  passed on to every child
-    size_t children_max;     //  spawn refuses beyond it (see limits.h); 0: none
-    size_t max_reply;        //  passed on to every child (--max-reply); 0: its default
+    tree_settings_t tree;
     const spawner_t *spawner; //  NULL: processes of worker_path
 } children_config_t;
 

@@ -294,7 +294,7 @@ void node_request(node_t *self, wire_msg_t **msg)
         int32_t hop = wire_pop_hop(request);
         s_forward(self, children_find(self->children, hop), msg);
     } else if (request->node != self->config.id) {
-        if (self->config.children.bst)
+        if (self->config.children.tree.bst)
             s_forward(self, s_child_by_key(self, request->node), msg);
         else
             log_dropped("dropped a %s for node %d with no path",
@@ -326,7 +326,7 @@ static void s_on_reply(node_t *self, child_t *child, wire_msg_t **msg)
     wire_msg_t *reply = *msg;
     if (fanouts_answer(self->fanouts, child, reply))
         return;
-    if (self->config.max_reply && reply->text.size > self->config.max_reply) {
+    if (self->config.children.tree.max_reply && reply->text.size > self->config.children.tree.max_reply) {
         //  Our own children cap what they build: only a faulty or hostile process
         //  sends this, and no level above should hold it.
         log_dropped("dropped a reply of %zu bytes from node %d: over --max-reply",

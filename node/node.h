@@ -24,7 +24,6 @@ typedef struct {
     const char *parent_endpoint; //  NULL for the root: what goes up goes to on_up
     pid_t pid;                   //  said in HELLO; 0: getpid() (tests set their own)
     children_config_t children;  //  how children are started (self_id is set here)
-    size_t max_reply;            //  a longer reply from below is answered an error
     clock_source_t clock;        //  now_us NULL: CLOCK_MONOTONIC
 } node_config_t;
 

@@ -26,7 +26,7 @@ static const option_t s_options[] = {
     {.name = "topology",
      .kind = OPTION_ENUM,
      .values = "tree|bst",
-     FIELD(controller.bst),
+     FIELD(controller.tree.bst),
      .invalid = "topology",
      .help = "a general tree (default) or a binary search tree",
      .manual = "A general tree (default), or a binary search tree keyed by id, where\n"
@@ -57,14 +57,14 @@ static const option_t s_options[] = {
     {.name = "transport",
      .kind = OPTION_ENUM,
      .values = "ipc|tcp",
-     FIELD(controller.tcp),
+     FIELD(controller.tree.transport),
      .invalid = "transport",
      .help = "Unix sockets (default) or TCP on 127.0.0.1",
      .manual = "Unix sockets in a private run directory (default), or TCP on 127.0.0.1."},
     {.name = "log-level",
      .kind = OPTION_ENUM,
      .values = LOG_LEVEL_WORDS,
-     FIELD(controller.log_level),
+     FIELD(controller.tree.log_level),
      .invalid = "log level",
      .help = "diagnostics on stderr (default warn)",
      .manual = "Diagnostics on standard error (default warn)."},
@@ -100,7 +100,7 @@ static const option_t s_options[] = {
      .kind = OPTION_BYTES,
      .arg = "BYTES",
      .min = MAX_REPLY_MIN,
-     FIELD(controller.max_reply),
+     FIELD(controller.tree.max_reply),
      .invalid = "max reply (at least 256 bytes)",
      .help = "the longest result a node sends (default 16M)",
      .manual = "The longest result a node may send (default 16M).\n"
@@ -133,8 +133,7 @@ static const option_t s_options[] = {
 
 static const app_config_t s_defaults = {
     .controller = {.timeout_ms = 2000,
-                   .log_level = LEVEL_WARN,
-                   .max_reply = LIMITS_REPLY_MAX},
+                   .tree = {.log_level = LEVEL_WARN, .max_reply = LIMITS_REPLY_MAX}},
     .shell = {.syntax = EXEC_ANY, .signal_fd = -1, .max_line = SHELL_LINE_MAX},
 };
 
@@ -158,10 +157,10 @@ static int s_serve(app_config_t *config)
     //  1,010 children under the usual soft limit of 1024 descriptors.
     size_t fds = limits_raise_fds();
     zsys_set_max_sockets(limits_sockets_max(fds));
-    config->controller.children_max = limits_children_max(fds);
+    config->controller.tree.children_max = limits_children_max(fds);
     config->controller.nodes_max = limits_nodes_max();
     log_info("%zu descriptors: at most %zu children per node, %zu nodes", fds,
-             config->controller.children_max, config->controller.nodes_max);
+             config->controller.tree.children_max, config->controller.nodes_max);
     zloop_t *loop = zloop_new();
     zloop_set_nonstop(loop, true);
     if (getenv("MQTREE_ZLOOP_VERBOSE"))
@@ -188,7 +187,7 @@ int app_run(app_config_t *config)
     int signal_fd = process_signalfd(signals);
     signal(SIGPIPE, SIG_IGN);
     log_set_tag("mqtree");
-    log_set_level(config->controller.log_level);
+    log_set_level(config->controller.tree.log_level);
     int exit_code = 1;
     char *worker_path = NULL;
     run_dir_t *run_dir = NULL;
@@ -212,7 +211,7 @@ int app_run(app_config_t *config)
         goto done;
     }
     config->controller.tree_style =
-        tree_view_style(config->ascii, config->controller.bst, isatty(STDOUT_FILENO));
+        tree_view_style(config->ascii, config->controller.tree.bst, isatty(STDOUT_FILENO));
     config->controller.worker_path = worker_path;
     config->controller.run_dir = run_dir;
     config->shell.signal_fd = signal_fd;

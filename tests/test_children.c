@@ -65,8 +65,7 @@ int main(void)
     children_config_t config = {.self_id = -1,
                                 .worker_path = "/bin/true",
                                 .run_dir = run_dir,
-                                .transport = "ipc",
-                                .log_level = LEVEL_ERROR};
+                                .tree = {.log_level = LEVEL_ERROR}};
     s_children = children_new(&config, s_respawn, NULL);
     CHECK(s_children != NULL);
 
@@ -105,7 +104,7 @@ int main(void)
     //  At its descriptor budget a node refuses the next child with the limit, and
     //  processes not yet reaped still count (each may still hold its connection).
     children_config_t limited = config;
-    limited.children_max = 2;
+    limited.tree.children_max = 2;
     s_children = children_new(&limited, s_respawn, NULL);
     CHECK(children_spawn(s_children, 5) && children_spawn(s_children, 6));
     CHECK(children_count(s_children) == 2);

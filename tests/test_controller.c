@@ -118,7 +118,7 @@ int main(void)
     run_dir_t *run_dir = run_dir_new();
     CHECK(run_dir != NULL);
     controller_config_t config = {.timeout_ms = 5000,
-                                  .log_level = LEVEL_ERROR,
+                                  .tree = {.log_level = LEVEL_ERROR},
                                   .worker_path = MQTREE_WORKER_BINARY,
                                   .run_dir = run_dir,
                                   .tree_style = tree_view_style(true, false, false)};

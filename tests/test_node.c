@@ -80,7 +80,7 @@ static node_config_t s_config(int32_t id, const char *parent)
         .id = id,
         .parent_endpoint = parent,
         .pid = PID_BASE + id,
-        .children = {.transport = "inproc", .log_level = LEVEL_ERROR,
+        .children = {.tree = {.transport = TRANSPORT_INPROC, .log_level = LEVEL_ERROR},
                      .spawner = &s_spawner},
         .clock = {s_clock, NULL},
     };

@@ -96,17 +96,13 @@ int main(void)
     s_parent = zsock_new_router("inproc://test-worker-parent");
     int parent_pipe[2], quiet_pipe[2];
     CHECK(pipe(parent_pipe) == 0 && pipe(quiet_pipe) == 0);
-    worker_config_t config = {ID,
-                              "inproc://test-worker-parent",
-                              getpid(),
-                              run_dir,
-                              false,
-                              false,
-                              LEVEL_ERROR,
-                              quiet_pipe[0],
-                              parent_pipe[0],
-                              0,
-                              0};
+    worker_config_t config = {.id = ID,
+                              .parent_endpoint = "inproc://test-worker-parent",
+                              .parent_pid = getpid(),
+                              .run_dir = run_dir,
+                              .tree = {.log_level = LEVEL_ERROR},
+                              .signal_fd = quiet_pipe[0],
+                              .parent_fd = parent_pipe[0]};
     worker_t *worker = worker_new(&config);
     CHECK(worker != NULL);
     if (!worker)

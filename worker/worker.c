@@ -109,12 +109,7 @@ worker_t *worker_new(const worker_config_t *config)
         .parent_endpoint = config->parent_endpoint,
         .children = {.worker_path = self->worker_path,
                      .run_dir = config->run_dir,
-                     .transport = config->tcp ? "tcp" : "ipc",
-                     .bst = config->bst,
-                     .log_level = config->log_level,
-                     .children_max = config->children_max,
-                     .max_reply = config->max_reply},
-        .max_reply = config->max_reply,
+                     .tree = config->tree},
     };
     node_handlers_t handlers = {.on_exec = s_on_exec};
     self->node = node_new(&node_config, self->loop, &handlers, self);
@@ -125,7 +120,7 @@ worker_t *worker_new(const worker_config_t *config)
         log_error("cannot start the op thread");
         goto error;
     }
-    op_runner_set_reply_max(self->runner, config->max_reply);
+    op_runner_set_reply_max(self->runner, config->tree.max_reply);
     zloop_reader(self->loop, op_runner_sock(self->runner), s_on_runner, self);
     zmq_pollitem_t signals = {NULL, config->signal_fd, ZMQ_POLLIN, 0};
     zloop_poller(self->loop, &signals, s_on_signal, self);

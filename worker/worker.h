@@ -11,19 +11,16 @@
 #include <sys/types.h>
 
 #include "../common/log.h"
+#include "../node/children.h"
 
 typedef struct {
     int32_t id;
     const char *parent_endpoint;
     pid_t parent_pid;
     const char *run_dir;
-    bool tcp;
-    bool bst; //  route requests by key (binary search tree)
-    log_level_t log_level;
-    int signal_fd;       //  delivers SIGCHLD; the worker takes it over
-    int parent_fd;       //  a pidfd of the parent process, or -1 to check getppid()
-    size_t children_max; //  children refused beyond it (see limits.h); 0: none
-    size_t max_reply;    //  the longest result text an op may build (--max-reply)
+    tree_settings_t tree; //  from the parent: the controller's options
+    int signal_fd;        //  delivers SIGCHLD; the worker takes it over
+    int parent_fd;        //  a pidfd of the parent process, or -1 to check getppid()
 } worker_config_t;
 
 typedef struct _worker_t worker_t;

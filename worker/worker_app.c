@@ -49,14 +49,14 @@ static const option_t s_options[] = {
     {.name = "transport",
      .kind = OPTION_ENUM,
      .values = "ipc|tcp",
-     FIELD(tcp),
+     FIELD(tree.transport),
      .help = "ipc (default) or tcp, as the controller's",
      .manual = "The controller's transport: Unix sockets in the run directory\n"
                "(default), or TCP on 127.0.0.1."},
     {.name = "topology",
      .kind = OPTION_ENUM,
      .values = "tree|bst",
-     FIELD(bst),
+     FIELD(tree.bst),
      .help = "tree (default), or bst: route requests by key",
      .manual = "With bst, requests are routed by key: to the left child for a smaller\n"
                "id, to the right one for a greater. With tree (default) they follow the\n"
@@ -64,13 +64,13 @@ static const option_t s_options[] = {
     {.name = "log-level",
      .kind = OPTION_ENUM,
      .values = LOG_LEVEL_WORDS,
-     FIELD(log_level),
+     FIELD(tree.log_level),
      .help = "diagnostics on stderr (default warn)"},
     {.name = "max-reply",
      .kind = OPTION_BYTES,
      .arg = "BYTES",
      .min = 1,
-     FIELD(max_reply),
+     FIELD(tree.max_reply),
      .help = "the longest result an op may build (default 16M)",
      .manual = "The longest result an op may build (default 16M); a longer one is\n"
                "answered\n"
@@ -81,7 +81,7 @@ static const option_t s_options[] = {
 };
 
 static const worker_config_t s_defaults = {
-    .log_level = LEVEL_WARN,
+    .tree = {.log_level = LEVEL_WARN},
     .signal_fd = -1,
     .parent_fd = -1,
 };
@@ -108,7 +108,7 @@ int worker_app_run(worker_config_t *config)
     char tag[32];
     snprintf(tag, sizeof tag, "mqtree-worker[%d]", config->id);
     log_set_tag(tag);
-    log_set_level(config->log_level);
+    log_set_level(config->tree.log_level);
     if (process_die_with_parent(config->parent_pid) != 0) {
         log_info("parent is gone before start");
         return 1;
@@ -124,7 +124,7 @@ int worker_app_run(worker_config_t *config)
     //  controller does, instead of libzmq aborting it and its subtree.
     size_t fds = limits_raise_fds();
     zsys_set_max_sockets(limits_sockets_max(fds));
-    config->children_max = limits_children_max(fds);
+    config->tree.children_max = limits_children_max(fds);
     worker_t *worker = worker_new(config);
     if (!worker)
         return 1;
