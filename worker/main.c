@@ -10,6 +10,7 @@
 
 #include <czmq.h>
 
+#include "../common/coverage.h"
 #include "../common/limits.h"
 #include "../common/log.h"
 #include "../common/numbers.h"
@@ -122,5 +123,6 @@ int main(int argc, char *argv[])
     //  The parent is gone. Our children follow us through their parent-death signal;
     //  the op thread may be inside a long sleep op, so do not wait for it.
     log_info("exiting");
+    coverage_flush();
     _exit(0);
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../common/children.h"
+#include "../common/coverage.h"
 #include "../common/process.h"
 #include "../common/wire.h"
 #include "op_runner.h"
@@ -30,6 +31,7 @@ struct _worker_t {
     int heartbeat_ms;  //  0: off
     int heartbeat_timer;
     int64_t last_tick_ms;
+    bool flush_due; //  coverage builds: counts to write (s_woken)
 };
 
 //  A child whose heartbeats are missing this many intervals is reported lost.
@@ -427,10 +429,38 @@ static void s_handle_request(worker_t *self, zmsg_t **msg)
     zmsg_destroy(msg);
 }
 
+#ifdef MQTREE_COVERAGE
+static int s_on_coverage_flush(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    worker_t *self = (worker_t *)arg;
+    self->flush_due = false;
+    coverage_flush();
+    return 0;
+}
+#endif
+
+//  Called by each reader. A coverage build's worker never reaches exit(), where gcov
+//  writes its counts (it ends by SIGKILL): it writes them itself, COVERAGE_FLUSH_MS
+//  after being woken, and not while idle. In other builds this is nothing.
+static void s_woken(worker_t *self)
+{
+#ifdef MQTREE_COVERAGE
+    if (!self->flush_due) {
+        self->flush_due = true;
+        zloop_timer(self->loop, COVERAGE_FLUSH_MS, 1, s_on_coverage_flush, self);
+    }
+#else
+    (void)self;
+#endif
+}
+
 static int s_on_upstream(zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void)loop;
     worker_t *self = (worker_t *)arg;
+    s_woken(self);
     for (int count = 0; count < BATCH && (zsock_events(reader) & ZMQ_POLLIN); count++) {
         zmsg_t *msg = zmsg_recv(reader);
         if (!msg)
@@ -489,6 +519,7 @@ static int s_on_downstream(zloop_t *loop, zsock_t *reader, void *arg)
     (void)loop;
     (void)reader;
     worker_t *self = (worker_t *)arg;
+    s_woken(self);
     zmsg_t *msg;
     child_t *child;
     wire_header_t header;
@@ -523,6 +554,7 @@ static int s_on_runner(zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void)loop;
     worker_t *self = (worker_t *)arg;
+    s_woken(self);
     for (int count = 0; count < BATCH && (zsock_events(reader) & ZMQ_POLLIN); count++) {
         zmsg_t *result = zmsg_recv(reader);
         if (!result)
