@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/coverage.h"
 #include "../common/process.h"
 #include "../node/node.h"
 #include "op_runner.h"
@@ -72,6 +73,19 @@ static int s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     return 0;
 }
 
+#ifdef MQTREE_COVERAGE
+//  A coverage build's worker never reaches exit(), where gcov writes its counts (it
+//  ends by SIGKILL): it writes them itself every COVERAGE_FLUSH_MS (coverage.h).
+static int s_on_coverage_flush(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    (void)arg;
+    coverage_flush();
+    return 0;
+}
+#endif
+
 static int s_on_parent_check(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
@@ -129,6 +143,9 @@ worker_t *worker_new(const worker_config_t *config)
         zloop_poller(self->loop, &parent, s_on_parent_exit, self);
     } else
         zloop_timer(self->loop, PARENT_CHECK_MS, 0, s_on_parent_check, self);
+#ifdef MQTREE_COVERAGE
+    zloop_timer(self->loop, COVERAGE_FLUSH_MS, 0, s_on_coverage_flush, self);
+#endif
     return self;
 error:
     worker_destroy(&self);

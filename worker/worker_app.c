@@ -9,6 +9,7 @@
 
 #include <czmq.h>
 
+#include "../common/coverage.h"
 #include "../common/limits.h"
 #include "../common/log.h"
 #include "../common/process.h"
@@ -132,5 +133,6 @@ int worker_app_run(worker_config_t *config)
     //  The parent is gone. Our children follow us through their parent-death signal;
     //  the op thread may be inside a long sleep op, so do not wait for it.
     log_info("exiting");
+    coverage_flush();
     _exit(0);
 }
