@@ -329,6 +329,9 @@ static size_t s_body_parts(wire_msg_t *self, byte packed[][PACKED_MAX], wire_byt
     return count;
 }
 
+//  Given memory from this size on is sent without a copy.
+#define GIVE_MIN 65536
+
 static int s_send_part(zsock_t *sock, wire_bytes_t *part, int flags)
 {
     int rc;
@@ -340,6 +343,13 @@ static int s_send_part(zsock_t *sock, wire_bytes_t *part, int flags)
             return zframe_send(&frame, sock, flags & ZMQ_SNDMORE ? ZFRAME_MORE : 0);
         }
         //  A path a hop shorter: a view of part of its frame, copied.
+        rc = zmq_send(zsock_resolve(sock), part->data, part->size, flags);
+        s_bytes_release(part);
+        return rc < 0 ? -1 : 0;
+    }
+    if (part->free_fn && part->size < GIVE_MIN) {
+        //  Small: a copy (inline in the message, under 33 bytes) costs less than
+        //  handing memory to the I/O thread, which frees it from there.
         rc = zmq_send(zsock_resolve(sock), part->data, part->size, flags);
         s_bytes_release(part);
         return rc < 0 ? -1 : 0;

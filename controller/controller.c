@@ -282,7 +282,7 @@ static void s_create_timeout(void *arg, request_t *request)
     s_create_failed(self, request, NULL);
 }
 
-//  SPEC: the nodes are removed however it ended, and the answer is Ok. If the parent
+//  The nodes are removed however it ended (README, Failures), and the answer is Ok. If the parent
 //  did not confirm (it is stopped, dead or slow), the processes are ended directly;
 //  their parent reaps them when it can.
 static void s_remove_reply(void *arg, request_t *request, int status, const char *text)
@@ -321,7 +321,7 @@ static void s_exec_unavailable(void *arg, request_t *request)
     s_unavailable((controller_t *)arg, s_request_result(request));
 }
 
-//  SPEC: ping answers Ok either way: "Ok: 1" for an answer, "Ok: 0" for none in time.
+//  ping answers Ok either way: "Ok: 1" for an answer, "Ok: 0" for none in time.
 static void s_ping_reply(void *arg, request_t *request, int status, const char *text)
 {
     (void)text;
@@ -442,7 +442,7 @@ static void s_node_event(controller_t *self, topo_node_t *node, int kind, int st
 
 //  --- Commands -----------------------------------------------------------------------
 
-//  SPEC "Limits": a create that does not fit is refused with its limit, before
+//  README "Limits": a create that does not fit is refused with its limit, before
 //  anything starts. Every node has the controller's fd limit (workers inherit it and
 //  raise it alike), so its children are counted here without asking it; the worker
 //  still refuses on its own if its limit is lower. Returns true if refused.

@@ -1,4 +1,4 @@
-/*  output — results and events as SPEC.md lines or JSON objects (see output.h). */
+/*  output — results and events as result lines or JSON objects (see output.h). */
 #define _GNU_SOURCE
 #include "output.h"
 
@@ -66,7 +66,7 @@ static const char *s_error(const result_t *result)
     return result->kind == CMD_CREATE ? "Parent is unavailable" : "Node is unavailable";
 }
 
-//  --- Text: SPEC.md's lines ---------------------------------------------------------
+//  --- Text: the result lines ---------------------------------------------------------
 
 static char *s_text_result(const result_t *result, double ms)
 {

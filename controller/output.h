@@ -2,7 +2,7 @@
 
     The controller core never makes text: it hands a result_t (the answer to one
     command) or an event_t (an asynchronous line) to one sink, and the shell formats
-    it, either as SPEC.md's lines (output_text) or, with --json, one JSON object per
+    it, either as the result lines of README's Commands (output_text) or, with --json, one JSON object per
     line (output_json):
 
         Ok:10: 6            {"cmd":"exec","id":10,"ok":true,"result":"6","ms":0.21}
@@ -26,7 +26,7 @@
 //  The kind of a result for a line that did not parse (its JSON "cmd" is null).
 #define RESULT_NO_COMMAND 0
 
-//  What SPEC's lines tell apart. A timeout is not among them: a request that timed
+//  What the result lines tell apart. A timeout is not among them: a request that timed
 //  out reads like one whose node is known unreachable ("Node is unavailable"), or
 //  like an answer (ping's "Ok: 0", remove's "Ok").
 typedef enum {
@@ -81,7 +81,7 @@ typedef struct {
     char *(*event)(const event_t *event);
 } output_format_t;
 
-extern const output_format_t output_text; //  SPEC.md's lines, byte for byte
+extern const output_format_t output_text; //  the result lines, byte for byte
 extern const output_format_t output_json; //  --json
 
 #endif

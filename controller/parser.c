@@ -1,4 +1,4 @@
-/*  parser — the shell's command language (see parser.h and SPEC.md). */
+/*  parser — the shell's command language (see parser.h). */
 #define _GNU_SOURCE
 #include "parser.h"
 

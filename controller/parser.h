@@ -1,4 +1,4 @@
-/*  parser — one line of the shell's command language into a command (see SPEC.md).
+/*  parser — one line of the shell's command language into a command (README, Commands).
     Syntax only: whether a node exists is the controller's question. */
 #ifndef MQTREE_PARSER_H
 #define MQTREE_PARSER_H

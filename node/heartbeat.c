@@ -14,7 +14,6 @@ struct _beats_t {
     void *send_arg;
     int interval_ms; //  0: off
     int timer;
-    int ticks;
     int64_t last_tick_us;
 };
 
@@ -22,7 +21,7 @@ beats_t *beats_new(int32_t self_id, children_t *children, timers_t *timers,
                    beats_send_fn *send_up, void *send_arg)
 {
     beats_t *self = (beats_t *)zmalloc(sizeof(beats_t));
-    *self = (beats_t){self_id, children, timers, send_up, send_arg, 0, 0, 0, 0};
+    *self = (beats_t){self_id, children, timers, send_up, send_arg, 0, 0, 0};
     return self;
 }
 
@@ -58,12 +57,13 @@ static void s_tell(beats_t *self, child_t *child)
     children_send(self->children, child->id, &config);
 }
 
-//  Ticks come every half interval: a silence is found within 4.5 intervals. Every
-//  other tick beats up.
+//  A worker ticks once an interval: it beats up and looks at its children (a silence
+//  is found within 5 intervals). The root beats to no one and looks twice as often
+//  (within 4.5), as the controller always did: its wake-ups are one process's.
 static int64_t s_tick_us(beats_t *self)
 {
-    int64_t half = (int64_t)self->interval_ms * 1000 / 2;
-    return half > 0 ? half : 1;
+    int64_t tick = (int64_t)self->interval_ms * 1000 / (self->send_up ? 1 : 2);
+    return tick > 0 ? tick : 1;
 }
 
 static void s_on_tick(void *arg, int timer_id)
@@ -72,8 +72,7 @@ static void s_on_tick(void *arg, int timer_id)
     beats_t *self = (beats_t *)arg;
     int64_t now = timers_now(self->timers);
     self->timer = timers_add(self->timers, now + s_tick_us(self), s_on_tick, self);
-    if (++self->ticks % 2 == 0)
-        s_beat(self);
+    s_beat(self);
     //  A tick this late means this process was stopped (or starved): the children's
     //  beats are waiting unread in our queue, so their silence is ours, not theirs.
     int64_t interval = (int64_t)self->interval_ms * 1000;
@@ -118,7 +117,6 @@ void beats_set_interval(beats_t *self, int interval_ms)
         children_set(self->children, child, CHILD_BEAT);
     zlist_destroy(&silent);
     self->last_tick_us = now;
-    self->ticks = 0;
     if (self->interval_ms) {
         self->timer = timers_add(self->timers, now + s_tick_us(self), s_on_tick, self);
         s_beat(self);

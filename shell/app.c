@@ -153,7 +153,7 @@ static int s_serve(app_config_t *config)
 {
     zsys_handler_set(NULL);
     //  Before the first socket. More children or nodes than these get an error
-    //  reply (SPEC "Limits"); without them libzmq aborted the controller at about
+    //  reply (README, Limits); without them libzmq aborted the controller at about
     //  1,010 children under the usual soft limit of 1024 descriptors.
     size_t fds = limits_raise_fds();
     zsys_set_max_sockets(limits_sockets_max(fds));

@@ -1,7 +1,7 @@
 /*  shell — the front end of the mqtree controller: reads command lines from stdin
     (any length, any speed), hands them to the controller core, and prints each result
     when it arrives or, with --ordered, in the order the commands were read, in the
-    format chosen (SPEC.md's lines, or JSON with --json). */
+    format chosen (the result lines of README's Commands, or JSON with --json). */
 #ifndef MQTREE_SHELL_H
 #define MQTREE_SHELL_H
 

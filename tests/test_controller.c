@@ -24,7 +24,7 @@ static int s_wakeup[2];   //  the output callback writes here: the loop stops
 static uint64_t s_awaited;
 static bool s_looping; //  the loop runs for s_awaited: its result stops it
 
-//  Results are kept as their SPEC.md lines, the form the checks read.
+//  Results are kept as their result lines, the form the checks read.
 static void s_output(void *arg, const result_t *result, const event_t *event)
 {
     (void)arg;

@@ -1,4 +1,4 @@
-/*  Unit test: every kind of result and event, as SPEC.md's line and as the JSON
+/*  Unit test: every kind of result and event, as its result line and as the JSON
     object of --json, both exactly. */
 #include "../controller/output.h"
 #include "check.h"

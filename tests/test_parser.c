@@ -1,4 +1,4 @@
-/*  Unit test: the command language, every SPEC.md form and garbage. */
+/*  Unit test: the command language, every form the README's Commands lists, and garbage. */
 #include "../controller/heartbeat.h"
 #include "../controller/parser.h"
 #include "check.h"

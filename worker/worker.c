@@ -14,7 +14,7 @@
 
 //  Without a pidfd of the parent, how often the loop checks that its parent process
 //  is still the one that spawned it. PR_SET_PDEATHSIG does the real work; this
-//  catches what it cannot (see NOTES).
+//  catches what it cannot (README, How it works).
 #define PARENT_CHECK_MS 500
 //  Results taken from the op thread per wake-up, so no socket starves the others.
 #define BATCH 256
