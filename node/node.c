@@ -395,11 +395,18 @@ static int s_read_parent(node_t *self)
 
 //  --- The loop ----------------------------------------------------------------------
 
+static void s_woken(node_t *self)
+{
+    if (self->handlers.on_woken)
+        self->handlers.on_woken(self->owner);
+}
+
 static int s_on_children(zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void)loop;
     (void)reader;
     s_read_children((node_t *)arg);
+    s_woken((node_t *)arg);
     return 0;
 }
 
@@ -408,6 +415,7 @@ static int s_on_parent(zloop_t *loop, zsock_t *reader, void *arg)
     (void)loop;
     (void)reader;
     s_read_parent((node_t *)arg);
+    s_woken((node_t *)arg);
     return 0;
 }
 

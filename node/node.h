@@ -34,6 +34,8 @@ typedef struct {
     void (*on_up)(void *owner, wire_msg_t **msg);
     //  A reaped process that is no child of this node (an orphan given to us).
     void (*on_other)(void *owner, pid_t pid, int status);
+    //  The loop woke for the node's sockets (for the owner's bookkeeping; NULL: none).
+    void (*on_woken)(void *owner);
 } node_handlers_t;
 
 typedef struct _node_t node_t;

@@ -25,6 +25,7 @@ struct _worker_t {
     node_t *node;
     op_runner_t *runner;
     char *worker_path;
+    bool flush_due; //  coverage builds: counts to write (s_woken)
 };
 
 //  An EXEC for this node: a small op runs here when the op thread is idle (a trip
@@ -41,6 +42,33 @@ static void s_on_exec(void *owner, wire_msg_t **msg)
     node_reply(self->node, (*msg)->request_id, rc == 0 ? WIRE_OK : WIRE_ERROR, result,
                strlen(result));
     free(result);
+}
+
+#ifdef MQTREE_COVERAGE
+static int s_on_coverage_flush(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    ((worker_t *)arg)->flush_due = false;
+    coverage_flush();
+    return 0;
+}
+#endif
+
+//  A coverage build's worker never reaches exit(), where gcov writes its counts (it
+//  ends by SIGKILL): it writes them itself COVERAGE_FLUSH_MS after it is woken, and
+//  not while idle (coverage.h). In other builds this is nothing.
+static void s_woken(void *owner)
+{
+#ifdef MQTREE_COVERAGE
+    worker_t *self = (worker_t *)owner;
+    if (!self->flush_due) {
+        self->flush_due = true;
+        zloop_timer(self->loop, COVERAGE_FLUSH_MS, 1, s_on_coverage_flush, self);
+    }
+#else
+    (void)owner;
+#endif
 }
 
 //  Results of the op thread go up as they come, a batch per wake-up: a burst of
@@ -60,6 +88,7 @@ static int s_on_runner(zloop_t *loop, zsock_t *reader, void *arg)
         reply->node = self->config.id;
         node_send_up(self->node, &reply);
     }
+    s_woken(self);
     return 0;
 }
 
@@ -73,18 +102,6 @@ static int s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     return 0;
 }
 
-#ifdef MQTREE_COVERAGE
-//  A coverage build's worker never reaches exit(), where gcov writes its counts (it
-//  ends by SIGKILL): it writes them itself every COVERAGE_FLUSH_MS (coverage.h).
-static int s_on_coverage_flush(zloop_t *loop, int timer_id, void *arg)
-{
-    (void)loop;
-    (void)timer_id;
-    (void)arg;
-    coverage_flush();
-    return 0;
-}
-#endif
 
 static int s_on_parent_check(zloop_t *loop, int timer_id, void *arg)
 {
@@ -125,7 +142,7 @@ worker_t *worker_new(const worker_config_t *config)
                      .run_dir = config->run_dir,
                      .tree = config->tree},
     };
-    node_handlers_t handlers = {.on_exec = s_on_exec};
+    node_handlers_t handlers = {.on_exec = s_on_exec, .on_woken = s_woken};
     self->node = node_new(&node_config, self->loop, &handlers, self);
     if (!self->node)
         goto error;
@@ -143,9 +160,6 @@ worker_t *worker_new(const worker_config_t *config)
         zloop_poller(self->loop, &parent, s_on_parent_exit, self);
     } else
         zloop_timer(self->loop, PARENT_CHECK_MS, 0, s_on_parent_check, self);
-#ifdef MQTREE_COVERAGE
-    zloop_timer(self->loop, COVERAGE_FLUSH_MS, 0, s_on_coverage_flush, self);
-#endif
     return self;
 error:
     worker_destroy(&self);
