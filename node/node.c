@@ -146,6 +146,9 @@ static void s_on_report(void *arg, child_t *child, child_report_t report)
             fanouts_forget(self->fanouts, child->id);
             break;
         case CHILD_SAYS_CONTINUED:
+            //  Its silence while stopped is known for what it was: the count of
+            //  missed beats starts again, or the next tick would call it lost.
+            child->last_beat_us = timers_now(self->timers);
             log_info("child %d (pid %d) continued", child->id, (int)child->pid);
             s_event(self, child, WIRE_CHILD_CONTINUED, 0);
             break;

@@ -293,6 +293,24 @@ static void s_heartbeats(void)
     s_advance(50000);
     s_expect_event(1, WIRE_CHILD_BACK, 2);
 
+    //  Node 2 stopped, as its parent sees through waitpid: reported stopped, never
+    //  lost; continued, it gets a fresh count of beats, not "lost" at the next tick.
+    node_child_status(s_nodes[1].node, PID_BASE + 2, 0x137f);
+    s_nodes[2].frozen = true;
+    for (int tick = 0; tick < 10; tick++)
+        s_advance(50000);
+    s_expect_event(1, WIRE_CHILD_STOPPED, 2);
+    CHECK(zlistx_size(s_up) == 0);
+    node_child_status(s_nodes[1].node, PID_BASE + 2, 0xffff);
+    s_pump();
+    s_expect_event(1, WIRE_CHILD_CONTINUED, 2);
+    s_advance(50000); //  continued, but its first beat is not in yet
+    s_advance(50000);
+    s_nodes[2].frozen = false;
+    for (int tick = 0; tick < 4; tick++)
+        s_advance(50000);
+    CHECK(zlistx_size(s_up) == 0);
+
     //  Node 1 stops for 5 s: the root reports it lost. When it runs again its own
     //  tick is late: it was stopped itself, its children's silence is its own (their
     //  beats wait in its queue), and it reports none of them.
