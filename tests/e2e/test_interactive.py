@@ -71,9 +71,12 @@ def test_terminal_session():
         keys("exec 1 sum 1 ")
         wait_screen(lambda text: lines(text)[-1] == "> exec 1 sum 1", "the half line")
         kill(pid12)
-        text = wait_screen(lambda text: "Heartbit: node 12 is unavailable now" in text,
-                           "the Heartbit line")
-        assert lines(text)[-1] == "> exec 1 sum 1", lines(text)[-3:]
+        # The line is printed above the half-typed one, which is redrawn once the
+        # loop turn's output is out: wait for both, not for the first write alone.
+        text = wait_screen(lambda text: "Heartbit: node 12 is unavailable now" in text
+                           and lines(text)[-1] == "> exec 1 sum 1",
+                           "the Heartbit line, and the half line redrawn below it")
+        assert lines(text)[-2] == "Heartbit: node 12 is unavailable now", lines(text)[-3:]
         keys("4", "Enter")
         wait_screen(lambda text: "Ok:1: 4" in text, "the completed line's reply")
         # ^U empties the line being typed (libedit once reported that as the end).
