@@ -33,6 +33,7 @@ typedef struct {
     //  size must also be a multiple of `multiple`.
     int64_t min, max;
     size_t multiple;
+    const char *invalid; //  the decoder's reason for a value out of range
 } field_t;
 
 static const field_t s_fields[F_COUNT] = {
@@ -45,9 +46,9 @@ static const field_t s_fields[F_COUNT] = {
     [F_INTERVAL] = {"interval", FIELD_I32, offsetof(wire_msg_t, interval_ms), INT32_MIN,
                     INT32_MAX, 0},
     [F_STATUS] = {"status", FIELD_U8, offsetof(wire_msg_t, status), WIRE_OK,
-                  WIRE_PARTIAL, 0},
+                  WIRE_PARTIAL, 0, "unknown reply status"},
     [F_EVENT] = {"event", FIELD_U8, offsetof(wire_msg_t, event), WIRE_CHILD_EXITED,
-                 WIRE_CHILD_BACK, 0},
+                 WIRE_CHILD_BACK, 0, "unknown event kind"},
     [F_OP] = {"op", FIELD_BYTES, offsetof(wire_msg_t, op), 1, INT64_MAX, 1},
     [F_TEXT] = {"text", FIELD_BYTES, offsetof(wire_msg_t, text), 0, INT64_MAX, 1},
 };
@@ -451,10 +452,7 @@ static const char *s_decode_frame(wire_msg_t *self, const uint8_t *fields,
         else
             number = *(int32_t *)value = (int32_t)wire_get_u32(data);
         if (!s_in_range(field, number))
-            return field->kind == FIELD_U8 && fields[index] == F_STATUS
-                       ? "unknown reply status"
-                   : fields[index] == F_EVENT ? "unknown event kind"
-                                              : "a field is out of its range";
+            return field->invalid ? field->invalid : "a field is out of its range";
         data += s_width(field);
     }
     return NULL;

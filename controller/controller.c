@@ -24,7 +24,6 @@
 #include "waiting.h"
 
 //  How a request ended when no reply said otherwise.
-#define TIMED_OUT REQUEST_TIMED_OUT
 
 struct _controller_t {
     controller_config_t config;
@@ -585,7 +584,7 @@ static void s_pingall(controller_t *self, uint64_t seq)
 
 static void s_heartbeat(controller_t *self, int interval_ms)
 {
-    heartbeat_set_interval(self->heartbeat, interval_ms, zclock_mono());
+    heartbeat_set_interval(self->heartbeat, interval_ms);
     wire_msg_t *msg = wire_msg_new(WIRE_HEARTBEAT);
     msg->node = TOPOLOGY_ROOT;
     msg->interval_ms = interval_ms;
@@ -669,7 +668,7 @@ static int s_on_deadline(zloop_t *loop, int timer_id, void *arg)
     node_drain_children(self->node);
     request_t *request;
     while ((request = requests_expired(self->requests, wire_now_us())))
-        s_complete(self, request, TIMED_OUT, "");
+        s_complete(self, request, REQUEST_TIMED_OUT, "");
     s_arm(self);
     return 0;
 }

@@ -6,7 +6,6 @@ struct _heartbeat_t {
     output_sink_fn *sink;
     void *sink_arg;
     int interval_ms;
-    int64_t last_check_ms; //  0: no check since the interval was set
 };
 
 heartbeat_t *heartbeat_new(topology_t *topology, output_sink_fn *sink, void *sink_arg)
@@ -24,23 +23,17 @@ void heartbeat_destroy(heartbeat_t **self_p)
     *self_p = NULL;
 }
 
-typedef struct {
-    int64_t now;
-} reset_t;
-
 static void s_reset(topo_node_t *node, void *arg)
 {
-    node->last_beat_ms = ((reset_t *)arg)->now;
+    (void)arg;
     node->lost = false;
     node->reported_unavailable = false;
 }
 
-void heartbeat_set_interval(heartbeat_t *self, int ms, int64_t now)
+void heartbeat_set_interval(heartbeat_t *self, int ms)
 {
     self->interval_ms = ms > 0 ? ms : 0;
-    self->last_check_ms = 0;
-    reset_t reset = {now};
-    topology_walk(topology_root(self->topology), s_reset, &reset);
+    topology_walk(topology_root(self->topology), s_reset, NULL);
 }
 
 int heartbeat_interval(heartbeat_t *self)

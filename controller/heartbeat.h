@@ -15,9 +15,6 @@
 #include "output.h"
 #include "topology.h"
 
-//  A node silent for this many intervals is unavailable.
-#define HEARTBEAT_MISSED 4
-
 //  The shortest interval accepted (0 aside). Measured: on a 2-core machine shared
 //  with other work, a 500-node idle tree printed false Heartbit lines at 100 ms
 //  and below (thousands in 10 s; heartbeat 1 burnt both cores), none at 150 ms
@@ -30,9 +27,9 @@ typedef struct _heartbeat_t heartbeat_t;
 heartbeat_t *heartbeat_new(topology_t *topology, output_sink_fn *sink, void *sink_arg);
 void heartbeat_destroy(heartbeat_t **self_p);
 
-//  Turns heartbeats on (ms > 0) or off (0). Every node starts as available and
-//  heard just now, so switching on reports only what is already known dead or stopped.
-void heartbeat_set_interval(heartbeat_t *self, int ms, int64_t now);
+//  Turns heartbeats on (ms > 0) or off (0). Every node starts as available, so
+//  switching on reports only what is already known dead or stopped.
+void heartbeat_set_interval(heartbeat_t *self, int ms);
 int heartbeat_interval(heartbeat_t *self);
 
 //  A node's parent reports its beats missing (lost) or back.

@@ -33,10 +33,9 @@ struct _topo_node_t {
     bool reaped;        //  its process is known gone: its pid may belong to another
     node_state_t state;
     int exit_status; //  waitpid status, for NODE_DEAD
-    //  Heartbeats (see heartbeat.h): the last beat heard from a child of the
-    //  controller, whether its parent reports its beats missing, and what the
-    //  Heartbit lines last said of it.
-    int64_t last_beat_ms;
+    //  Heartbeats (see heartbeat.h): whether its parent reports its beats missing
+    //  (node/heartbeat.c watches them, at every level), and what the Heartbit lines
+    //  last said of it.
     bool lost;
     bool reported_unavailable;
 };
