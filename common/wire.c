@@ -38,19 +38,21 @@ typedef struct {
 
 static const field_t s_fields[F_COUNT] = {
     [F_PATH] = {"path", FIELD_BYTES, offsetof(wire_msg_t, path), 0,
-                (int64_t)WIRE_MAX_DEPTH * 4, 4},
+                (int64_t)WIRE_MAX_DEPTH * 4, 4, NULL},
     [F_CHILD] = {"child", FIELD_I32, offsetof(wire_msg_t, child), INT32_MIN, INT32_MAX,
-                 0},
-    [F_PID] = {"pid", FIELD_I32, offsetof(wire_msg_t, pid), 0, INT32_MAX, 0},
-    [F_CODE] = {"code", FIELD_I32, offsetof(wire_msg_t, code), INT32_MIN, INT32_MAX, 0},
+                 0, NULL},
+    [F_PID] = {"pid", FIELD_I32, offsetof(wire_msg_t, pid), 0, INT32_MAX, 0, NULL},
+    [F_CODE] = {"code", FIELD_I32, offsetof(wire_msg_t, code), INT32_MIN, INT32_MAX, 0,
+                NULL},
     [F_INTERVAL] = {"interval", FIELD_I32, offsetof(wire_msg_t, interval_ms), INT32_MIN,
-                    INT32_MAX, 0},
+                    INT32_MAX, 0, NULL},
     [F_STATUS] = {"status", FIELD_U8, offsetof(wire_msg_t, status), WIRE_OK,
                   WIRE_PARTIAL, 0, "unknown reply status"},
     [F_EVENT] = {"event", FIELD_U8, offsetof(wire_msg_t, event), WIRE_CHILD_EXITED,
                  WIRE_CHILD_BACK, 0, "unknown event kind"},
-    [F_OP] = {"op", FIELD_BYTES, offsetof(wire_msg_t, op), 1, INT64_MAX, 1},
-    [F_TEXT] = {"text", FIELD_BYTES, offsetof(wire_msg_t, text), 0, INT64_MAX, 1},
+    [F_OP] = {"op", FIELD_BYTES, offsetof(wire_msg_t, op), 1, INT64_MAX, 1, NULL},
+    [F_TEXT] = {"text", FIELD_BYTES, offsetof(wire_msg_t, text), 0, INT64_MAX, 1,
+                NULL},
 };
 
 #define BODY_FRAMES 3  //  frames after the header, at most
