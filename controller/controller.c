@@ -42,6 +42,7 @@ struct _controller_t {
     //  way), the child it started is ended: a create reported failed leaves no node.
     zhashx_t *tombstones;
     bool stall_grace; //  the deadline timer was late once and gave the I/O thread time
+    uint32_t joins;   //  workers that asked to join: each one's number (children.h)
     heartbeat_t *heartbeat;
 };
 
@@ -469,9 +470,14 @@ static void s_on_join(void *owner, const char *route, wire_msg_t **msg)
             why = refusal;
         }
     }
-    wire_msg_t *answer =
-        wire_reply_new(join->request_id, TOPOLOGY_ROOT, why ? WIRE_ERROR : WIRE_OK,
-                       why ? why : endpoint, strlen(why ? why : endpoint));
+    //  Its routing id at its parent: a join number of ours (children.h).
+    uint32_t number = ++self->joins & 0x7fffffffu;
+    char route_id[CHILDREN_ROUTE_MAX], *text = NULL;
+    children_route(route_id, join->node, CHILDREN_JOINED | number);
+    text = why ? strdup(why) : process_format("%s %s", route_id, endpoint);
+    wire_msg_t *answer = wire_reply_new(join->request_id, TOPOLOGY_ROOT,
+                                        why ? WIRE_ERROR : WIRE_OK, text, strlen(text));
+    free(text);
     node_join_reply(self->node, route, &answer);
     if (why) {
         log_info("refused a worker joining as node %d: %s", join->node, why);
@@ -483,6 +489,7 @@ static void s_on_join(void *owner, const char *route, wire_msg_t **msg)
     request_t *request = s_request(self, CMD_JOIN, 0, node->id, parent->id);
     wire_msg_t *adopt = wire_msg_new(WIRE_ADOPT);
     adopt->child = node->id;
+    adopt->pid = (int32_t)number;
     wire_bytes_copy(&adopt->host, join->host.data, join->host.size);
     s_send(self, request, &adopt, parent);
 }

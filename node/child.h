@@ -52,6 +52,10 @@ typedef struct {
     char *host;     //  where it runs: NULL here, or the host of create @host
     char *endpoint; //  where its children connect, from its HELLO (NULL: not yet)
     int link_fd;    //  the pipe on its stdin, or -1
+    //  Which process of its id this is: its routing id is "id.incarnation", so a
+    //  connection left from an earlier process of the id (a cut link closes late)
+    //  is never taken for this one, nor blocks it.
+    uint32_t incarnation;
     child_state_t state;
     child_state_t resume; //  CHILD_STOPPED only: the state SIGCONT returns it to
     int status;           //  the waitpid status of the last STOP or EXIT

@@ -24,6 +24,7 @@ struct _children_t {
     char *endpoint;
     size_t limit; //  children at most (each costs its connection, tcp its pipe too)
     size_t adopted; //  entries of workers that joined: in by_id only, no process
+    uint32_t incarnations; //  spawned so far: the next child's incarnation is one more
     //  Every process spawned and not yet reaped, current or not: pid -> child_t
     //  (the entries are freed by hand, once out of both tables). A child leaves it only
     //  once waitpid has reported its end, so its pid cannot belong to anyone else while
@@ -56,7 +57,31 @@ char *children_ipc_path(const char *run_dir, int32_t id)
 }
 
 static pid_t s_spawn_worker(void *arg, int32_t id, const char *endpoint,
-                            const char *host, int *link_fd);
+                            const char *route, const char *host, int *link_fd);
+
+void children_route(char *route, int32_t id, uint32_t incarnation)
+{
+    snprintf(route, CHILDREN_ROUTE_MAX, "%d.%u", id, incarnation);
+}
+
+//  The child a routing id names: its id's current entry, if of that incarnation.
+static child_t *s_routed(children_t *self, const char *route)
+{
+    const char *dot = strchr(route, '.');
+    char id_text[16];
+    if (!dot || dot == route || (size_t)(dot - route) >= sizeof id_text)
+        return NULL;
+    memcpy(id_text, route, (size_t)(dot - route));
+    id_text[dot - route] = '\0';
+    int32_t id;
+    char *end = NULL;
+    unsigned long incarnation = strtoul(dot + 1, &end, 10);
+    if (id_parse(id_text, &id) != 0 || !isdigit((unsigned char)dot[1]) || *end ||
+        incarnation > UINT32_MAX)
+        return NULL;
+    child_t *child = children_find(self, id);
+    return child && child->incarnation == (uint32_t)incarnation ? child : NULL;
+}
 
 static void s_child_free(child_t *child)
 {
@@ -235,7 +260,7 @@ void children_destroy(children_t **self_p)
              child = (child_t *)zlist_next(joined)) {
             wire_msg_t *leave = wire_msg_new(WIRE_LEAVE);
             leave->node = child->id;
-            children_send(self, child->id, &leave);
+            children_send(self, child, &leave);
             s_child_free(child);
         }
         zlist_destroy(&joined);
@@ -296,8 +321,7 @@ int children_recv(children_t *self, wire_msg_t **msg, child_t **child, char *joi
     int rc = wire_recv(self->router, route, sizeof route, msg, &reason);
     if (rc < 0)
         return -1;
-    int32_t id;
-    *child = id_parse(route, &id) == 0 ? children_find(self, id) : NULL;
+    *child = s_routed(self, route);
     if (rc == 1 && !*child && (*msg)->type == WIRE_JOIN && join_route && route[0]) {
         memcpy(join_route, route, sizeof route);
         return 1;
@@ -330,7 +354,8 @@ int children_listen(children_t *self, const char *endpoint)
     return zsock_bind(self->router, "%s", endpoint) < 0 ? -1 : 0;
 }
 
-child_t *children_adopt(children_t *self, int32_t id, const char *host)
+child_t *children_adopt(children_t *self, int32_t id, uint32_t incarnation,
+                        const char *host)
 {
     if (self->config.tree.children_max && children_count(self) >= self->limit) {
         errno = EMFILE;
@@ -345,6 +370,7 @@ child_t *children_adopt(children_t *self, int32_t id, const char *host)
         zhashx_delete(self->by_id, idmap_key(id));
     child_t *child = (child_t *)zmalloc(sizeof(child_t));
     child->id = id;
+    child->incarnation = incarnation;
     child->link_fd = -1;
     //  Its pid is its HELLO's, as for any child on another host.
     child->host = strdup(host && *host ? host : "?");
@@ -380,12 +406,19 @@ child_t *children_spawn(children_t *self, int32_t id, const char *host)
         return NULL;
     }
     int link_fd = -1;
-    pid_t pid = self->spawner.spawn(self->spawner.arg, id, self->endpoint,
+    uint32_t incarnation = self->incarnations + 1;
+    if (incarnation >= CHILDREN_JOINED)
+        incarnation = 1; //  after two billion spawns: the first are long gone
+    char route[CHILDREN_ROUTE_MAX];
+    children_route(route, id, incarnation);
+    pid_t pid = self->spawner.spawn(self->spawner.arg, id, self->endpoint, route,
                                     host && *host ? host : NULL, &link_fd);
     if (pid < 0)
         return NULL;
+    self->incarnations = incarnation;
     child_t *child = (child_t *)zmalloc(sizeof(child_t));
     child->id = id;
+    child->incarnation = incarnation;
     child->pid = pid;
     child->link_fd = link_fd;
     child->host = host && *host ? strdup(host) : NULL;
@@ -468,7 +501,7 @@ static char *s_link_text(children_t *self)
 //  On another host, through the launcher: the worker's command line goes through a
 //  remote shell there, so every word of it is checked to mean nothing to one.
 static pid_t s_spawn_worker(void *arg, int32_t id, const char *endpoint,
-                            const char *host, int *link_fd)
+                            const char *route, const char *host, int *link_fd)
 {
     children_t *self = (children_t *)arg;
     const tree_settings_t *tree = &self->config.tree;
@@ -490,6 +523,8 @@ static pid_t s_spawn_worker(void *arg, int32_t id, const char *endpoint,
     s_arg_owned(&argv, process_format("%d", id));
     s_arg(&argv, "--connect");
     s_arg(&argv, endpoint);
+    s_arg(&argv, "--route");
+    s_arg(&argv, route);
     if (!host) {
         //  Here: the worker watches this process, and may use the run directory.
         s_arg(&argv, "--parent-pid");
@@ -594,12 +629,12 @@ int children_send_route(children_t *self, const char *route, wire_msg_t **msg)
     return wire_send(self->router, route, msg);
 }
 
-int children_send(children_t *self, int32_t id, wire_msg_t **msg)
+int children_send(children_t *self, child_t *child, wire_msg_t **msg)
 {
     //  Stamped on this node's clock, which its deadlines are on.
     (*msg)->stamp_us = self->config.clock.now_us(self->config.clock.arg);
-    char route[16];
-    snprintf(route, sizeof route, "%d", id);
+    char route[CHILDREN_ROUTE_MAX];
+    children_route(route, child->id, child->incarnation);
     return wire_send(self->router, route, msg);
 }
 
@@ -623,7 +658,7 @@ void children_kill(children_t *self, child_t *child)
         //  Joined: no process of ours to signal. It is asked to go.
         wire_msg_t *leave = wire_msg_new(WIRE_LEAVE);
         leave->node = child->id;
-        children_send(self, child->id, &leave);
+        children_send(self, child, &leave);
     } else
         self->spawner.kill(self->spawner.arg, child->pid);
     children_set(self, child, CHILD_KILL);

@@ -20,14 +20,15 @@
 #include "../common/wire.h"
 #include "child.h"
 
-//  Starts the process of child id, which connects to endpoint, on host (NULL: here):
+//  Starts the process of child id, which connects to endpoint with routing id route,
+//  on host (NULL: here):
 //  returns its pid, or -1 with errno set; *link_fd may be set to the write end of a
 //  pipe on the child's stdin, which the table closes when the child goes. kill ends
 //  it (SIGKILL). The default spawner runs mqtree-worker, through the launcher for a
 //  host.
 typedef struct {
-    pid_t (*spawn)(void *arg, int32_t id, const char *endpoint, const char *host,
-                   int *link_fd);
+    pid_t (*spawn)(void *arg, int32_t id, const char *endpoint, const char *route,
+                   const char *host, int *link_fd);
     void (*kill)(void *arg, pid_t pid);
     void *arg;
 } spawner_t;
@@ -86,9 +87,16 @@ const char *children_endpoint(children_t *self);
 //  one id, one live process. EMFILE when the node already has children_max children.
 child_t *children_spawn(children_t *self, int32_t id, const char *host);
 
-//  An entry for a worker that joins by itself (ADOPT): no process of ours, pid 0;
-//  its HELLO makes it ready. NULL with errno set (EMFILE at the limit).
-child_t *children_adopt(children_t *self, int32_t id, const char *host);
+//  An entry for a worker that joins by itself (ADOPT) as id.incarnation: no process
+//  of ours, pid 0; its HELLO makes it ready. NULL with errno set (EMFILE at the
+//  limit). Spawns count incarnations from 1 up; joins take theirs from
+//  CHILDREN_JOINED up (the controller's count), so the two never meet.
+#define CHILDREN_JOINED 0x80000000u
+child_t *children_adopt(children_t *self, int32_t id, uint32_t incarnation,
+                        const char *host);
+
+//  A child's routing id: "id.incarnation" (CHILDREN_ROUTE_MAX bytes at most).
+void children_route(char *route, int32_t id, uint32_t incarnation);
 
 //  Forgets an adopted child told to leave (children_kill): as if it was reaped.
 void children_forget(children_t *self, child_t *child);
@@ -124,8 +132,10 @@ int children_listen(children_t *self, const char *endpoint);
 child_t *children_first(children_t *self);
 child_t *children_next(children_t *self);
 
-//  Sends msg (taken) to child id. Returns -1 if the child's connection is gone.
-int children_send(children_t *self, int32_t id, wire_msg_t **msg);
+//  Sends msg (taken) to child. Returns -1 if the child's connection is gone.
+//  (Taking the entry, not its id: a lookup would move the table's one cursor, and
+//  the broadcasts send while they iterate.)
+int children_send(children_t *self, child_t *child, wire_msg_t **msg);
 
 //  Its process is its launcher's (a child on another host): the pid its HELLO gave
 //  is the worker's, and its host and endpoint are as it said (copied).

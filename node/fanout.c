@@ -206,7 +206,7 @@ void fanouts_start(fanouts_t *self, const wire_msg_t *request)
         down->request_id = request->request_id;
         down->deadline_us = deadline;
         down->node = child->id;
-        if (children_send(self->children, child->id, &down) == 0)
+        if (children_send(self->children, child, &down) == 0)
             fanout_expect(fanout, child->id);
     }
     if (fanout_done(fanout) || !request->deadline_us) {

@@ -54,7 +54,7 @@ static void s_tell(beats_t *self, child_t *child)
     wire_msg_t *config = wire_msg_new(WIRE_HEARTBEAT);
     config->node = child->id;
     config->interval_ms = self->interval_ms;
-    children_send(self->children, child->id, &config);
+    children_send(self->children, child, &config);
 }
 
 //  A worker ticks once an interval: it beats up and looks at its children (a silence

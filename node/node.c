@@ -206,7 +206,7 @@ static void s_forward(node_t *self, child_t *child, wire_msg_t **msg)
         log_debug("no child to pass a %s for node %d to", wire_type_name((*msg)->type),
                   (*msg)->node);
         wire_msg_destroy(msg);
-    } else if (children_send(self->children, to, msg) == 0)
+    } else if (children_send(self->children, child, msg) == 0)
         return;
     else
         log_debug("child %d unreachable: %s", to, strerror(errno));
@@ -258,7 +258,8 @@ static void s_create(node_t *self, wire_msg_t **msg)
     char *host = request->host.size ? wire_bytes_strdup(&request->host) : NULL;
     //  ADOPT: a worker that joins by itself; its HELLO will answer, as a spawn's does.
     child_t *child = request->type == WIRE_ADOPT
-                         ? children_adopt(self->children, request->child, host)
+                         ? children_adopt(self->children, request->child,
+                                          CHILDREN_JOINED | (uint32_t)request->pid, host)
                          : children_spawn(self->children, request->child, host);
     free(host);
     if (!child) {
@@ -586,7 +587,7 @@ static zsock_t *s_upstream(const node_config_t *config)
     }
     char identity[16];
     snprintf(identity, sizeof identity, "%d", config->id);
-    zsock_set_identity(sock, identity);
+    zsock_set_identity(sock, config->route ? config->route : identity);
     const tree_settings_t *tree = &config->children.tree;
     if (tree->transport == TRANSPORT_TCP) {
         if (tree->keys) {

@@ -22,6 +22,7 @@
 typedef struct {
     int32_t id;
     const char *parent_endpoint; //  NULL for the root: what goes up goes to on_up
+    const char *route;           //  its routing id at the parent (NULL: its id)
     pid_t pid;                   //  said in HELLO; 0: getpid() (tests set their own)
     children_config_t children;  //  how children are started (self_id is set here)
     clock_source_t clock;        //  now_us NULL: CLOCK_MONOTONIC

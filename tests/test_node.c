@@ -52,14 +52,15 @@ static void s_on_exec(void *owner, wire_msg_t **msg)
 
 static node_config_t s_config(int32_t id, const char *parent);
 
-static pid_t s_spawn(void *arg, int32_t id, const char *endpoint, const char *host,
-                     int *link_fd)
+static pid_t s_spawn(void *arg, int32_t id, const char *endpoint, const char *route,
+                     const char *host, int *link_fd)
 {
     (void)arg;
     (void)host;
     (void)link_fd;
     CHECK(id > 0 && id < MAX_NODES && !s_nodes[id].node);
     node_config_t config = s_config(id, endpoint);
+    config.route = route;
     node_handlers_t handlers = {.on_exec = s_on_exec};
     s_nodes[id].node = node_new(&config, NULL, &handlers, &s_nodes[id]);
     CHECK(s_nodes[id].node != NULL);
@@ -422,11 +423,15 @@ static uint64_t s_to_node_one(wire_type_t type, int32_t child, int32_t pid)
 //  never comes is answered unavailable at the deadline and forgotten.
 static void s_adopt(void)
 {
-    uint64_t adopt = s_to_node_one(WIRE_ADOPT, 9, 0);
+    uint64_t adopt = s_to_node_one(WIRE_ADOPT, 9, 3);
     s_pump();
     CHECK(zlistx_size(s_up) == 0 && node_child(s_nodes[1].node, 9) != NULL);
     node_config_t config = s_config(9, node_endpoint(s_nodes[1].node));
     config.pid = 777;
+    //  The routing id the controller told it (join number 3): another is a stranger.
+    char route[CHILDREN_ROUTE_MAX];
+    children_route(route, 9, CHILDREN_JOINED | 3);
+    config.route = route;
     node_handlers_t handlers = {.on_exec = s_on_exec};
     s_nodes[9].node = node_new(&config, NULL, &handlers, &s_nodes[9]);
     CHECK(s_nodes[9].node != NULL);

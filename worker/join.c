@@ -16,7 +16,8 @@ static void s_refused(const worker_config_t *config, const char *why)
             config->join, why);
 }
 
-int join_ask(const worker_config_t *config, const curve_keys_t *keys, char **endpoint)
+int join_ask(const worker_config_t *config, const curve_keys_t *keys, char **route,
+             char **endpoint)
 {
     zsock_t *sock = zsock_new(ZMQ_DEALER);
     if (!sock) {
@@ -77,9 +78,17 @@ int join_ask(const worker_config_t *config, const curve_keys_t *keys, char **end
             break;
         }
         char *text = wire_bytes_strdup(&answer->text);
-        if (answer->status == WIRE_OK) {
-            *endpoint = text;
+        char *space = strchr(text, ' ');
+        if (answer->status == WIRE_OK && space) {
+            //  "ROUTE ENDPOINT": who it is at its parent, and where that is.
+            *space = '\0';
+            *route = strdup(text);
+            *endpoint = strdup(space + 1);
+            free(text);
             rc = 0;
+        } else if (answer->status == WIRE_OK) {
+            s_refused(config, "not an mqtree controller (or another version)");
+            free(text);
         } else {
             s_refused(config, text);
             free(text);

@@ -17,8 +17,10 @@
 //  would ever end it).
 #define JOIN_LINK_GRACE_MS 30000
 
-//  Asks to join: 0 and *endpoint (the caller frees it) to connect to, or -1 with
-//  why on stderr. keys NULL: an insecure tree.
-int join_ask(const worker_config_t *config, const curve_keys_t *keys, char **endpoint);
+//  Asks to join: 0, *route (its routing id at its parent) and *endpoint (where to
+//  connect), which the caller frees; or -1 with why on stderr. keys NULL: an
+//  insecure tree.
+int join_ask(const worker_config_t *config, const curve_keys_t *keys, char **route,
+             char **endpoint);
 
 #endif

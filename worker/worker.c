@@ -218,6 +218,7 @@ worker_t *worker_new(const worker_config_t *config)
     node_config_t node_config = {
         .id = config->id,
         .parent_endpoint = config->parent_endpoint,
+        .route = config->route,
         .children = {.worker_path = self->worker_path,
                      .run_dir = config->run_dir,
                      .tree = config->tree},

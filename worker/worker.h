@@ -16,6 +16,7 @@
 typedef struct {
     int32_t id;
     const char *parent_endpoint;
+    const char *route; //  its routing id at the parent: "id.incarnation"
     pid_t parent_pid; //  0: the process that started it (a launcher's, on a host)
     const char *run_dir;
     tree_settings_t tree; //  from the parent: the controller's options

@@ -37,6 +37,11 @@ static const option_t s_options[] = {
      .arg = "ENDPOINT",
      FIELD(parent_endpoint),
      .help = "the parent's ROUTER, to connect to"},
+    {.name = "route",
+     .kind = OPTION_STRING,
+     .arg = "ID.N",
+     FIELD(route),
+     .help = "its routing id at the parent (default: the id)"},
     {.name = "parent-pid",
      .kind = OPTION_INT,
      .arg = "PID",
@@ -263,9 +268,10 @@ static int s_join(worker_config_t *config)
     config->tree.keys = config->cert_path ? &s_keys : NULL;
     if (!config->tree.bind)
         config->tree.bind = "0.0.0.0";
-    char *endpoint = NULL;
-    if (join_ask(config, config->tree.keys, &endpoint) != 0)
+    char *route = NULL, *endpoint = NULL;
+    if (join_ask(config, config->tree.keys, &route, &endpoint) != 0)
         return 1;
+    config->route = route;
     config->parent_endpoint = endpoint;
     config->parent_pid = 0;
     config->joined = true;

@@ -69,7 +69,7 @@ MESSAGES = {
     "pingall_passed": frames(header(PINGALL, budget=-5000), path()),
     "heartbeat": frames(header(HEARTBEAT), path(), struct.pack(">i", 100)),
     "beat": frames(header(BEAT, request=0)),
-    "adopt": frames(header(ADOPT), path(1), struct.pack(">i", 7), b"node07"),
+    "adopt": frames(header(ADOPT), path(1), struct.pack(">ii", 7, 1), b"node07"),
     "join": frames(header(JOIN, node=7), struct.pack(">ii", -1, 4242), b"node07"),
     "leave": frames(header(LEAVE, node=7), path()),
     "bad_version": frames(b"\x01" + header(PING)[1:], path()),
