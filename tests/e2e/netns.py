@@ -189,6 +189,11 @@ class Hosts:
                           "net.ipv4.conf.%s.route_localnet=1" % conf])
                 iph("addr", "add", "%s/24" % self.address(i), "dev", "eth0")
                 iph("link", "set", "eth0", "up")
+        except NetnsError as error:
+            self.teardown()
+            raise NetnsError("cannot make the virtual network of %d hosts (network "
+                             "namespaces need root with CAP_SYS_ADMIN and CAP_NET_ADMIN): "
+                             "%s" % (self.count, error)) from None
         except BaseException:
             self.teardown()
             raise
@@ -260,6 +265,15 @@ class Controller(harness.Mqtree):
         self.lines = queue.Queue()
         self.pids = {}
         threading.Thread(target=self._read, daemon=True).start()
+
+    def line(self, deadline=harness.LINE_DEADLINE):
+        try:
+            return super().line(deadline)
+        except AssertionError as error:
+            # Say why: a controller that refused its options, or died.
+            tail = self.log().strip()[-600:]
+            raise AssertionError("%s%s" % (error, " (its stderr: %r)" % tail if tail
+                                           else "")) from None
 
     def create_at(self, node, parent, host):
         """create NODE PARENT @<name of host `host`>; returns the pid."""
