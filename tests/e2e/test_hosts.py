@@ -352,6 +352,17 @@ def test_curve_keeps_strangers_out():
                 got, _ = probe(hosts, 2, address, port, mode)
                 check_refused_probe(got, "%s probe of %s:%d" % (mode, address, port))
                 m.expect("exec 2 sum 2 %d 1" % port, "Ok:2: %d" % (port + 1))
+        # A libzmq peer without the key (NULL mechanism): garbage, forged replies
+        # with a live child's routing id, a connect storm. None gets through.
+        peer = os.environ.get("HOSTILE_PEER") or os.path.join(
+            os.path.dirname(os.path.abspath(BIN)), "tests", "hostile_peer")
+        assert os.access(peer, os.X_OK), "no hostile_peer at %s" % peer
+        for mode in (["garbage", "200"], ["impersonate"], ["storm", "50"]):
+            for address, port in targets[:2]:
+                done = subprocess.run(hosts.exec_argv(2, [peer, "tcp://%s:%d" % (
+                    address, port), *mode]), capture_output=True, timeout=slack(30))
+                assert done.returncode == 0, (mode, done.stderr)
+            m.expect("exec 2 sum 1 2", "Ok:2: 2")
         m.expect("pingall", "Ok: -1")
         # A joiner with another tree's certificate is refused.
         refused(m, join(hosts, 2, wrong, 50, 1), "wrong key")
