@@ -99,9 +99,15 @@ def _install_handlers():
 
 
 class Hosts:
-    def __init__(self, count, prefix=None):
+    def __init__(self, count, prefix=None, clock_offsets=None):
+        """clock_offsets: seconds per host added to CLOCK_MONOTONIC and
+        CLOCK_BOOTTIME of the processes started there (time namespaces, `unshare
+        --time`), so hosts' clocks disagree; None: one clock for all."""
         assert 1 <= count <= 200, count
+        assert clock_offsets is None or len(clock_offsets) == count, clock_offsets
         self.count = count
+        self.clock_offsets = clock_offsets
+        self._dir = None
         self.tag = prefix or "mqt" + secrets.token_hex(3)
         self.bridge_ns = self.tag + "-br"
         self.names = ["%s-h%d" % (self.tag, i) for i in range(count)]
@@ -133,7 +139,11 @@ class Hosts:
         return {pid for name in self._made for pid in self._pids(name)}
 
     def exec_argv(self, i, argv):
-        """argv run inside host i."""
+        """argv run inside host i (and its clock, if hosts have their own)."""
+        if self.clock_offsets is not None:
+            offset = str(int(self.clock_offsets[i]))
+            argv = [self._unshare, "--time", "--monotonic", offset, "--boottime", offset,
+                    *argv]
         return [self._ip, "netns", "exec", self.names[i], *argv]
 
     def popen(self, i, argv, **kwargs):
@@ -161,6 +171,8 @@ class Hosts:
     def setup(self):
         self._ip = _tool("ip", "iproute2")
         sysctl = _tool("sysctl", "procps")
+        if self.clock_offsets is not None:
+            self._unshare = _tool("unshare", "util-linux")
         if os.geteuid() != 0:
             raise NetnsError("the multi-host tests make network namespaces and must run "
                              "as root (euid is %d)" % os.geteuid())
@@ -189,6 +201,8 @@ class Hosts:
                           "net.ipv4.conf.%s.route_localnet=1" % conf])
                 iph("addr", "add", "%s/24" % self.address(i), "dev", "eth0")
                 iph("link", "set", "eth0", "up")
+            if self.clock_offsets is not None:
+                self._write_launcher()
         except NetnsError as error:
             self.teardown()
             raise NetnsError("cannot make the virtual network of %d hosts (network "
@@ -227,8 +241,31 @@ class Hosts:
             except NetnsError as error:
                 print("netns teardown: %s" % error, file=sys.stderr)
         self._made = []
+        if self._dir:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
 
     # -- helpers -----------------------------------------------------------------
+
+    def _write_launcher(self):
+        """With clocks of their own, {host} alone cannot name the offset: the
+        launcher is a script that looks it up (`SCRIPT {host}`)."""
+        self._dir = tempfile.mkdtemp(prefix=self.tag + "-")
+        path = os.path.join(self._dir, "launch")
+        cases = "".join("    %s) set -- %s \"$@\" ;;\n" % (
+            name, " ".join(self.exec_argv(i, []))) for i, name in enumerate(self.names))
+        with open(path, "w") as script:
+            script.write('#!/bin/sh\n# mqtree test launcher: SCRIPT HOST COMMAND...\n'
+                         'host=$1\nshift\ncase "$host" in\n%s'
+                         '    *) echo "no such test host: $host" >&2; exit 127 ;;\n'
+                         'esac\nexec "$@"\n' % cases)
+        os.chmod(path, 0o755)
+        os.chmod(self._dir, 0o755)
+        try:
+            _run([path, self.names[-1], "true"])
+        except NetnsError as error:
+            raise NetnsError("time namespaces (unshare --time): %s" % error)
+        self.launcher = path + " {host}"
 
     def _port(self, i):
         return "v%d" % i  # the bridge-side end, inside the bridge namespace

@@ -437,35 +437,42 @@ def test_kill_a_remote_worker():
         no_worker_left(hosts)
 
 
-def test_partition_and_heal_at_most_once():
+def partition_and_heal(clock_offsets=None):
     """Distinct sets stream to a node while its link is cut for longer than the
     timeout, then healed: a set reported failed never took effect (what was queued
     during the cut arrives late and must be dropped)."""
-    count_before, count_during, count_after = 10, 40, 10
-    with Hosts(2) as hosts, start(hosts, "--ordered") as m:
+    with Hosts(2, clock_offsets=clock_offsets) as hosts, start(hosts, "--ordered") as m:
         m.create_at(1, -1, 1)
-        m.expect("exec 1 set warm 1", "Ok:1")
-        commands = []
+        commands, replies = [], []
 
-        def send(first, count, gap):
-            for index in range(first, first + count):
-                commands.append(index)
-                m.send("exec 1 set k%d %d" % (index, 1000 + index))
-                time.sleep(gap)
-        send(0, count_before, 0.02)
+        def receive(count):
+            got = [m.line(TIMEOUT_MS / 1000 + slack(20)) for _ in range(count)]
+            replies.extend(got)
+            return got
+        for index in range(10):
+            commands.append(index)
+            m.send("exec 1 set k%d %d" % (index, 1000 + index))
+        assert receive(10) == ["Ok:1"] * 10, replies
         hosts.partition(1)
         cut = time.monotonic()
-        send(count_before, count_during, 0.05)
+        during = 40
+        for index in range(10, 10 + during):
+            commands.append(index)
+            m.send("exec 1 set k%d %d" % (index, 1000 + index))
+            time.sleep(0.05)
         # Cut for longer than the timeout: the first sets of the cut expire in queues.
         time.sleep(max(0.0, cut + TIMEOUT_MS / 1000 * 1.5 - time.monotonic()))
         hosts.heal(1)
-        send(count_before + count_during, count_after, 0.02)
-        replies = [m.line(TIMEOUT_MS / 1000 + slack(20)) for _ in commands]
-        for reply in replies:
-            assert reply == "Ok:1" or reply.startswith("Error:1: "), replies
+        got = receive(during)
+        for reply in got:
+            assert reply == "Ok:1" or reply.startswith("Error:1: "), got
         failed = [i for i, reply in zip(commands, replies) if reply != "Ok:1"]
         assert failed, "no set failed: the cut did not bite"
         wait_until(lambda: m.ask("ping 1") == "Ok: 1", slack(15), "node 1 back")
+        for index in range(10 + during, 20 + during):
+            commands.append(index)
+            m.send("exec 1 set k%d %d" % (index, 1000 + index))
+        assert receive(10) == ["Ok:1"] * 10, replies[-10:]
         # Every set is answered or expired: one queued during the cut that still
         # arrives (TCP retransmits with backoff) must be dropped. Give such a late
         # delivery time to happen, wrongly, before reading the state.
@@ -479,7 +486,50 @@ def test_partition_and_heal_at_most_once():
                 wrong.append((index, reply, got))
         assert not wrong, "set reported vs state: %s" % wrong
         print("    %d of %d sets failed during the cut" % (len(failed), len(commands)))
-        m.expect("exec 1 set after 1", "Ok:1")
+        assert m.close() == 0
+        no_worker_left(hosts)
+
+
+def test_partition_and_heal_at_most_once():
+    partition_and_heal()
+
+
+def test_partition_and_heal_clock_behind():
+    """The node's clock is a day behind the controller's: a deadline read as a
+    time of the sender's clock would keep expired work alive there."""
+    partition_and_heal([86400, 0])
+
+
+def test_partition_and_heal_clock_ahead():
+    """The node's clock is a day ahead: a deadline read as a time of the sender's
+    clock would make every request look expired."""
+    partition_and_heal([0, 86400])
+
+
+def test_clocks_disagree():
+    """Every host has its own CLOCK_MONOTONIC (days apart): the tree works, and
+    beats are not misjudged."""
+    interval = 300
+    with Hosts(4, clock_offsets=[3600, 86400, 0, 7 * 86400]) as hosts, \
+            start(hosts) as m:
+        m.create_at(1, -1, 1)
+        m.create_at(2, 1, 2)
+        m.create_at(3, 2, 3)
+        m.create(4, -1)
+        m.expect("exec 3 sum 3 1 2 3", "Ok:3: 6")
+        m.expect("exec 2 sleep 300", "Ok:2")
+        for node in (1, 2, 3, 4):
+            m.expect("ping %d" % node, "Ok: 1")
+        m.expect("pingall", "Ok: -1")
+        m.expect("heartbeat %d" % interval, "Ok")
+        # Nothing to say for 6 intervals: the next line is the sleep's reply.
+        m.expect("exec 1 sleep %d" % (6 * interval), "Ok:1")
+        os.kill(m.pids[3], signal.SIGKILL)
+        assert m.line(4 * interval / 1000 + slack(2.0)) == \
+            "Heartbit: node 3 is unavailable now"
+        m.expect("exec 3 sum 1 1", "Error:3: Node is unavailable")
+        m.expect("exec 2 sum 1 2", "Ok:2: 2")
+        m.expect("heartbeat 0", "Ok")
         assert m.close() == 0
         no_worker_left(hosts)
 
@@ -559,5 +609,6 @@ def test_controller_sigkill_ends_joined_workers():
 run([test_virtual_network, test_chain_over_three_hosts, test_fifteen_nodes_over_four_hosts,
      test_create_on_a_host_that_does_not_exist, test_create_behind_a_cut,
      test_curve_keeps_strangers_out, test_join_by_hand, test_kill_a_remote_worker,
-     test_partition_and_heal_at_most_once, test_heartbeat_across_a_cut,
+     test_partition_and_heal_at_most_once, test_partition_and_heal_clock_behind,
+     test_partition_and_heal_clock_ahead, test_clocks_disagree, test_heartbeat_across_a_cut,
      test_controller_sigkill_leaves_no_worker, test_controller_sigkill_ends_joined_workers])
