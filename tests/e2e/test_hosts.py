@@ -333,7 +333,7 @@ def refused(m, worker, what):
     return err.decode(errors="replace")
 
 
-JOINED = re.compile(r"^Joined: node (-?\d+) \(pid (\d+) on (\S+)\)$")
+JOINED = re.compile(r"^Joined: node (-?\d+) \(pid (\d+) on (.+)\)$")
 
 
 def test_curve_keeps_strangers_out():
