@@ -437,10 +437,12 @@ def test_kill_a_remote_worker():
         no_worker_left(hosts)
 
 
-def partition_and_heal(clock_offsets=None):
+def partition_and_heal(clock_offsets=None, cut_s=None):
     """Distinct sets stream to a node while its link is cut for longer than the
-    timeout, then healed: a set reported failed never took effect (what was queued
-    during the cut arrives late and must be dropped)."""
+    timeout (1.5 timeouts unless told), then healed: a set reported failed never
+    took effect (what was queued during the cut arrives late and must be
+    dropped)."""
+    cut_s = cut_s or TIMEOUT_MS / 1000 * 1.5
     with Hosts(2, clock_offsets=clock_offsets) as hosts, start(hosts, "--ordered") as m:
         m.create_at(1, -1, 1)
         commands, replies = [], []
@@ -461,7 +463,7 @@ def partition_and_heal(clock_offsets=None):
             m.send("exec 1 set k%d %d" % (index, 1000 + index))
             time.sleep(0.05)
         # Cut for longer than the timeout: the first sets of the cut expire in queues.
-        time.sleep(max(0.0, cut + TIMEOUT_MS / 1000 * 1.5 - time.monotonic()))
+        time.sleep(max(0.0, cut + cut_s - time.monotonic()))
         hosts.heal(1)
         got = receive(during)
         for reply in got:
@@ -492,6 +494,13 @@ def partition_and_heal(clock_offsets=None):
 
 def test_partition_and_heal_at_most_once():
     partition_and_heal()
+
+
+def test_partition_long_cut_at_most_once():
+    """A cut longer than the links' own keepalive (ZMTP heartbeats, 5 s): the
+    connection is dropped and made again, and what libzmq kept queued for it is
+    sent on the new one, long after its deadline."""
+    partition_and_heal(cut_s=8.0)
 
 
 def test_partition_and_heal_clock_behind():
@@ -609,6 +618,7 @@ def test_controller_sigkill_ends_joined_workers():
 run([test_virtual_network, test_chain_over_three_hosts, test_fifteen_nodes_over_four_hosts,
      test_create_on_a_host_that_does_not_exist, test_create_behind_a_cut,
      test_curve_keeps_strangers_out, test_join_by_hand, test_kill_a_remote_worker,
-     test_partition_and_heal_at_most_once, test_partition_and_heal_clock_behind,
+     test_partition_and_heal_at_most_once, test_partition_long_cut_at_most_once,
+     test_partition_and_heal_clock_behind,
      test_partition_and_heal_clock_ahead, test_clocks_disagree, test_heartbeat_across_a_cut,
      test_controller_sigkill_leaves_no_worker, test_controller_sigkill_ends_joined_workers])
