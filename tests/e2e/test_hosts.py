@@ -336,6 +336,22 @@ def refused(m, worker, what):
 JOINED = re.compile(r"^Joined: node (-?\d+) \(pid (\d+) on (.+)\)$")
 
 
+def joined(m, worker, node):
+    """The Joined line for node; its pid. On failure, says what the joiner said."""
+    try:
+        line = m.line(TIMEOUT_MS / 1000 + slack(20))
+    except AssertionError as error:
+        if worker.poll() is None:
+            worker.kill()
+        _, err = worker.communicate(timeout=slack(10))
+        raise AssertionError("no Joined line for node %d: %s; the joiner exited %s: %r"
+                             % (node, error, worker.returncode, err[-400:])) from None
+    match = JOINED.match(line)
+    assert match and int(match.group(1)) == node, "not a Joined line for %d: %r" % (
+        node, line)
+    return int(match.group(2))
+
+
 def test_curve_keeps_strangers_out():
     with tempfile.TemporaryDirectory() as directory, Hosts(3) as hosts, \
             start(hosts, "--cert", keygen(directory),
@@ -378,18 +394,12 @@ def test_join_by_hand():
         with start(hosts, "--cert", cert, "--listen", listen_endpoint(hosts)) as m:
             m.create_at(1, -1, 1)
             joiner = join(hosts, 2, cert, 7, 1)
-            match = JOINED.match(m.line(TIMEOUT_MS / 1000 + slack(20)))
-            assert match, "no Joined line"
-            assert int(match.group(1)) == 7, match.group(0)
-            pid = int(match.group(2))
-            on_host(hosts, pid, 2)
+            on_host(hosts, joined(m, joiner, 7), 2)
             m.expect("exec 7 sum 3 1 2 4", "Ok:7: 7")
             m.expect("ping 7", "Ok: 1")
             # Without --parent it joins under the controller.
             other = join(hosts, 3, cert, 8)
-            match = JOINED.match(m.line(TIMEOUT_MS / 1000 + slack(20)))
-            assert match and int(match.group(1)) == 8, "no Joined line for 8"
-            on_host(hosts, int(match.group(2)), 3)
+            on_host(hosts, joined(m, other, 8), 3)
             m.expect("exec 8 set a 1", "Ok:8")
             m.expect("exec 8 get a", "Ok:8: 1")
             m.expect("pingall", "Ok: -1")
@@ -600,7 +610,7 @@ def test_controller_sigkill_ends_joined_workers():
         with start(hosts, "--cert", cert, "--listen", listen_endpoint(hosts)) as m:
             m.create_at(1, -1, 1)
             joiner = join(hosts, 2, cert, 7, 1)
-            assert JOINED.match(m.line(TIMEOUT_MS / 1000 + slack(20))), "no Joined line"
+            joined(m, joiner, 7)
             m.expect("pingall", "Ok: -1")
             m.proc.kill()
             m.proc.wait(timeout=slack(5))
