@@ -6,6 +6,7 @@ it is never skipped. The controller runs inside h0, bound to 127.100.0.1; host i
 127.100.0.(i+1).
 """
 import os
+import queue
 import re
 import signal
 import subprocess
@@ -338,14 +339,20 @@ JOINED = re.compile(r"^Joined: node (-?\d+) \(pid (\d+) on (.+)\)$")
 
 def joined(m, worker, node):
     """The Joined line for node; its pid. On failure, says what the joiner said."""
-    try:
-        line = m.line(TIMEOUT_MS / 1000 + slack(20))
-    except AssertionError as error:
+    end = time.monotonic() + TIMEOUT_MS / 1000 + slack(20)
+    line = None
+    while line is None and time.monotonic() < end and worker.poll() is None:
+        try:
+            line = m.lines.get(timeout=0.05)
+        except queue.Empty:
+            pass
+    if line is None:
         if worker.poll() is None:
             worker.kill()
         _, err = worker.communicate(timeout=slack(10))
-        raise AssertionError("no Joined line for node %d: %s; the joiner exited %s: %r"
-                             % (node, error, worker.returncode, err[-400:])) from None
+        raise AssertionError("no Joined line for node %d; the joiner exited %s: %r"
+                             % (node, worker.returncode, err[-400:]))
+    assert line is not None, "mqtree ended its output"
     match = JOINED.match(line)
     assert match and int(match.group(1)) == node, "not a Joined line for %d: %r" % (
         node, line)
