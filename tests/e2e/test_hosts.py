@@ -331,7 +331,10 @@ def refused(m, worker, what):
     assert worker.returncode != 0, "%s: the joiner exited 0" % what
     assert err.strip(), "%s: no message on the joiner's stderr" % what
     m.expect("pingall", "Ok: -1")
-    return err.decode(errors="replace")
+    err = err.decode(errors="replace")
+    print("    %s: refused, exit %d: %s" % (what, worker.returncode,
+                                            err.strip().splitlines()[-1][:200]))
+    return err
 
 
 JOINED = re.compile(r"^Joined: node (-?\d+) \(pid (\d+) on (.+)\)$")
@@ -356,6 +359,7 @@ def joined(m, worker, node):
     match = JOINED.match(line)
     assert match and int(match.group(1)) == node, "not a Joined line for %d: %r" % (
         node, line)
+    print("    %s" % line)
     return int(match.group(2))
 
 
