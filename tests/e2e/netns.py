@@ -69,6 +69,11 @@ def _run(argv, deadline=IP_DEADLINE):
     return done.stdout.decode(errors="replace")
 
 
+# Each run records its namespaces here with its own pid and start time, so a later
+# run can clean up after one that was SIGKILLed (ctest's timeout), which no handler
+# sees. Root-only tmpfs, emptied at boot.
+REGISTRY = "/run/mqtree-netns"
+
 _live = []             # Hosts not yet torn down, for atexit and the signal handlers
 _handlers_set = False
 _lock = threading.Lock()
@@ -84,6 +89,47 @@ def _on_signal(signum, frame):
     # Then die of the signal as we would have without the handler.
     signal.signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)
+
+
+def _start_time(pid):
+    """The start time of a live pid (None if gone or a zombie): with the pid, it
+    names one process, whatever pid reuse does."""
+    try:
+        with open("/proc/%d/stat" % pid) as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return None if fields[0] in ("Z", "X") else fields[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _owner_alive(owner):
+    pid, started = owner.split()
+    return _start_time(int(pid)) == started
+
+
+def clean_stale(ip):
+    """Tears down the namespaces of runs whose process is gone (killed by SIGKILL):
+    kills, by pid, the processes left in them (ones such a run started there) and
+    deletes them. Bounded: one pass over the registry."""
+    try:
+        entries = sorted(os.listdir(REGISTRY))[:1000]
+    except OSError:
+        return
+    for entry in entries:
+        path = os.path.join(REGISTRY, entry)
+        try:
+            with open(path) as record:
+                owner, *names = record.read().split("\n")
+            if _owner_alive(owner):
+                continue
+        except (OSError, ValueError):
+            continue
+        stale = Hosts.__new__(Hosts)
+        stale._ip, stale._made, stale._torn, stale._dir = ip, [n for n in names if n], \
+            False, None
+        stale.tag = entry
+        stale._registry = path
+        stale.teardown()
 
 
 def _install_handlers():
@@ -178,6 +224,9 @@ class Hosts:
                              "as root (euid is %d)" % os.geteuid())
         _install_handlers()
         _live.append(self)
+        clean_stale(self._ip)
+        os.makedirs(REGISTRY, mode=0o700, exist_ok=True)
+        self._registry = os.path.join(REGISTRY, self.tag)
         try:
             self._add_ns(self.bridge_ns)
             ipb = lambda *a: self._ipn(self.bridge_ns, *a)  # noqa: E731
@@ -236,11 +285,19 @@ class Hosts:
                         pass
                 time.sleep(0.01)
         for name in reversed(self._made):
+            if not os.path.exists(os.path.join("/run/netns", name)):
+                continue  # never made (setup failed there) or already gone
             try:
                 _run([self._ip, "netns", "del", name])
             except NetnsError as error:
                 print("netns teardown: %s" % error, file=sys.stderr)
         self._made = []
+        registry = getattr(self, "_registry", None)
+        if registry:
+            try:
+                os.unlink(registry)
+            except OSError:
+                pass
         if self._dir:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
@@ -271,8 +328,14 @@ class Hosts:
         return "v%d" % i  # the bridge-side end, inside the bridge namespace
 
     def _add_ns(self, name):
-        _run([self._ip, "netns", "add", name])
+        # Recorded before it exists: a run killed in between leaves a name that
+        # `ip netns del` refuses, harmless.
         self._made.append(name)
+        with open(self._registry + ".new", "w") as record:
+            record.write("%d %s\n%s\n" % (os.getpid(), _start_time(os.getpid()),
+                                           "\n".join(self._made)))
+        os.replace(self._registry + ".new", self._registry)
+        _run([self._ip, "netns", "add", name])
 
     def _ipn(self, ns, *args):
         return _run([self._ip, "-n", ns, *args])
