@@ -160,8 +160,9 @@ def test_virtual_network():
 
 def test_chain_over_three_hosts():
     with Hosts(4) as hosts, start(hosts) as m:
-        on_host(hosts, m.proc.pid, 0)
         m.create_at(1, -1, 1)
+        # Once it has answered (before, `ip netns exec` may not have entered h0).
+        on_host(hosts, m.proc.pid, 0)
         m.create_at(2, 1, 2)
         m.create_at(3, 2, 3)
         for node in (1, 2, 3):
