@@ -596,6 +596,58 @@ def test_heartbeat_across_a_cut():
         no_worker_left(hosts)
 
 
+def test_pingall_and_remove_across_a_cut():
+    """A cut host and what hangs below it are listed unavailable within the
+    timeout, the rest keeps working without delay; a node removed while cut off
+    ends with its subtree when the link returns."""
+    with Hosts(4) as hosts, start(hosts) as m:
+        m.create_at(1, -1, 1)
+        m.create_at(2, 1, 2)
+        m.create_at(3, -1, 3)
+        m.expect("pingall", "Ok: -1")
+        hosts.partition(1)
+        started = time.monotonic()
+        m.expect("pingall", "Ok: 1;2")
+        assert time.monotonic() - started < TIMEOUT_MS / 1000 + slack(1.0)
+        started = time.monotonic()
+        m.expect("exec 3 sum 1 3", "Ok:3: 3")
+        assert time.monotonic() - started < slack(0.5), "node 3 slowed by the cut"
+        m.expect("ping 2", "Ok: 0")
+        hosts.heal(1)
+        wait_pingall(m, "Ok: -1", 15)
+        m.expect("exec 2 sum 1 2", "Ok:2: 2")
+        hosts.partition(1)
+        m.expect("remove 1", "Ok")
+        m.expect("pingall", "Ok: -1")
+        m.expect("ping 2", "Error: Not found")
+        hosts.heal(1)
+        wait_until(lambda: not hosts.pids(1) and not hosts.pids(2), slack(15),
+                   "the removed nodes on h1 and h2 gone after the heal")
+        m.create_at(4, -1, 1)
+        m.expect("exec 4 sum 1 4", "Ok:4: 4")
+        m.expect("pingall", "Ok: -1")
+        assert m.close() == 0
+        no_worker_left(hosts)
+
+
+def test_id_of_a_node_removed_behind_a_cut_is_free():
+    """remove forgets a node, so its id can be created again at once, elsewhere,
+    while its old host is still cut off (the old connection, which nothing closes
+    until the link returns or its keepalive gives up, must not stand in the way)."""
+    with Hosts(3) as hosts, start(hosts) as m:
+        m.create_at(1, -1, 1)
+        hosts.partition(1)
+        m.expect("remove 1", "Ok")
+        wait_until(lambda: not hosts.pids(1), slack(5), "the removed node's process gone")
+        reply = m.ask("create 1 -1 @%s" % hosts.name(2), TIMEOUT_MS / 1000 + slack(20))
+        assert reply.startswith("Ok: "), "re-create of a removed id: %r" % reply
+        m.expect("exec 1 sum 1 1", "Ok:1: 1")
+        hosts.heal(1)
+        m.expect("pingall", "Ok: -1")
+        assert m.close() == 0
+        no_worker_left(hosts)
+
+
 def test_controller_sigkill_leaves_no_worker():
     with Hosts(4) as hosts, start(hosts) as m:
         m.create_at(1, -1, 1)
@@ -643,6 +695,8 @@ TESTS = [test_virtual_network, test_chain_over_three_hosts, test_fifteen_nodes_o
      test_partition_and_heal_at_most_once, test_partition_long_cut_at_most_once,
      test_partition_and_heal_clock_behind,
      test_partition_and_heal_clock_ahead, test_clocks_disagree, test_heartbeat_across_a_cut,
-     test_controller_sigkill_leaves_no_worker, test_controller_sigkill_ends_joined_workers]
+     test_pingall_and_remove_across_a_cut, test_id_of_a_node_removed_behind_a_cut_is_free,
+     test_controller_sigkill_leaves_no_worker,
+     test_controller_sigkill_ends_joined_workers]
 # Names on the command line run only those tests (for debugging).
 run([test for test in TESTS if not sys.argv[1:] or test.__name__ in sys.argv[1:]])
