@@ -22,6 +22,9 @@ typedef enum {
     F_EVENT,
     F_OP,
     F_TEXT,
+    F_HOST,
+    F_ENDPOINT,
+    F_PARENT,
     F_COUNT
 } field_id_t;
 
@@ -53,6 +56,12 @@ static const field_t s_fields[F_COUNT] = {
     [F_OP] = {"op", FIELD_BYTES, offsetof(wire_msg_t, op), 1, INT64_MAX, 1, NULL},
     [F_TEXT] = {"text", FIELD_BYTES, offsetof(wire_msg_t, text), 0, INT64_MAX, 1,
                 NULL},
+    [F_HOST] = {"host", FIELD_BYTES, offsetof(wire_msg_t, host), 0, WIRE_NAME_MAX, 1,
+                NULL},
+    [F_ENDPOINT] = {"endpoint", FIELD_BYTES, offsetof(wire_msg_t, endpoint), 0,
+                    WIRE_NAME_MAX, 1, NULL},
+    [F_PARENT] = {"parent", FIELD_I32, offsetof(wire_msg_t, parent), INT32_MIN,
+                  INT32_MAX, 0, NULL},
 };
 
 #define BODY_FRAMES 3  //  frames after the header, at most
@@ -68,16 +77,18 @@ typedef struct {
 } kind_t;
 
 static const kind_t s_kinds[WIRE_TYPE_COUNT] = {
-    [WIRE_CREATE] = {"CREATE", 2, true, {{F_PATH}, {F_CHILD}}},
+    [WIRE_CREATE] = {"CREATE", 3, true, {{F_PATH}, {F_CHILD}, {F_HOST}}},
     [WIRE_EXEC] = {"EXEC", 2, true, {{F_PATH}, {F_OP}, {F_TEXT}}},
     [WIRE_PING] = {"PING", 2, true, {{F_PATH}}},
     [WIRE_REMOVE] = {"REMOVE", 2, true, {{F_PATH}, {F_CHILD}, {F_PID}}},
     [WIRE_REPLY] = {"REPLY", 2, false, {{F_STATUS}, {F_TEXT}}},
-    [WIRE_HELLO] = {"HELLO", 2, false, {{F_PID}}},
+    [WIRE_HELLO] = {"HELLO", 3, false, {{F_PID}, {F_HOST}, {F_ENDPOINT}}},
     [WIRE_EVENT] = {"EVENT", 2, false, {{F_EVENT, F_CHILD, F_PID, F_CODE}}},
     [WIRE_PINGALL] = {"PINGALL", 2, true, {{F_PATH}}},
     [WIRE_HEARTBEAT] = {"HEARTBEAT", 2, true, {{F_PATH}, {F_INTERVAL}}},
     [WIRE_BEAT] = {"BEAT", 2, false, {{F_NONE}}},
+    [WIRE_ADOPT] = {"ADOPT", 3, true, {{F_PATH}, {F_CHILD}}},
+    [WIRE_JOIN] = {"JOIN", 3, false, {{F_PARENT, F_PID}, {F_HOST}}},
 };
 
 static size_t s_width(const field_t *field)
@@ -138,6 +149,40 @@ bool wire_is_request(int type)
 int64_t wire_now_us(void)
 {
     return zclock_usecs();
+}
+
+static void s_localize(wire_msg_t *self, int64_t now_us, int64_t age_us)
+{
+    self->deadline_us = self->budget_us ? now_us + self->budget_us - age_us : 0;
+    //  Zero means "none": a deadline that lands there has passed all the same.
+    if (self->budget_us && self->deadline_us == 0)
+        self->deadline_us = -1;
+}
+
+void wire_localize(wire_msg_t *self, wire_peer_clock_t *peer, int64_t now_us)
+{
+    //  stamp - now is the peer's clock ahead of ours, less this message's time on the
+    //  way. Its largest value over recent messages is the offset less the fastest
+    //  trip: what a message fell short of it is the time it spent queued or in
+    //  flight (a cut link delivers old requests late, all at once). The largest is
+    //  kept per window, and a window without messages keeps the last one's.
+    int64_t ahead = self->sent_us - now_us;
+    if (!peer->known || now_us - peer->window_start_us > WIRE_CLOCK_WINDOW_US) {
+        if (peer->known && peer->window_max_set) {
+            peer->previous_max_us = peer->window_max_us;
+            peer->previous_set = true;
+            peer->window_max_set = false;
+        }
+        peer->window_start_us = now_us;
+    }
+    if (!peer->window_max_set || ahead > peer->window_max_us)
+        peer->window_max_us = ahead;
+    peer->window_max_set = true;
+    int64_t offset = peer->window_max_us;
+    if (peer->previous_set && peer->previous_max_us > offset)
+        offset = peer->previous_max_us;
+    peer->known = true;
+    s_localize(self, now_us, offset - ahead);
 }
 
 size_t wire_delay_ms(int64_t deadline_us, int64_t now_us)
@@ -228,6 +273,8 @@ void wire_msg_destroy(wire_msg_t **self_p)
     s_bytes_release(&self->path);
     s_bytes_release(&self->op);
     s_bytes_release(&self->text);
+    s_bytes_release(&self->host);
+    s_bytes_release(&self->endpoint);
     free(self);
     *self_p = NULL;
 }
@@ -290,11 +337,25 @@ void wire_set_path(wire_msg_t *self, const int32_t *hops, size_t count)
 
 static void s_header_encode(byte *out, const wire_msg_t *self)
 {
+    //  The deadline leaves as the time left at the stamp, never as an instant: the
+    //  receiver's clock need not agree with ours (wire_localize).
+    int64_t stamp = self->stamp_us ? self->stamp_us : wire_now_us();
+    int64_t budget = 0;
+    if (self->deadline_us) {
+        if (self->deadline_us <= stamp - WIRE_BUDGET_MAX)
+            budget = -WIRE_BUDGET_MAX;
+        else if (self->deadline_us >= stamp + WIRE_BUDGET_MAX)
+            budget = WIRE_BUDGET_MAX;
+        else
+            budget = self->deadline_us - stamp;
+        budget = budget != 0 ? budget : -1; //  passed (negative), never "none"
+    }
     out[0] = WIRE_VERSION;
     out[1] = (byte)self->type;
     wire_put_u64(out + 2, self->request_id);
-    wire_put_u64(out + 10, (uint64_t)self->deadline_us);
-    wire_put_u32(out + 18, (uint32_t)self->node);
+    wire_put_u64(out + 10, (uint64_t)budget);
+    wire_put_u64(out + 18, (uint64_t)stamp);
+    wire_put_u32(out + 26, (uint32_t)self->node);
 }
 
 static size_t s_pack(const wire_msg_t *self, const uint8_t *fields, byte *out)
@@ -471,8 +532,21 @@ static const char *s_decode_header(zframe_t *frame, wire_msg_t *self)
         return "unknown message type";
     self->type = (wire_type_t)data[1];
     self->request_id = wire_get_u64(data + 2);
-    self->deadline_us = (int64_t)wire_get_u64(data + 10);
-    self->node = (int32_t)wire_get_u32(data + 18);
+    self->budget_us = (int64_t)wire_get_u64(data + 10);
+    self->sent_us = (int64_t)wire_get_u64(data + 18);
+    self->node = (int32_t)wire_get_u32(data + 26);
+    //  Bounds that keep the arithmetic on them far from overflow.
+    if (self->budget_us > WIRE_BUDGET_MAX || self->budget_us < -WIRE_BUDGET_MAX)
+        return "a time budget out of range";
+    if (self->sent_us < 0 || self->sent_us > WIRE_STAMP_MAX)
+        return "a stamp out of range";
+    //  As if the sender's clock were ours, as on one host (the op thread's pipe);
+    //  a receiver across a link knows better (wire_localize).
+    self->deadline_us = 0;
+    if (self->budget_us)
+        self->deadline_us = self->sent_us + self->budget_us != 0
+                                ? self->sent_us + self->budget_us
+                                : -1;
     return NULL;
 }
 

@@ -2,20 +2,23 @@
     that reads or writes their frames. One table (wire.c) gives each kind its frames
     and each field its size and limits; one encoder and one decoder walk it.
 
-    Every message starts with a 22-byte header frame, written field by field in network
+    Every message starts with a 30-byte header frame, written field by field in network
     byte order (never a struct copy):
 
-        version:1  type:1  request_id:8  deadline_us:8  node:4
+        version:1  type:1  request_id:8  budget_us:8  stamp_us:8  node:4
 
-    deadline_us is absolute on the host's CLOCK_MONOTONIC, in microseconds (0: none):
-    each level of a pingall keeps a fraction of the time left for its own answer
-    (fanout.h). It stays valid while a message sits in a stopped node's queue, so a
-    node woken by SIGCONT drops the work nobody waits for any more. node is the target
-    of a request and the origin of a reply or event.
+    A deadline never crosses a link as an instant: hosts' clocks need not agree. The
+    sender writes the time left (budget_us, 0: none) and its own clock (stamp_us); the
+    receiver turns them into a deadline on its clock, less the time the message spent
+    queued or on the way as its peer's stamps show it (wire_localize): a request held
+    in a cut link or a stopped node's queue arrives as old as it is. Each level of a
+    pingall keeps a fraction of the time left for its own answer (fanout.h). node is
+    the target of a request and the origin of a reply or event.
 
     Requests travel down, replies and events travel up:
 
-        CREATE   header, path, child-id:4          the path's last node spawns the child
+        CREATE   header, path, child-id:4, host    the path's last node spawns the child,
+                                                   through its launcher on host if any
         EXEC     header, path, op, args-text       args-text may be empty
         PING     header, path
         REMOVE   header, path, child-id:4, pid:4   the path's last node kills the child
@@ -28,9 +31,15 @@
         REPLY    header, status:1, text            text may be empty; for PINGALL the ids
                                                    that answered, 4 bytes each, status
                                                    PARTIAL if more may follow (fanout.h)
-        HELLO    header, pid:4                     a new child to its parent, one hop
+        HELLO    header, pid:4, host, endpoint     a new child to its parent, one hop: its
+                                                   pid and host, where its children connect
         EVENT    header, kind:1 child-id:4 pid:4 code:4   (one frame)
         BEAT     header                            a child to its parent, one hop
+        ADOPT    header, path, child-id:4          like CREATE, for a worker that joins by
+                                                   itself: its HELLO answers it
+        JOIN     header, parent:4 pid:4, host      a joining worker to the controller's
+                                                   --listen endpoint: answered with the
+                                                   endpoint to connect to, or an error
 
     path is the list of hops still to take below the receiver (4 bytes each, possibly
     empty): the controller computes it, each node pops its first hop and forwards, so
@@ -46,8 +55,15 @@
 
 //  2: deadlines in microseconds (1 had milliseconds). A change of any kind's shape
 //  in the table is a new version.
-#define WIRE_VERSION 2
-#define WIRE_HEADER_SIZE 22
+//  3: deadlines travel as a budget with the sender's stamp; HELLO tells the host and
+//  endpoint, CREATE a host; ADOPT and JOIN.
+#define WIRE_VERSION 3
+#define WIRE_HEADER_SIZE 30
+//  The largest time budget (about 11 days) and stamp (2^62 µs) a message may carry.
+#define WIRE_BUDGET_MAX 1000000000000LL
+#define WIRE_STAMP_MAX (1LL << 62)
+//  The longest host name or endpoint a message carries.
+#define WIRE_NAME_MAX 1024
 //  Bounds a path so a hostile frame cannot make a node allocate without limit.
 #define WIRE_MAX_DEPTH 1000000
 
@@ -62,6 +78,8 @@ typedef enum {
     WIRE_PINGALL,
     WIRE_HEARTBEAT,
     WIRE_BEAT,
+    WIRE_ADOPT,
+    WIRE_JOIN,
     WIRE_TYPE_COUNT
 } wire_type_t;
 
@@ -96,7 +114,13 @@ typedef struct {
 typedef struct {
     wire_type_t type;
     uint64_t request_id;
+    //  Local: on this host's CLOCK_MONOTONIC (0: none). On the wire it is a budget
+    //  from the sender's stamp; the decoder sets it as if the sender's clock were
+    //  ours (true in one process), and wire_localize sets it on a link's receiver.
     int64_t deadline_us;
+    int64_t stamp_us;  //  to send: the clock deadline_us is on, now (0: CLOCK_MONOTONIC)
+    int64_t sent_us;   //  decoded: the sender's stamp, on its clock
+    int64_t budget_us; //  decoded: the time that was left at the stamp (< 0: passed)
     int32_t node;
     wire_bytes_t path; //  requests: hops below the receiver, 4 bytes each
     int32_t child;     //  CREATE, REMOVE, EVENT
@@ -107,7 +131,27 @@ typedef struct {
     uint8_t event;       //  EVENT (wire_event_t)
     wire_bytes_t op;     //  EXEC
     wire_bytes_t text;   //  EXEC: the args; REPLY: the result text or pingall ids
+    wire_bytes_t host;   //  CREATE: where to start the child (empty: here); HELLO, JOIN
+    wire_bytes_t endpoint; //  HELLO: where the node's children connect
+    int32_t parent;        //  JOIN: the node to be placed under
 } wire_msg_t;
+
+//  What a receiver knows of its peer's clock: the largest (stamp - arrival) seen,
+//  per window of WIRE_CLOCK_WINDOW_US. Zeroed at start.
+#define WIRE_CLOCK_WINDOW_US (30 * 1000000LL)
+typedef struct {
+    bool known;
+    bool window_max_set;
+    bool previous_set;
+    int64_t window_start_us;
+    int64_t window_max_us;
+    int64_t previous_max_us;
+} wire_peer_clock_t;
+
+//  Turns a received message's budget into a deadline on the receiver's clock at
+//  now_us, less the time the message spent queued or on its way as far as the
+//  peer's stamps show it (they are compared with each other, never with our clock).
+void wire_localize(wire_msg_t *self, wire_peer_clock_t *peer, int64_t now_us);
 
 //  A message of type with every field zero. NULL only on OOM.
 wire_msg_t *wire_msg_new(wire_type_t type);

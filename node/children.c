@@ -63,6 +63,8 @@ children_t *children_new(const children_config_t *config, child_report_fn *repor
 {
     children_t *self = (children_t *)zmalloc(sizeof(children_t));
     self->config = *config;
+    if (!self->config.clock.now_us)
+        self->config.clock = clock_monotonic();
     self->spawner = config->spawner ? *config->spawner
                                     : (spawner_t){s_spawn_worker, s_kill_process, self};
     self->report = report;
@@ -296,6 +298,8 @@ static pid_t s_spawn_worker(void *arg, int32_t id, const char *endpoint)
 
 int children_send(children_t *self, int32_t id, wire_msg_t **msg)
 {
+    //  Stamped on this node's clock, which its deadlines are on.
+    (*msg)->stamp_us = self->config.clock.now_us(self->config.clock.arg);
     char route[16];
     snprintf(route, sizeof route, "%d", id);
     return wire_send(self->router, route, msg);

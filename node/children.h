@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "../common/log.h"
+#include "../common/timers.h"
 #include "../common/wire.h"
 #include "child.h"
 
@@ -45,6 +46,7 @@ typedef struct {
     const char *run_dir;     //  ipc endpoints live here
     tree_settings_t tree;
     const spawner_t *spawner; //  NULL: processes of worker_path
+    clock_source_t clock;     //  what messages to children are stamped with (node.h)
 } children_config_t;
 
 typedef struct _children_t children_t;

@@ -126,8 +126,9 @@ void beats_set_interval(beats_t *self, int interval_ms)
 void beats_child_ready(beats_t *self, child_t *child)
 {
     child->last_beat_us = timers_now(self->timers);
-    if (self->interval_ms)
-        s_tell(self, child);
+    //  Even "none": a first stamped message from its parent tells the child how the
+    //  parent's clock runs against its own (wire_localize), before any request.
+    s_tell(self, child);
 }
 
 void beats_heard(beats_t *self, child_t *child)

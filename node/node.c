@@ -21,6 +21,7 @@ struct _node_t {
     void *owner;
     zloop_t *loop;
     zsock_t *upstream; //  NULL for the root
+    wire_peer_clock_t parent_clock; //  what the parent's stamps told of its clock
     children_t *children;
     timers_t *timers;
     fanouts_t *fanouts;
@@ -390,8 +391,10 @@ static int s_read_parent(node_t *self)
             break;
         if (rc == 0)
             log_dropped("dropped a message from the parent: %s", reason);
-        else
+        else {
+            wire_localize(msg, &self->parent_clock, timers_now(self->timers));
             node_request(self, &msg);
+        }
     }
     return count;
 }
@@ -535,6 +538,7 @@ node_t *node_new(const node_config_t *config, zloop_t *loop,
     self->config.children.self_id = config->id;
     if (!self->config.clock.now_us)
         self->config.clock = clock_monotonic();
+    self->config.children.clock = self->config.clock;
     self->handlers = *handlers;
     self->owner = owner;
     self->timers = timers_new(self->config.clock);

@@ -17,11 +17,14 @@
 static const int32_t s_hops[] = {3, -4, INT32_MAX};
 
 //  A message of type with every field its kind carries set, and no other.
+//  Set in main: five seconds from the start.
+static int64_t s_deadline;
+
 static wire_msg_t *s_example(int type)
 {
     wire_msg_t *msg = wire_msg_new((wire_type_t)type);
     msg->request_id = 0x0102030405060708ULL;
-    msg->deadline_us = 1234567890123LL;
+    msg->deadline_us = s_deadline;
     msg->node = -7;
     if (wire_is_request(type))
         wire_set_path(msg, s_hops, 3);
@@ -124,7 +127,7 @@ static void s_round_trips(void)
     //  The fields as the node core reads them.
     wire_msg_t *exec = s_round_trip(s_example(WIRE_EXEC));
     CHECK(exec->type == WIRE_EXEC && exec->request_id == 0x0102030405060708ULL);
-    CHECK(exec->deadline_us == 1234567890123LL && exec->node == -7);
+    CHECK(exec->deadline_us == s_deadline && exec->node == -7);
     CHECK(wire_hops(exec) == 3 && wire_hop(exec, 1) == -4);
     CHECK(wire_bytes_eq(&exec->op, "sum") && wire_bytes_eq(&exec->text, "3 1 2 3"));
     wire_msg_destroy(&exec);
@@ -583,8 +586,80 @@ static void s_deadline_clock(void)
     CHECK(wire_delay_ms(5000, 10000) == 0); //  passed: at once
 }
 
+//  A request from a peer whose clock reads `ahead` more than ours, stamped at `sent`
+//  (its clock) with `budget` left, received at `now` (ours).
+static int64_t s_localized(wire_peer_clock_t *peer, int64_t sent, int64_t budget,
+                           int64_t now)
+{
+    wire_msg_t *msg = wire_msg_new(WIRE_EXEC);
+    msg->sent_us = sent;
+    msg->budget_us = budget;
+    wire_localize(msg, peer, now);
+    int64_t deadline = msg->deadline_us;
+    wire_msg_destroy(&msg);
+    return deadline;
+}
+
+//  Deadlines across hosts: nothing depends on the two clocks agreeing; a request that
+//  sat in a cut link arrives as old as it is.
+static void s_localize(void)
+{
+    wire_peer_clock_t peer = {0};
+    const int64_t ahead = 1000000000000LL; //  the peer's clock: 11.6 days ahead
+    const int64_t trip = 100;              //  100 µs on the way
+    int64_t now = 5000000;
+    //  The first message: its trip is the fastest known, so no time is lost.
+    CHECK(s_localized(&peer, now + ahead - trip, 2000000, now) == now + 2000000);
+    //  A faster one: the estimate follows; then a usual one loses its 100 µs.
+    now += 1000000;
+    CHECK(s_localized(&peer, now + ahead - 10, 2000000, now) == now + 2000000);
+    now += 1000000;
+    CHECK(s_localized(&peer, now + ahead - trip, 2000000, now) == now + 2000000 - 90);
+    //  A request stamped 10 s ago, delivered when the link came back: past its 2 s.
+    now += 1000000;
+    int64_t late = s_localized(&peer, now + ahead - 10000000, 2000000, now);
+    CHECK(late != 0 && late < now);
+    //  "None" stays none however old.
+    CHECK(s_localized(&peer, now + ahead - 10000000, 0, now) == 0);
+    //  The estimate outlives windows without messages: a minute later, a request
+    //  queued 5 s is still seen late.
+    now += 60000000;
+    late = s_localized(&peer, now + ahead - 5000000, 2000000, now);
+    CHECK(late != 0 && late < now);
+    //  And one window on, the old windows' estimate is what counts still.
+    now += WIRE_CLOCK_WINDOW_US + 1;
+    CHECK(s_localized(&peer, now + ahead - 10, 1000, now) == now + 1000);
+
+    //  A peer's clock behind ours works the same.
+    wire_peer_clock_t behind = {0};
+    now = 1000000000000LL;
+    CHECK(s_localized(&behind, 7, 500, now) == now + 500);
+    now += 3000;
+    CHECK(s_localized(&behind, 7 + 1000, 500, now) == now + 500 - 2000);
+
+    //  The header's bounds: budgets and stamps beyond them are refused.
+    wire_msg_t *ping = s_example(WIRE_PING);
+    zmsg_t *msg = wire_encode(&ping);
+    byte *header = zframe_data(zmsg_first(msg));
+    wire_put_u64(header + 10, (uint64_t)(WIRE_BUDGET_MAX + 1));
+    CHECK(s_refused(msg, "a time budget out of range"));
+    ping = s_example(WIRE_PING);
+    msg = wire_encode(&ping);
+    header = zframe_data(zmsg_first(msg));
+    wire_put_u64(header + 18, (uint64_t)-1);
+    CHECK(s_refused(msg, "a stamp out of range"));
+    //  A passed deadline goes as a negative budget and comes back passed.
+    ping = s_example(WIRE_PING);
+    ping->deadline_us = wire_now_us() - 1000;
+    wire_msg_t *back = s_round_trip(ping);
+    CHECK(back && back->budget_us < 0 && back->deadline_us < wire_now_us());
+    wire_msg_destroy(&back);
+}
+
 int main(void)
 {
+    s_deadline = wire_now_us() + 5000000;
+    s_localize();
     s_round_trips();
     s_kinds();
     s_rejects_headers();
