@@ -154,8 +154,8 @@ static void s_kill_process(topo_node_t *node, void *arg)
 {
     (void)arg;
     //  Only a process not yet reaped: its pid cannot have been reused. The root is
-    //  the controller itself.
-    if (node->parent && node->pid > 0 && !node->reaped)
+    //  the controller itself; a remote node's pid is another host's.
+    if (node->parent && node->pid > 0 && !node->reaped && !node->remote)
         kill(node->pid, SIGKILL);
 }
 
@@ -244,8 +244,26 @@ static void s_create_failed(controller_t *self, request_t *request, const char *
         s_unavailable(self, s_request_result(request));
 }
 
-//  text: the new node's pid, or the parent's reason. A success for a node no longer
-//  in the topology counts as a failure.
+//  A create's success: "PID ENDPOINT" (node.c s_ready). The pid, or 0 if malformed;
+//  *endpoint points into text.
+static int32_t s_created_pid(const char *text, const char **endpoint)
+{
+    const char *space = strchr(text, ' ');
+    size_t length = space ? (size_t)(space - text) : strlen(text);
+    char number[16];
+    int32_t pid = 0;
+    if (length < sizeof number) {
+        memcpy(number, text, length);
+        number[length] = '\0';
+        if (id_parse(number, &pid) != 0 || pid < 0)
+            pid = 0;
+    }
+    *endpoint = space ? space + 1 : "";
+    return pid;
+}
+
+//  text: the new node's pid and endpoint, or the parent's reason. A success for a
+//  node no longer in the topology counts as a failure.
 static void s_create_reply(void *arg, request_t *request, int status, const char *text)
 {
     controller_t *self = (controller_t *)arg;
@@ -254,9 +272,11 @@ static void s_create_reply(void *arg, request_t *request, int status, const char
         s_create_failed(self, request, status == WIRE_ERROR ? text : NULL);
         return;
     }
-    int32_t pid = 0;
-    id_parse(text, &pid);
+    const char *endpoint;
+    int32_t pid = s_created_pid(text, &endpoint);
     node->pid = pid;
+    free(node->endpoint);
+    node->endpoint = *endpoint ? strdup(endpoint) : NULL;
     node->state = NODE_UP;
     result_t result = s_request_result(request);
     result.value.pid = pid;
@@ -475,6 +495,10 @@ static void s_create(controller_t *self, command_t *command, uint64_t seq)
         s_error(self, answer, "Parent not found");
         return;
     }
+    if (command->host[0] && self->config.tree.transport != TRANSPORT_TCP) {
+        s_error(self, answer, "create @host needs --transport tcp");
+        return;
+    }
     if (topology_blocker(parent)) {
         s_unavailable(self, answer);
         return;
@@ -482,8 +506,15 @@ static void s_create(controller_t *self, command_t *command, uint64_t seq)
     if (s_refuse_create(self, parent, answer))
         return;
     topo_node_t *node = topology_add(self->topology, command->id, parent);
+    //  A node without a host runs where its parent does.
+    const char *host = command->host[0] ? command->host : parent->host;
+    node->host = host ? strdup(host) : NULL;
+    node->remote = command->host[0] || parent->remote;
     request_t *request = s_request(self, CMD_CREATE, seq, node->id, parent->id);
-    s_send_child(self, request, WIRE_CREATE, parent, node->id, 0);
+    wire_msg_t *msg = wire_msg_new(WIRE_CREATE);
+    msg->child = node->id;
+    wire_bytes_copy(&msg->host, command->host, strlen(command->host));
+    s_send(self, request, &msg, parent);
 }
 
 //  The node a command names, or NULL once the command is answered "Not found".
@@ -609,8 +640,8 @@ static void s_execute(controller_t *self, command_t *command, uint64_t seq)
             s_ping(self, command, seq);
             break;
         case CMD_TREE: {
-            char *tree =
-                controller_tree(self, command->has_id ? command->id : TOPOLOGY_ROOT);
+            char *tree = controller_tree(self, command->has_id ? command->id : TOPOLOGY_ROOT,
+                                         command->endpoints);
             answer.value.text = tree;
             if (tree)
                 s_emit(self, &answer);
@@ -686,10 +717,11 @@ static void s_late_reply(controller_t *self, const wire_msg_t *reply)
         log_debug("dropped a late reply to request %" PRIu64, reply->request_id);
         return;
     }
-    int32_t pid = 0;
     char *text = wire_bytes_strdup(&reply->text);
+    const char *endpoint;
+    int32_t pid = s_created_pid(text, &endpoint);
     topo_node_t *parent = topology_find(self->topology, tombstone->parent);
-    if (reply->status == WIRE_OK && id_parse(text, &pid) == 0 && pid > 0 && parent) {
+    if (reply->status == WIRE_OK && pid > 0 && parent) {
         log_info("node %d came up after its create was reported failed; ending pid %d",
                  tombstone->node, (int)pid);
         request_t cleanup = {0};
@@ -831,6 +863,7 @@ controller_t *controller_new(const controller_config_t *config, zloop_t *loop,
         return NULL;
     }
     self->topology = topology_new(getpid());
+    topology_root(self->topology)->endpoint = strdup(node_endpoint(self->node));
     self->requests = requests_new();
     self->pingalls = pingalls_new();
     self->tombstones = idmap_new();
@@ -880,7 +913,7 @@ static bool s_busy(void *arg, int32_t id)
     return zhashx_lookup((zhashx_t *)arg, idmap_key(id)) != NULL;
 }
 
-char *controller_tree(controller_t *self, int32_t id)
+char *controller_tree(controller_t *self, int32_t id, bool endpoints)
 {
     topo_node_t *top = topology_find(self->topology, id);
     if (!top)
@@ -893,7 +926,7 @@ char *controller_tree(controller_t *self, int32_t id)
         if (request->kind == CMD_EXEC)
             zhashx_update(busy, idmap_key(request->node), (void *)1);
     zlist_destroy(&pending);
-    char *text = tree_view_render(top, &self->config.tree_style, s_busy, busy);
+    char *text = tree_view_render(top, &self->config.tree_style, s_busy, busy, endpoints);
     zhashx_destroy(&busy);
     return text;
 }

@@ -25,6 +25,7 @@ typedef struct {
     run_dir_t *run_dir; //  ipc endpoints; removed nodes' socket files go from it
     tree_style_t tree_style;
     size_t nodes_max; //  nodes in the tree (see limits.h); 0: no limit
+    const char *listen; //  tcp: where workers join (mqtree-worker --join); NULL: none
 } controller_config_t;
 
 typedef struct _controller_t controller_t;
@@ -53,7 +54,7 @@ size_t controller_outstanding(controller_t *self);
 int32_t *controller_ids(controller_t *self, size_t *count);
 
 //  The view of node id's subtree (TOPOLOGY_ROOT: all), or NULL if there is no such
-//  node. The caller frees it.
-char *controller_tree(controller_t *self, int32_t id);
+//  node; with endpoints, where each node's children connect. The caller frees it.
+char *controller_tree(controller_t *self, int32_t id, bool endpoints);
 
 #endif

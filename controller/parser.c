@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "parser.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,23 +98,52 @@ static int s_no_more(scanner_t *scanner, const char *usage, char **error)
     return 0;
 }
 
+bool parser_host_valid(const char *host, size_t length)
+{
+    //  A host name or address, maybe user@host: it goes into the launcher's command
+    //  line, so no word of it may look like an option or mean anything to a shell.
+    if (length == 0 || length > COMMAND_HOST_MAX || host[0] == '-')
+        return false;
+    for (size_t i = 0; i < length; i++)
+        if (!isalnum((unsigned char)host[i]) && !strchr("._:@%-[]", host[i]))
+            return false;
+    return true;
+}
+
+//  "@host" as the last word of a create: where its node runs.
+static int s_host(word_t word, command_t *command, char **error)
+{
+    if (!parser_host_valid(word.begin + 1, word.length - 1))
+        return s_fail(error, "Error: Invalid host '%.*s'", (int)MIN(word.length, SHOWN),
+                      word.begin);
+    memcpy(command->host, word.begin + 1, word.length - 1);
+    command->host[word.length - 1] = '\0';
+    return 0;
+}
+
 static int s_create(scanner_t *scanner, command_t *command, char **error)
 {
+    const char *usage = "create id [parent] [@host]";
     word_t id = s_word(scanner);
     if (!id.length)
-        return s_fail(error, "Error: Usage: create id [parent]");
+        return s_fail(error, "Error: Usage: %s", usage);
     if (s_id(id, &command->id, error))
         return -1;
     if (command->id == TOPOLOGY_ROOT)
         return s_fail(error, "Error: Invalid id '-1' (-1 is the controller)");
     command->parent = TOPOLOGY_ROOT;
-    word_t parent = s_word(scanner);
-    if (parent.length) {
-        if (s_id(parent, &command->parent, error))
+    word_t next = s_word(scanner);
+    if (next.length && next.begin[0] != '@') {
+        if (s_id(next, &command->parent, error))
             return -1;
         command->has_parent = true;
+        next = s_word(scanner);
     }
-    return s_no_more(scanner, "create id [parent]", error);
+    if (next.length && next.begin[0] == '@' && s_host(next, command, error))
+        return -1;
+    if (next.length && next.begin[0] != '@')
+        return s_fail(error, "Error: Usage: %s", usage);
+    return s_no_more(scanner, usage, error);
 }
 
 static int s_one_id(scanner_t *scanner, command_t *command, const char *usage,
@@ -240,11 +270,15 @@ int parser_parse(char *line, size_t length, exec_syntax_t syntax, command_t **co
     } else if (s_is(word, "tree")) {
         parsed->kind = CMD_TREE;
         word_t id = s_word(&scanner);
+        if (s_is(id, "--endpoints")) {
+            parsed->endpoints = true;
+            id = s_word(&scanner);
+        }
         parsed->has_id = id.length > 0;
         if (parsed->has_id && s_id(id, &parsed->id, error))
             rc = -1;
         else
-            rc = s_no_more(&scanner, "tree [id]", error) ? -1 : 1;
+            rc = s_no_more(&scanner, "tree [--endpoints] [id]", error) ? -1 : 1;
     } else if (s_is(word, "help")) {
         //  help [command]: the topic, if any, is left in args.
         parsed->kind = CMD_HELP;

@@ -28,12 +28,17 @@ typedef enum { EXEC_ANY, EXEC_SUM, EXEC_FIND, EXEC_DICT, EXEC_TIMER } exec_synta
 
 #define COMMAND_OP_MAX 16
 
+//  The longest host name of create @host.
+#define COMMAND_HOST_MAX 255
+
 typedef struct {
     command_kind_t kind;
     int32_t id;     //  create, remove, exec, ping
     int32_t parent; //  create: -1 when not given
     bool has_parent;
     bool has_id;             //  tree: a subtree was asked for
+    bool endpoints;          //  tree --endpoints
+    char host[COMMAND_HOST_MAX + 1]; //  create @host: where it runs ("" : its parent's)
     int64_t interval_ms;     //  heartbeat
     char op[COMMAND_OP_MAX]; //  exec
     //  exec: the op's argument text, pointing into line (owned by the command), so
@@ -50,6 +55,10 @@ int parser_parse(char *line, size_t length, exec_syntax_t syntax, command_t **co
                  char **error);
 
 void command_destroy(command_t **self_p);
+
+//  Whether host may name where a node runs (create @host): letters, digits and
+//  ._:@%-[] only, not starting with '-', at most COMMAND_HOST_MAX bytes.
+bool parser_host_valid(const char *host, size_t length);
 
 //  "any", "sum", "find", "dict", "timer" -> syntax; -1 if unknown.
 int parser_exec_syntax(const char *name, exec_syntax_t *syntax);

@@ -31,6 +31,8 @@ static void s_node_destroy(topo_node_t **node_p)
     topo_node_t *node = *node_p;
     if (node) {
         zlistx_destroy(&node->children);
+        free(node->host);
+        free(node->endpoint);
         free(node);
         *node_p = NULL;
     }
@@ -71,7 +73,7 @@ topo_node_t *topology_find_pid(topology_t *self, pid_t pid)
 {
     for (topo_node_t *node = (topo_node_t *)zhashx_first(self->nodes); node;
          node = (topo_node_t *)zhashx_next(self->nodes))
-        if (node->pid == pid && node != self->root)
+        if (node->pid == pid && node != self->root && !node->remote)
             return node;
     return NULL;
 }

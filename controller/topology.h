@@ -29,7 +29,13 @@ struct _topo_node_t {
     topo_node_t *parent;     //  NULL for the root only
     zlistx_t *children; //  topo_node_t *, ascending by id
     size_t depth;       //  0 for the root
-    pid_t pid;          //  0 while pending
+    pid_t pid;          //  0 while pending; on its own host
+    //  Where it runs: the host its create named, or its parent's (NULL: here), and
+    //  whether its process is outside this machine's process tree (on another host,
+    //  or below one that is): then its pid is not ours to signal or to wait for.
+    char *host;
+    bool remote;
+    char *endpoint; //  where its children connect (NULL: not known yet)
     bool reaped;        //  its process is known gone: its pid may belong to another
     node_state_t state;
     int exit_status; //  waitpid status, for NODE_DEAD
@@ -47,6 +53,7 @@ void topology_destroy(topology_t **self_p);
 
 topo_node_t *topology_root(topology_t *self);
 topo_node_t *topology_find(topology_t *self, int32_t id);
+//  A node of this machine's process tree (not remote) by its pid.
 topo_node_t *topology_find_pid(topology_t *self, pid_t pid);
 
 //  Nodes other than the root.

@@ -12,6 +12,7 @@ typedef struct {
     const tree_style_t *style;
     tree_busy_fn *busy;
     void *arg;
+    bool endpoints;
     size_t total, up, unavailable, starting;
 } view_t;
 
@@ -63,7 +64,10 @@ static void s_state(view_t *view, topo_node_t *node)
 static void s_line(view_t *view, topo_node_t *node)
 {
     if (!node->parent) {
-        fprintf(view->out, "%d controller pid %d\n", node->id, (int)node->pid);
+        fprintf(view->out, "%d controller pid %d", node->id, (int)node->pid);
+        if (view->endpoints && node->endpoint)
+            fprintf(view->out, " at %s", node->endpoint);
+        fputc('\n', view->out);
         return;
     }
     if (view->style->bst && node->parent->parent)
@@ -74,6 +78,10 @@ static void s_line(view_t *view, topo_node_t *node)
     else
         fputs("- ", view->out);
     s_state(view, node);
+    if (node->host)
+        fprintf(view->out, " on %s", node->host);
+    if (view->endpoints)
+        fprintf(view->out, " at %s", node->endpoint ? node->endpoint : "-");
     fprintf(view->out, " depth %zu\n", node->depth);
 }
 
@@ -106,11 +114,11 @@ static size_t s_max_depth(topo_node_t *node)
 }
 
 char *tree_view_render(topo_node_t *top, const tree_style_t *style, tree_busy_fn *busy,
-                       void *arg)
+                       void *arg, bool endpoints)
 {
     char *text = NULL;
     size_t size = 0;
-    view_t view = {open_memstream(&text, &size), style, busy, arg, 0, 0, 0, 0};
+    view_t view = {open_memstream(&text, &size), style, busy, arg, endpoints, 0, 0, 0, 0};
     if (!view.out)
         abort();
     s_line(&view, top);

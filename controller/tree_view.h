@@ -19,9 +19,11 @@ typedef struct {
 typedef bool(tree_busy_fn)(void *arg, int32_t id);
 
 //  The view of top and its subtree, lines separated by '\n' without a last one.
+//  Each node on another host says where ("on HOST"); with endpoints, where its
+//  children connect ("at ENDPOINT").
 //  The caller frees it.
 char *tree_view_render(topo_node_t *top, const tree_style_t *style, tree_busy_fn *busy,
-                       void *arg);
+                       void *arg, bool endpoints);
 
 //  The style for this process: unicode unless forced to ASCII or the locale is not
 //  UTF-8, colour only on a terminal and without NO_COLOR.

@@ -46,7 +46,12 @@ typedef enum {
 
 typedef struct {
     int32_t id;
-    pid_t pid;
+    pid_t pid; //  the process we spawned: the worker, or its launcher
+    //  On another host (host set): the worker's pid there, from its HELLO.
+    pid_t worker_pid;
+    char *host;     //  where it runs: NULL here, or the host of create @host
+    char *endpoint; //  where its children connect, from its HELLO (NULL: not yet)
+    int link_fd;    //  the pipe on its stdin, or -1
     child_state_t state;
     child_state_t resume; //  CHILD_STOPPED only: the state SIGCONT returns it to
     int status;           //  the waitpid status of the last STOP or EXIT
@@ -58,6 +63,12 @@ typedef struct {
     uint64_t remove_request;
     int64_t last_beat_us;
 } child_t;
+
+//  The pid the tree knows it by: its worker's, on whatever host it runs.
+static inline pid_t child_pid(const child_t *child)
+{
+    return child->worker_pid ? child->worker_pid : child->pid;
+}
 
 //  Receives every report, after the state has changed.
 typedef void(child_report_fn)(void *arg, child_t *child, child_report_t report);

@@ -2,8 +2,11 @@
 #define _GNU_SOURCE
 #include "children.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -19,6 +22,7 @@ struct _children_t {
     void *report_arg;
     zsock_t *router;
     char *endpoint;
+    size_t limit; //  children at most (each costs its connection, tcp its pipe too)
     //  Every process spawned and not yet reaped, current or not: pid -> child_t
     //  (the entries are freed by hand, once out of both tables). A child leaves it only
     //  once waitpid has reported its end, so its pid cannot belong to anyone else while
@@ -50,7 +54,104 @@ char *children_ipc_path(const char *run_dir, int32_t id)
     return process_format("%s/%d.sock", run_dir, id);
 }
 
-static pid_t s_spawn_worker(void *arg, int32_t id, const char *endpoint);
+static pid_t s_spawn_worker(void *arg, int32_t id, const char *endpoint,
+                            const char *host, int *link_fd);
+
+static void s_child_free(child_t *child)
+{
+    if (child->link_fd >= 0)
+        close(child->link_fd);
+    free(child->host);
+    free(child->endpoint);
+    free(child);
+}
+
+//  tcp links: a connection that has not finished its handshake (CURVE included) in
+//  this long is closed, so junk connections cannot pile up; ZMTP heartbeats close a
+//  connection whose peer host went silent (a cut link), which frees what was queued
+//  for it; the listen backlog caps connections waiting to be accepted.
+#define TCP_HANDSHAKE_MS 5000
+#define TCP_HEARTBEAT_MS 1000
+#define TCP_HEARTBEAT_TIMEOUT_MS 5000
+#define TCP_BACKLOG 128
+
+void children_tcp_options(zsock_t *sock)
+{
+    zsock_set_handshake_ivl(sock, TCP_HANDSHAKE_MS);
+    zsock_set_heartbeat_ivl(sock, TCP_HEARTBEAT_MS);
+    zsock_set_heartbeat_ttl(sock, TCP_HEARTBEAT_TIMEOUT_MS);
+    zsock_set_heartbeat_timeout(sock, TCP_HEARTBEAT_TIMEOUT_MS);
+}
+
+static bool s_wildcard(const char *address)
+{
+    return !strcmp(address, "0.0.0.0") || !strcmp(address, "*") || !strcmp(address, "::");
+}
+
+//  This host's address on the route to the host of endpoint (tcp://HOST:PORT): a UDP
+//  socket connected there sends nothing, but the kernel picks its source address.
+static char *s_route_address(const char *endpoint)
+{
+    if (!endpoint || strncmp(endpoint, "tcp://", 6) != 0)
+        return NULL;
+    char *host = strdup(endpoint + 6);
+    char *colon = strrchr(host, ':');
+    char *address = NULL;
+    if (colon) {
+        *colon = '\0';
+        char *name = host;
+        if (name[0] == '[' && name[strlen(name) - 1] == ']') {
+            name[strlen(name) - 1] = '\0';
+            name++;
+        }
+        struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM};
+        struct addrinfo *found = NULL;
+        if (getaddrinfo(name, colon + 1, &hints, &found) == 0 && found) {
+            int fd = socket(found->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+            struct sockaddr_storage local;
+            socklen_t size = sizeof local;
+            char text[NI_MAXHOST];
+            if (fd >= 0 && connect(fd, found->ai_addr, found->ai_addrlen) == 0 &&
+                getsockname(fd, (struct sockaddr *)&local, &size) == 0 &&
+                getnameinfo((struct sockaddr *)&local, size, text, sizeof text, NULL, 0,
+                            NI_NUMERICHOST) == 0)
+                address = local.ss_family == AF_INET6 ? process_format("[%s]", text)
+                                                      : strdup(text);
+            if (fd >= 0)
+                close(fd);
+            freeaddrinfo(found);
+        }
+    }
+    free(host);
+    return address;
+}
+
+//  Binds the ROUTER on tcp, CURVE unless insecure: the endpoint children are told.
+static char *s_bind_tcp(children_t *self)
+{
+    const tree_settings_t *tree = &self->config.tree;
+    const char *bind = tree->bind ? tree->bind : "127.0.0.1";
+    if (tree->keys) {
+        zsock_set_zap_domain(self->router, "mqtree");
+        zsock_set_curve_server(self->router, 1);
+        zsock_set_curve_secretkey(self->router, tree->keys->secret_key);
+    }
+    children_tcp_options(self->router);
+    zsock_set_backlog(self->router, TCP_BACKLOG);
+    int port = zsock_bind(self->router, "tcp://%s:*", s_wildcard(bind) ? "*" : bind);
+    if (port < 0)
+        return NULL;
+    char *address = NULL;
+    if (tree->advertise)
+        address = strdup(tree->advertise);
+    else if (!s_wildcard(bind))
+        address = strdup(bind);
+    else if (!(address = s_route_address(self->config.parent_endpoint)))
+        address = strdup("127.0.0.1");
+    char *endpoint = process_format("tcp://%s:%d", address, port);
+    free(address);
+    return endpoint;
+}
 
 static void s_kill_process(void *arg, pid_t pid)
 {
@@ -69,6 +170,9 @@ children_t *children_new(const children_config_t *config, child_report_fn *repor
                                     : (spawner_t){s_spawn_worker, s_kill_process, self};
     self->report = report;
     self->report_arg = report_arg;
+    //  A tcp child holds a pipe here besides its connection.
+    self->limit = config->tree.transport == TRANSPORT_TCP ? config->tree.children_max / 2
+                                                           : config->tree.children_max;
     self->by_pid = idmap_new();
     self->by_id = idmap_new();
     self->router = zsock_new(ZMQ_ROUTER);
@@ -96,10 +200,8 @@ children_t *children_new(const children_config_t *config, child_report_fn *repor
         if (zsock_bind(self->router, "%s", self->endpoint) != 0)
             goto error;
     } else if (config->tree.transport == TRANSPORT_TCP) {
-        int port = zsock_bind(self->router, "tcp://127.0.0.1:*");
-        if (port < 0)
+        if (!(self->endpoint = s_bind_tcp(self)))
             goto error;
-        self->endpoint = process_format("tcp://127.0.0.1:%d", port);
     } else {
         char *path = children_ipc_path(config->run_dir, config->self_id);
         self->endpoint = process_format("ipc://%s", path);
@@ -131,7 +233,7 @@ void children_destroy(children_t **self_p)
                 ;
         for (child_t *child = (child_t *)zhashx_first(self->by_pid); child;
              child = (child_t *)zhashx_next(self->by_pid))
-            free(child);
+            s_child_free(child);
     }
     zhashx_destroy(&self->by_id);
     zhashx_destroy(&self->by_pid);
@@ -200,27 +302,30 @@ size_t children_count(children_t *self)
 
 char *children_spawn_error(children_t *self, int error)
 {
-    if (error == EMFILE && self->config.tree.children_max &&
-        children_count(self) >= self->config.tree.children_max)
+    if (error == EMFILE && self->config.tree.children_max && children_count(self) >= self->limit)
         return process_format("Too many children of node %d (limit %zu)",
-                              self->config.self_id, self->config.tree.children_max);
+                              self->config.self_id, self->limit);
     return process_format("Cannot start a worker: %s", strerror(error));
 }
 
-child_t *children_spawn(children_t *self, int32_t id)
+child_t *children_spawn(children_t *self, int32_t id, const char *host)
 {
     //  One more child is one more connection accepted by the ROUTER, and libzmq
     //  aborts the whole process when accept() finds no descriptor left.
-    if (self->config.tree.children_max && children_count(self) >= self->config.tree.children_max) {
+    if (self->config.tree.children_max && children_count(self) >= self->limit) {
         errno = EMFILE;
         return NULL;
     }
-    pid_t pid = self->spawner.spawn(self->spawner.arg, id, self->endpoint);
+    int link_fd = -1;
+    pid_t pid = self->spawner.spawn(self->spawner.arg, id, self->endpoint,
+                                    host && *host ? host : NULL, &link_fd);
     if (pid < 0)
         return NULL;
     child_t *child = (child_t *)zmalloc(sizeof(child_t));
     child->id = id;
     child->pid = pid;
+    child->link_fd = link_fd;
+    child->host = host && *host ? strdup(host) : NULL;
     child->state = CHILD_SPAWNING;
     child_t *previous = children_find(self, id);
     if (previous) {
@@ -235,44 +340,142 @@ child_t *children_spawn(children_t *self, int32_t id)
     return child;
 }
 
+//  An argv under construction: words, and the strings of them it owns.
+typedef struct {
+    char *words[CHILDREN_LAUNCHER_WORDS + 40];
+    size_t count;
+    zlist_t *owned;
+} argv_t;
+
+static void s_arg(argv_t *argv, const char *word)
+{
+    if (argv->count + 1 < sizeof argv->words / sizeof argv->words[0])
+        argv->words[argv->count++] = (char *)word;
+}
+
+static void s_arg_owned(argv_t *argv, char *word)
+{
+    zlist_append(argv->owned, word);
+    s_arg(argv, word);
+}
+
+//  Words bound for a remote shell (ssh runs the command line through one): only
+//  characters no shell gives a meaning to.
+static bool s_shell_safe(const char *word)
+{
+    for (; *word; word++)
+        if (!isalnum((unsigned char)*word) && !strchr("/._+-:[]=,@%", *word))
+            return false;
+    return true;
+}
+
+//  The launcher's words, {host} replaced in each. -1 if there are too many.
+static int s_launcher(argv_t *argv, const char *launcher, const char *host)
+{
+    char *copy = strdup(launcher);
+    int rc = 0;
+    char *save = NULL;
+    for (char *word = strtok_r(copy, " \t", &save); word; word = strtok_r(NULL, " \t", &save)) {
+        if (argv->count >= CHILDREN_LAUNCHER_WORDS) {
+            rc = -1;
+            break;
+        }
+        char *mark = strstr(word, "{host}");
+        if (mark)
+            s_arg_owned(argv, process_format("%.*s%s%s", (int)(mark - word), word, host,
+                                             mark + strlen("{host}")));
+        else
+            s_arg_owned(argv, strdup(word));
+    }
+    free(copy);
+    return rc;
+}
+
+//  What a tcp child reads on its stdin before anything else: the tree's keys (or
+//  "insecure"), the launcher for children of its own, and an empty line.
+static char *s_link_text(children_t *self)
+{
+    char keys[CURVE_LINE_MAX];
+    curve_line(self->config.tree.keys, keys);
+    const char *launcher = self->config.tree.launcher;
+    return process_format("%slauncher %s\n\n", keys, launcher ? launcher : CHILDREN_LAUNCHER);
+}
+
 //  The default spawner: an mqtree-worker process, told everything it passes on.
-static pid_t s_spawn_worker(void *arg, int32_t id, const char *endpoint)
+//  On another host, through the launcher: the worker's command line goes through a
+//  remote shell there, so every word of it is checked to mean nothing to one.
+static pid_t s_spawn_worker(void *arg, int32_t id, const char *endpoint,
+                            const char *host, int *link_fd)
 {
     children_t *self = (children_t *)arg;
-    char id_text[16], parent_pid[16], max_reply[24];
-    snprintf(id_text, sizeof id_text, "%d", id);
-    snprintf(parent_pid, sizeof parent_pid, "%d", (int)getpid());
-    snprintf(max_reply, sizeof max_reply, "%zu", self->config.tree.max_reply);
-    char *argv[] = {
-        (char *)"mqtree-worker",
-        (char *)"--id",
-        id_text,
-        (char *)"--parent",
-        (char *)endpoint,
-        (char *)"--parent-pid",
-        parent_pid,
-        (char *)"--run-dir",
-        (char *)self->config.run_dir,
-        (char *)"--transport",
-        (char *)(self->config.tree.transport == TRANSPORT_TCP ? "tcp" : "ipc"),
-        (char *)"--topology",
-        (char *)(self->config.tree.bst ? "bst" : "tree"),
-        (char *)"--log-level",
-        (char *)log_level_name(self->config.tree.log_level),
+    const tree_settings_t *tree = &self->config.tree;
+    bool tcp = tree->transport == TRANSPORT_TCP;
+    if (host && !tcp) {
+        errno = EPROTONOSUPPORT; //  the tree is on Unix sockets: one host
+        return -1;
+    }
+    argv_t argv = {.owned = zlist_new()};
+    int link[2] = {-1, -1};
+    pid_t pid = -1;
+    int error = EINVAL;
+    if (host && s_launcher(&argv, tree->launcher ? tree->launcher : CHILDREN_LAUNCHER,
+                           host) != 0)
+        goto done;
+    size_t worker_word = argv.count;
+    s_arg(&argv, self->config.worker_path);
+    s_arg(&argv, "--id");
+    s_arg_owned(&argv, process_format("%d", id));
+    s_arg(&argv, "--connect");
+    s_arg(&argv, endpoint);
+    if (!host) {
+        //  Here: the worker watches this process, and may use the run directory.
+        s_arg(&argv, "--parent-pid");
+        s_arg_owned(&argv, process_format("%d", (int)getpid()));
+        if (self->config.run_dir) {
+            s_arg(&argv, "--run-dir");
+            s_arg(&argv, self->config.run_dir);
+        }
+    }
+    s_arg(&argv, "--transport");
+    s_arg(&argv, tcp ? "tcp" : "ipc");
+    s_arg(&argv, "--topology");
+    s_arg(&argv, tree->bst ? "bst" : "tree");
+    s_arg(&argv, "--log-level");
+    s_arg(&argv, log_level_name(tree->log_level));
+    if (tree->max_reply) {
         //  Every node caps the replies it builds, so the option goes down the tree.
-        self->config.tree.max_reply ? (char *)"--max-reply" : NULL,
-        max_reply,
-        NULL,
-    };
+        s_arg(&argv, "--max-reply");
+        s_arg_owned(&argv, process_format("%zu", tree->max_reply));
+    }
+    if (tcp) {
+        //  A worker on another host listens on all of its addresses and tells its
+        //  children the one on the route to us; one here binds as we do.
+        s_arg(&argv, "--bind");
+        s_arg(&argv, host ? "0.0.0.0" : (tree->bind ? tree->bind : "127.0.0.1"));
+        s_arg(&argv, "--stdin-link");
+    }
+    argv.words[argv.count] = NULL;
+    for (size_t word = worker_word; host && word < argv.count; word++)
+        if (!s_shell_safe(argv.words[word])) {
+            log_warn("cannot start node %d on %s: '%s' is not safe for a remote shell",
+                     id, host, argv.words[word]);
+            goto done;
+        }
+    if (tcp && pipe2(link, O_CLOEXEC) != 0) {
+        error = errno;
+        goto done;
+    }
     posix_spawnattr_t attr;
     posix_spawn_file_actions_t actions;
     posix_spawnattr_init(&attr);
     posix_spawn_file_actions_init(&actions);
     //  The child starts with no blocked signals and default dispositions whatever
     //  this process blocked for its signalfd, in a process group of its own so that
-    //  a Ctrl-C typed at the shell reaches the controller only. Its stdin and stdout
-    //  are /dev/null: results travel on the tree, and a worker must never hold the
-    //  controller's stdout open.
+    //  a Ctrl-C typed at the shell reaches the controller only. Its stdout is
+    //  /dev/null: results travel on the tree, and a worker must never hold the
+    //  controller's stdout open. Its stdin is /dev/null, or on tcp the link pipe:
+    //  the keys come on it, and its end tells the worker (wherever it runs) that
+    //  its parent is gone.
     sigset_t none, defaults;
     sigemptyset(&none);
     sigfillset(&defaults);
@@ -283,16 +486,42 @@ static pid_t s_spawn_worker(void *arg, int32_t id, const char *endpoint)
     posix_spawnattr_setpgroup(&attr, 0);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
                                         POSIX_SPAWN_SETPGROUP);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    if (tcp)
+        posix_spawn_file_actions_adddup2(&actions, link[0], STDIN_FILENO);
+    else
+        posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    pid_t pid;
-    int rc = posix_spawn(&pid, self->config.worker_path, &actions, &attr, argv, environ);
+    int rc = host ? posix_spawnp(&pid, argv.words[0], &actions, &attr, argv.words, environ)
+                  : posix_spawn(&pid, self->config.worker_path, &actions, &attr,
+                                argv.words, environ);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {
-        errno = rc;
-        return -1;
+        error = rc;
+        pid = -1;
+        goto done;
     }
+    if (tcp) {
+        //  A few hundred bytes into an empty pipe: never blocks. If the child is
+        //  already gone, its end is reported by waitpid as any other.
+        char *text = s_link_text(self);
+        ssize_t written = write(link[1], text, strlen(text));
+        (void)written;
+        free(text);
+        *link_fd = link[1];
+        link[1] = -1;
+    }
+done:
+    if (link[0] >= 0)
+        close(link[0]);
+    if (link[1] >= 0)
+        close(link[1]);
+    for (char *word = (char *)zlist_first(argv.owned); word;
+         word = (char *)zlist_next(argv.owned))
+        free(word);
+    zlist_destroy(&argv.owned);
+    if (pid < 0)
+        errno = error;
     return pid;
 }
 
@@ -305,8 +534,22 @@ int children_send(children_t *self, int32_t id, wire_msg_t **msg)
     return wire_send(self->router, route, msg);
 }
 
+void children_hello(children_t *self, child_t *child, const wire_msg_t *hello)
+{
+    (void)self;
+    if (child->host)
+        child->worker_pid = (pid_t)hello->pid;
+    free(child->endpoint);
+    child->endpoint = wire_bytes_strdup(&hello->endpoint);
+}
+
 void children_kill(children_t *self, child_t *child)
 {
+    //  A launcher (ssh) may not pass a signal on: the closed pipe ends the worker.
+    if (child->link_fd >= 0) {
+        close(child->link_fd);
+        child->link_fd = -1;
+    }
     self->spawner.kill(self->spawner.arg, child->pid);
     children_set(self, child, CHILD_KILL);
 }
@@ -321,7 +564,7 @@ bool children_status(children_t *self, pid_t pid, int status)
         //  Replaced by a newer process of its id: its status is nobody's news.
         if (ended) {
             zhashx_delete(self->by_pid, s_pid_key(pid));
-            free(child);
+            s_child_free(child);
         }
         return true;
     }
@@ -336,7 +579,7 @@ bool children_status(children_t *self, pid_t pid, int status)
     zhashx_delete(self->by_id, idmap_key(child->id));
     zhashx_delete(self->by_pid, s_pid_key(pid));
     children_set(self, child, CHILD_EXIT);
-    free(child);
+    s_child_free(child);
     return true;
 }
 

@@ -14,15 +14,20 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../common/curve.h"
 #include "../common/log.h"
 #include "../common/timers.h"
 #include "../common/wire.h"
 #include "child.h"
 
-//  Starts the process of child id, which connects to endpoint: returns its pid, or -1
-//  with errno set. kill ends it (SIGKILL). The default spawner runs mqtree-worker.
+//  Starts the process of child id, which connects to endpoint, on host (NULL: here):
+//  returns its pid, or -1 with errno set; *link_fd may be set to the write end of a
+//  pipe on the child's stdin, which the table closes when the child goes. kill ends
+//  it (SIGKILL). The default spawner runs mqtree-worker, through the launcher for a
+//  host.
 typedef struct {
-    pid_t (*spawn)(void *arg, int32_t id, const char *endpoint);
+    pid_t (*spawn)(void *arg, int32_t id, const char *endpoint, const char *host,
+                   int *link_fd);
     void (*kill)(void *arg, pid_t pid);
     void *arg;
 } spawner_t;
@@ -33,18 +38,32 @@ typedef enum { TRANSPORT_IPC, TRANSPORT_TCP, TRANSPORT_INPROC } transport_t;
 //  What every node of a tree shares: the controller's options, passed on to each
 //  worker on its command line; but children_max, each process's own (limits.h).
 typedef struct {
-    transport_t transport; //  ipc in the run directory, tcp on 127.0.0.1
+    transport_t transport; //  ipc in the run directory, or tcp
     bool bst;              //  a binary search tree: requests are routed by key
     log_level_t log_level;
     size_t children_max; //  spawn refuses beyond it; 0: none
     size_t max_reply;    //  the longest reply a node builds or passes (--max-reply)
+    //  tcp: the address this node's ROUTER binds (NULL: 127.0.0.1; 0.0.0.0: all), and
+    //  the one its children are told (NULL: the bound one, or for all, this host's
+    //  address on the route to the parent).
+    const char *bind;
+    const char *advertise;
+    //  The command a child on another host is started with, {host} replaced, the
+    //  worker's command line after it (NULL: CHILDREN_LAUNCHER).
+    const char *launcher;
+    const curve_keys_t *keys; //  tcp: the tree's certificate; NULL: --insecure
 } tree_settings_t;
+
+#define CHILDREN_LAUNCHER "ssh -o BatchMode=yes {host}"
+//  Words of a launcher template, at most.
+#define CHILDREN_LAUNCHER_WORDS 64
 
 typedef struct {
     int32_t self_id;
     const char *worker_path; //  the mqtree-worker binary
     const char *run_dir;     //  ipc endpoints live here
     tree_settings_t tree;
+    const char *parent_endpoint; //  tcp: the route to it gives the advertised address
     const spawner_t *spawner; //  NULL: processes of worker_path
     clock_source_t clock;     //  what messages to children are stamped with (node.h)
 } children_config_t;
@@ -65,7 +84,7 @@ const char *children_endpoint(children_t *self);
 //  Spawns the process for node id: the new entry (spawning), or NULL with errno set.
 //  An older process of the same id that is not reaped yet is killed and forgotten:
 //  one id, one live process. EMFILE when the node already has children_max children.
-child_t *children_spawn(children_t *self, int32_t id);
+child_t *children_spawn(children_t *self, int32_t id, const char *host);
 
 //  The reply text for a spawn that failed with error (an errno): the limit for
 //  EMFILE at the limit, else the system's reason. The caller frees it.
@@ -93,6 +112,10 @@ child_t *children_next(children_t *self);
 //  Sends msg (taken) to child id. Returns -1 if the child's connection is gone.
 int children_send(children_t *self, int32_t id, wire_msg_t **msg);
 
+//  Its process is its launcher's (a child on another host): the pid its HELLO gave
+//  is the worker's, and its host and endpoint are as it said (copied).
+void children_hello(children_t *self, child_t *child, const wire_msg_t *hello);
+
 //  Ends the child's process; it stays in the table until it is reaped.
 void children_kill(children_t *self, child_t *child);
 
@@ -106,6 +129,9 @@ bool children_status(children_t *self, pid_t pid, int status);
 //  processes that are no child of ours (reparented orphans). Returns how many.
 typedef void(children_other_fn)(void *arg, pid_t pid, int status);
 int children_reap(children_t *self, children_other_fn *on_other, void *arg);
+
+//  The options of every tcp link's sockets: handshake bound, ZMTP heartbeats.
+void children_tcp_options(zsock_t *sock);
 
 //  The socket file of a node's ROUTER: its name in the run directory, and its path.
 //  Workers bind the path (libzmq unlinks a stale file there first and the socket

@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "../common/process.h"
 #include "fanout.h"
 #include "heartbeat.h"
+#include "zap.h"
 
 //  Messages handled per wake-up of one socket, so no socket starves the others.
 #define BATCH 256
@@ -21,6 +23,7 @@ struct _node_t {
     void *owner;
     zloop_t *loop;
     zsock_t *upstream; //  NULL for the root
+    zap_t *zap;        //  tcp with CURVE: who may connect
     wire_peer_clock_t parent_clock; //  what the parent's stamps told of its clock
     children_t *children;
     timers_t *timers;
@@ -66,7 +69,7 @@ static void s_reply_text(node_t *self, uint64_t request_id, wire_status_t status
 static void s_event(node_t *self, child_t *child, wire_event_t kind, int code)
 {
     wire_msg_t *event =
-        wire_event_new(self->config.id, kind, child->id, (int32_t)child->pid, code);
+        wire_event_new(self->config.id, kind, child->id, (int32_t)child_pid(child), code);
     node_send_up(self, &event);
 }
 
@@ -94,9 +97,11 @@ static void s_ready(node_t *self, child_t *child)
         s_reply_text(self, request, WIRE_UNAVAILABLE, "");
         return;
     }
-    char pid[16];
-    snprintf(pid, sizeof pid, "%d", (int)child->pid);
-    s_reply_text(self, request, WIRE_OK, pid);
+    //  Its pid (on its host), and where its children will connect.
+    char *text = process_format("%d %s", (int)child_pid(child),
+                                child->endpoint ? child->endpoint : "");
+    s_reply_text(self, request, WIRE_OK, text);
+    free(text);
 }
 
 static void s_log_end(child_t *child)
@@ -224,7 +229,9 @@ static void s_create(node_t *self, wire_msg_t **msg)
     //  id never has two live processes.
     if (children_find(self->children, request->child))
         log_info("child %d is left from a failed create; replacing it", request->child);
-    child_t *child = children_spawn(self->children, request->child);
+    char *host = request->host.size ? wire_bytes_strdup(&request->host) : NULL;
+    child_t *child = children_spawn(self->children, request->child, host);
+    free(host);
     if (!child) {
         char *text = children_spawn_error(self->children, errno);
         s_reply_text(self, request->request_id, WIRE_ERROR, text);
@@ -245,7 +252,7 @@ static void s_remove(node_t *self, wire_msg_t **msg)
     child_t *child = children_find(self->children, request->child);
     //  A pid names one process: the controller cleaning up after a create it
     //  reported failed must not end a newer process of the same id.
-    if (!child || (request->pid && child->pid != request->pid)) {
+    if (!child || (request->pid && child_pid(child) != request->pid)) {
         s_reply_text(self, request->request_id, WIRE_OK, "");
         return;
     }
@@ -312,10 +319,12 @@ void node_request(node_t *self, wire_msg_t **msg)
 
 static void s_on_hello(node_t *self, child_t *child, wire_msg_t **msg)
 {
-    if ((*msg)->node != child->id || (*msg)->pid != (int32_t)child->pid) {
+    //  A child on another host says its pid there: ours is its launcher's.
+    if ((*msg)->node != child->id || (!child->host && (*msg)->pid != (int32_t)child->pid)) {
         log_dropped("dropped a HELLO that does not match child %d", child->id);
         return;
     }
+    children_hello(self->children, child, *msg);
     children_set(self->children, child, CHILD_HELLO);
 }
 
@@ -425,6 +434,14 @@ static int s_on_parent(zloop_t *loop, zsock_t *reader, void *arg)
     return 0;
 }
 
+static int s_on_zap(zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void)loop;
+    (void)reader;
+    zap_handle(((node_t *)arg)->zap);
+    return 0;
+}
+
 static void s_arm(void *arg, int64_t at_us);
 
 //  A timer this late means this process was stopped or starved: messages may still
@@ -474,7 +491,8 @@ static void s_arm(void *arg, int64_t at_us)
 
 int node_poll(node_t *self)
 {
-    int count = s_read_parent(self);
+    int count = self->zap ? zap_handle(self->zap) : 0;
+    count += s_read_parent(self);
     count += s_read_children(self);
     count += timers_run(self->timers);
     return count;
@@ -520,6 +538,15 @@ static zsock_t *s_upstream(const node_config_t *config)
     char identity[16];
     snprintf(identity, sizeof identity, "%d", config->id);
     zsock_set_identity(sock, identity);
+    const tree_settings_t *tree = &config->children.tree;
+    if (tree->transport == TRANSPORT_TCP) {
+        if (tree->keys) {
+            zsock_set_curve_serverkey(sock, tree->keys->public_key);
+            zsock_set_curve_publickey(sock, tree->keys->public_key);
+            zsock_set_curve_secretkey(sock, tree->keys->secret_key);
+        }
+        children_tcp_options(sock);
+    }
     zsock_set_sndhwm(sock, 0);
     zsock_set_rcvhwm(sock, 0);
     zsock_set_linger(sock, 0);
@@ -539,9 +566,16 @@ node_t *node_new(const node_config_t *config, zloop_t *loop,
     if (!self->config.clock.now_us)
         self->config.clock = clock_monotonic();
     self->config.children.clock = self->config.clock;
+    self->config.children.parent_endpoint = config->parent_endpoint;
     self->handlers = *handlers;
     self->owner = owner;
     self->timers = timers_new(self->config.clock);
+    const tree_settings_t *tree = &config->children.tree;
+    //  Before the ROUTER binds: libzmq asks the ZAP handler of its context.
+    if (tree->transport == TRANSPORT_TCP && tree->keys && !(self->zap = zap_new(tree->keys))) {
+        log_error("cannot start the ZAP handler: %s", strerror(errno));
+        goto error;
+    }
     self->children = children_new(&self->config.children, s_on_report, self);
     if (!self->children) {
         log_error("cannot bind an endpoint for children: %s", strerror(errno));
@@ -555,6 +589,8 @@ node_t *node_new(const node_config_t *config, zloop_t *loop,
     if (loop) {
         self->loop = loop;
         zloop_reader(loop, children_router(self->children), s_on_children, self);
+        if (self->zap)
+            zloop_reader(loop, zap_sock(self->zap), s_on_zap, self);
         if (self->upstream)
             zloop_reader(loop, self->upstream, s_on_parent, self);
         timers_set_watch(self->timers, s_arm, self);
@@ -574,6 +610,8 @@ void node_destroy(node_t **self_p)
         if (self->loop_timer)
             zloop_timer_end(self->loop, self->loop_timer);
         zloop_reader_end(self->loop, children_router(self->children));
+        if (self->zap)
+            zloop_reader_end(self->loop, zap_sock(self->zap));
         if (self->upstream)
             zloop_reader_end(self->loop, self->upstream);
     }
@@ -581,6 +619,7 @@ void node_destroy(node_t **self_p)
     fanouts_destroy(&self->fanouts);
     children_destroy(&self->children);
     zsock_destroy(&self->upstream);
+    zap_destroy(&self->zap);
     timers_destroy(&self->timers);
     free(self);
     *self_p = NULL;
@@ -591,6 +630,11 @@ void node_start(node_t *self)
     wire_msg_t *hello = wire_msg_new(WIRE_HELLO);
     hello->node = self->config.id;
     hello->pid = self->config.pid ? (int32_t)self->config.pid : (int32_t)getpid();
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    wire_bytes_copy(&hello->host, host, strlen(host));
+    const char *endpoint = children_endpoint(self->children);
+    wire_bytes_copy(&hello->endpoint, endpoint, strlen(endpoint));
     node_send_up(self, &hello);
 }
 

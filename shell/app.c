@@ -9,6 +9,7 @@
 
 #include <czmq.h>
 
+#include "../common/curve.h"
 #include "../common/limits.h"
 #include "../common/log.h"
 #include "../common/process.h"
@@ -59,8 +60,67 @@ static const option_t s_options[] = {
      .values = "ipc|tcp",
      FIELD(controller.tree.transport),
      .invalid = "transport",
-     .help = "Unix sockets (default) or TCP on 127.0.0.1",
-     .manual = "Unix sockets in a private run directory (default), or TCP on 127.0.0.1."},
+     .help = "Unix sockets (default) or TCP, with CURVE",
+     .manual = "Unix sockets in a private run directory (default), or TCP: on\n"
+               "127.0.0.1 unless\n"
+               ".Fl -bind\n"
+               "says otherwise, every link authenticated and encrypted with CURVE unless\n"
+               ".Fl -insecure ."},
+    {.name = "bind",
+     .kind = OPTION_STRING,
+     .arg = "ADDR",
+     FIELD(controller.tree.bind),
+     .help = "tcp: the address nodes connect to (default 127.0.0.1)",
+     .manual = "tcp: the address the controller listens on for its children, and nodes\n"
+               "started on this host for theirs (default 127.0.0.1). Nodes on other hosts\n"
+               ".Pq Ic create Ar id parent Li @ Ns Ar host\n"
+               "need one they can reach."},
+    {.name = "advertise",
+     .kind = OPTION_STRING,
+     .arg = "ADDR",
+     FIELD(controller.tree.advertise),
+     .help = "tcp: the address children are told (default: --bind's)"},
+    {.name = "launcher",
+     .kind = OPTION_STRING,
+     .arg = "TEMPLATE",
+     FIELD(controller.tree.launcher),
+     .help = "how a node on another host is started (default ssh)",
+     .manual = "How\n"
+               ".Ic create Ar id parent Li @ Ns Ar host\n"
+               "starts the node's worker: the template's words, with\n"
+               ".Li {host}\n"
+               "replaced, followed by the worker's command line (default\n"
+               ".Li ssh -o BatchMode=yes {host} ) ."},
+    {.name = "cert",
+     .kind = OPTION_STRING,
+     .arg = "FILE",
+     FIELD(cert_path),
+     .help = "tcp: the tree's certificate (default: a new one)",
+     .manual = "tcp: the tree's CURVE certificate, as written by\n"
+               ".Fl -keygen\n"
+               "(mode 0600). Without it, a new one is made for this run; workers joining\n"
+               "by hand need the file."},
+    {.name = "insecure",
+     .kind = OPTION_FLAG,
+     FIELD(insecure),
+     .help = "tcp without CURVE: links neither authenticated nor encrypted"},
+    {.name = "listen",
+     .kind = OPTION_STRING,
+     .arg = "ENDPOINT",
+     FIELD(controller.listen),
+     .help = "tcp: where workers join (mqtree-worker --join)",
+     .manual = "tcp: an endpoint such as\n"
+               ".Li tcp://10.0.0.1:7000\n"
+               "where workers started by someone else join the tree\n"
+               ".Pq Nm mqtree-worker Fl -join ."},
+    {.name = "keygen",
+     .kind = OPTION_STRING,
+     .arg = "FILE",
+     FIELD(keygen_path),
+     .help = "write a new tree certificate to FILE and exit",
+     .manual = "Write a new tree certificate to\n"
+               ".Ar FILE\n"
+               "(zcert format, mode 0600, never over an existing file) and exit."},
     {.name = "log-level",
      .kind = OPTION_ENUM,
      .values = LOG_LEVEL_WORDS,
@@ -179,8 +239,63 @@ static int s_serve(app_config_t *config)
     return exit_code;
 }
 
+static curve_keys_t s_keys;
+
+//  --keygen: a certificate, and nothing else.
+static int s_keygen(const char *path)
+{
+    curve_keys_t keys;
+    char error[512];
+    if (curve_keys_new(&keys) != 0) {
+        fprintf(stderr, "mqtree: this libzmq has no CURVE\n");
+        return 1;
+    }
+    if (curve_keys_save(&keys, path, error, sizeof error) != 0) {
+        fprintf(stderr, "mqtree: %s\n", error);
+        return 1;
+    }
+    fprintf(stderr, "mqtree: wrote a new tree certificate to %s\n", path);
+    return 0;
+}
+
+//  tcp: the tree's keys, read or made; or none, said loudly. Returns -1 if refused.
+static int s_security(app_config_t *config)
+{
+    tree_settings_t *tree = &config->controller.tree;
+    if (tree->transport != TRANSPORT_TCP) {
+        if (config->cert_path || config->insecure || config->controller.listen)
+            fprintf(stderr, "mqtree: --cert, --insecure and --listen need --transport tcp\n");
+        return config->cert_path || config->insecure || config->controller.listen ? -1 : 0;
+    }
+    if (config->insecure) {
+        if (config->cert_path) {
+            fprintf(stderr, "mqtree: --insecure and --cert contradict each other\n");
+            return -1;
+        }
+        fprintf(stderr, "mqtree: --insecure: tcp links are neither authenticated nor "
+                        "encrypted; anyone who reaches an endpoint can join the tree\n");
+        return 0;
+    }
+    char error[512];
+    if (config->cert_path) {
+        if (curve_keys_load(&s_keys, config->cert_path, error, sizeof error) != 0) {
+            fprintf(stderr, "mqtree: %s\n", error);
+            return -1;
+        }
+    } else if (curve_keys_new(&s_keys) != 0) {
+        fprintf(stderr, "mqtree: this libzmq has no CURVE; use --insecure to go without\n");
+        return -1;
+    }
+    tree->keys = &s_keys;
+    return 0;
+}
+
 int app_run(app_config_t *config)
 {
+    if (config->keygen_path)
+        return s_keygen(config->keygen_path);
+    if (s_security(config) != 0)
+        return 2;
     //  Before any thread exists, so ZeroMQ's threads inherit the mask: these signals
     //  are read from a signalfd by the loop, never by an asynchronous handler.
     int signals[] = {SIGCHLD, SIGINT, SIGTERM, SIGHUP, 0};

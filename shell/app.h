@@ -15,6 +15,9 @@ typedef struct {
     controller_config_t controller;
     shell_config_t shell;
     bool ascii; //  --ascii: tree draws ASCII branches even in a UTF-8 locale
+    const char *cert_path;   //  --cert: the tree's certificate (NULL: a new one)
+    bool insecure;           //  --insecure: tcp without CURVE
+    const char *keygen_path; //  --keygen: write a certificate there and exit
 } app_config_t;
 
 //  mqtree's options: parse with options_parse (common/options.h).

@@ -45,7 +45,8 @@ struct _shell_t {
 };
 
 static const char *s_help =
-    "create id [parent]     start a node under parent (default -1, the controller)\n"
+    "create id [parent] [@host]  start a node under parent (default -1, the\n"
+    "                       controller), on host (tcp: through --launcher)\n"
     "remove id | kill id    end a node and its whole subtree\n"
     "exec id op [args...]   run an op on a node: sum n k1..kn | find text pattern |\n"
     "                       set name value | get name | timer start|stop|time |\n"
@@ -53,7 +54,7 @@ static const char *s_help =
     "ping id                Ok: 1 if the node answers within the timeout, else Ok: 0\n"
     "pingall                the unavailable nodes, or Ok: -1 when all answer\n"
     "heartbeat ms           every node signals every ms (0 stops; at least " S_FLOOR ")\n"
-    "tree                   the topology with pids and states\n"
+    "tree [--endpoints] [id]  the topology with pids, states, hosts (endpoints)\n"
     "help                   this list\n"
     "exit | quit            wait for outstanding replies, end every node, leave";
 
@@ -63,9 +64,11 @@ static const struct {
     const char *text;
 } s_topics[] = {
     {" create ",
-     "create id [parent]\n"
+     "create id [parent] [@host]\n"
      "  Starts node id as a child of parent (default -1, the controller; ignored\n"
-     "  with --topology bst, where the BST decides).\n"
+     "  with --topology bst, where the BST decides). With @host (--transport tcp)\n"
+     "  the parent starts it on host through --launcher; without, it runs on its\n"
+     "  parent's host.\n"
      "  Ok: <pid> | Error: Already exists | Error: Parent not found |\n"
      "  Error: Parent is unavailable | Error: Invalid id 'x'"},
     {" remove kill ", "remove id   (or kill id)\n"
@@ -86,7 +89,9 @@ static const struct {
      "  Every node signals every ms (0 stops; else at least " S_FLOOR "). Ok, or\n"
      "  Error: heartbeat must be 0 or at least " S_FLOOR " ms. Then, once per change:\n"
      "  Heartbit: node X is unavailable now | ... is available again"},
-    {" tree ", "tree\n  The topology, one node per line, with pid and state."},
+    {" tree ", "tree [--endpoints] [id]\n"
+               "  The topology (or id's subtree), one node per line, with pid, state,\n"
+               "  host (on HOST) and, with --endpoints, where its children connect."},
     {" help ", "help [command]\n  The commands, or one command's usage and replies."},
     {" exit quit ", "exit   (or quit, or end of input)\n"
                     "  Waits for the replies still due, ends every node, and leaves."},

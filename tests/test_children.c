@@ -32,7 +32,7 @@ static void s_respawn(void *arg, child_t *child, child_report_t report)
     //  The entry has left the table: the id is free for a new process.
     CHECK(children_find(s_children, child->id) == NULL);
     if (s_respawn_on && !s_respawned_pid) {
-        child_t *again = children_spawn(s_children, child->id);
+        child_t *again = children_spawn(s_children, child->id, NULL);
         CHECK(again && children_find(s_children, child->id) == again);
         s_respawned_pid = again ? again->pid : -1;
     }
@@ -73,7 +73,7 @@ int main(void)
     //  process is tracked and reported when it ends in turn (the old code freed its
     //  entry, then deleted it from the table: its end went unseen).
     s_respawn_on = true;
-    child_t *first = children_spawn(s_children, 3);
+    child_t *first = children_spawn(s_children, 3, NULL);
     CHECK(first && children_find(s_children, 3) == first);
     pid_t first_pid = first->pid;
     s_reap_until(2);
@@ -88,9 +88,9 @@ int main(void)
     children_config_t sleepy = config;
     sleepy.worker_path = "/bin/sleep";
     s_children = children_new(&sleepy, s_respawn, NULL);
-    child_t *old = children_spawn(s_children, 4);
+    child_t *old = children_spawn(s_children, 4, NULL);
     pid_t old_pid = old->pid;
-    child_t *newer = children_spawn(s_children, 4);
+    child_t *newer = children_spawn(s_children, 4, NULL);
     pid_t newer_pid = newer->pid;
     CHECK(children_find(s_children, 4) == newer && newer_pid != old_pid);
     //  /bin/sleep with a worker's arguments exits at once, with an error.
@@ -106,10 +106,10 @@ int main(void)
     children_config_t limited = config;
     limited.tree.children_max = 2;
     s_children = children_new(&limited, s_respawn, NULL);
-    CHECK(children_spawn(s_children, 5) && children_spawn(s_children, 6));
+    CHECK(children_spawn(s_children, 5, NULL) && children_spawn(s_children, 6, NULL));
     CHECK(children_count(s_children) == 2);
     errno = 0;
-    CHECK(children_spawn(s_children, 7) == NULL && errno == EMFILE);
+    CHECK(children_spawn(s_children, 7, NULL) == NULL && errno == EMFILE);
     char *reason = children_spawn_error(s_children, EMFILE);
     CHECK_STR(reason, "Too many children of node -1 (limit 2)");
     free(reason);
@@ -119,7 +119,7 @@ int main(void)
     s_reported = 0;
     s_reap_until(2);
     CHECK(children_count(s_children) == 0);
-    CHECK(children_spawn(s_children, 7) != NULL); //  room again once reaped
+    CHECK(children_spawn(s_children, 7, NULL) != NULL); //  room again once reaped
     children_destroy(&s_children);
     char *socket = children_ipc_path(run_dir, -1);
     unlink(socket);

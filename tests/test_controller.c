@@ -161,7 +161,7 @@ int main(void)
     bool dead = false;
     for (uint64_t seq = 12; seq < 40 && !dead; seq++) {
         CHECK(!strncmp(s_do(seq, "ping 2"), "Ok: ", 4));
-        char *tree = controller_tree(s_controller, 2);
+        char *tree = controller_tree(s_controller, 2, false);
         dead = tree && strstr(tree, "dead (signal 9)");
         free(tree);
     }

@@ -6,6 +6,7 @@
 
         -1 ── 1 ── 2 ── 3
                └── 4                                                              */
+#define _GNU_SOURCE
 #include "../node/node.h"
 #include "check.h"
 
@@ -51,9 +52,12 @@ static void s_on_exec(void *owner, wire_msg_t **msg)
 
 static node_config_t s_config(int32_t id, const char *parent);
 
-static pid_t s_spawn(void *arg, int32_t id, const char *endpoint)
+static pid_t s_spawn(void *arg, int32_t id, const char *endpoint, const char *host,
+                     int *link_fd)
 {
     (void)arg;
+    (void)host;
+    (void)link_fd;
     CHECK(id > 0 && id < MAX_NODES && !s_nodes[id].node);
     node_config_t config = s_config(id, endpoint);
     node_handlers_t handlers = {.on_exec = s_on_exec};
@@ -192,14 +196,17 @@ static void s_expect_ids(uint64_t request, int status, const char *ids)
     wire_msg_destroy(&msg);
 }
 
-//  A create that succeeds: its parent answers with the new child's pid.
+//  A create that succeeds: its parent answers with the new child's pid and the
+//  endpoint its own children will connect to.
 static void s_create_ok(int32_t id, int32_t parent, const int32_t *path, size_t hops)
 {
     uint64_t request = s_create(id, parent, path, hops);
     s_pump();
-    char pid[16];
-    snprintf(pid, sizeof pid, "%d", PID_BASE + id);
-    s_expect_reply(request, parent, WIRE_OK, pid);
+    char *text = NULL;
+    if (asprintf(&text, "%d %s", PID_BASE + id, node_endpoint(s_nodes[id].node)) < 0)
+        text = NULL;
+    s_expect_reply(request, parent, WIRE_OK, text);
+    free(text);
 }
 
 static void s_build(void)

@@ -101,10 +101,10 @@ static void s_bare_syntaxes(void)
 
 static void s_garbage(void)
 {
-    s_expect_error("create", "Error: Usage: create id [parent]");
+    s_expect_error("create", "Error: Usage: create id [parent] [@host]");
     s_expect_error("create x", "Error: Invalid id 'x'");
     s_expect_error("create 1 x", "Error: Invalid id 'x'");
-    s_expect_error("create 1 2 3", "Error: Usage: create id [parent]");
+    s_expect_error("create 1 2 3", "Error: Usage: create id [parent] [@host]");
     s_expect_error("create -1", "Error: Invalid id '-1' (-1 is the controller)");
     s_expect_error("create 2147483648", "Error: Invalid id '2147483648'");
     s_expect_error("create -0", "Error: Invalid id '-0'");
@@ -133,7 +133,7 @@ static void s_garbage(void)
     s_expect_error("exec x sum 1 1", "Error: Invalid id 'x'");
     s_expect_error("exec 10 averyveryverylongopname",
                    "Error:10: Unknown op 'averyveryverylongopname'");
-    s_expect_error("tree 1 2", "Error: Usage: tree [id]");
+    s_expect_error("tree 1 2", "Error: Usage: tree [--endpoints] [id]");
     s_expect_error("tree x", "Error: Invalid id 'x'");
     s_expect_error("exit now", "Error: Usage: exit");
     s_expect_error("CREATE 1", "Error: Unknown command 'CREATE' (try help)");

@@ -124,6 +124,21 @@ static int s_on_parent_exit(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     return -1;
 }
 
+//  The link pipe from the parent node (on another host, through its launcher): its
+//  end is the parent's, or the launcher's, or the link's. Bytes after the first
+//  lines mean nothing and are read away.
+static int s_on_link(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    (void)arg;
+    char buffer[256];
+    ssize_t got = read(item->fd, buffer, sizeof buffer);
+    if (got > 0 || (got < 0 && (errno == EINTR || errno == EAGAIN)))
+        return 0;
+    log_info("the link to the parent closed; exiting");
+    return -1;
+}
+
 worker_t *worker_new(const worker_config_t *config)
 {
     worker_t *self = (worker_t *)zmalloc(sizeof(worker_t));
@@ -155,6 +170,10 @@ worker_t *worker_new(const worker_config_t *config)
     zloop_reader(self->loop, op_runner_sock(self->runner), s_on_runner, self);
     zmq_pollitem_t signals = {NULL, config->signal_fd, ZMQ_POLLIN, 0};
     zloop_poller(self->loop, &signals, s_on_signal, self);
+    if (config->stdin_link) {
+        zmq_pollitem_t link = {NULL, STDIN_FILENO, ZMQ_POLLIN, 0};
+        zloop_poller(self->loop, &link, s_on_link, self);
+    }
     if (config->parent_fd >= 0) {
         zmq_pollitem_t parent = {NULL, config->parent_fd, ZMQ_POLLIN, 0};
         zloop_poller(self->loop, &parent, s_on_parent_exit, self);

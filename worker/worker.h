@@ -16,11 +16,20 @@
 typedef struct {
     int32_t id;
     const char *parent_endpoint;
-    pid_t parent_pid;
+    pid_t parent_pid; //  0: the process that started it (a launcher's, on a host)
     const char *run_dir;
     tree_settings_t tree; //  from the parent: the controller's options
     int signal_fd;        //  delivers SIGCHLD; the worker takes it over
     int parent_fd;        //  a pidfd of the parent process, or -1 to check getppid()
+    //  Its stdin is a pipe from its parent node (through a launcher, for a host):
+    //  the keys and launcher come on it first, and its end is the parent's.
+    bool stdin_link;
+    //  A worker started by hand or by a batch scheduler: it joins the tree through
+    //  the controller's --listen endpoint, with the tree's certificate (worker_join.h).
+    const char *join;
+    const char *cert_path;
+    int32_t join_parent;
+    bool joined; //  it did: it lives while its link to the parent does
 } worker_config_t;
 
 typedef struct _worker_t worker_t;

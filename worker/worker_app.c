@@ -2,6 +2,8 @@
 #include "worker_app.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <string.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include <czmq.h>
 
 #include "../common/coverage.h"
+#include "../common/curve.h"
 #include "../common/limits.h"
 #include "../common/log.h"
 #include "../common/process.h"
@@ -28,24 +31,23 @@ static const option_t s_options[] = {
      FIELD(id),
      .required = true,
      .help = "this node's id, its routing id at its parent"},
-    {.name = "parent",
+    {.name = "connect",
      .kind = OPTION_STRING,
      .arg = "ENDPOINT",
      FIELD(parent_endpoint),
-     .required = true,
      .help = "the parent's ROUTER, to connect to"},
     {.name = "parent-pid",
      .kind = OPTION_INT,
      .arg = "PID",
      .min = 1,
      FIELD(parent_pid),
-     .required = true,
-     .help = "the parent's pid: the node exits when it is gone"},
+     .help = "the parent's pid: the node exits when it is gone",
+     .manual = "The parent's pid: the node exits when it is gone. Without it, the\n"
+               "process that started the worker (a launcher's, on another host)."},
     {.name = "run-dir",
      .kind = OPTION_STRING,
      .arg = "DIR",
      FIELD(run_dir),
-     .required = true,
      .help = "the private run directory, for ipc endpoints"},
     {.name = "transport",
      .kind = OPTION_ENUM,
@@ -53,7 +55,52 @@ static const option_t s_options[] = {
      FIELD(tree.transport),
      .help = "ipc (default) or tcp, as the controller's",
      .manual = "The controller's transport: Unix sockets in the run directory\n"
-               "(default), or TCP on 127.0.0.1."},
+               "(default), or TCP."},
+    {.name = "bind",
+     .kind = OPTION_STRING,
+     .arg = "ADDR",
+     FIELD(tree.bind),
+     .help = "tcp: the address children connect to (default 127.0.0.1)",
+     .manual = "tcp: the address the node listens on for its children (default\n"
+               "127.0.0.1; 0.0.0.0: all of this host's)."},
+    {.name = "advertise",
+     .kind = OPTION_STRING,
+     .arg = "ADDR",
+     FIELD(tree.advertise),
+     .help = "tcp: the address children are told",
+     .manual = "tcp: the address the node's children are told to connect to. By\n"
+               "default the bound one, or when bound to all, this host's address on\n"
+               "the route to the parent."},
+    {.name = "stdin-link",
+     .kind = OPTION_FLAG,
+     FIELD(stdin_link),
+     .help = "read the tree's keys on stdin; exit when it closes"},
+    {.name = "join",
+     .kind = OPTION_STRING,
+     .arg = "ENDPOINT",
+     FIELD(join),
+     .help = "join a tree through its controller's --listen endpoint",
+     .manual = "Join a running tree through its controller's\n"
+               ".Fl -listen\n"
+               "endpoint, as node\n"
+               ".Ar ID\n"
+               "under\n"
+               ".Fl -parent\n"
+               "(default -1; in a binary search tree, by its id). Needs\n"
+               ".Fl -cert\n"
+               "unless the tree is insecure. A refusal (wrong certificate, id taken,\n"
+               "no such parent) is said on stderr, with exit status 1."},
+    {.name = "cert",
+     .kind = OPTION_STRING,
+     .arg = "FILE",
+     FIELD(cert_path),
+     .help = "with --join: the tree's certificate (mqtree --keygen)"},
+    {.name = "parent",
+     .kind = OPTION_INT,
+     .arg = "ID",
+     .min = INT32_MIN,
+     FIELD(join_parent),
+     .help = "with --join: the node to join under (default -1)"},
     {.name = "topology",
      .kind = OPTION_ENUM,
      .values = "tree|bst",
@@ -83,6 +130,7 @@ static const option_t s_options[] = {
 
 static const worker_config_t s_defaults = {
     .tree = {.log_level = LEVEL_WARN},
+    .join_parent = -1,
     .signal_fd = -1,
     .parent_fd = -1,
 };
@@ -95,6 +143,54 @@ const options_spec_t worker_app_options = {
     .notes = "Started by mqtree for each node; not meant to be run by hand.\n",
     .lenient = true,
 };
+
+//  What the parent says first on a link pipe: the tree's keys and the launcher.
+#define LINK_TEXT_MAX 4096
+//  It is written at spawn: through a launcher (ssh) it still comes within seconds.
+#define LINK_WAIT_MS 30000
+
+static curve_keys_t s_keys;
+static char s_launcher[LINK_TEXT_MAX];
+
+//  Reads the link's first lines (node/children.c s_link_text), up to the empty one.
+static int s_read_link(worker_config_t *config)
+{
+    char text[LINK_TEXT_MAX];
+    size_t size = 0;
+    int64_t deadline = zclock_mono() + LINK_WAIT_MS;
+    while (size < 2 || text[size - 1] != '\n' || text[size - 2] != '\n') {
+        if (size + 1 >= sizeof text)
+            return -1;
+        struct pollfd item = {STDIN_FILENO, POLLIN, 0};
+        int64_t left = deadline - zclock_mono();
+        if (left <= 0 || poll(&item, 1, (int)left) <= 0)
+            return -1;
+        ssize_t got = read(STDIN_FILENO, text + size, 1);
+        if (got <= 0)
+            return -1;
+        size++;
+    }
+    text[size] = '\0';
+    char *launcher = strstr(text, "\nlauncher ");
+    char *keys_end = strchr(text, '\n');
+    char keys_line[CURVE_LINE_MAX];
+    if (!keys_end || (size_t)(keys_end - text) + 2 > sizeof keys_line)
+        return -1;
+    memcpy(keys_line, text, (size_t)(keys_end - text) + 1);
+    keys_line[keys_end - text + 1] = '\0';
+    int keys = curve_line_parse(keys_line, &s_keys);
+    if (keys < 0)
+        return -1;
+    config->tree.keys = keys ? &s_keys : NULL;
+    if (launcher) {
+        launcher += strlen("\nlauncher ");
+        size_t length = strcspn(launcher, "\n");
+        memcpy(s_launcher, launcher, length);
+        s_launcher[length] = '\0';
+        config->tree.launcher = s_launcher;
+    }
+    return 0;
+}
 
 int worker_app_run(worker_config_t *config)
 {
@@ -110,6 +206,18 @@ int worker_app_run(worker_config_t *config)
     snprintf(tag, sizeof tag, "mqtree-worker[%d]", config->id);
     log_set_tag(tag);
     log_set_level(config->tree.log_level);
+    if ((!config->parent_endpoint && !config->join) ||
+        (config->tree.transport == TRANSPORT_IPC && !config->run_dir)) {
+        options_usage(&worker_app_options, stderr, false);
+        return 2;
+    }
+    if (config->stdin_link && s_read_link(config) != 0) {
+        log_error("no keys from the parent on stdin");
+        return 1;
+    }
+    //  Started by a launcher: its process is the one to follow.
+    if (!config->parent_pid)
+        config->parent_pid = getppid();
     if (process_die_with_parent(config->parent_pid) != 0) {
         log_info("parent is gone before start");
         return 1;

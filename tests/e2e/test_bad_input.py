@@ -4,8 +4,8 @@ from harness import Mqtree, run
 
 BAD = [
     # (line, exact reply, or a prefix ending in '...')
-    ("create", "Error: Usage: create id [parent]"),
-    ("create 1 2 3", "Error: Usage: create id [parent]"),
+    ("create", "Error: Usage: create id [parent] [@host]"),
+    ("create 1 2 3", "Error: Usage: create id [parent] [@host]"),
     ("create x", "Error: Invalid id 'x'"),
     ("create 5 y", "Error: Invalid id 'y'"),
     ("create -1", "Error: Invalid id '-1' (-1 is the controller)"),
@@ -35,7 +35,7 @@ BAD = [
     ("heartbeat 1.5", "Error: Invalid interval '1.5' (0 to 2147483647 ms)"),
     ("heartbeat 99999999999", "Error: Invalid interval '99999999999' (0 to 2147483647 ms)"),
     ("heartbeat 10 20", "Error: Usage: heartbeat ms"),
-    ("tree 1 2", "Error: Usage: tree [id]"),
+    ("tree 1 2", "Error: Usage: tree [--endpoints] [id]"),
     ("exit now", "Error: Usage: exit"),
     ("exec", "Error: Usage: exec id op [args...]"),
     ("exec 1", "Error:1: Usage: exec id op [args...]"),

@@ -15,8 +15,8 @@ def test_create_replies():
         m.expect("create 2147483648", "Error: Invalid id '2147483648'")
         m.expect("create -0", "Error: Invalid id '-0'")
         m.expect("create 0x10", "Error: Invalid id '0x10'")
-        m.expect("create", "Error: Usage: create id [parent]")
-        m.expect("create 1 2 3", "Error: Usage: create id [parent]")
+        m.expect("create", "Error: Usage: create id [parent] [@host]")
+        m.expect("create 1 2 3", "Error: Usage: create id [parent] [@host]")
         m.create(-5, -1)
         m.create(2147483647, 20)
         assert m.close() == 0
@@ -105,8 +105,8 @@ def test_shell_lines():
         m.expect("frobnicate", "Error: Unknown command 'frobnicate' (try help)")
         m.send("help")
         first = m.line()
-        assert first.startswith("create id [parent]"), first
-        for _ in range(10):
+        assert first.startswith("create id [parent] [@host]"), first
+        for _ in range(11):
             m.line()
         m.expect("pingall extra", "Error: Usage: pingall")
         m.create(1)
@@ -123,7 +123,7 @@ def test_shell_lines():
         assert m.line() == "`-- 2 pid %d up depth 2" % m.pids[2]
         assert m.line() == "2 nodes: 2 up, 0 unavailable"
         m.expect("tree 9", "Error: Not found")
-        m.expect("tree 1 2", "Error: Usage: tree [id]")
+        m.expect("tree 1 2", "Error: Usage: tree [--endpoints] [id]")
         m.send("exec 2 sleep 400")
         m.send("tree 2")
         assert m.line() == "2 pid %d busy depth 2" % m.pids[2]

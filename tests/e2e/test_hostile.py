@@ -49,9 +49,12 @@ def still_serving(m):
     m.expect("pingall", "Ok: -1")
 
 
-def attack(m, endpoint, target_pid):
+def attack(m, endpoint, target_pid, refused=False):
     for mode in MODES:
-        subprocess.run([PEER, endpoint, mode], check=True, timeout=120)
+        run = subprocess.run([PEER, endpoint, mode], check=True, timeout=120,
+                             stdout=subprocess.PIPE, text=True)
+        # A CURVE endpoint never lets a peer without the tree's key send a byte.
+        assert ("no connection" in run.stdout) == refused, (mode, run.stdout)
         still_serving(m)
         assert alive(target_pid), mode
     # Floods do not add up: what is read is dropped, not kept, and each connection
@@ -84,8 +87,9 @@ def test_ipc_endpoints():
         assert not os.path.exists(directory)
 
 
-def test_tcp_endpoints():
-    with Mqtree("--transport", "tcp") as m:
+def test_tcp_endpoints_insecure():
+    """Without CURVE a foreign peer's bytes reach the node: it drops them."""
+    with Mqtree("--transport", "tcp", "--insecure") as m:
         m.create(1)
         m.create(2, 1)
         m.create(3, 2)
@@ -93,6 +97,22 @@ def test_tcp_endpoints():
         assert len(ports) == 1, ports
         attack(m, "tcp://127.0.0.1:%d" % ports[0], m.pids[2])
         assert m.close() == 0
+        assert "neither authenticated nor encrypted" in m.log()
 
 
-run([test_ipc_endpoints, test_tcp_endpoints])
+def test_tcp_endpoints_curve():
+    """With CURVE (tcp's default) a peer without the tree's key gets no connection,
+    sends nothing, and breaks nothing; the refusals are counted, not logged each."""
+    with Mqtree("--transport", "tcp") as m:
+        m.create(1)
+        m.create(2, 1)
+        m.create(3, 2)
+        ports = tcp_listen_ports(m.pids[2])
+        assert len(ports) == 1, ports
+        attack(m, "tcp://127.0.0.1:%d" % ports[0], m.pids[2], refused=True)
+        ports = tcp_listen_ports(m.proc.pid)
+        attack(m, "tcp://127.0.0.1:%d" % ports[0], m.proc.pid, refused=True)
+        assert m.close() == 0
+
+
+run([test_ipc_endpoints, test_tcp_endpoints_insecure, test_tcp_endpoints_curve])

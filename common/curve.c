@@ -1,0 +1,109 @@
+/*  curve — the tree's certificate (see curve.h). */
+#define _GNU_SOURCE
+#include "curve.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int curve_keys_new(curve_keys_t *keys)
+{
+    if (!zsys_has_curve())
+        return -1;
+    if (zmq_curve_keypair(keys->public_key, keys->secret_key) != 0)
+        return -1;
+    return 0;
+}
+
+static bool s_key_valid(const char *text)
+{
+    byte key[32];
+    return strlen(text) == CURVE_KEY_TEXT - 1 && zmq_z85_decode(key, text) != NULL;
+}
+
+int curve_keys_save(const curve_keys_t *keys, const char *path, char *error,
+                    size_t error_size)
+{
+    //  Made here, 0600 from the start and never over an existing file; zcert fills
+    //  it through /proc/self/fd, so nothing is ever readable by others.
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        snprintf(error, error_size, "cannot create %s: %s", path, strerror(errno));
+        return -1;
+    }
+    byte public_key[32], secret_key[32];
+    zmq_z85_decode(public_key, keys->public_key);
+    zmq_z85_decode(secret_key, keys->secret_key);
+    zcert_t *cert = zcert_new_from(public_key, secret_key);
+    zcert_set_meta(cert, "tool", "mqtree");
+    char *proc_path = NULL;
+    int rc = -1;
+    if (cert && asprintf(&proc_path, "/proc/self/fd/%d", fd) > 0)
+        rc = zcert_save_secret(cert, proc_path);
+    if (rc != 0) {
+        snprintf(error, error_size, "cannot write %s", path);
+        unlink(path);
+    }
+    free(proc_path);
+    zcert_destroy(&cert);
+    close(fd);
+    return rc;
+}
+
+int curve_keys_load(curve_keys_t *keys, const char *path, char *error,
+                    size_t error_size)
+{
+    struct stat info;
+    if (stat(path, &info) != 0) {
+        snprintf(error, error_size, "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (info.st_mode & (S_IRWXG | S_IRWXO)) {
+        snprintf(error, error_size,
+                 "%s may be read by others (mode %03o): it holds a secret key; "
+                 "chmod 600 it",
+                 path, (unsigned)(info.st_mode & 0777));
+        return -1;
+    }
+    if (info.st_uid != geteuid()) {
+        snprintf(error, error_size, "%s belongs to another user", path);
+        return -1;
+    }
+    zcert_t *cert = zcert_load(path);
+    const char *secret = cert ? zcert_secret_txt(cert) : NULL;
+    if (!cert || !s_key_valid(secret) ||
+        strcmp(secret, "0000000000000000000000000000000000000000") == 0) {
+        snprintf(error, error_size, "%s is not a certificate with a secret key", path);
+        zcert_destroy(&cert);
+        return -1;
+    }
+    snprintf(keys->public_key, CURVE_KEY_TEXT, "%s", zcert_public_txt(cert));
+    snprintf(keys->secret_key, CURVE_KEY_TEXT, "%s", secret);
+    zcert_destroy(&cert);
+    return 0;
+}
+
+void curve_line(const curve_keys_t *keys, char line[CURVE_LINE_MAX])
+{
+    if (keys)
+        snprintf(line, CURVE_LINE_MAX, "curve %s %s\n", keys->public_key,
+                 keys->secret_key);
+    else
+        snprintf(line, CURVE_LINE_MAX, "insecure\n");
+}
+
+int curve_line_parse(const char *line, curve_keys_t *keys)
+{
+    if (strcmp(line, "insecure\n") == 0 || strcmp(line, "insecure") == 0)
+        return 0;
+    char public_key[CURVE_KEY_TEXT], secret_key[CURVE_KEY_TEXT], end;
+    if (sscanf(line, "curve %40s %40s%c", public_key, secret_key, &end) != 3 ||
+        end != '\n' || !s_key_valid(public_key) || !s_key_valid(secret_key))
+        return -1;
+    memcpy(keys->public_key, public_key, CURVE_KEY_TEXT);
+    memcpy(keys->secret_key, secret_key, CURVE_KEY_TEXT);
+    return 1;
+}
