@@ -58,10 +58,13 @@ def free_port():
 
 
 def launcher(port, key):
-    """The --launcher template that logs into 127.0.0.1:port with key, no questions."""
+    """The --launcher template that logs into 127.0.0.1:port with key, no questions.
+    mqtree splits a template at blanks, without quoting: no path here may have one."""
+    ssh = ssh_binary()
+    for path in (ssh, key):
+        assert path.split() == [path], "a blank in %r" % path
     return ("%s -p %d -i %s -o BatchMode=yes -o StrictHostKeyChecking=no "
-            "-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR {host}"
-            % (shlex.quote(ssh_binary()), port, shlex.quote(key)))
+            "-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR {host}" % (ssh, port, key))
 
 
 def _children_map():

@@ -8,13 +8,14 @@ import signal
 import time
 import traceback
 
-from harness import (Mqtree, alive, kill, parent_of, run, slack,
+from harness import (TIME_SCALE, Mqtree, alive, kill, parent_of, run, slack,
                      wait_until)
 from sshd import Sshd, ancestors, descendants, free_port, launcher, ssh_binary
 
 HOST = "127.0.0.1"
-# Long, so that "promptly" below cannot be an accident of the timeout.
-TIMEOUT_MS = 10000
+# Long, so that "promptly" below cannot be an accident of the timeout, and so that a
+# create through ssh (a login first) fits in it, under the sanitizers too.
+TIMEOUT_MS = int(10000 * TIME_SCALE)
 PROMPT = min(slack(4.0), TIMEOUT_MS / 2000)  # seconds; well under the timeout
 # A create through ssh logs in first: key exchange and a session, under load.
 CREATE_DEADLINE = slack(20.0) + TIMEOUT_MS / 1000
@@ -153,7 +154,7 @@ def build(m, server):
 
 
 def test_exit_leaves_no_worker():
-    with Sshd() as server, mqtree(server) as m:
+    with Sshd() as server, mqtree(server, "--timeout", str(TIMEOUT_MS)) as m:
         workers = build(m, server)
         clients = ssh_clients(m)
         m.send("exit")
@@ -163,7 +164,7 @@ def test_exit_leaves_no_worker():
 
 
 def test_sigkill_of_controller_leaves_no_worker():
-    with Sshd() as server, mqtree(server) as m:
+    with Sshd() as server, mqtree(server, "--timeout", str(TIMEOUT_MS)) as m:
         workers = build(m, server)
         clients = ssh_clients(m)
         m.proc.send_signal(signal.SIGKILL)
