@@ -192,6 +192,50 @@ def test_launcher_that_cannot_work():
         assert m.close() == 0
 
 
+def test_late_remote_worker_is_not_taken():
+    """A remote create that times out is failed for good: the worker that comes up
+    after it (here the remote shell sleeps past the timeout before starting it) is
+    not taken into the tree, does not stay, and the id can be created again."""
+    timeout_ms = int(3000 * TIME_SCALE)
+    delay = timeout_ms / 1000 + 2  # seconds the remote shell sleeps first
+    with Sshd() as server:
+        slow = os.path.join(server.dir, "slow")
+        # mqtree appends the worker's words; ssh joins all into one remote command:
+        # "test -e SLOW && sleep D; /path/mqtree-worker --id 1 ..."
+        template = "%s test -e %s && sleep %.1f;" % (server.launcher(), slow, delay)
+        with mqtree(template, "--timeout", str(timeout_ms)) as m:
+            open(slow, "w").close()
+            started = time.monotonic()
+            m.send("create 1 -1 @%s" % HOST)
+
+            def sleeping():
+                return [pid for pid in server.sessions() if comm(pid) == "sleep"]
+            wait_until(sleeping, CREATE_DEADLINE, "the remote sleep before the worker")
+            sleep = sleeping()[0]
+            shell = parent_of(sleep)  # it goes on to the worker after the sleep
+            m.pids["late"] = shell
+            clients = ssh_clients(m)
+            reply = m.line(timeout_ms / 1000 + slack(10))
+            assert reply.startswith("Error"), reply
+            assert time.monotonic() - started < delay, "answered after the worker started"
+            os.remove(slow)
+            m.expect("ping 1", "Error: Not found")
+            # The shell sleeps on (or went with its session); then the late worker
+            # starts, finds its create failed, and ends: the shell, or the worker it
+            # became (exec), is gone.
+            wait_until(lambda: not alive(shell), delay + GONE,
+                       "the late worker's shell %d gone (comm %r)" % (shell, comm(shell)))
+            wait_gone(clients, "the ssh client of the failed create")
+            m.expect("pingall", "Ok: -1")
+            # The id is free, and a new node 1 is a new process.
+            one = remote(m, server, 1)
+            assert one != shell
+            m.expect("exec 1 sum 2 3 4", "Ok:1: 7")
+            m.expect("pingall", "Ok: -1")
+            assert m.close() == 0
+            wait_gone([one], "node 1 after exit")
+
+
 def test_ssh_is_there():
     """The client these tests need; sshd is checked by every Sshd()."""
     assert os.access(ssh_binary(), os.X_OK)
@@ -200,4 +244,4 @@ def test_ssh_is_there():
 if __name__ == "__main__":
     run([test_ssh_is_there, test_remote_node_works_and_dies_cleanly,
          test_exit_leaves_no_worker, test_sigkill_of_controller_leaves_no_worker,
-         test_launcher_that_cannot_work])
+         test_launcher_that_cannot_work, test_late_remote_worker_is_not_taken])
