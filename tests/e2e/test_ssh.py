@@ -173,6 +173,48 @@ def test_sigkill_of_controller_leaves_no_worker():
         wait_gone(clients, "the ssh clients after SIGKILL of the controller")
 
 
+def test_sigterm_and_sigint_of_controller_leave_no_worker():
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with Sshd() as server, mqtree(server, "--timeout", str(TIMEOUT_MS)) as m:
+            workers = build(m, server)
+            clients = ssh_clients(m)
+            m.proc.send_signal(sig)
+            m.proc.wait(timeout=slack(20))
+            wait_gone(workers, "the workers after %s of the controller" % sig.name)
+            wait_gone(clients, "the ssh clients after %s of the controller" % sig.name)
+
+
+def test_remote_under_remote_and_remove():
+    """A remote node starts a remote child through the same launcher (its own ssh
+    client); remove ends a remote subtree; kill -9 of a remote interior node ends
+    what is below it, across the second ssh hop too."""
+    with Sshd() as server, mqtree(server, "--timeout", str(TIMEOUT_MS)) as m:
+        one = remote(m, server, 1)
+        two = remote(m, server, 2, 1)
+        assert parent_of(two) != one, "node 2 is node 1's own child, not remote"
+        hop = [pid for pid in descendants(one) if comm(pid) == "ssh"]
+        assert hop, "no ssh client below node 1"
+        three = m.create(3, 2)
+        assert parent_of(three) == two
+        m.expect("exec 3 sum 2 1 1", "Ok:3: 2")
+        m.expect("pingall", "Ok: -1")
+        # remove: the subtree below 2 ends, across the hop; 1 keeps working.
+        m.expect("remove 2", "Ok")
+        wait_gone([two, three], "nodes 2 and 3 after remove 2")
+        wait_gone(hop, "node 1's ssh client of node 2")
+        m.expect("exec 1 sum 1 8", "Ok:1: 8")
+        m.expect("exec 2 sum 1 8", "Error:2: Not found")
+        # Again, and now kill -9 of node 1: 2 and 3 end on their own.
+        two = remote(m, server, 2, 1)
+        three = m.create(3, 2)
+        m.expect("pingall", "Ok: -1")
+        kill(one)
+        wait_gone([two, three], "nodes 2 and 3 after kill -9 of node 1")
+        m.expect("exec 3 sum 1 1", "Error:3: Node is unavailable")
+        m.expect("pingall", "Ok: 1;2;3")
+        assert m.close() == 0
+
+
 def test_launcher_that_cannot_work():
     """ssh to a port nothing listens on: one Error line, no node left, the shell goes
     on (locally, and the id is free for another try)."""
@@ -244,4 +286,6 @@ def test_ssh_is_there():
 if __name__ == "__main__":
     run([test_ssh_is_there, test_remote_node_works_and_dies_cleanly,
          test_exit_leaves_no_worker, test_sigkill_of_controller_leaves_no_worker,
-         test_launcher_that_cannot_work, test_late_remote_worker_is_not_taken])
+         test_sigterm_and_sigint_of_controller_leave_no_worker,
+         test_remote_under_remote_and_remove, test_launcher_that_cannot_work,
+         test_late_remote_worker_is_not_taken])
