@@ -215,6 +215,42 @@ def test_remote_under_remote_and_remove():
         assert m.close() == 0
 
 
+def test_stop_and_continue_of_a_remote_worker():
+    """kill -STOP of a remote worker: its subtree answers unavailable by the timeout
+    (the controller cannot see the stop through waitpid: the ssh client runs on);
+    after kill -CONT it works again, its child too."""
+    timeout_ms = int(3000 * TIME_SCALE)
+    with Sshd() as server, mqtree(server, "--timeout", str(timeout_ms)) as m:
+        one = remote(m, server, 1)
+        two = m.create(2, 1)
+        m.expect("pingall", "Ok: -1")
+        kill(one, signal.SIGSTOP)
+        try:
+            for node in (1, 2):
+                started = time.monotonic()
+                m.expect("exec %d sum 1 1" % node, "Error:%d: Node is unavailable" % node)
+                assert time.monotonic() - started < timeout_ms / 1000 + slack(5)
+            m.expect("pingall", "Ok: 1;2")
+            assert alive(two), "node 2 ended while its parent was stopped"
+        finally:
+            kill(one, signal.SIGCONT)
+
+        def works(node):
+            def answered():
+                got = m.ask("exec %d sum 2 %d 1" % (node, node),
+                            timeout_ms / 1000 + slack(10))
+                assert got in ("Ok:%d: %d" % (node, node + 1),
+                               "Error:%d: Node is unavailable" % node), got
+                return got.startswith("Ok")
+            wait_until(answered, timeout_ms / 1000 * 3 + slack(10),
+                       "node %d answers after SIGCONT" % node)
+        works(1)
+        works(2)
+        m.expect("pingall", "Ok: -1")
+        assert m.close() == 0
+        wait_gone([one, two], "the workers after exit")
+
+
 def test_launcher_that_cannot_work():
     """ssh to a port nothing listens on: one Error line, no node left, the shell goes
     on (locally, and the id is free for another try)."""
@@ -287,5 +323,6 @@ if __name__ == "__main__":
     run([test_ssh_is_there, test_remote_node_works_and_dies_cleanly,
          test_exit_leaves_no_worker, test_sigkill_of_controller_leaves_no_worker,
          test_sigterm_and_sigint_of_controller_leave_no_worker,
-         test_remote_under_remote_and_remove, test_launcher_that_cannot_work,
+         test_remote_under_remote_and_remove, test_stop_and_continue_of_a_remote_worker,
+         test_launcher_that_cannot_work,
          test_late_remote_worker_is_not_taken])
