@@ -87,8 +87,9 @@ static const kind_t s_kinds[WIRE_TYPE_COUNT] = {
     [WIRE_PINGALL] = {"PINGALL", 2, true, {{F_PATH}}},
     [WIRE_HEARTBEAT] = {"HEARTBEAT", 2, true, {{F_PATH}, {F_INTERVAL}}},
     [WIRE_BEAT] = {"BEAT", 2, false, {{F_NONE}}},
-    [WIRE_ADOPT] = {"ADOPT", 3, true, {{F_PATH}, {F_CHILD}}},
+    [WIRE_ADOPT] = {"ADOPT", 3, true, {{F_PATH}, {F_CHILD}, {F_HOST}}},
     [WIRE_JOIN] = {"JOIN", 3, false, {{F_PARENT, F_PID}, {F_HOST}}},
+    [WIRE_LEAVE] = {"LEAVE", 3, true, {{F_PATH}}},
 };
 
 static size_t s_width(const field_t *field)

@@ -35,11 +35,12 @@
                                                    pid and host, where its children connect
         EVENT    header, kind:1 child-id:4 pid:4 code:4   (one frame)
         BEAT     header                            a child to its parent, one hop
-        ADOPT    header, path, child-id:4          like CREATE, for a worker that joins by
-                                                   itself: its HELLO answers it
+        ADOPT    header, path, child-id:4, host    like CREATE, for a worker that joins by
+                                                   itself from host: its HELLO answers it
         JOIN     header, parent:4 pid:4, host      a joining worker to the controller's
                                                    --listen endpoint: answered with the
                                                    endpoint to connect to, or an error
+        LEAVE    header, path                      a joined node removed: it exits
 
     path is the list of hops still to take below the receiver (4 bytes each, possibly
     empty): the controller computes it, each node pops its first hop and forwards, so
@@ -80,6 +81,7 @@ typedef enum {
     WIRE_BEAT,
     WIRE_ADOPT,
     WIRE_JOIN,
+    WIRE_LEAVE,
     WIRE_TYPE_COUNT
 } wire_type_t;
 

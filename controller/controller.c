@@ -376,6 +376,9 @@ static void s_pingall_reply(void *arg, request_t *request, int status, const cha
 }
 
 //  What each kind of request does when it ends (request_end picks the entry).
+static void s_join_reply(void *arg, request_t *request, int status, const char *text);
+static void s_join_unanswered(void *arg, request_t *request);
+
 static const request_behaviour_t s_behaviours[] = {
     //                 on_reply         on_unavailable        on_timeout
     [CMD_CREATE] = {s_create_reply, s_create_unavailable, s_create_timeout},
@@ -383,6 +386,7 @@ static const request_behaviour_t s_behaviours[] = {
     [CMD_EXEC] = {s_exec_reply, s_exec_unavailable, s_exec_unavailable},
     [CMD_PING] = {s_ping_reply, s_ping_unanswered, s_ping_unanswered},
     [CMD_PINGALL] = {s_pingall_reply, s_pingall_done, s_pingall_done},
+    [CMD_JOIN] = {s_join_reply, s_join_unanswered, s_join_unanswered},
 };
 
 static request_t *s_request(controller_t *self, int kind, uint64_t seq, int32_t node,
@@ -393,6 +397,94 @@ static request_t *s_request(controller_t *self, int kind, uint64_t seq, int32_t 
     request->behaviour = &s_behaviours[kind];
     s_arm(self);
     return request;
+}
+
+//  --- Joins ------------------------------------------------------------------------
+
+//  The joiner's node said HELLO to its parent: it is in the tree.
+static void s_join_reply(void *arg, request_t *request, int status, const char *text)
+{
+    controller_t *self = (controller_t *)arg;
+    topo_node_t *node = s_node(self, request->node);
+    if (!node)
+        return;
+    if (status != WIRE_OK) {
+        log_warn("node %d did not join: %s", request->node, *text ? text : "no answer");
+        topology_remove(self->topology, node);
+        return;
+    }
+    const char *endpoint;
+    node->pid = s_created_pid(text, &endpoint);
+    node->endpoint = *endpoint ? strdup(endpoint) : NULL;
+    node->state = NODE_UP;
+    event_t event = {.kind = EVENT_NODE_JOINED, .node = node->id, .pid = node->pid,
+                     .host = node->host ? node->host : "?"};
+    self->sink(self->sink_arg, NULL, &event);
+}
+
+static void s_join_unanswered(void *arg, request_t *request)
+{
+    s_join_reply(arg, request, WIRE_UNAVAILABLE, "");
+}
+
+//  Why a worker may not join as node id under parent_id (NULL: it may). *parent is
+//  where it goes: the named node, or in a BST the one its key leads to.
+static const char *s_join_refusal(controller_t *self, int32_t id, int32_t parent_id,
+                                  topo_node_t **parent, char *text, size_t size)
+{
+    *parent = self->config.tree.bst ? topology_bst_parent(self->topology, id)
+                                    : topology_find(self->topology, parent_id);
+    if (id == TOPOLOGY_ROOT)
+        snprintf(text, size, "Invalid id -1 (-1 is the controller)");
+    else if (topology_find(self->topology, id))
+        snprintf(text, size, "Node %d already exists", id);
+    else if (!*parent)
+        snprintf(text, size, "Parent %d not found", parent_id);
+    else if (topology_blocker(*parent))
+        snprintf(text, size, "Parent %d is unavailable", (*parent)->id);
+    else if (self->config.nodes_max && topology_size(self->topology) >= self->config.nodes_max)
+        snprintf(text, size, "Too many nodes (limit %zu)", self->config.nodes_max);
+    else
+        return NULL;
+    return text;
+}
+
+//  A JOIN on --listen: the joiner is told where to connect (its parent's endpoint;
+//  under -1, this one) and its parent to expect it (ADOPT). The Joined line comes
+//  when it has said HELLO there; a joiner refused is told why, and the tree is
+//  untouched.
+static void s_on_join(void *owner, const char *route, wire_msg_t **msg)
+{
+    controller_t *self = (controller_t *)owner;
+    wire_msg_t *join = *msg;
+    char refusal[128];
+    topo_node_t *parent;
+    const char *why = s_join_refusal(self, join->node, join->parent, &parent, refusal,
+                                     sizeof refusal);
+    const char *endpoint = NULL;
+    if (!why) {
+        endpoint = parent->id == TOPOLOGY_ROOT ? self->config.listen : parent->endpoint;
+        if (!endpoint) {
+            snprintf(refusal, sizeof refusal, "Parent %d has no endpoint yet", parent->id);
+            why = refusal;
+        }
+    }
+    wire_msg_t *answer =
+        wire_reply_new(join->request_id, TOPOLOGY_ROOT, why ? WIRE_ERROR : WIRE_OK,
+                       why ? why : endpoint, strlen(why ? why : endpoint));
+    node_join_reply(self->node, route, &answer);
+    if (why) {
+        log_info("refused a worker joining as node %d: %s", join->node, why);
+        return;
+    }
+    topo_node_t *node = topology_add(self->topology, join->node, parent);
+    node->host = text_escape((const char *)join->host.data, join->host.size);
+    node->remote = true;
+    request_t *request = s_request(self, CMD_JOIN, 0, node->id, parent->id);
+    wire_msg_t *adopt = wire_msg_new(WIRE_ADOPT);
+    adopt->child = node->id;
+    wire_bytes_copy(&adopt->host, join->host.data, join->host.size);
+    s_send(self, request, &adopt, parent);
 }
 
 //  Ends a request: its kind's behaviour answers it and updates the topology; then it
@@ -856,9 +948,16 @@ controller_t *controller_new(const controller_config_t *config, zloop_t *loop,
                      .run_dir = run_dir_path(config->run_dir),
                      .tree = config->tree},
     };
-    node_handlers_t handlers = {.on_up = s_on_up, .on_other = s_on_orphan};
+    node_handlers_t handlers = {.on_up = s_on_up, .on_other = s_on_orphan,
+                                .on_join = s_on_join};
     self->node = node_new(&node_config, loop, &handlers, self);
     if (!self->node) {
+        free(self);
+        return NULL;
+    }
+    if (config->listen && node_listen(self->node, config->listen) != 0) {
+        log_error("cannot listen on %s: %s", config->listen, zmq_strerror(zmq_errno()));
+        node_destroy(&self->node);
         free(self);
         return NULL;
     }

@@ -65,8 +65,8 @@ static void s_report(topo_node_t *node, void *arg)
     if (unavailable == node->reported_unavailable)
         return;
     node->reported_unavailable = unavailable;
-    event_t event = {unavailable ? EVENT_NODE_UNAVAILABLE : EVENT_NODE_AVAILABLE,
-                     node->id};
+    event_t event = {.kind = unavailable ? EVENT_NODE_UNAVAILABLE : EVENT_NODE_AVAILABLE,
+                     .node = node->id};
     self->sink(self->sink_arg, NULL, &event);
 }
 

@@ -87,6 +87,9 @@ static char *s_text_result(const result_t *result, double ms)
 
 static char *s_text_event(const event_t *event)
 {
+    if (event->kind == EVENT_NODE_JOINED)
+        return process_format("Joined: node %d (pid %d on %s)", event->node, event->pid,
+                              event->host);
     return process_format("Heartbit: node %d is %s", event->node,
                           event->kind == EVENT_NODE_UNAVAILABLE ? "unavailable now"
                                                                 : "available again");
@@ -147,6 +150,13 @@ static char *s_json_result(const result_t *result, double ms)
 static char *s_json_event(const event_t *event)
 {
     json_t *object = json_object();
+    if (event->kind == EVENT_NODE_JOINED) {
+        json_object_set_new(object, "event", json_string("joined"));
+        json_object_set_new(object, "id", json_integer(event->node));
+        json_object_set_new(object, "pid", json_integer(event->pid));
+        json_object_set_new(object, "host", json_string(event->host));
+        return s_dump(object);
+    }
     json_object_set_new(object, "event", json_string("heartbeat"));
     json_object_set_new(object, "id", json_integer(event->node));
     json_object_set_new(

@@ -13,6 +13,8 @@
                              ...],"ms":0.1}
         Heartbit: node 3 is unavailable now
                             {"event":"heartbeat","id":3,"state":"unavailable"}
+        Joined: node 7 (pid 4242 on node12)
+                            {"event":"joined","id":7,"pid":4242,"host":"node12"}
 
     Both formats are made from the same fields, so they can never say different
     things. */
@@ -62,11 +64,14 @@ result_t result_for(uint64_t seq, int kind, bool has_id, int32_t id);
 typedef enum {
     EVENT_NODE_UNAVAILABLE, //  "Heartbit: node <id> is unavailable now"
     EVENT_NODE_AVAILABLE,   //  "Heartbit: node <id> is available again"
+    EVENT_NODE_JOINED,      //  "Joined: node <id> (pid <pid> on <host>)"
 } event_kind_t;
 
 typedef struct {
     event_kind_t kind;
     int32_t node;
+    int32_t pid;      //  joined: its pid on its host
+    const char *host; //  joined: the host it said, escaped (text.h)
 } event_t;
 
 //  Where the controller core sends what it has to say: exactly one of result and

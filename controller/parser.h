@@ -17,6 +17,7 @@ typedef enum {
     CMD_TREE,
     CMD_HELP,
     CMD_EXIT,
+    CMD_JOIN, //  never parsed: a worker joining through --listen (controller.c)
 } command_kind_t;
 
 //  How `exec` is written: with an op word (any), or the bare forms of the lab variants.

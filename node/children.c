@@ -23,6 +23,7 @@ struct _children_t {
     zsock_t *router;
     char *endpoint;
     size_t limit; //  children at most (each costs its connection, tcp its pipe too)
+    size_t adopted; //  entries of workers that joined: in by_id only, no process
     //  Every process spawned and not yet reaped, current or not: pid -> child_t
     //  (the entries are freed by hand, once out of both tables). A child leaves it only
     //  once waitpid has reported its end, so its pid cannot belong to anyone else while
@@ -74,6 +75,8 @@ static void s_child_free(child_t *child)
 #define TCP_HEARTBEAT_MS 1000
 #define TCP_HEARTBEAT_TIMEOUT_MS 5000
 #define TCP_BACKLOG 128
+//  How long a closing node's LEAVE messages to joined children may take to go out.
+#define LEAVE_LINGER_MS 200
 
 void children_tcp_options(zsock_t *sock)
 {
@@ -220,6 +223,24 @@ void children_destroy(children_t **self_p)
     children_t *self = *self_p;
     if (!self)
         return;
+    if (self->by_id && self->adopted) {
+        //  Joined workers have no process of ours: they are told to leave, and the
+        //  socket lingers a moment so that it goes out.
+        zlist_t *joined = zlist_new();
+        for (child_t *child = (child_t *)zhashx_first(self->by_id); child;
+             child = (child_t *)zhashx_next(self->by_id))
+            if (child->pid == 0)
+                zlist_append(joined, child);
+        for (child_t *child = (child_t *)zlist_first(joined); child;
+             child = (child_t *)zlist_next(joined)) {
+            wire_msg_t *leave = wire_msg_new(WIRE_LEAVE);
+            leave->node = child->id;
+            children_send(self, child->id, &leave);
+            s_child_free(child);
+        }
+        zlist_destroy(&joined);
+        zsock_set_linger(self->router, LEAVE_LINGER_MS);
+    }
     if (self->by_pid) {
         for (child_t *child = (child_t *)zhashx_first(self->by_pid); child;
              child = (child_t *)zhashx_next(self->by_pid))
@@ -268,15 +289,19 @@ int children_set(children_t *self, child_t *child, child_event_t event)
     return -1;
 }
 
-int children_recv(children_t *self, wire_msg_t **msg, child_t **child)
+int children_recv(children_t *self, wire_msg_t **msg, child_t **child, char *join_route)
 {
-    char route[16];
+    char route[CHILDREN_ROUTE_MAX];
     const char *reason = "not from a child";
     int rc = wire_recv(self->router, route, sizeof route, msg, &reason);
     if (rc < 0)
         return -1;
     int32_t id;
     *child = id_parse(route, &id) == 0 ? children_find(self, id) : NULL;
+    if (rc == 1 && !*child && (*msg)->type == WIRE_JOIN && join_route && route[0]) {
+        memcpy(join_route, route, sizeof route);
+        return 1;
+    }
     if (rc == 0 || !*child) {
         log_dropped("dropped a message from below: %s", reason);
         wire_msg_destroy(msg);
@@ -297,7 +322,45 @@ child_t *children_next(children_t *self)
 
 size_t children_count(children_t *self)
 {
-    return zhashx_size(self->by_pid);
+    return zhashx_size(self->by_pid) + self->adopted;
+}
+
+int children_listen(children_t *self, const char *endpoint)
+{
+    return zsock_bind(self->router, "%s", endpoint) < 0 ? -1 : 0;
+}
+
+child_t *children_adopt(children_t *self, int32_t id, const char *host)
+{
+    if (self->config.tree.children_max && children_count(self) >= self->limit) {
+        errno = EMFILE;
+        return NULL;
+    }
+    child_t *previous = children_find(self, id);
+    if (previous)
+        children_kill(self, previous);
+    if (previous && previous->pid == 0)
+        children_forget(self, previous);
+    else if (previous)
+        zhashx_delete(self->by_id, idmap_key(id));
+    child_t *child = (child_t *)zmalloc(sizeof(child_t));
+    child->id = id;
+    child->link_fd = -1;
+    //  Its pid is its HELLO's, as for any child on another host.
+    child->host = strdup(host && *host ? host : "?");
+    child->state = CHILD_SPAWNING;
+    zhashx_insert(self->by_id, idmap_key(id), child);
+    self->adopted++;
+    return child;
+}
+
+void children_forget(children_t *self, child_t *child)
+{
+    assert(child->pid == 0);
+    zhashx_delete(self->by_id, idmap_key(child->id));
+    self->adopted--;
+    children_set(self, child, CHILD_EXIT);
+    s_child_free(child);
 }
 
 char *children_spawn_error(children_t *self, int error)
@@ -525,6 +588,12 @@ done:
     return pid;
 }
 
+int children_send_route(children_t *self, const char *route, wire_msg_t **msg)
+{
+    (*msg)->stamp_us = self->config.clock.now_us(self->config.clock.arg);
+    return wire_send(self->router, route, msg);
+}
+
 int children_send(children_t *self, int32_t id, wire_msg_t **msg)
 {
     //  Stamped on this node's clock, which its deadlines are on.
@@ -550,7 +619,13 @@ void children_kill(children_t *self, child_t *child)
         close(child->link_fd);
         child->link_fd = -1;
     }
-    self->spawner.kill(self->spawner.arg, child->pid);
+    if (child->pid == 0) {
+        //  Joined: no process of ours to signal. It is asked to go.
+        wire_msg_t *leave = wire_msg_new(WIRE_LEAVE);
+        leave->node = child->id;
+        children_send(self, child->id, &leave);
+    } else
+        self->spawner.kill(self->spawner.arg, child->pid);
     children_set(self, child, CHILD_KILL);
 }
 

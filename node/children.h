@@ -86,6 +86,13 @@ const char *children_endpoint(children_t *self);
 //  one id, one live process. EMFILE when the node already has children_max children.
 child_t *children_spawn(children_t *self, int32_t id, const char *host);
 
+//  An entry for a worker that joins by itself (ADOPT): no process of ours, pid 0;
+//  its HELLO makes it ready. NULL with errno set (EMFILE at the limit).
+child_t *children_adopt(children_t *self, int32_t id, const char *host);
+
+//  Forgets an adopted child told to leave (children_kill): as if it was reaped.
+void children_forget(children_t *self, child_t *child);
+
 //  The reply text for a spawn that failed with error (an errno): the limit for
 //  EMFILE at the limit, else the system's reason. The caller frees it.
 char *children_spawn_error(children_t *self, int error);
@@ -102,8 +109,16 @@ int children_set(children_t *self, child_t *child, child_event_t event);
 
 //  Takes one message from the ROUTER, if one is waiting: 1 with a valid message from
 //  a child in *msg and *child; 0 for a message dropped as malformed or foreign
-//  (logged); -1 if none is waiting.
-int children_recv(children_t *self, wire_msg_t **msg, child_t **child);
+//  (logged); -1 if none is waiting. A JOIN (from a connection that is no child) is
+//  given with *child NULL and its routing id in join_route (CHILDREN_ROUTE_MAX).
+#define CHILDREN_ROUTE_MAX 64
+int children_recv(children_t *self, wire_msg_t **msg, child_t **child, char *join_route);
+
+//  Sends msg (taken) to a connection by its routing id (a joiner's).
+int children_send_route(children_t *self, const char *route, wire_msg_t **msg);
+
+//  Binds the ROUTER to one more endpoint as well (the controller's --listen).
+int children_listen(children_t *self, const char *endpoint);
 
 //  Iteration over the current children; the table must not change meanwhile.
 child_t *children_first(children_t *self);
@@ -116,7 +131,8 @@ int children_send(children_t *self, int32_t id, wire_msg_t **msg);
 //  is the worker's, and its host and endpoint are as it said (copied).
 void children_hello(children_t *self, child_t *child, const wire_msg_t *hello);
 
-//  Ends the child's process; it stays in the table until it is reaped.
+//  Ends the child's process; it stays in the table until it is reaped. An adopted
+//  child is told to LEAVE, and stays until children_forget.
 void children_kill(children_t *self, child_t *child);
 
 //  One status change of a process, as waitpid reports it: the child's event is

@@ -32,6 +32,9 @@ struct _node_t {
     int loop_timer; //  the zloop timer armed for the earliest of timers, 0 if none
     int64_t loop_timer_at;
     bool stall_grace; //  the loop timer was late once and gave the I/O thread time
+    size_t parent_messages; //  heard from the parent so far
+    bool left;              //  told to LEAVE: the loop ends
+    zlist_t *leaving;       //  ids of joined children told to leave, to forget
 };
 
 //  --- Up ---------------------------------------------------------------------------
@@ -75,6 +78,29 @@ static void s_event(node_t *self, child_t *child, wire_event_t kind, int code)
 
 //  --- What upstream hears of a child: the one place (child.h's reports) -------------
 
+//  A joined child told to leave has no process to reap: it is forgotten on the next
+//  turn of the loop, once the caller is done with its entry.
+static void s_on_left(void *arg, int timer_id)
+{
+    (void)timer_id;
+    node_t *self = (node_t *)arg;
+    while (zlist_size(self->leaving)) {
+        int32_t id = (int32_t)(intptr_t)zlist_pop(self->leaving);
+        child_t *child = children_find(self->children, id);
+        if (child && child->pid == 0 && child->state == CHILD_KILLED)
+            children_forget(self->children, child);
+    }
+}
+
+static void s_end_child(node_t *self, child_t *child)
+{
+    children_kill(self->children, child);
+    if (child->pid == 0) {
+        zlist_append(self->leaving, (void *)(intptr_t)child->id);
+        timers_add(self->timers, timers_now(self->timers), s_on_left, self);
+    }
+}
+
 static void s_on_create_deadline(void *arg, int timer_id);
 
 static void s_ready(node_t *self, child_t *child)
@@ -93,7 +119,7 @@ static void s_ready(node_t *self, child_t *child)
         //  this answer before it counts its own deadline, and judges by that; a late
         //  success it ends through its tombstone.)
         log_info("child %d was ready after its deadline; ending it", child->id);
-        children_kill(self->children, child);
+        s_end_child(self, child);
         s_reply_text(self, request, WIRE_UNAVAILABLE, "");
         return;
     }
@@ -214,7 +240,7 @@ static void s_on_create_deadline(void *arg, int timer_id)
                 //  Answered, late as it is: a parent answers every create once.
                 log_info("child %d not ready by its deadline; ending it", child->id);
                 child->create_request = 0;
-                children_kill(self->children, child);
+                s_end_child(self, child);
                 s_reply_text(self, request, WIRE_UNAVAILABLE, "");
             }
             return;
@@ -230,7 +256,10 @@ static void s_create(node_t *self, wire_msg_t **msg)
     if (children_find(self->children, request->child))
         log_info("child %d is left from a failed create; replacing it", request->child);
     char *host = request->host.size ? wire_bytes_strdup(&request->host) : NULL;
-    child_t *child = children_spawn(self->children, request->child, host);
+    //  ADOPT: a worker that joins by itself; its HELLO will answer, as a spawn's does.
+    child_t *child = request->type == WIRE_ADOPT
+                         ? children_adopt(self->children, request->child, host)
+                         : children_spawn(self->children, request->child, host);
     free(host);
     if (!child) {
         char *text = children_spawn_error(self->children, errno);
@@ -238,7 +267,8 @@ static void s_create(node_t *self, wire_msg_t **msg)
         free(text);
         return;
     }
-    log_debug("spawned child %d, pid %d", child->id, (int)child->pid);
+    log_debug("%s child %d, pid %d", child->pid ? "spawned" : "expecting", child->id,
+              (int)child->pid);
     child->create_request = request->request_id;
     child->create_deadline_us = request->deadline_us;
     if (request->deadline_us)
@@ -260,7 +290,7 @@ static void s_remove(node_t *self, wire_msg_t **msg)
     //  parent-death signal.
     child->remove_request = request->request_id;
     child->create_request = 0;
-    children_kill(self->children, child);
+    s_end_child(self, child);
 }
 
 static void s_ping(node_t *self, wire_msg_t **msg)
@@ -286,11 +316,19 @@ static void s_heartbeat(node_t *self, wire_msg_t **msg)
     beats_set_interval(self->beats, (*msg)->interval_ms);
 }
 
+static void s_leave(node_t *self, wire_msg_t **msg)
+{
+    (void)msg;
+    log_info("removed from the tree; leaving");
+    self->left = true;
+}
+
 //  The requests a node runs itself, by kind. Each may take the message.
 typedef void(request_fn)(node_t *self, wire_msg_t **msg);
 static request_fn *const s_requests[WIRE_TYPE_COUNT] = {
     [WIRE_CREATE] = s_create,   [WIRE_EXEC] = s_exec,       [WIRE_PING] = s_ping,
     [WIRE_REMOVE] = s_remove,   [WIRE_PINGALL] = s_pingall, [WIRE_HEARTBEAT] = s_heartbeat,
+    [WIRE_ADOPT] = s_create,    [WIRE_LEAVE] = s_leave,
 };
 
 void node_request(node_t *self, wire_msg_t **msg)
@@ -373,11 +411,21 @@ static int s_read_children(node_t *self)
     int count = 0;
     wire_msg_t *msg;
     child_t *child;
+    char route[CHILDREN_ROUTE_MAX];
     for (int rc; count < BATCH; count++) {
-        if ((rc = children_recv(self->children, &msg, &child)) < 0)
+        if ((rc = children_recv(self->children, &msg, &child, route)) < 0)
             break;
         if (rc == 0)
             continue;
+        if (!child) {
+            //  A JOIN: only the root, on its --listen endpoint, hears them.
+            if (self->handlers.on_join && !self->upstream)
+                self->handlers.on_join(self->owner, route, &msg);
+            else
+                log_dropped("dropped a JOIN: joins go to the controller");
+            wire_msg_destroy(&msg);
+            continue;
+        }
         child_msg_fn *handler = s_from_child[msg->type];
         if (handler)
             handler(self, child, &msg);
@@ -401,6 +449,7 @@ static int s_read_parent(node_t *self)
         if (rc == 0)
             log_dropped("dropped a message from the parent: %s", reason);
         else {
+            self->parent_messages++;
             wire_localize(msg, &self->parent_clock, timers_now(self->timers));
             node_request(self, &msg);
         }
@@ -431,7 +480,7 @@ static int s_on_parent(zloop_t *loop, zsock_t *reader, void *arg)
     (void)reader;
     s_read_parent((node_t *)arg);
     s_woken((node_t *)arg);
-    return 0;
+    return ((node_t *)arg)->left ? -1 : 0;
 }
 
 static int s_on_zap(zloop_t *loop, zsock_t *reader, void *arg)
@@ -570,6 +619,7 @@ node_t *node_new(const node_config_t *config, zloop_t *loop,
     self->handlers = *handlers;
     self->owner = owner;
     self->timers = timers_new(self->config.clock);
+    self->leaving = zlist_new();
     const tree_settings_t *tree = &config->children.tree;
     //  Before the ROUTER binds: libzmq asks the ZAP handler of its context.
     if (tree->transport == TRANSPORT_TCP && tree->keys && !(self->zap = zap_new(tree->keys))) {
@@ -621,6 +671,7 @@ void node_destroy(node_t **self_p)
     zsock_destroy(&self->upstream);
     zap_destroy(&self->zap);
     timers_destroy(&self->timers);
+    zlist_destroy(&self->leaving);
     free(self);
     *self_p = NULL;
 }
@@ -656,6 +707,31 @@ const char *node_endpoint(node_t *self)
 timers_t *node_timers(node_t *self)
 {
     return self->timers;
+}
+
+void node_join_reply(node_t *self, const char *route, wire_msg_t **msg)
+{
+    children_send_route(self->children, route, msg);
+}
+
+int node_listen(node_t *self, const char *endpoint)
+{
+    return children_listen(self->children, endpoint);
+}
+
+bool node_parent_heard(node_t *self)
+{
+    return self->parent_messages > 0;
+}
+
+bool node_left(node_t *self)
+{
+    return self->left;
+}
+
+zsock_t *node_upstream(node_t *self)
+{
+    return self->upstream;
 }
 
 int node_heartbeat_interval(node_t *self)

@@ -36,6 +36,9 @@ typedef struct {
     void (*on_other)(void *owner, pid_t pid, int status);
     //  The loop woke for the node's sockets (for the owner's bookkeeping; NULL: none).
     void (*on_woken)(void *owner);
+    //  A JOIN from a worker on the --listen endpoint (taken), with the routing id to
+    //  answer it on (node_join_reply). NULL: dropped.
+    void (*on_join)(void *owner, const char *route, wire_msg_t **msg);
 } node_handlers_t;
 
 typedef struct _node_t node_t;
@@ -59,6 +62,18 @@ void node_request(node_t *self, wire_msg_t **msg);
 void node_send_up(node_t *self, wire_msg_t **msg);
 void node_reply(node_t *self, uint64_t request_id, wire_status_t status,
                 const void *text, size_t size);
+
+//  Answers a JOIN (taken) on the connection route.
+void node_join_reply(node_t *self, const char *route, wire_msg_t **msg);
+
+//  Binds the children's ROUTER to endpoint as well (the controller's --listen).
+int node_listen(node_t *self, const char *endpoint);
+
+//  Whether anything came from the parent yet (a joined worker is welcomed by its
+//  parent's first message), and whether the parent told this node to LEAVE.
+bool node_parent_heard(node_t *self);
+bool node_left(node_t *self);
+zsock_t *node_upstream(node_t *self);
 
 //  Reaps every child process that changed state (after SIGCHLD).
 void node_reap(node_t *self);

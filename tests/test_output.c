@@ -128,7 +128,8 @@ static void s_test_result_for(void)
 
 static void s_test_events(void)
 {
-    event_t lost = {EVENT_NODE_UNAVAILABLE, 3}, back = {EVENT_NODE_AVAILABLE, 3};
+    event_t lost = {.kind = EVENT_NODE_UNAVAILABLE, .node = 3};
+    event_t back = {.kind = EVENT_NODE_AVAILABLE, .node = 3};
     char *text = output_text.event(&lost);
     CHECK_STR(text, "Heartbit: node 3 is unavailable now");
     free(text);
@@ -140,6 +141,13 @@ static void s_test_events(void)
     free(text);
     text = output_json.event(&back);
     CHECK_STR(text, "{\"event\":\"heartbeat\",\"id\":3,\"state\":\"available\"}");
+    free(text);
+    event_t joined = {.kind = EVENT_NODE_JOINED, .node = 7, .pid = 4242, .host = "n12"};
+    text = output_text.event(&joined);
+    CHECK_STR(text, "Joined: node 7 (pid 4242 on n12)");
+    free(text);
+    text = output_json.event(&joined);
+    CHECK_STR(text, "{\"event\":\"joined\",\"id\":7,\"pid\":4242,\"host\":\"n12\"}");
     free(text);
 }
 

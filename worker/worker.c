@@ -10,6 +10,7 @@
 #include "../common/coverage.h"
 #include "../common/process.h"
 #include "../node/node.h"
+#include "join.h"
 #include "op_runner.h"
 
 //  Without a pidfd of the parent, how often the loop checks that its parent process
@@ -26,7 +27,64 @@ struct _worker_t {
     op_runner_t *runner;
     char *worker_path;
     bool flush_due; //  coverage builds: counts to write (s_woken)
+    zsock_t *link_monitor; //  joined: the parent link's connection events
+    int link_timer;        //  joined: the link is down; the grace ends then (0: up)
+    int exit_code;
 };
+
+#define LINK_MONITOR "inproc://mqtree-link-monitor"
+
+//  --- A joined worker: no parent process, so its link is its life -----------------
+
+static int s_on_welcome_due(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    worker_t *self = (worker_t *)arg;
+    if (node_parent_heard(self->node))
+        return 0;
+    fprintf(stderr, "mqtree-worker: node %d was not taken in by its parent at %s\n",
+            self->config.id, self->config.parent_endpoint);
+    self->exit_code = 1;
+    return -1;
+}
+
+static int s_on_link_lost(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    ((worker_t *)arg)->link_timer = 0;
+    log_info("the link to the parent was down for %d ms; leaving", JOIN_LINK_GRACE_MS);
+    return -1;
+}
+
+static int s_on_link_event(zloop_t *loop, zsock_t *reader, void *arg)
+{
+    worker_t *self = (worker_t *)arg;
+    zmsg_t *event = zmsg_recv(reader);
+    zframe_t *first = event ? zmsg_first(event) : NULL;
+    if (first && zframe_size(first) >= 2) {
+        uint16_t kind = (uint16_t)(zframe_data(first)[0] | zframe_data(first)[1] << 8);
+        if (kind == ZMQ_EVENT_DISCONNECTED && !self->link_timer)
+            self->link_timer = zloop_timer(loop, JOIN_LINK_GRACE_MS, 1, s_on_link_lost, self);
+        else if (kind == ZMQ_EVENT_HANDSHAKE_SUCCEEDED && self->link_timer) {
+            zloop_timer_end(loop, self->link_timer);
+            self->link_timer = 0;
+        }
+    }
+    zmsg_destroy(&event);
+    return 0;
+}
+
+static void s_watch_link(worker_t *self)
+{
+    zmq_socket_monitor(zsock_resolve(node_upstream(self->node)), LINK_MONITOR,
+                       ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+    self->link_monitor = zsock_new_pair(">" LINK_MONITOR);
+    if (self->link_monitor)
+        zloop_reader(self->loop, self->link_monitor, s_on_link_event, self);
+    zloop_timer(self->loop, JOIN_WAIT_MS, 1, s_on_welcome_due, self);
+}
 
 //  An EXEC for this node: a small op runs here when the op thread is idle (a trip
 //  to the thread costs more than the op); the rest go to the thread, in order.
@@ -174,7 +232,9 @@ worker_t *worker_new(const worker_config_t *config)
         zmq_pollitem_t link = {NULL, STDIN_FILENO, ZMQ_POLLIN, 0};
         zloop_poller(self->loop, &link, s_on_link, self);
     }
-    if (config->parent_fd >= 0) {
+    if (config->joined)
+        s_watch_link(self);
+    else if (config->parent_fd >= 0) {
         zmq_pollitem_t parent = {NULL, config->parent_fd, ZMQ_POLLIN, 0};
         zloop_poller(self->loop, &parent, s_on_parent_exit, self);
     } else
@@ -190,6 +250,10 @@ void worker_destroy(worker_t **self_p)
     worker_t *self = *self_p;
     if (!self)
         return;
+    if (self->link_monitor) {
+        zmq_socket_monitor(zsock_resolve(node_upstream(self->node)), NULL, 0);
+        zsock_destroy(&self->link_monitor);
+    }
     node_destroy(&self->node);
     zloop_destroy(&self->loop);
     op_runner_destroy(&self->runner);
@@ -202,5 +266,5 @@ int worker_run(worker_t *self)
 {
     node_start(self->node);
     zloop_start(self->loop);
-    return 0;
+    return self->exit_code;
 }

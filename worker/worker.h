@@ -37,7 +37,8 @@ typedef struct _worker_t worker_t;
 worker_t *worker_new(const worker_config_t *config);
 void worker_destroy(worker_t **self_p);
 
-//  Runs the loop until the parent is gone. Returns 0.
+//  Runs the loop until the parent is gone, or it was told to leave: 0; or 1 for a
+//  joined worker that its parent did not take in.
 int worker_run(worker_t *self);
 
 #endif

@@ -16,6 +16,7 @@
 #include "../common/limits.h"
 #include "../common/log.h"
 #include "../common/process.h"
+#include "join.h"
 
 #define FIELD(member) OPTION_FIELD(worker_config_t, member)
 
@@ -140,7 +141,8 @@ const options_spec_t worker_app_options = {
     .options = s_options,
     .defaults = &s_defaults,
     .config_size = sizeof s_defaults,
-    .notes = "Started by mqtree for each node; not meant to be run by hand.\n",
+    .notes = "Started by mqtree for each node; by hand or by a batch scheduler only\n"
+             "with --join (mqtree-worker --join tcp://ADDR:PORT --cert FILE --id N).\n",
     .lenient = true,
 };
 
@@ -192,6 +194,9 @@ static int s_read_link(worker_config_t *config)
     return 0;
 }
 
+static int s_join(worker_config_t *config);
+static int s_run(worker_config_t *config);
+
 int worker_app_run(worker_config_t *config)
 {
     //  Before anything creates a thread: SIGCHLD is read from a signalfd by the loop.
@@ -206,8 +211,13 @@ int worker_app_run(worker_config_t *config)
     snprintf(tag, sizeof tag, "mqtree-worker[%d]", config->id);
     log_set_tag(tag);
     log_set_level(config->tree.log_level);
-    if ((!config->parent_endpoint && !config->join) ||
-        (config->tree.transport == TRANSPORT_IPC && !config->run_dir)) {
+    const char *missing = !config->parent_endpoint && !config->join ? "--connect or --join"
+                          : !config->join && config->tree.transport == TRANSPORT_IPC &&
+                                  !config->run_dir
+                              ? "--run-dir (with ipc)"
+                              : NULL;
+    if (missing) {
+        fprintf(stderr, "mqtree-worker: %s is needed\n", missing);
         options_usage(&worker_app_options, stderr, false);
         return 2;
     }
@@ -215,6 +225,15 @@ int worker_app_run(worker_config_t *config)
         log_error("no keys from the parent on stdin");
         return 1;
     }
+    //  Signals belong to the loop, not to czmq's default handlers.
+    zsys_handler_set(NULL);
+    //  Before the first socket: a node meets its limits with error replies, as the
+    //  controller does, instead of libzmq aborting it and its subtree.
+    size_t fds = limits_raise_fds();
+    zsys_set_max_sockets(limits_sockets_max(fds));
+    config->tree.children_max = limits_children_max(fds);
+    if (config->join)
+        return s_join(config);
     //  Started by a launcher: its process is the one to follow.
     if (!config->parent_pid)
         config->parent_pid = getppid();
@@ -227,20 +246,41 @@ int worker_app_run(worker_config_t *config)
         log_info("parent is gone before start");
         return 1;
     }
-    //  Signals belong to the loop, not to czmq's default handlers.
-    zsys_handler_set(NULL);
-    //  Before the first socket: a node meets its limits with error replies, as the
-    //  controller does, instead of libzmq aborting it and its subtree.
-    size_t fds = limits_raise_fds();
-    zsys_set_max_sockets(limits_sockets_max(fds));
-    config->tree.children_max = limits_children_max(fds);
+    return s_run(config);
+}
+
+//  A worker started by someone else: no parent process to follow. It asks for its
+//  place, then lives while its link to the tree does (worker.c, join.h).
+static int s_join(worker_config_t *config)
+{
+    char error[512];
+    if (config->cert_path &&
+        curve_keys_load(&s_keys, config->cert_path, error, sizeof error) != 0) {
+        fprintf(stderr, "mqtree-worker: %s\n", error);
+        return 1;
+    }
+    config->tree.transport = TRANSPORT_TCP;
+    config->tree.keys = config->cert_path ? &s_keys : NULL;
+    if (!config->tree.bind)
+        config->tree.bind = "0.0.0.0";
+    char *endpoint = NULL;
+    if (join_ask(config, config->tree.keys, &endpoint) != 0)
+        return 1;
+    config->parent_endpoint = endpoint;
+    config->parent_pid = 0;
+    config->joined = true;
+    return s_run(config);
+}
+
+static int s_run(worker_config_t *config)
+{
     worker_t *worker = worker_new(config);
     if (!worker)
         return 1;
-    worker_run(worker);
+    int code = worker_run(worker);
     //  The parent is gone. Our children follow us through their parent-death signal;
     //  the op thread may be inside a long sleep op, so do not wait for it.
     log_info("exiting");
     coverage_flush();
-    _exit(0);
+    _exit(code);
 }
