@@ -17,6 +17,10 @@ HOST = "127.0.0.1"
 # create through ssh (a login first) fits in it, under the sanitizers too.
 TIMEOUT_MS = int(10000 * TIME_SCALE)
 PROMPT = min(slack(4.0), TIMEOUT_MS / 2000)  # seconds; well under the timeout
+# For the tests that wait for the timeout: still room for a create through ssh (here
+# 0.8-1.4 s each, most of it root's ~/.bashrc, which sshd's bash reads; over 3 s once
+# on the loaded 2-core machine).
+SHORT_TIMEOUT_MS = int(5000 * TIME_SCALE)
 # A create through ssh logs in first: key exchange and a session, under load.
 CREATE_DEADLINE = slack(20.0) + TIMEOUT_MS / 1000
 # How long workers may outlive their controller (its exit, or its SIGKILL) once it
@@ -219,7 +223,7 @@ def test_stop_and_continue_of_a_remote_worker():
     """kill -STOP of a remote worker: its subtree answers unavailable by the timeout
     (the controller cannot see the stop through waitpid: the ssh client runs on);
     after kill -CONT it works again, its child too."""
-    timeout_ms = int(3000 * TIME_SCALE)
+    timeout_ms = SHORT_TIMEOUT_MS
     with Sshd() as server, mqtree(server, "--timeout", str(timeout_ms)) as m:
         one = remote(m, server, 1)
         two = m.create(2, 1)
@@ -274,7 +278,7 @@ def test_late_remote_worker_is_not_taken():
     """A remote create that times out is failed for good: the worker that comes up
     after it (here the remote shell sleeps past the timeout before starting it) is
     not taken into the tree, does not stay, and the id can be created again."""
-    timeout_ms = int(3000 * TIME_SCALE)
+    timeout_ms = SHORT_TIMEOUT_MS
     delay = timeout_ms / 1000 + 2  # seconds the remote shell sleeps first
     with Sshd() as server:
         slow = os.path.join(server.dir, "slow")
