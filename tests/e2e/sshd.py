@@ -345,9 +345,13 @@ if __name__ == "__main__":
         argv = shlex.split(server.launcher().replace("{host}", "127.0.0.1"))
         client = subprocess.Popen(argv + ["exec sleep 300"], stdin=subprocess.DEVNULL)
         end = time.monotonic() + START_DEADLINE
-        while time.monotonic() < end and not any(
-                open("/proc/%d/comm" % pid).read() == "sleep\n"
-                for pid in server.sessions() if not _gone(pid)):
+        def comm(pid):
+            try:
+                with open("/proc/%d/comm" % pid) as name:
+                    return name.read().strip()
+            except OSError:
+                return None  # gone meanwhile (the session of echo hi ending)
+        while time.monotonic() < end and "sleep" not in map(comm, server.sessions()):
             time.sleep(0.01)
         ours = [server.pid] + server.sessions()
         assert len(ours) >= 3, ours
