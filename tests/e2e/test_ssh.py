@@ -39,7 +39,7 @@ def remote(m, server, node, parent=-1):
     controller. Returns its pid."""
     command = "create %d %d @%s" % (node, parent, HOST)
     reply = m.ask(command, CREATE_DEADLINE)
-    assert reply.startswith("Ok: "), "%r -> %r\n%s" % (command, reply, m.log()[-2000:])
+    assert reply.startswith("Ok: "), "%r -> %r" % (command, reply)
     pid = int(reply[4:])
     m.pids[node] = pid
     assert comm(pid) == "mqtree-worker", "pid %d of node %d is %r" % (pid, node,
@@ -90,8 +90,11 @@ def clean_up(pids):
 
 
 def wait_gone(pids, what):
-    wait_until(lambda: not [pid for pid in pids if alive(pid)], GONE,
-               "%s gone (left: %s)" % (what, [pid for pid in pids if alive(pid)]))
+    try:
+        wait_until(lambda: not [pid for pid in pids if alive(pid)], GONE, what + " gone")
+    except AssertionError as error:
+        left = ["%d (%s)" % (pid, comm(pid)) for pid in pids if alive(pid)]
+        raise AssertionError("%s; left: %s" % (error, ", ".join(left))) from None
 
 
 def test_remote_node_works_and_dies_cleanly():
