@@ -349,6 +349,8 @@ static void s_header_encode(byte *out, const wire_msg_t *self)
             budget = WIRE_BUDGET_MAX;
         else
             budget = self->deadline_us - stamp;
+        //  Never before the clock began (the decoder refuses that), never "none".
+        budget = budget > 1 - stamp ? budget : 1 - stamp;
         budget = budget != 0 ? budget : -1; //  passed (negative), never "none"
     }
     out[0] = WIRE_VERSION;
@@ -543,11 +545,9 @@ static const char *s_decode_header(zframe_t *frame, wire_msg_t *self)
         return "a stamp out of range";
     //  As if the sender's clock were ours, as on one host (the op thread's pipe);
     //  a receiver across a link knows better (wire_localize).
-    self->deadline_us = 0;
-    if (self->budget_us)
-        self->deadline_us = self->sent_us + self->budget_us != 0
-                                ? self->sent_us + self->budget_us
-                                : -1;
+    self->deadline_us = self->budget_us ? self->sent_us + self->budget_us : 0;
+    if (self->budget_us && self->deadline_us <= 0)
+        return "a deadline before the sender's clock began";
     return NULL;
 }
 

@@ -398,6 +398,74 @@ static void s_create_deadline(void)
     CHECK(node_child(s_nodes[1].node, 5) == NULL);
 }
 
+//  An ADOPT or a REMOVE for child of node 1, as the controller sends it.
+static uint64_t s_to_node_one(wire_type_t type, int32_t child, int32_t pid)
+{
+    int32_t one[] = {1};
+    wire_msg_t *msg = wire_msg_new(type);
+    msg->request_id = s_next_request++;
+    msg->deadline_us = s_now + 1000000;
+    msg->node = 1;
+    msg->child = child;
+    msg->pid = pid;
+    if (type == WIRE_ADOPT)
+        wire_bytes_copy(&msg->host, "h9", 2);
+    wire_set_path(msg, one, 1);
+    uint64_t request = msg->request_id;
+    node_request(s_root, &msg);
+    return request;
+}
+
+//  A worker that joins by itself: ADOPT makes its parent expect it and its HELLO, with
+//  its own pid on its own host, answers; it is welcomed, and works like any node;
+//  remove tells it to LEAVE (no process of ours to kill) and forgets it; one that
+//  never comes is answered unavailable at the deadline and forgotten.
+static void s_adopt(void)
+{
+    uint64_t adopt = s_to_node_one(WIRE_ADOPT, 9, 0);
+    s_pump();
+    CHECK(zlistx_size(s_up) == 0 && node_child(s_nodes[1].node, 9) != NULL);
+    node_config_t config = s_config(9, node_endpoint(s_nodes[1].node));
+    config.pid = 777;
+    node_handlers_t handlers = {.on_exec = s_on_exec};
+    s_nodes[9].node = node_new(&config, NULL, &handlers, &s_nodes[9]);
+    CHECK(s_nodes[9].node != NULL);
+    if (!s_nodes[9].node)
+        return;
+    node_start(s_nodes[9].node);
+    s_pump();
+    char *text = NULL;
+    if (asprintf(&text, "777 %s", node_endpoint(s_nodes[9].node)) < 0)
+        text = NULL;
+    s_expect_reply(adopt, 1, WIRE_OK, text);
+    free(text);
+    CHECK(node_parent_heard(s_nodes[9].node));
+    int32_t path[] = {1, 9};
+    uint64_t exec = s_request(WIRE_EXEC, 9, path, 2, 1000000);
+    s_pump();
+    s_expect_reply(exec, 9, WIRE_OK, "ran");
+    //  A REMOVE naming another pid is someone else's: it leaves this one alone.
+    uint64_t other = s_to_node_one(WIRE_REMOVE, 9, 778);
+    s_pump();
+    s_expect_reply(other, 1, WIRE_OK, "");
+    CHECK(!node_left(s_nodes[9].node));
+    uint64_t remove = s_to_node_one(WIRE_REMOVE, 9, 777);
+    s_pump();
+    CHECK(node_left(s_nodes[9].node) && s_killed[9] == 0);
+    s_expect_reply(remove, 1, WIRE_OK, "");
+    CHECK(node_child(s_nodes[1].node, 9) == NULL);
+    node_destroy(&s_nodes[9].node);
+
+    uint64_t never = s_to_node_one(WIRE_ADOPT, 10, 0);
+    s_pump();
+    CHECK(zlistx_size(s_up) == 0);
+    s_advance(1000001);
+    s_expect_reply(never, 1, WIRE_UNAVAILABLE, "");
+    s_pump();
+    CHECK(node_child(s_nodes[1].node, 10) == NULL && s_killed[10] == 0);
+    CHECK(zlistx_size(s_up) == 0);
+}
+
 int main(void)
 {
     zsys_init();
@@ -415,6 +483,7 @@ int main(void)
     s_heartbeats();
     s_deaths();
     s_create_deadline();
+    s_adopt();
     node_destroy(&s_root);
     for (int id = 0; id < MAX_NODES; id++)
         node_destroy(&s_nodes[id].node);

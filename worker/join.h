@@ -11,9 +11,11 @@
 
 //  How long the controller may take to answer, and the parent to welcome the node.
 #define JOIN_WAIT_MS 10000
-//  A joined node whose link to its parent is down this long leaves: the tree (its
-//  controller, or the parent) is gone, and nothing else would end it.
-#define JOIN_LINK_GRACE_MS 10000
+//  A joined node leaves when its parent is gone: at once when the parent's endpoint
+//  refuses connections (its process ended; its host answers), or when the link has
+//  been down this long without an answer (a cut that does not heal: nothing else
+//  would ever end it).
+#define JOIN_LINK_GRACE_MS 30000
 
 //  Asks to join: 0 and *endpoint (the caller frees it) to connect to, or -1 with
 //  why on stderr. keys NULL: an insecure tree.

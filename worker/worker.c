@@ -70,6 +70,12 @@ static int s_on_link_event(zloop_t *loop, zsock_t *reader, void *arg)
         else if (kind == ZMQ_EVENT_HANDSHAKE_SUCCEEDED && self->link_timer) {
             zloop_timer_end(loop, self->link_timer);
             self->link_timer = 0;
+        } else if (kind == ZMQ_EVENT_CONNECT_RETRIED && self->link_timer) {
+            //  A connect that failed at once: the parent's host said no one listens
+            //  there any more (a cut link never answers). The parent is gone.
+            zmsg_destroy(&event);
+            log_info("the parent's endpoint refuses connections; leaving");
+            return -1;
         }
     }
     zmsg_destroy(&event);
@@ -79,7 +85,8 @@ static int s_on_link_event(zloop_t *loop, zsock_t *reader, void *arg)
 static void s_watch_link(worker_t *self)
 {
     zmq_socket_monitor(zsock_resolve(node_upstream(self->node)), LINK_MONITOR,
-                       ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+                       ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                           ZMQ_EVENT_CONNECT_RETRIED);
     self->link_monitor = zsock_new_pair(">" LINK_MONITOR);
     if (self->link_monitor)
         zloop_reader(self->loop, self->link_monitor, s_on_link_event, self);

@@ -29,8 +29,9 @@ LINES = [
 ]
 
 
-def header(kind, request=1, deadline=0, node=1):
-    return struct.pack(">BBQqi", 2, kind, request, deadline, node)
+def header(kind, request=1, budget=0, node=1, stamp=5000000):
+    """Version 3: the time left (budget) and the sender's clock (stamp)."""
+    return struct.pack(">BBQqqi", 3, kind, request, budget, stamp, node)
 
 
 def frames(*parts):
@@ -48,9 +49,12 @@ def path(*hops):
     return b"".join(struct.pack(">i", hop) for hop in hops)
 
 
-CREATE, EXEC, PING, REMOVE, REPLY, HELLO, EVENT, PINGALL, HEARTBEAT, BEAT = range(1, 11)
+(CREATE, EXEC, PING, REMOVE, REPLY, HELLO, EVENT, PINGALL, HEARTBEAT, BEAT, ADOPT, JOIN,
+ LEAVE) = range(1, 14)
 MESSAGES = {
-    "create": frames(header(CREATE), path(2, 3), struct.pack(">i", 4)),
+    "create": frames(header(CREATE), path(2, 3), struct.pack(">i", 4), b""),
+    "create_host": frames(header(CREATE, budget=2000000), path(2), struct.pack(">i", 4),
+                          b"node01"),
     "exec": frames(header(EXEC), path(), b"sum", b"3 1 2 3"),
     "exec_path": frames(header(EXEC, node=9), path(4, 9), b"find", b"abracadabra abra"),
     "ping": frames(header(PING), path(5)),
@@ -58,11 +62,16 @@ MESSAGES = {
     "reply": frames(header(REPLY, node=3), b"\0", b"6"),
     "reply_ids": frames(header(REPLY, node=3), b"\0", path(3, 4, 5)),
     "reply_partial": frames(header(REPLY, node=3), b"\3", path(3, 5)),
-    "hello": frames(header(HELLO, request=0, node=6), struct.pack(">i", 1234)),
+    "hello": frames(header(HELLO, request=0, node=6), struct.pack(">i", 1234), b"vm",
+                    b"tcp://127.0.0.1:40000"),
     "event": frames(header(EVENT, request=0), struct.pack(">Biii", 1, 7, 4321, 9)),
-    "pingall": frames(header(PINGALL, deadline=123456789), path()),
+    "pingall": frames(header(PINGALL, budget=123456789), path()),
+    "pingall_passed": frames(header(PINGALL, budget=-5000), path()),
     "heartbeat": frames(header(HEARTBEAT), path(), struct.pack(">i", 100)),
     "beat": frames(header(BEAT, request=0)),
+    "adopt": frames(header(ADOPT), path(1), struct.pack(">i", 7), b"node07"),
+    "join": frames(header(JOIN, node=7), struct.pack(">ii", -1, 4242), b"node07"),
+    "leave": frames(header(LEAVE, node=7), path()),
     "bad_version": frames(b"\x01" + header(PING)[1:], path()),
 }
 
