@@ -43,6 +43,7 @@ struct _controller_t {
     zhashx_t *tombstones;
     bool stall_grace; //  the deadline timer was late once and gave the I/O thread time
     uint32_t joins;   //  workers that asked to join: each one's number (children.h)
+    int heartbeat_timer; //  the turn-end timer that reports availability (0: none)
     heartbeat_t *heartbeat;
 };
 
@@ -531,6 +532,26 @@ static void s_fail_through(controller_t *self, topo_node_t *node, bool only_ping
     free(ids);
 }
 
+static int s_on_heartbeat_due(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    controller_t *self = (controller_t *)arg;
+    self->heartbeat_timer = 0;
+    heartbeat_update(self->heartbeat);
+    return 0;
+}
+
+//  Availability is reported once per turn of the loop, after every message that came
+//  in one burst: a link that comes back delivers its node's beats and its own old
+//  report of a child lost meanwhile together, and the child must not be said back
+//  and then lost again within the same instant (README, Many hosts).
+static void s_heartbeat_due(controller_t *self)
+{
+    if (!self->heartbeat_timer)
+        self->heartbeat_timer = zloop_timer(self->loop, 0, 1, s_on_heartbeat_due, self);
+}
+
 static void s_node_event(controller_t *self, topo_node_t *node, int kind, int status)
 {
     if (kind == WIRE_CHILD_EXITED) {
@@ -554,7 +575,7 @@ static void s_node_event(controller_t *self, topo_node_t *node, int kind, int st
         node->state = NODE_UP;
     } else if (kind == WIRE_CHILD_LOST || kind == WIRE_CHILD_BACK)
         heartbeat_set_lost(self->heartbeat, node, kind == WIRE_CHILD_LOST);
-    heartbeat_update(self->heartbeat);
+    s_heartbeat_due(self);
     waiting_wake(self->waiting, node->id);
 }
 
@@ -986,6 +1007,8 @@ void controller_destroy(controller_t **self_p)
         return;
     if (self->timer_id)
         zloop_timer_end(self->loop, self->timer_id);
+    if (self->heartbeat_timer)
+        zloop_timer_end(self->loop, self->heartbeat_timer);
     //  Every process we know of gets SIGKILL; processes we do not know of (started
     //  by a create that timed out) follow their parent through its death signal.
     topology_walk(topology_root(self->topology), s_kill_process, NULL);

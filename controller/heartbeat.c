@@ -43,8 +43,8 @@ int heartbeat_interval(heartbeat_t *self)
 
 void heartbeat_set_lost(heartbeat_t *self, topo_node_t *node, bool lost)
 {
+    (void)self;
     node->lost = lost;
-    heartbeat_update(self);
 }
 
 static bool s_unavailable(topo_node_t *node)

@@ -32,7 +32,7 @@ void heartbeat_destroy(heartbeat_t **self_p);
 void heartbeat_set_interval(heartbeat_t *self, int ms);
 int heartbeat_interval(heartbeat_t *self);
 
-//  A node's parent reports its beats missing (lost) or back.
+//  A node's parent reports its beats missing (lost) or back: said at the next update.
 void heartbeat_set_lost(heartbeat_t *self, topo_node_t *node, bool lost);
 
 //  Reports every node whose availability changed since the last report.

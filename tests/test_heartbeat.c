@@ -44,6 +44,7 @@ int main(void)
 
     //  A lost node, and everything behind it, once.
     heartbeat_set_lost(heartbeat, two, true);
+    heartbeat_update(heartbeat);
     CHECK_STR(s_lines, "Heartbit: node 2 is unavailable now\n"
                        "Heartbit: node 3 is unavailable now\n");
     s_lines[0] = '\0';
@@ -55,6 +56,7 @@ int main(void)
     heartbeat_update(heartbeat);
     CHECK_STR(s_lines, "");
     heartbeat_set_lost(heartbeat, two, false);
+    heartbeat_update(heartbeat);
     CHECK_STR(s_lines, "Heartbit: node 2 is available again\n"
                        "Heartbit: node 3 is available again\n");
     s_lines[0] = '\0';
@@ -62,15 +64,34 @@ int main(void)
     //  Node -1 reports two of its own children lost (node/heartbeat.c watches
     //  the beats, the same at every level), then one back.
     heartbeat_set_lost(heartbeat, four, true);
+    heartbeat_update(heartbeat);
     CHECK_STR(s_lines, "Heartbit: node 4 is unavailable now\n");
     s_lines[0] = '\0';
     heartbeat_set_lost(heartbeat, one, true);
+    heartbeat_update(heartbeat);
     CHECK_STR(s_lines, "Heartbit: node 1 is unavailable now\n"
                        "Heartbit: node 2 is unavailable now\n"
                        "Heartbit: node 3 is unavailable now\n");
     s_lines[0] = '\0';
     heartbeat_set_lost(heartbeat, four, false);
+    heartbeat_update(heartbeat);
     CHECK_STR(s_lines, "Heartbit: node 4 is available again\n");
+    s_lines[0] = '\0';
+
+    //  Changes between two updates are said once, as they stand: node 1 back (its
+    //  link healed) with its old report that it lost node 2 meanwhile, in one burst.
+    heartbeat_set_lost(heartbeat, one, false);
+    heartbeat_set_lost(heartbeat, two, true);
+    heartbeat_update(heartbeat);
+    CHECK_STR(s_lines, "Heartbit: node 1 is available again\n");
+    s_lines[0] = '\0';
+    heartbeat_set_lost(heartbeat, two, false);
+    heartbeat_update(heartbeat);
+    CHECK_STR(s_lines, "Heartbit: node 2 is available again\n"
+                       "Heartbit: node 3 is available again\n");
+    s_lines[0] = '\0';
+    heartbeat_set_lost(heartbeat, one, true);
+    heartbeat_update(heartbeat);
     s_lines[0] = '\0';
 
     //  A death below a lost node changes nothing visible; switching off and on

@@ -596,6 +596,35 @@ def test_heartbeat_across_a_cut():
         no_worker_left(hosts)
 
 
+def test_heal_says_each_node_once():
+    """A cut of an interior node's host: when the link returns, that node's old
+    report that it lost its child (queued during the cut) comes in the same burst as
+    its own beats; each node is said available again once, never back then lost."""
+    interval = 300
+    with Hosts(3) as hosts, start(hosts) as m:
+        m.create_at(1, -1, 1)
+        m.create_at(2, 1, 2)
+        m.create(3, 2)
+        m.expect("heartbeat %d" % interval, "Ok")
+        m.expect("exec 2 sleep %d" % (6 * interval), "Ok:2")
+        hosts.partition(1)
+        lines = lines_within(m, 3, 4 * interval / 1000 + slack(1.0))
+        assert sorted(lines) == ["Heartbit: node %d is unavailable now" % n
+                                 for n in (1, 2, 3)], lines
+        # The cut lasts long enough for node 1 to lose node 2 across it too (its
+        # report waits in node 1's queue); nothing is said meanwhile.
+        m.no_line(6 * interval / 1000)
+        hosts.heal(1)
+        lines = lines_within(m, 3, slack(8.0))
+        assert sorted(lines) == ["Heartbit: node %d is available again" % n
+                                 for n in (1, 2, 3)], lines
+        # And no node is said lost again after it came back.
+        m.no_line(slack(3.0))
+        m.expect("pingall", "Ok: -1")
+        m.expect("heartbeat 0", "Ok")
+        assert m.close() == 0
+
+
 def test_pingall_and_remove_across_a_cut():
     """A cut host and what hangs below it are listed unavailable within the
     timeout, the rest keeps working without delay; a node removed while cut off
@@ -695,6 +724,7 @@ TESTS = [test_virtual_network, test_chain_over_three_hosts, test_fifteen_nodes_o
      test_partition_and_heal_at_most_once, test_partition_long_cut_at_most_once,
      test_partition_and_heal_clock_behind,
      test_partition_and_heal_clock_ahead, test_clocks_disagree, test_heartbeat_across_a_cut,
+     test_heal_says_each_node_once,
      test_pingall_and_remove_across_a_cut, test_id_of_a_node_removed_behind_a_cut_is_free,
      test_controller_sigkill_leaves_no_worker,
      test_controller_sigkill_ends_joined_workers]
