@@ -6,6 +6,13 @@ then prints one table and writes it to bench/results/ as CSV and JSON. Medians a
 p99 over repetitions; ratios, not lone absolute times: the machine is small and
 noisy.
 
+The multi-host figures (host_figures) make network namespaces as hosts (needs root
+and `ip`; without them they are skipped with the reason): exec per hop across hosts
+with CURVE and --insecure, create through the netns launcher vs a local spawn, and
+partition detection against 4 x heartbeat; each beside its floor, in interleaved
+rounds, every round printed. --hosts-only runs only those, --no-hosts all but those;
+doc/hosts-bench.md has the method and figures.
+
 With --baseline-dir (scripts/bench --baseline REV builds REV there), every mqtree
 figure is measured for that build too, in the same run: each measurement runs the
 baseline's mqtree and this build's one after the other (A B A B ...), so that the
