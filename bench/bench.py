@@ -371,29 +371,51 @@ class HostShell:
     def send(self, text):
         self.proc.stdin.write(text.encode() + b"\n")
 
+        self.available = {}  # node -> the last Heartbit line's state
+        self.passed = []     # lines until() passed over, for its error
+
+    def _take(self, timeout):
+        """The next (time, line), or None after timeout; Heartbit lines update
+        self.available."""
+        import queue
+        try:
+            when, line = self.lines.get(timeout=max(0.0, timeout))
+        except queue.Empty:
+            return None
+        if line is None:
+            raise RuntimeError("mqtree ended")
+        words = line.split()
+        if line.startswith("Heartbit: node ") and len(words) >= 4:
+            self.available[int(words[2])] = line.endswith("available again")
+        return when, line
+
     def until(self, predicate, seconds):
         """The (time, line) of the first line predicate accepts, within seconds."""
-        import queue
         end = time.monotonic() + seconds
+        self.passed = []
         while True:
-            try:
-                when, line = self.lines.get(timeout=max(0.0, end - time.monotonic()))
-            except queue.Empty:
-                raise RuntimeError("mqtree: no expected line within %.0f s" % seconds)
-            if line is None:
-                raise RuntimeError("mqtree ended")
-            if predicate(line):
-                return when, line
+            got = self._take(end - time.monotonic())
+            if got is None:
+                raise RuntimeError("mqtree: no expected line within %.0f s (lines passed "
+                                   "over: %s)" % (seconds, self.passed[-10:]))
+            if predicate(got[1]):
+                return got
+            self.passed.append(got[1])
 
-    def drain(self):
-        """The lines already arrived, (time, line), taken off the queue."""
-        import queue
-        taken = []
-        while True:
-            try:
-                taken.append(self.lines.get_nowait())
-            except queue.Empty:
+    def settle(self, quiet, seconds=60):
+        """Waits until no line has come for quiet seconds and every node the Heartbit
+        lines named is available; returns the lines that came meanwhile."""
+        end = time.monotonic() + seconds
+        taken, last = [], time.monotonic()
+        while time.monotonic() < end:
+            got = self._take(0.02)
+            if got is not None:
+                taken.append(got)
+                last = got[0]
+            elif time.monotonic() - last >= quiet and all(self.available.values()):
                 return taken
+        raise RuntimeError("the tree did not settle: %s; lines %s" % (
+            self.available, [line for _, line in taken[-10:]]))
 
     def ask(self, command, seconds=30):
         self.send(command)
@@ -553,11 +575,10 @@ def _partition(hosts, plan, row, note):
             note("heartbeat 100: %r (the shell's floor); measured at 300 ms and above" % reply)
         for interval, rounds in plan:
             assert shell.ask("heartbeat %d" % interval) == "Ok"
-            time.sleep(2 * interval / 1000)  # every node beating
             detect = {1: [], 2: []}
             back = {1: [], 2: []}
             stray, stray_rounds = [], []
-            shell.drain()
+            shell.settle(2 * interval / 1000)
             healed = time.monotonic()
             for round in range(rounds * 2):
                 node = 1 + round % 2
@@ -565,7 +586,7 @@ def _partition(hosts, plan, row, note):
                 again = "Heartbit: node %d is available again" % node
                 # Whatever came while the tree settled came after the last heal's
                 # lines: a report held in the cut link, delivered late.
-                for when, line in shell.drain():
+                for when, line in shell.settle(3 * interval / 1000):
                     stray.append("%d ms after heal %d: %s" % ((when - healed) * 1000,
                                                               len(stray_rounds), line))
                 cut = time.monotonic()
@@ -584,13 +605,14 @@ def _partition(hosts, plan, row, note):
                     if line == again:
                         back[node].append((when - healed) * 1000)
                 stray_rounds.append(node)
-                time.sleep(2 * interval / 1000)
-            for when, line in shell.drain():
+            for when, line in shell.settle(3 * interval / 1000):
                 stray.append("%d ms after heal %d: %s" % ((when - healed) * 1000,
                                                           len(stray_rounds), line))
             note("heartbeat %d: %d line(s) after a heal's `available again` lines "
                  "(heals 1, 3, ... cut h1; 2, 4, ... h2)%s" % (
                      interval, len(stray), ": " + "; ".join(stray) if stray else ""))
+            row("hosts: Heartbit lines after a heal's own, heartbeat %d, %d heals (count)" % (
+                interval, len(stray_rounds)), len(stray), "lines", None, "-", "info", True)
             for node, who in ((1, "controller's child, cut h1"),
                               (2, "remote node's child, cut h2")):
                 note("rounds, heartbeat %d, node %d (%s): detect ms %s; back ms %s" % (
