@@ -574,62 +574,103 @@ def _partition(hosts, plan, row, note):
         if reply != "Ok":
             note("heartbeat 100: %r (the shell's floor); measured at 300 ms and above" % reply)
         for interval, rounds in plan:
-            assert shell.ask("heartbeat %d" % interval) == "Ok"
-            detect = {1: [], 2: []}
-            back = {1: [], 2: []}
-            stray, stray_rounds = [], []
-            shell.settle(2 * interval / 1000)
-            healed = time.monotonic()
-            for round in range(rounds * 2):
-                node = 1 + round % 2
-                lost = "Heartbit: node %d is unavailable now" % node
-                again = "Heartbit: node %d is available again" % node
-                # Whatever came while the tree settled came after the last heal's
-                # lines: a report held in the cut link, delivered late.
-                for when, line in shell.settle(3 * interval / 1000):
-                    stray.append("%d ms after heal %d: %s" % ((when - healed) * 1000,
-                                                              len(stray_rounds), line))
-                cut = time.monotonic()
-                hosts.partition(node)
-                when, _ = shell.until(lambda line: line == lost, 20 + 10 * interval / 1000)
-                detect[node].append((when - cut) * 1000)
-                healed = time.monotonic()
-                hosts.heal(node)
-                # Node 2 is behind node 1: cut h1, it is lost with it and comes back
-                # with it, each with its own line, in either order.
-                waiting = {"Heartbit: node %d is available again" % n
-                           for n in range(node, 3)}
-                while waiting:
-                    when, line = shell.until(lambda line: line in waiting, 30)
-                    waiting.discard(line)
-                    if line == again:
-                        back[node].append((when - healed) * 1000)
-                stray_rounds.append(node)
-            for when, line in shell.settle(3 * interval / 1000):
-                stray.append("%d ms after heal %d: %s" % ((when - healed) * 1000,
-                                                          len(stray_rounds), line))
-            note("heartbeat %d: %d line(s) after a heal's `available again` lines "
-                 "(heals 1, 3, ... cut h1; 2, 4, ... h2)%s" % (
-                     interval, len(stray), ": " + "; ".join(stray) if stray else ""))
-            row("hosts: Heartbit lines after a heal's own, heartbeat %d, %d heals (count)" % (
-                interval, len(stray_rounds)), len(stray), "lines", None, "-", "info", True)
-            for node, who in ((1, "controller's child, cut h1"),
-                              (2, "remote node's child, cut h2")):
-                note("rounds, heartbeat %d, node %d (%s): detect ms %s; back ms %s" % (
-                    interval, node, who, " ".join("%.0f" % v for v in detect[node]),
-                    " ".join("%.0f" % v for v in back[node])))
-                value = median_of(detect[node])
-                row("hosts: partition detected, heartbeat %d, node %d (%s), p50 (ms)" % (
-                    interval, node, "under controller" if node == 1 else "under node 1"),
-                    value, "ms", 4 * interval, "4 x heartbeat", "<= 5x ms",
-                    value <= 5 * interval)
-                row("  max of %d rounds (ms)" % len(detect[node]), max(detect[node]), "ms",
-                    4 * interval, "4 x heartbeat", "info", True)
-                row("hosts: available again after heal, heartbeat %d, node %d, p50 (ms)" % (
-                    interval, node), median_of(back[node]), "ms", None, "-", "info", True)
-        shell.ask("heartbeat 0")
+            try:
+                _partition_rounds(hosts, shell, interval, rounds, row, note)
+            except RuntimeError as error:
+                _stuck(hosts, shell, interval, rounds, error, row, note)
+                break
+        shell.ask("heartbeat 0", seconds=5)
+    except RuntimeError as error:
+        note("the shell did not answer `heartbeat 0`: %s" % error)
     finally:
         shell.close()
+
+
+def _stuck(hosts, shell, interval, rounds, error, row, note):
+    """A partition round that never ended: says what the tree looked like."""
+    note("heartbeat %d: STUCK: %s" % (interval, error))
+    start = time.monotonic()
+    shell.send("pingall")
+    shell.send("tree")
+    time.sleep(3)
+    import queue
+    while True:
+        try:
+            when, line = shell.lines.get(timeout=0.2)
+        except queue.Empty:
+            break
+        note("  %+6.0f ms: %s" % ((when - start) * 1000, line))
+    for i in range(len(hosts.names)):
+        pids = hosts._pids(hosts.name(i))
+        commands = []
+        for pid in pids:
+            try:
+                with open("/proc/%d/cmdline" % pid, "rb") as cmdline:
+                    commands.append("%d %s" % (pid, cmdline.read().split(b"\0")[0].decode()))
+            except OSError:
+                pass
+        note("  host %s: %s" % (hosts.name(i), "; ".join(commands) or "no process"))
+    row("hosts: partition rounds at heartbeat %d completed (of %d)" % (interval, 2 * rounds),
+        len(getattr(shell, "completed", [])), "rounds", None, "-", "all", False)
+
+
+def _partition_rounds(hosts, shell, interval, rounds, row, note):
+    """Rounds at one interval: cut, detect, heal, back; rounds end settled."""
+    assert shell.ask("heartbeat %d" % interval) == "Ok"
+    shell.completed = []
+    detect = {1: [], 2: []}
+    back = {1: [], 2: []}
+    stray, stray_rounds = [], []
+    shell.settle(2 * interval / 1000)
+    healed = time.monotonic()
+    for round in range(rounds * 2):
+        node = 1 + round % 2
+        lost = "Heartbit: node %d is unavailable now" % node
+        again = "Heartbit: node %d is available again" % node
+        # Whatever came while the tree settled came after the last heal's
+        # lines: a report held in the cut link, delivered late.
+        for when, line in shell.settle(3 * interval / 1000):
+            stray.append("%d ms after heal %d: %s" % ((when - healed) * 1000,
+                                                      len(stray_rounds), line))
+        cut = time.monotonic()
+        hosts.partition(node)
+        when, _ = shell.until(lambda line: line == lost, 20 + 10 * interval / 1000)
+        detect[node].append((when - cut) * 1000)
+        healed = time.monotonic()
+        hosts.heal(node)
+        # Node 2 is behind node 1: cut h1, it is lost with it and comes back
+        # with it, each with its own line, in either order.
+        waiting = {"Heartbit: node %d is available again" % n
+                   for n in range(node, 3)}
+        while waiting:
+            when, line = shell.until(lambda line: line in waiting, 30)
+            waiting.discard(line)
+            if line == again:
+                back[node].append((when - healed) * 1000)
+        stray_rounds.append(node)
+        shell.completed.append(node)
+    for when, line in shell.settle(3 * interval / 1000):
+        stray.append("%d ms after heal %d: %s" % ((when - healed) * 1000,
+                                                  len(stray_rounds), line))
+    note("heartbeat %d: %d line(s) after a heal's `available again` lines "
+         "(heals 1, 3, ... cut h1; 2, 4, ... h2)%s" % (
+             interval, len(stray), ": " + "; ".join(stray) if stray else ""))
+    row("hosts: Heartbit lines after a heal's own, heartbeat %d, %d heals (count)" % (
+        interval, len(stray_rounds)), len(stray), "lines", None, "-", "info", True)
+    for node, who in ((1, "controller's child, cut h1"),
+                      (2, "remote node's child, cut h2")):
+        note("rounds, heartbeat %d, node %d (%s): detect ms %s; back ms %s" % (
+            interval, node, who, " ".join("%.0f" % v for v in detect[node]),
+            " ".join("%.0f" % v for v in back[node])))
+        value = median_of(detect[node])
+        row("hosts: partition detected, heartbeat %d, node %d (%s), p50 (ms)" % (
+            interval, node, "under controller" if node == 1 else "under node 1"),
+            value, "ms", 4 * interval, "4 x heartbeat", "<= 5x ms",
+            value <= 5 * interval)
+        row("  max of %d rounds (ms)" % len(detect[node]), max(detect[node]), "ms",
+            4 * interval, "4 x heartbeat", "info", True)
+        row("hosts: available again after heal, heartbeat %d, node %d, p50 (ms)" % (
+            interval, node), median_of(back[node]), "ms", None, "-", "info", True)
 
 
 # A figure more than this much worse than the baseline's is marked.
