@@ -193,6 +193,9 @@ static void s_chain_destroy(chain_t *chain)
     zsock_destroy(&chain->router);
 }
 
+//  FLOOR_FRAMES=N (default 1): the payload in N frames, the first of size bytes and
+//  N - 1 more of 16 (an mqtree message is a header and up to 3 body frames, each a
+//  CURVE box of its own on an encrypted link).
 static zmsg_t *s_payload(size_t size)
 {
     zmsg_t *msg = zmsg_new();
@@ -200,6 +203,11 @@ static zmsg_t *s_payload(size_t size)
     zframe_t *frame = zframe_new(NULL, size);
     memset(zframe_data(frame), 'x', size);
     zmsg_append(msg, &frame);
+    const char *frames = getenv("FLOOR_FRAMES");
+    for (int extra = frames ? atoi(frames) - 1 : 0; extra > 0; extra--) {
+        frame = zframe_new("0123456789abcdef", 16);
+        zmsg_append(msg, &frame);
+    }
     return msg;
 }
 
