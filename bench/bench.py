@@ -6,6 +6,13 @@ then prints one table and writes it to bench/results/ as CSV and JSON. Medians a
 p99 over repetitions; ratios, not lone absolute times: the machine is small and
 noisy.
 
+The multi-host figures (host_figures) make network namespaces as hosts (needs root
+and `ip`; without them they are skipped with the reason): exec per hop across hosts
+with CURVE and --insecure, create through the netns launcher vs a local spawn, and
+partition detection against 4 x heartbeat; each beside its floor, in interleaved
+rounds, every round printed. --hosts-only runs only those, --no-hosts all but those;
+doc/hosts-bench.md has the method and figures.
+
 With --baseline-dir (scripts/bench --baseline REV builds REV there), every mqtree
 figure is measured for that build too, in the same run: each measurement runs the
 baseline's mqtree and this build's one after the other (A B A B ...), so that the
@@ -200,6 +207,472 @@ def big_sum(mqtree, count, depth):
     return elapsed * 1000, len(line) / 1e6, peak
 
 
+# --- many hosts: network namespaces ------------------------------------------------
+# The multi-host figures run the controller (and the floor's measuring process) inside
+# host 0 of a virtual network of namespaces, and nodes on other hosts through the
+# launcher `ip netns exec {host}`: the layout of tests/e2e/netns.py (branch
+# tests/netns), whose Hosts this copies in short. Host i is 127.100.0.(i+1)/24 on a
+# veth whose other end sits on a bridge in a namespace of its own; `lo` in each host is
+# narrowed to 127.0.0.1/32 with route_localnet on, so 127.100.0.x really crosses the
+# veth (NOTES.md, "Network namespaces as hosts"). Taking the bridge-side end of a
+# host's veth down cuts it off (partition); up again heals it.
+
+SUBNET = "127.100.0"
+IP_DEADLINE = 20.0
+
+
+class NetnsUnavailable(RuntimeError):
+    """No network namespaces here (not root, no `ip`, no CAP_NET_ADMIN)."""
+
+
+def _ip_tool():
+    for path in ("/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"):
+        if os.access(path, os.X_OK):
+            return path
+    raise NetnsUnavailable("no `ip` (iproute2)")
+
+
+def _run(argv):
+    try:
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                              timeout=IP_DEADLINE)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise NetnsUnavailable("%s: %s" % (" ".join(argv), error))
+    if done.returncode != 0:
+        raise NetnsUnavailable("%s: exit %d: %s" % (" ".join(argv), done.returncode,
+                                                     done.stderr.decode(errors="replace")
+                                                     .strip()))
+    return done.stdout.decode(errors="replace")
+
+
+class Hosts:
+    """count network namespaces as hosts h0..h(count-1), with unique names
+    (mqtb<6 hex>-h<i>); torn down on context exit, at exit and on SIGTERM (bench
+    exits through sys.exit there), SIGKILLing every process in them by pid first."""
+
+    def __init__(self, count):
+        import secrets
+        self.tag = "mqtb" + secrets.token_hex(3)
+        self.bridge = self.tag + "-br"
+        self.names = ["%s-h%d" % (self.tag, i) for i in range(count)]
+        self.launcher = "ip netns exec {host}"
+        self.made = []
+        self.ip = None
+
+    def address(self, i):
+        return "%s.%d" % (SUBNET, i + 1)
+
+    def name(self, i):
+        return self.names[i]
+
+    def spec(self, i):
+        """NS=ADDR, how the floor names a host."""
+        return "%s=%s" % (self.names[i], self.address(i))
+
+    def exec_argv(self, i, argv):
+        return [self.ip, "netns", "exec", self.names[i], *argv]
+
+    def partition(self, i):
+        _run([self.ip, "-n", self.bridge, "link", "set", "v%d" % i, "down"])
+
+    def heal(self, i):
+        _run([self.ip, "-n", self.bridge, "link", "set", "v%d" % i, "up"])
+
+    def __enter__(self):
+        import atexit
+        if os.geteuid() != 0:
+            raise NetnsUnavailable("network namespaces need root (euid is %d)" % os.geteuid())
+        self.ip = _ip_tool()
+        atexit.register(self.teardown)
+        try:
+            self._add(self.bridge)
+            ipb = lambda *a: _run([self.ip, "-n", self.bridge, *a])  # noqa: E731
+            ipb("link", "set", "lo", "up")
+            ipb("link", "add", "br0", "type", "bridge")
+            ipb("link", "set", "br0", "up")
+            for i, host in enumerate(self.names):
+                self._add(host)
+                ipb("link", "add", "v%d" % i, "type", "veth", "peer", "name", "eth0",
+                    "netns", host)
+                ipb("link", "set", "v%d" % i, "master", "br0")
+                ipb("link", "set", "v%d" % i, "up")
+                iph = lambda *a: _run([self.ip, "-n", host, *a])  # noqa: E731
+                iph("link", "set", "lo", "up")
+                iph("addr", "del", "127.0.0.1/8", "dev", "lo")
+                iph("addr", "add", "127.0.0.1/32", "dev", "lo")
+                for conf in ("all", "default", "eth0"):
+                    _run(self.exec_argv(i, ["sysctl", "-q", "-w",
+                                            "net.ipv4.conf.%s.route_localnet=1" % conf]))
+                iph("addr", "add", "%s/24" % self.address(i), "dev", "eth0")
+                iph("link", "set", "eth0", "up")
+        except BaseException:
+            self.teardown()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.teardown()
+        return False
+
+    def _add(self, name):
+        _run([self.ip, "netns", "add", name])
+        self.made.append(name)
+
+    def _pids(self, name):
+        try:
+            return [int(w) for w in _run([self.ip, "netns", "pids", name]).split()
+                    if w.isdigit()]
+        except NetnsUnavailable:
+            return []
+
+    def teardown(self):
+        """Idempotent; every loop bounded."""
+        for name in reversed(self.made):
+            end = time.monotonic() + 5
+            while time.monotonic() < end:
+                pids = [pid for pid in self._pids(name) if pid != os.getpid()]
+                if not pids:
+                    break
+                for pid in pids:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                time.sleep(0.01)
+        for name in reversed(self.made):
+            try:
+                _run([self.ip, "netns", "del", name])
+            except NetnsUnavailable as error:
+                print("bench: netns teardown: %s" % error, file=sys.stderr)
+        self.made = []
+
+
+class HostShell:
+    """The mqtree shell inside host 0, its output lines timestamped as they arrive."""
+
+    def __init__(self, hosts, mqtree, *options):
+        import queue
+        import threading
+        self.proc = subprocess.Popen(
+            hosts.exec_argv(0, [mqtree, "--ordered", "--transport", "tcp", "--bind",
+                                hosts.address(0), "--launcher", hosts.launcher,
+                                *options]),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            bufsize=0)
+        self.lines = queue.Queue()
+
+        def read():
+            for raw in self.proc.stdout:
+                self.lines.put((time.monotonic(), raw.decode().rstrip("\n")))
+            self.lines.put((time.monotonic(), None))
+
+        threading.Thread(target=read, daemon=True).start()
+
+    def send(self, text):
+        self.proc.stdin.write(text.encode() + b"\n")
+
+        self.available = {}  # node -> the last Heartbit line's state
+        self.passed = []     # lines until() passed over, for its error
+
+    def _take(self, timeout):
+        """The next (time, line), or None after timeout; Heartbit lines update
+        self.available."""
+        import queue
+        try:
+            when, line = self.lines.get(timeout=max(0.0, timeout))
+        except queue.Empty:
+            return None
+        if line is None:
+            raise RuntimeError("mqtree ended")
+        words = line.split()
+        if line.startswith("Heartbit: node ") and len(words) >= 4:
+            self.available[int(words[2])] = line.endswith("available again")
+        return when, line
+
+    def until(self, predicate, seconds):
+        """The (time, line) of the first line predicate accepts, within seconds."""
+        end = time.monotonic() + seconds
+        self.passed = []
+        while True:
+            got = self._take(end - time.monotonic())
+            if got is None:
+                raise RuntimeError("mqtree: no expected line within %.0f s (lines passed "
+                                   "over: %s)" % (seconds, self.passed[-10:]))
+            if predicate(got[1]):
+                return got
+            self.passed.append(got[1])
+
+    def settle(self, quiet, seconds=60):
+        """Waits until no line has come for quiet seconds and every node the Heartbit
+        lines named is available; returns the lines that came meanwhile."""
+        end = time.monotonic() + seconds
+        taken, last = [], time.monotonic()
+        while time.monotonic() < end:
+            got = self._take(0.02)
+            if got is not None:
+                taken.append(got)
+                last = got[0]
+            elif time.monotonic() - last >= quiet and all(self.available.values()):
+                return taken
+        raise RuntimeError("the tree did not settle: %s; lines %s" % (
+            self.available, [line for _, line in taken[-10:]]))
+
+    def ask(self, command, seconds=30):
+        self.send(command)
+        return self.until(lambda line: not line.startswith("Heartbit:"), seconds)[1]
+
+    def close(self):
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            self.proc.wait()
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def host_figures(quick, row, note):
+    """The multi-host figures; row(...) as main's, note(text) prints a line.
+    Returns False (after saying why) when there can be no namespaces here."""
+    rounds = 3 if quick else 7
+    samples = 300 if quick else 1000
+    deep = 4
+    try:
+        hosts = Hosts(3)
+        hosts.__enter__()
+    except NetnsUnavailable as error:
+        note("multi-host figures SKIPPED: %s" % error)
+        return False
+    try:
+        _exec_per_hop(hosts, rounds, samples, deep, row, note)
+        _create_remote(hosts, rounds, 20 if quick else 40, row, note)
+        _partition(hosts, ((300, 4), (1000, 2)) if quick else ((300, 10), (1000, 5)),
+                   row, note)
+    finally:
+        hosts.teardown()
+    return True
+
+
+def _in_host0(hosts, argv):
+    return measure(hosts.exec_argv(0, [str(arg) for arg in argv]), timeout=300)
+
+
+def _exec_per_hop(hosts, rounds, samples, deep, row, note):
+    """Closed-loop exec through a chain controller(h0) -> 1@h1 -> 2@h2 -> 3@h1 ...,
+    depth 1 and deep, CURVE and --insecure, each block beside the raw relay chain of
+    the same depth between the same namespaces; blocks interleaved, order reversed
+    every other round."""
+    chain_hosts = [hosts.spec(1), hosts.spec(2)]
+    names = "%s,%s" % (hosts.name(1), hosts.name(2))
+    base = ["--ordered", "--transport", "tcp", "--bind", hosts.address(0), "--launcher",
+            hosts.launcher, "--timeout", "10000"]
+    blocks = []
+    for mode in ("curve", "plain"):
+        for depth in (1, deep):
+            blocks.append(("floor", mode, depth))
+            blocks.append(("mqtree", mode, depth))
+    results = {block: [] for block in blocks}
+    for round in range(rounds):
+        for block in (blocks if round % 2 == 0 else blocks[::-1]):
+            kind, mode, depth = block
+            if kind == "floor":
+                got = _in_host0(hosts, [FLOOR, "netchain", depth, samples, mode,
+                                        hosts.address(0), *chain_hosts])
+                key = "netchain_%d_%s" % (depth, mode)
+            else:
+                got = _in_host0(hosts, [DRIVER, MQTREE, "hexec", depth, samples, names, *base,
+                                        *(["--insecure"] if mode == "plain" else [])])
+                key = "hexec_d%d" % depth
+            results[block].append((got[key + "_p50_us"], got[key + "_p90_us"]))
+    hop = {}
+    for kind in ("floor", "mqtree"):
+        for mode in ("curve", "plain"):
+            shallow, deeper = results[(kind, mode, 1)], results[(kind, mode, deep)]
+            per_round = [(d[0] - s[0]) / (deep - 1) for s, d in zip(shallow, deeper)]
+            hop[(kind, mode)] = per_round
+            note("rounds, %-6s %-5s: depth 1 p50/p90 %s; depth %d p50/p90 %s; per hop %s" % (
+                kind, mode, " ".join("%.0f/%.0f" % r for r in shallow), deep,
+                " ".join("%.0f/%.0f" % r for r in deeper),
+                " ".join("%.0f" % v for v in per_round)))
+    for mode, label in (("curve", "CURVE"), ("plain", "--insecure")):
+        for depth in (1, deep):
+            ours = results[("mqtree", mode, depth)]
+            raw = results[("floor", mode, depth)]
+            for index, name in ((0, "p50"), (1, "p90")):
+                value = median_of([r[index] for r in ours])
+                floor_value = median_of([r[index] for r in raw])
+                row("hosts: exec depth %d across netns, tcp %s, %s (us)" % (depth, label, name),
+                    value, "us", floor_value, "raw tcp relay chain, %s" % mode, "info", True)
+        ours_hop = median_of(hop[("mqtree", mode)])
+        raw_hop = median_of(hop[("floor", mode)])
+        target = "<= 1.3x" if mode == "curve" else "info"
+        row("hosts: added latency per hop across netns, %s, p50 (us)" % label, ours_hop, "us",
+            raw_hop, "raw relay hop, %s" % mode, target,
+            ours_hop <= 1.3 * raw_hop if mode == "curve" else True)
+    # CURVE's cost per hop: (curve hop - plain hop), round by round, then the median.
+    cost = {kind: median_of([c - p for c, p in zip(hop[(kind, "curve")], hop[(kind, "plain")])])
+            for kind in ("floor", "mqtree")}
+    row("hosts: CURVE's cost per hop (CURVE hop - plain hop) (us)", cost["mqtree"], "us",
+        cost["floor"], "raw relay: CURVE - plain", "info", True)
+
+
+def _create_remote(hosts, rounds, count, row, note):
+    """Per node, `create i -1 @h1` vs `create i -1`, alternating in one shell (tcp,
+    CURVE); beside the floor's spawn here vs through `ip netns exec`, to "ready" over
+    tcp with CURVE. Blocks interleaved."""
+    base = ["--ordered", "--transport", "tcp", "--bind", hosts.address(0), "--launcher",
+            hosts.launcher, "--timeout", "10000"]
+    ours, raw = [], []
+    for round in range(rounds):
+        steps = [("floor", raw), ("mqtree", ours)]
+        for kind, into in (steps if round % 2 == 0 else steps[::-1]):
+            if kind == "floor":
+                got = _in_host0(hosts, [FLOOR, "netspawn", count, "curve", hosts.address(0),
+                                        hosts.spec(1)])
+                into.append({where: (got["netspawn_%s_p50_us" % where] / 1000,
+                                     got["netspawn_%s_p90_us" % where] / 1000)
+                             for where in ("local", "host")})
+            else:
+                got = _in_host0(hosts, [DRIVER, MQTREE, "hcreate", count, hosts.name(1), *base])
+                into.append({where: (got["hcreate_%s_p50_us" % where] / 1000,
+                                     got["hcreate_%s_p90_us" % where] / 1000)
+                             for where in ("local", "host")})
+    for kind, results in (("floor", raw), ("mqtree", ours)):
+        note("rounds, %-6s create/spawn p50/p90 ms: local %s; @host %s" % (
+            kind, " ".join("%.1f/%.1f" % r["local"] for r in results),
+            " ".join("%.1f/%.1f" % r["host"] for r in results)))
+    for where, label, floor_name in (
+            ("host", "create i -1 @h1 (netns launcher)", "spawn via ip netns exec + ready"),
+            ("local", "create i -1 (local spawn, tcp)", "posix_spawn + ready, tcp")):
+        for index, name in ((0, "p50"), (1, "p90")):
+            value = median_of([r[where][index] for r in ours])
+            floor_value = median_of([r[where][index] for r in raw])
+            row("hosts: %s, per node %s (ms)" % (label, name), value, "ms", floor_value,
+                floor_name, "<= 1.5x" if name == "p50" else "info",
+                value <= 1.5 * floor_value if name == "p50" else True)
+    extra = median_of([r["host"][0] - r["local"][0] for r in ours])
+    raw_extra = median_of([r["host"][0] - r["local"][0] for r in raw])
+    row("hosts: the launcher's extra per create (@h1 - local, p50) (ms)", extra, "ms",
+        raw_extra, "ip netns exec - posix_spawn", "info", True)
+
+
+def _partition(hosts, plan, row, note):
+    """Tree 1@h1 (under the controller), 2@h2 (under 1). For each interval: cut h1 or
+    h2 (alternately), time from the cut to `Heartbit: node N is unavailable now` for
+    the node on that host (1: seen by the controller; 2: by node 1, reported up),
+    heal at once, time to `... is available again`."""
+    shell = HostShell(hosts, MQTREE, "--timeout", "10000")
+    try:
+        for node, parent, host in ((1, -1, 1), (2, 1, 2)):
+            reply = shell.ask("create %d %d @%s" % (node, parent, hosts.name(host)))
+            assert reply.startswith("Ok: "), reply
+        reply = shell.ask("heartbeat 100")
+        if reply != "Ok":
+            note("heartbeat 100: %r (the shell's floor); measured at 300 ms and above" % reply)
+        for interval, rounds in plan:
+            try:
+                _partition_rounds(hosts, shell, interval, rounds, row, note)
+            except RuntimeError as error:
+                _stuck(hosts, shell, interval, rounds, error, row, note)
+                break
+        shell.ask("heartbeat 0", seconds=5)
+    except RuntimeError as error:
+        note("the shell did not answer `heartbeat 0`: %s" % error)
+    finally:
+        shell.close()
+
+
+def _stuck(hosts, shell, interval, rounds, error, row, note):
+    """A partition round that never ended: says what the tree looked like."""
+    note("heartbeat %d: STUCK: %s" % (interval, error))
+    start = time.monotonic()
+    shell.send("pingall")
+    shell.send("tree")
+    time.sleep(3)
+    import queue
+    while True:
+        try:
+            when, line = shell.lines.get(timeout=0.2)
+        except queue.Empty:
+            break
+        note("  %+6.0f ms: %s" % ((when - start) * 1000, line))
+    for i in range(len(hosts.names)):
+        pids = hosts._pids(hosts.name(i))
+        commands = []
+        for pid in pids:
+            try:
+                with open("/proc/%d/cmdline" % pid, "rb") as cmdline:
+                    commands.append("%d %s" % (pid, cmdline.read().split(b"\0")[0].decode()))
+            except OSError:
+                pass
+        note("  host %s: %s" % (hosts.name(i), "; ".join(commands) or "no process"))
+    row("hosts: partition rounds at heartbeat %d completed (of %d)" % (interval, 2 * rounds),
+        len(getattr(shell, "completed", [])), "rounds", None, "-", "all", False)
+
+
+def _partition_rounds(hosts, shell, interval, rounds, row, note):
+    """Rounds at one interval: cut, detect, heal, back; rounds end settled."""
+    assert shell.ask("heartbeat %d" % interval) == "Ok"
+    shell.completed = []
+    detect = {1: [], 2: []}
+    back = {1: [], 2: []}
+    stray, stray_rounds = [], []
+    shell.settle(2 * interval / 1000)
+    healed = time.monotonic()
+    for round in range(rounds * 2):
+        node = 1 + round % 2
+        lost = "Heartbit: node %d is unavailable now" % node
+        again = "Heartbit: node %d is available again" % node
+        # Whatever came while the tree settled came after the last heal's
+        # lines: a report held in the cut link, delivered late.
+        for when, line in shell.settle(3 * interval / 1000):
+            stray.append("%d ms after heal %d: %s" % ((when - healed) * 1000,
+                                                      len(stray_rounds), line))
+        cut = time.monotonic()
+        hosts.partition(node)
+        when, _ = shell.until(lambda line: line == lost, 20 + 10 * interval / 1000)
+        detect[node].append((when - cut) * 1000)
+        healed = time.monotonic()
+        hosts.heal(node)
+        # Node 2 is behind node 1: cut h1, it is lost with it and comes back
+        # with it, each with its own line, in either order.
+        waiting = {"Heartbit: node %d is available again" % n
+                   for n in range(node, 3)}
+        while waiting:
+            when, line = shell.until(lambda line: line in waiting, 30)
+            waiting.discard(line)
+            if line == again:
+                back[node].append((when - healed) * 1000)
+        stray_rounds.append(node)
+        shell.completed.append(node)
+    for when, line in shell.settle(3 * interval / 1000):
+        stray.append("%d ms after heal %d: %s" % ((when - healed) * 1000,
+                                                  len(stray_rounds), line))
+    note("heartbeat %d: %d line(s) after a heal's `available again` lines "
+         "(heals 1, 3, ... cut h1; 2, 4, ... h2)%s" % (
+             interval, len(stray), ": " + "; ".join(stray) if stray else ""))
+    row("hosts: Heartbit lines after a heal's own, heartbeat %d, %d heals (count)" % (
+        interval, len(stray_rounds)), len(stray), "lines", None, "-", "info", True)
+    for node, who in ((1, "controller's child, cut h1"),
+                      (2, "remote node's child, cut h2")):
+        note("rounds, heartbeat %d, node %d (%s): detect ms %s; back ms %s" % (
+            interval, node, who, " ".join("%.0f" % v for v in detect[node]),
+            " ".join("%.0f" % v for v in back[node])))
+        value = median_of(detect[node])
+        row("hosts: partition detected, heartbeat %d, node %d (%s), p50 (ms)" % (
+            interval, node, "under controller" if node == 1 else "under node 1"),
+            value, "ms", 4 * interval, "4 x heartbeat", "<= 5x ms",
+            value <= 5 * interval)
+        row("  max of %d rounds (ms)" % len(detect[node]), max(detect[node]), "ms",
+            4 * interval, "4 x heartbeat", "info", True)
+        row("hosts: available again after heal, heartbeat %d, node %d, p50 (ms)" % (
+            interval, node), median_of(back[node]), "ms", None, "-", "info", True)
+
+
 # A figure more than this much worse than the baseline's is marked.
 WORSE = 1.05
 
@@ -227,6 +700,10 @@ def main():
     parser.add_argument("--rounds", type=int, default=1, metavar="N",
                         help="with a baseline: measure each side N times, A B then B A "
                              "alternately, and keep the medians (default 1)")
+    parser.add_argument("--hosts-only", action="store_true",
+                        help="only the multi-host figures (network namespaces; needs root)")
+    parser.add_argument("--no-hosts", action="store_true",
+                        help="without the multi-host figures")
     parser.add_argument("--check", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.rounds < 1:
@@ -239,10 +716,6 @@ def main():
         parser.error("no mqtree in %s" % options.baseline_dir)
     # Killed: subprocess.run kills the program it waits for; the shells see end of input.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    samples = 1000 if quick else 5000
-    nodes = 300 if quick else 1000
-    cpu_nodes, cpu_seconds = (200, 3) if quick else (500, 10)
-    big = 10**7 if quick else 10**8
     rows = []
 
     def both(measurement):
@@ -272,10 +745,12 @@ def main():
             # Throughput is better higher; every other figure, lower.
             change = value / base if base else None
             worse = change is not None and (change < 1 / WORSE if unit == "/s" else change > WORSE)
-            rows[-1].update({"baseline": round(base, 3), "vs_baseline": round(change, 3)
+            rows[-1].update({"baseline": round(base, 3) if base is not None else None,
+                             "vs_baseline": round(change, 3)
                              if change is not None else None, "worse": worse})
-            line = "%s  baseline %10.1f  now/baseline %5s%s" % (
-                line, base, "%.3f" % change if change is not None else "-",
+            line = "%s  baseline %10s  now/baseline %5s%s" % (
+                line, "%.1f" % base if base is not None else "-",
+                "%.3f" % change if change is not None else "-",
                 "  WORSE" if worse else "")
         print(line, flush=True)
 
@@ -288,6 +763,24 @@ def main():
         title += " — against %s, %d round(s), A B interleaved; WORSE: more than %d %% worse" % (
             options.baseline_rev, options.rounds, round((WORSE - 1) * 100))
     print(title)
+    if not options.hosts_only:
+        local_figures(options, quick, baseline, both, row, on)
+    if not options.no_hosts:
+        # This build only (a baseline's figures here would double the namespaces' time).
+        print("  -- many hosts: network namespaces, launcher `ip netns exec {host}`, "
+              "controller and floors in h0 --", flush=True)
+        host_figures(quick, row, lambda text: print("    " + text, flush=True))
+    if not rows:
+        print("no figures measured; bench/results left as they were")
+        return 0
+    write_results(options, quick, baseline, rows)
+
+
+def local_figures(options, quick, baseline, both, row, on):
+    samples = 1000 if quick else 5000
+    nodes = 300 if quick else 1000
+    cpu_nodes, cpu_seconds = (200, 3) if quick else (500, 10)
+    big = 10**7 if quick else 10**8
     # --- latency -------------------------------------------------------------------
     rtt = floor("rtt", "ipc", samples)
     rtt_tcp = floor("rtt", "tcp", samples)
@@ -385,6 +878,9 @@ def main():
     row("  peak RSS of any process during it (MB)", peak, "MB", megabytes, "the line",
         "<= 2x the line", peak <= 2 * megabytes, on(base, lambda r: r[2]))
 
+
+
+def write_results(options, quick, baseline, rows):
     results = os.path.join(ROOT, "bench", "results")
     os.makedirs(results, exist_ok=True)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -401,9 +897,9 @@ def main():
     missed = [r["figure"] for r in rows if not r["met"]]
     print("%d figures, %d met, %d missed; results in bench/results/latest.{csv,json}" % (
         len(rows), len(rows) - len(missed), len(missed)))
-    if baseline:
+    if baseline and any(r.get("vs_baseline") is not None for r in rows):
         changes = sorted(r["vs_baseline"] for r in rows if r["vs_baseline"] is not None)
-        worse = [r["figure"].strip() for r in rows if r["worse"]]
+        worse = [r["figure"].strip() for r in rows if r.get("worse")]
         print("now/baseline over %d figures: min %.3f, median %.3f, max %.3f; %d more than "
               "%d %% worse%s" % (len(changes), changes[0], median_of(changes), changes[-1],
                                  len(worse), round((WORSE - 1) * 100),

@@ -6,7 +6,13 @@
     driver MQTREE exec DEPTH SAMPLES [mqtree options...]
     driver MQTREE pipeline DEPTH MESSAGES [options...]
     driver MQTREE create NODES [options...]
-    driver MQTREE pingall NODES random|balanced|chain SAMPLES STOPPED [options...] */
+    driver MQTREE pingall NODES random|balanced|chain SAMPLES STOPPED [options...]
+    driver MQTREE hexec DEPTH SAMPLES HOST[,HOST...] [options...]
+    driver MQTREE hcreate NODES HOST [options...]
+
+    hexec and hcreate are the multi-host figures: the driver runs inside host 0
+    (`ip netns exec`), the shell with --transport tcp --launcher ..., and nodes are
+    created @HOST. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -237,13 +243,84 @@ static void s_pingall(shell_t *shell, int count, const char *shape, int samples,
     free(pids);
 }
 
+//  samples_report, and "<name>_p90_us N".
+static void s_report_p90(const char *name, int64_t *times, size_t count)
+{
+    samples_report(name, times, count);
+    printf("%s_p90_us %" PRId64 "\n", name, times[count * 90 / 100]);
+}
+
+//  A chain of depth nodes, node i created @hosts[(i - 1) % n] (hosts comma-separated),
+//  then closed-loop `exec DEPTH sum 1 1`: "hexec_d<depth>_p50_us", p90, p99.
+static void s_hexec(shell_t *shell, int depth, int samples, const char *hosts)
+{
+    char *list = strdup(hosts), *names[64], *save = NULL;
+    int count = 0;
+    for (char *name = strtok_r(list, ",", &save); name && count < 64;
+         name = strtok_r(NULL, ",", &save))
+        names[count++] = name;
+    if (count == 0)
+        s_fail("no hosts");
+    char command[256], expected[64], line[256];
+    for (int node = 1; node <= depth; node++) {
+        snprintf(command, sizeof command, "create %d %d @%s", node,
+                 node == 1 ? -1 : node - 1, names[(node - 1) % count]);
+        s_send(shell, command);
+        s_expect_prefix(shell, "Ok: ", line, sizeof line);
+    }
+    free(list);
+    snprintf(command, sizeof command, "exec %d sum 1 1", depth);
+    snprintf(expected, sizeof expected, "Ok:%d: 1", depth);
+    int64_t *times = calloc((size_t)samples, sizeof(int64_t));
+    for (int i = -samples / 10; i < samples; i++) {
+        int64_t start = samples_now_us();
+        s_send(shell, command);
+        s_expect_prefix(shell, expected, line, sizeof line);
+        if (i >= 0)
+            times[i] = samples_now_us() - start;
+    }
+    char name[32];
+    snprintf(name, sizeof name, "hexec_d%d", depth);
+    s_report_p90(name, times, (size_t)samples);
+    free(times);
+}
+
+//  count creates under the controller, alternately local (`create i -1`) and through
+//  the launcher (`create i -1 @HOST`), each timed to its Ok: "hcreate_local_*" and
+//  "hcreate_host_*".
+static void s_hcreate(shell_t *shell, int count, const char *host)
+{
+    char command[256], line[256];
+    int64_t *times[2] = {calloc((size_t)count, sizeof(int64_t)),
+                         calloc((size_t)count, sizeof(int64_t))};
+    size_t counts[2] = {0, 0};
+    for (int node = 1; node <= count; node++) {
+        int remote = node % 2 == 0;
+        if (remote)
+            snprintf(command, sizeof command, "create %d -1 @%s", node, host);
+        else
+            snprintf(command, sizeof command, "create %d -1", node);
+        int64_t start = samples_now_us();
+        s_send(shell, command);
+        s_expect_prefix(shell, "Ok: ", line, sizeof line);
+        times[remote][counts[remote]++] = samples_now_us() - start;
+    }
+    s_report_p90("hcreate_local", times[0], counts[0]);
+    s_report_p90("hcreate_host", times[1], counts[1]);
+    free(times[0]);
+    free(times[1]);
+}
+
 int main(int argc, char *argv[])
 {
     if (argc < 4)
         s_fail("usage: driver MQTREE exec|pipeline|create|pingall ARGS... [OPTIONS]");
     signal(SIGPIPE, SIG_IGN);
     const char *binary = argv[1], *scenario = argv[2];
-    int fixed = !strcmp(scenario, "pingall") ? 7 : !strcmp(scenario, "create") ? 4 : 5;
+    int fixed = !strcmp(scenario, "pingall")  ? 7
+                : !strcmp(scenario, "hexec")  ? 6
+                : !strcmp(scenario, "create") ? 4
+                                              : 5;
     if (argc < fixed)
         s_fail("missing arguments");
     shell_t *shell = calloc(1, sizeof(shell_t));
@@ -254,6 +331,10 @@ int main(int argc, char *argv[])
         s_pipeline(shell, atoi(argv[3]), atoi(argv[4]));
     else if (!strcmp(scenario, "create"))
         s_create(shell, atoi(argv[3]));
+    else if (!strcmp(scenario, "hexec"))
+        s_hexec(shell, atoi(argv[3]), atoi(argv[4]), argv[5]);
+    else if (!strcmp(scenario, "hcreate"))
+        s_hcreate(shell, atoi(argv[3]), argv[4]);
     else if (!strcmp(scenario, "pingall"))
         s_pingall(shell, atoi(argv[3]), argv[4], atoi(argv[5]), atoi(argv[6]));
     else

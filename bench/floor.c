@@ -42,9 +42,27 @@ static char *s_endpoint(bool tcp, int index)
                : zsys_sprintf("ipc://%s/%d.sock", s_dir, index);
 }
 
+//  CURVE, as mqtree's tcp links: one tree certificate, every ROUTER a CURVE server
+//  with its secret key, every DEALER a client that knows the server's public key
+//  and uses the same pair. Set by the net* modes in FLOOR_CURVE_PUBLIC and
+//  FLOOR_CURVE_SECRET, which helpers inherit (through `ip netns exec` too).
+static const char *s_curve_public, *s_curve_secret;
+
+static void s_curve_load(void)
+{
+    s_curve_public = getenv("FLOOR_CURVE_PUBLIC");
+    s_curve_secret = getenv("FLOOR_CURVE_SECRET");
+    if (!s_curve_public || !s_curve_secret)
+        s_curve_public = s_curve_secret = NULL;
+}
+
 static zsock_t *s_router(const char *endpoint, char **bound)
 {
     zsock_t *router = zsock_new(ZMQ_ROUTER);
+    if (s_curve_public) {
+        zsock_set_curve_server(router, 1);
+        zsock_set_curve_secretkey(router, s_curve_secret);
+    }
     zsock_set_sndhwm(router, 0);
     zsock_set_rcvhwm(router, 0);
     zsock_set_router_mandatory(router, 1);
@@ -59,6 +77,11 @@ static zsock_t *s_router(const char *endpoint, char **bound)
 static zsock_t *s_dealer(const char *endpoint, const char *identity)
 {
     zsock_t *dealer = zsock_new(ZMQ_DEALER);
+    if (s_curve_public) {
+        zsock_set_curve_serverkey(dealer, s_curve_public);
+        zsock_set_curve_publickey(dealer, s_curve_public);
+        zsock_set_curve_secretkey(dealer, s_curve_secret);
+    }
     zsock_set_sndhwm(dealer, 0);
     zsock_set_rcvhwm(dealer, 0);
     zsock_set_identity(dealer, identity);
@@ -68,22 +91,10 @@ static zsock_t *s_dealer(const char *endpoint, const char *identity)
 
 //  --- helper processes --------------------------------------------------------------
 
-//  relay PARENT INDEX LAST: DEALER up, ROUTER down; forwards down to child INDEX+1
-//  and everything from below up. The last one echoes (a small ack for big payloads).
-static int s_relay(const char *parent, int index, bool last, bool tcp)
+//  A relay's work: forwards down to child index+1 what comes from above, and up
+//  everything from below; the last one echoes (a small ack for big payloads).
+static void s_forward(zsock_t *up, zsock_t *down, int index, bool last)
 {
-    char identity[16];
-    snprintf(identity, sizeof identity, "%d", index);
-    zsock_t *up = s_dealer(parent, identity);
-    char *bound = NULL;
-    zsock_t *down = NULL;
-    if (!last) {
-        char *endpoint = s_endpoint(tcp, index);
-        down = s_router(endpoint, &bound);
-        free(endpoint);
-        free(bound);
-    }
-    zstr_send(up, "ready");
     zpoller_t *poller = zpoller_new(up, down, NULL);
     while (true) {
         void *which = zpoller_wait(poller, -1);
@@ -110,6 +121,25 @@ static int s_relay(const char *parent, int index, bool last, bool tcp)
             zmsg_send(&msg, up);
         }
     }
+}
+
+//  relay PARENT INDEX LAST: DEALER up, ROUTER down; forwards down to child INDEX+1
+//  and everything from below up. The last one echoes (a small ack for big payloads).
+static int s_relay(const char *parent, int index, bool last, bool tcp)
+{
+    char identity[16];
+    snprintf(identity, sizeof identity, "%d", index);
+    zsock_t *up = s_dealer(parent, identity);
+    char *bound = NULL;
+    zsock_t *down = NULL;
+    if (!last) {
+        char *endpoint = s_endpoint(tcp, index);
+        down = s_router(endpoint, &bound);
+        free(endpoint);
+        free(bound);
+    }
+    zstr_send(up, "ready");
+    s_forward(up, down, index, last);
     return 0;
 }
 
@@ -163,6 +193,9 @@ static void s_chain_destroy(chain_t *chain)
     zsock_destroy(&chain->router);
 }
 
+//  FLOOR_FRAMES=N (default 1): the payload in N frames, the first of size bytes and
+//  N - 1 more of 16 (an mqtree message is a header and up to 3 body frames, each a
+//  CURVE box of its own on an encrypted link).
 static zmsg_t *s_payload(size_t size)
 {
     zmsg_t *msg = zmsg_new();
@@ -170,27 +203,53 @@ static zmsg_t *s_payload(size_t size)
     zframe_t *frame = zframe_new(NULL, size);
     memset(zframe_data(frame), 'x', size);
     zmsg_append(msg, &frame);
+    const char *frames = getenv("FLOOR_FRAMES");
+    for (int extra = frames ? atoi(frames) - 1 : 0; extra > 0; extra--) {
+        frame = zframe_new("0123456789abcdef", 16);
+        zmsg_append(msg, &frame);
+    }
     return msg;
 }
 
 //  --- measurements ------------------------------------------------------------------
 
+static void s_measure_rtt(chain_t *chain, const char *name, int samples, bool p90);
+
 static void s_round_trips(const char *name, int relays, bool tcp, int samples)
 {
     chain_t chain = s_chain_new(relays, tcp);
+    s_measure_rtt(&chain, name, samples, false);
+    s_chain_destroy(&chain);
+}
+
+//  samples_report, and "<name>_p90_us N" (the multi-host figures print p90 too).
+static void s_report_p90(const char *name, int64_t *times, size_t count)
+{
+    samples_report(name, times, count);
+    printf("%s_p90_us %" PRId64 "\n", name, times[count * 90 / 100]);
+}
+
+static void s_measure_rtt(chain_t *chain, const char *name, int samples, bool p90)
+{
     int64_t *times = calloc((size_t)samples, sizeof(int64_t));
     for (int i = -samples / 10; i < samples; i++) {
         zmsg_t *msg = s_payload(64);
         int64_t start = samples_now_us();
-        zmsg_send(&msg, chain.router);
-        msg = zmsg_recv(chain.router);
+        zmsg_send(&msg, chain->router);
+        msg = zmsg_recv(chain->router);
+        if (!msg) {
+            fprintf(stderr, "floor: no reply through the chain\n");
+            exit(1);
+        }
         if (i >= 0)
             times[i] = samples_now_us() - start;
         zmsg_destroy(&msg);
     }
-    samples_report(name, times, (size_t)samples);
+    if (p90)
+        s_report_p90(name, times, (size_t)samples);
+    else
+        samples_report(name, times, (size_t)samples);
     free(times);
-    s_chain_destroy(&chain);
 }
 
 static void s_pipeline(int relays, int messages, int window)
@@ -412,15 +471,188 @@ static void s_hbtree(int count, int interval, int seconds)
     zsock_destroy(&router);
 }
 
+//  --- across network namespaces ----------------------------------------------------
+//  The multi-host floors: run inside host 0 by the caller (`ip netns exec H0 floor
+//  net...`), with helpers started on other hosts through `ip netns exec NS`, the way
+//  mqtree's netns launcher starts workers. A host is named NS=ADDR (its namespace and
+//  its address); "-" is this host, spawned directly.
+
+//  Spawns this binary with argv (argv[0] ignored) on host, "-" being here.
+static pid_t s_spawn_on(const char *host, char *const argv[])
+{
+    if (!strcmp(host, "-"))
+        return s_spawn(argv);
+    char ns[128];
+    snprintf(ns, sizeof ns, "%.*s", (int)strcspn(host, "="), host);
+    int count = 0;
+    while (argv[count])
+        count++;
+    char **full = calloc((size_t)count + 5, sizeof(char *));
+    full[0] = "ip";
+    full[1] = "netns";
+    full[2] = "exec";
+    full[3] = ns;
+    full[4] = s_self;
+    for (int i = 1; i < count; i++)
+        full[4 + i] = argv[i];
+    pid_t pid;
+    //  `ip netns exec` execs the command in place: pid is the helper's own.
+    if (posix_spawnp(&pid, "ip", NULL, NULL, full, environ) != 0) {
+        perror("posix_spawnp ip");
+        exit(1);
+    }
+    free(full);
+    return pid;
+}
+
+static const char *s_host_address(const char *host)
+{
+    const char *equals = strchr(host, '=');
+    return equals ? equals + 1 : "127.0.0.1";
+}
+
+//  curve|plain: with curve, a new tree key pair for this run, in the environment the
+//  helpers inherit.
+static void s_curve_mode(const char *mode)
+{
+    if (strcmp(mode, "curve") != 0)
+        return;
+    char public_key[41], secret_key[41];
+    if (!zsys_has_curve() || zmq_curve_keypair(public_key, secret_key) != 0) {
+        fprintf(stderr, "floor: libzmq has no CURVE\n");
+        exit(1);
+    }
+    setenv("FLOOR_CURVE_PUBLIC", public_key, 1);
+    setenv("FLOOR_CURVE_SECRET", secret_key, 1);
+    s_curve_load();
+}
+
+static zmsg_t *s_recv_within(zsock_t *socket, int ms, const char *what)
+{
+    zpoller_t *poller = zpoller_new(socket, NULL);
+    void *which = zpoller_wait(poller, ms);
+    zpoller_destroy(&poller);
+    if (!which) {
+        fprintf(stderr, "floor: no %s within %d ms\n", what, ms);
+        exit(1);
+    }
+    return zmsg_recv(socket);
+}
+
+//  netrelay PARENT INDEX LAST ADDR: a relay over tcp, its ROUTER bound on ADDR with
+//  a port of the kernel's choosing, which its "ready" tells the chain's root.
+static int s_netrelay(const char *parent, int index, bool last, const char *address)
+{
+    char identity[16];
+    snprintf(identity, sizeof identity, "%d", index);
+    zsock_t *up = s_dealer(parent, identity);
+    char *bound = NULL;
+    zsock_t *down = NULL;
+    if (!last) {
+        char *endpoint = zsys_sprintf("tcp://%s:*", address);
+        down = s_router(endpoint, &bound);
+        free(endpoint);
+    }
+    zstr_sendx(up, "ready", bound ? bound : "", NULL);
+    free(bound);
+    s_forward(up, down, index, last);
+    return 0;
+}
+
+//  A chain of depth relays over tcp: relay i on hosts[(i - 1) % count], each started
+//  once the one above it is up (it needs that one's port).
+static chain_t s_netchain_new(int depth, const char *address, char **hosts, int count)
+{
+    chain_t chain = {NULL, calloc((size_t)depth, sizeof(pid_t)), depth};
+    char *endpoint = zsys_sprintf("tcp://%s:*", address), *bound = NULL;
+    chain.router = s_router(endpoint, &bound);
+    free(endpoint);
+    char *parent = bound;
+    for (int index = 1; index <= depth; index++) {
+        const char *host = hosts[(index - 1) % count];
+        char id[16];
+        snprintf(id, sizeof id, "%d", index);
+        char *argv[] = {"floor",
+                        "netrelay",
+                        parent,
+                        id,
+                        index == depth ? "1" : "0",
+                        (char *)s_host_address(host),
+                        NULL};
+        chain.pids[index - 1] = s_spawn_on(host, argv);
+        zmsg_t *ready = s_recv_within(chain.router, 20000, "ready from a relay");
+        zframe_t *routing = zmsg_pop(ready);
+        zframe_destroy(&routing);
+        char *word = zmsg_popstr(ready);
+        free(word);
+        free(parent);
+        parent = zmsg_popstr(ready);
+        zmsg_destroy(&ready);
+    }
+    free(parent);
+    return chain;
+}
+
+//  netchain DEPTH SAMPLES curve|plain ADDR0 HOST...: round trips through depth relays
+//  over tcp between hosts, 64 B; "netchain_<depth>_<mode>_p50_us" and p90, p99.
+static void s_netchain(int depth, int samples, const char *mode, const char *address,
+                       char **hosts, int count)
+{
+    s_curve_mode(mode);
+    chain_t chain = s_netchain_new(depth, address, hosts, count);
+    char name[64];
+    snprintf(name, sizeof name, "netchain_%d_%s", depth, mode);
+    s_measure_rtt(&chain, name, samples, true);
+    s_chain_destroy(&chain);
+}
+
+//  netspawn COUNT curve|plain ADDR0 HOST: count children, alternately here (posix_spawn)
+//  and on HOST (`ip netns exec`), each timed from its spawn to its "ready" over tcp
+//  (CURVE handshake included): "netspawn_local_*" and "netspawn_host_*".
+static void s_netspawn(int count, const char *mode, const char *address, const char *host)
+{
+    s_curve_mode(mode);
+    char *endpoint = zsys_sprintf("tcp://%s:*", address), *bound = NULL;
+    zsock_t *router = s_router(endpoint, &bound);
+    free(endpoint);
+    pid_t *pids = calloc((size_t)count, sizeof(pid_t));
+    int64_t *times[2] = {calloc((size_t)count, sizeof(int64_t)),
+                         calloc((size_t)count, sizeof(int64_t))};
+    size_t counts[2] = {0, 0};
+    for (int i = 0; i < count; i++) {
+        int remote = i % 2;
+        char id[16];
+        snprintf(id, sizeof id, "%d", i + 1);
+        char *argv[] = {"floor", "child", bound, id, NULL};
+        int64_t start = samples_now_us();
+        pids[i] = s_spawn_on(remote ? host : "-", argv);
+        zmsg_t *msg = s_recv_within(router, 20000, "ready from a child");
+        times[remote][counts[remote]++] = samples_now_us() - start;
+        zmsg_destroy(&msg);
+    }
+    s_report_p90("netspawn_local", times[0], counts[0]);
+    s_report_p90("netspawn_host", times[1], counts[1]);
+    for (int i = 0; i < count; i++) {
+        kill(pids[i], SIGKILL);
+        waitpid(pids[i], NULL, 0);
+    }
+    free(pids);
+    free(times[0]);
+    free(times[1]);
+    free(bound);
+    zsock_destroy(&router);
+}
+
 int main(int argc, char *argv[])
 {
     if (readlink("/proc/self/exe", s_self, sizeof s_self - 1) < 0)
         return 1;
     zsys_handler_set(NULL);
+    s_curve_load();
     const char *dir = getenv("FLOOR_DIR");
     if (argc < 2) {
         fprintf(stderr, "usage: floor rtt|chain|pipeline|transfer|spawn|idle|parse|"
-                        "hbtree ...\n");
+                        "hbtree|netchain|netspawn ...\n");
         return 2;
     }
     const char *mode = argv[1];
@@ -437,6 +669,8 @@ int main(int argc, char *argv[])
     if (!strcmp(mode, "relay") && argc == 6)
         return s_relay(argv[2], atoi(argv[3]), atoi(argv[4]) == 1,
                        !strcmp(argv[5], "tcp"));
+    else if (!strcmp(mode, "netrelay") && argc == 6)
+        return s_netrelay(argv[2], atoi(argv[3]), atoi(argv[4]) == 1, argv[5]);
     else if (!strcmp(mode, "child") && argc == 4)
         return s_child(argv[2], argv[3], false);
     else if (!strcmp(mode, "idle-child") && argc == 4)
@@ -460,6 +694,10 @@ int main(int argc, char *argv[])
         s_spawn_floor(atoi(argv[2]), "idle", true);
     else if (!strcmp(mode, "parse") && argc == 3)
         s_parse(atol(argv[2]));
+    else if (!strcmp(mode, "netchain") && argc >= 7)
+        s_netchain(atoi(argv[2]), atoi(argv[3]), argv[4], argv[5], argv + 6, argc - 6);
+    else if (!strcmp(mode, "netspawn") && argc == 6)
+        s_netspawn(atoi(argv[2]), argv[3], argv[4], argv[5]);
     else if (!strcmp(mode, "hbtree") && argc == 5)
         s_hbtree(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
     else {
