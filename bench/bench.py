@@ -210,141 +210,26 @@ def big_sum(mqtree, count, depth):
 # --- many hosts: network namespaces ------------------------------------------------
 # The multi-host figures run the controller (and the floor's measuring process) inside
 # host 0 of a virtual network of namespaces, and nodes on other hosts through the
-# launcher `ip netns exec {host}`: the layout of tests/e2e/netns.py (branch
-# tests/netns), whose Hosts this copies in short. Host i is 127.100.0.(i+1)/24 on a
-# veth whose other end sits on a bridge in a namespace of its own; `lo` in each host is
-# narrowed to 127.0.0.1/32 with route_localnet on, so 127.100.0.x really crosses the
-# veth (NOTES.md, "Network namespaces as hosts"). Taking the bridge-side end of a
-# host's veth down cuts it off (partition); up again heals it.
+# launcher `ip netns exec {host}`: the tests' own network (tests/e2e/netns.py: host i
+# is 127.100.0.(i+1)/24 on a veth to a bridge in a namespace of its own, unique names,
+# torn down on every exit path; NOTES.md, "Network namespaces as hosts").
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                "tests", "e2e"))
+import netns  # noqa: E402
 
-SUBNET = "127.100.0"
-IP_DEADLINE = 20.0
-
-
-class NetnsUnavailable(RuntimeError):
-    """No network namespaces here (not root, no `ip`, no CAP_NET_ADMIN)."""
+NetnsUnavailable = netns.NetnsError
 
 
-def _ip_tool():
-    for path in ("/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"):
-        if os.access(path, os.X_OK):
-            return path
-    raise NetnsUnavailable("no `ip` (iproute2)")
-
-
-def _run(argv):
-    try:
-        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
-                              timeout=IP_DEADLINE)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise NetnsUnavailable("%s: %s" % (" ".join(argv), error))
-    if done.returncode != 0:
-        raise NetnsUnavailable("%s: exit %d: %s" % (" ".join(argv), done.returncode,
-                                                     done.stderr.decode(errors="replace")
-                                                     .strip()))
-    return done.stdout.decode(errors="replace")
-
-
-class Hosts:
-    """count network namespaces as hosts h0..h(count-1), with unique names
-    (mqtb<6 hex>-h<i>); torn down on context exit, at exit and on SIGTERM (bench
-    exits through sys.exit there), SIGKILLing every process in them by pid first."""
+class Hosts(netns.Hosts):
+    """The tests' hosts, named for the bench (mqtb<6 hex>-h<i>)."""
 
     def __init__(self, count):
         import secrets
-        self.tag = "mqtb" + secrets.token_hex(3)
-        self.bridge = self.tag + "-br"
-        self.names = ["%s-h%d" % (self.tag, i) for i in range(count)]
-        self.launcher = "ip netns exec {host}"
-        self.made = []
-        self.ip = None
-
-    def address(self, i):
-        return "%s.%d" % (SUBNET, i + 1)
-
-    def name(self, i):
-        return self.names[i]
+        super().__init__(count, prefix="mqtb" + secrets.token_hex(3))
 
     def spec(self, i):
         """NS=ADDR, how the floor names a host."""
-        return "%s=%s" % (self.names[i], self.address(i))
-
-    def exec_argv(self, i, argv):
-        return [self.ip, "netns", "exec", self.names[i], *argv]
-
-    def partition(self, i):
-        _run([self.ip, "-n", self.bridge, "link", "set", "v%d" % i, "down"])
-
-    def heal(self, i):
-        _run([self.ip, "-n", self.bridge, "link", "set", "v%d" % i, "up"])
-
-    def __enter__(self):
-        import atexit
-        if os.geteuid() != 0:
-            raise NetnsUnavailable("network namespaces need root (euid is %d)" % os.geteuid())
-        self.ip = _ip_tool()
-        atexit.register(self.teardown)
-        try:
-            self._add(self.bridge)
-            ipb = lambda *a: _run([self.ip, "-n", self.bridge, *a])  # noqa: E731
-            ipb("link", "set", "lo", "up")
-            ipb("link", "add", "br0", "type", "bridge")
-            ipb("link", "set", "br0", "up")
-            for i, host in enumerate(self.names):
-                self._add(host)
-                ipb("link", "add", "v%d" % i, "type", "veth", "peer", "name", "eth0",
-                    "netns", host)
-                ipb("link", "set", "v%d" % i, "master", "br0")
-                ipb("link", "set", "v%d" % i, "up")
-                iph = lambda *a: _run([self.ip, "-n", host, *a])  # noqa: E731
-                iph("link", "set", "lo", "up")
-                iph("addr", "del", "127.0.0.1/8", "dev", "lo")
-                iph("addr", "add", "127.0.0.1/32", "dev", "lo")
-                for conf in ("all", "default", "eth0"):
-                    _run(self.exec_argv(i, ["sysctl", "-q", "-w",
-                                            "net.ipv4.conf.%s.route_localnet=1" % conf]))
-                iph("addr", "add", "%s/24" % self.address(i), "dev", "eth0")
-                iph("link", "set", "eth0", "up")
-        except BaseException:
-            self.teardown()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.teardown()
-        return False
-
-    def _add(self, name):
-        _run([self.ip, "netns", "add", name])
-        self.made.append(name)
-
-    def _pids(self, name):
-        try:
-            return [int(w) for w in _run([self.ip, "netns", "pids", name]).split()
-                    if w.isdigit()]
-        except NetnsUnavailable:
-            return []
-
-    def teardown(self):
-        """Idempotent; every loop bounded."""
-        for name in reversed(self.made):
-            end = time.monotonic() + 5
-            while time.monotonic() < end:
-                pids = [pid for pid in self._pids(name) if pid != os.getpid()]
-                if not pids:
-                    break
-                for pid in pids:
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                time.sleep(0.01)
-        for name in reversed(self.made):
-            try:
-                _run([self.ip, "netns", "del", name])
-            except NetnsUnavailable as error:
-                print("bench: netns teardown: %s" % error, file=sys.stderr)
-        self.made = []
+        return "%s=%s" % (self.name(i), self.address(i))
 
 
 class HostShell:

@@ -147,6 +147,28 @@ def tree_line(line):
     return side, int(node), int(pid) if pid != "-" else 0, state, int(depth)
 
 
+def tcp_listen_ports(pid):
+    """The 127.0.0.1 ports a process listens on, from /proc."""
+    inodes = set()
+    for fd in glob.glob("/proc/%d/fd/*" % pid):
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    ports, others = [], []
+    with open("/proc/net/tcp") as table:
+        next(table)
+        for line in table:
+            fields = line.split()
+            address, port = fields[1].split(":")
+            if fields[3] == "0A" and fields[9] in inodes:
+                (ports if address == "0100007F" else others).append(int(port, 16))
+    assert not others, "listening beyond 127.0.0.1: %s" % others
+    return ports
+
+
 def alive(pid):
     """True while the process exists and is not a zombie."""
     try:

@@ -4,7 +4,6 @@ The node accepts them, closes each one the handshake interval (5 s) has not seen
 through even while the peer holds it open, so its descriptors come back to their
 baseline; it spends little CPU on them; and the tree keeps answering throughout."""
 import errno
-import glob
 import os
 import random
 import select
@@ -12,7 +11,7 @@ import socket
 import threading
 import time
 
-from harness import Mqtree, alive, run, slack
+from harness import Mqtree, alive, run, slack, tcp_listen_ports
 
 JUNK = 1000
 STORM = 5000
@@ -23,29 +22,6 @@ TICK = os.sysconf("SC_CLK_TCK")
 CPU_MAX = 0.20 * min(slack(1), 2)
 # Descriptors that come and go on their own (a pipe, an op thread's socket).
 FD_NOISE = 8
-
-
-def tcp_listen_ports(pid):
-    """The 127.0.0.1 ports a process listens on, from /proc (as test_hostile)."""
-    inodes = set()
-    for fd in glob.glob("/proc/%d/fd/*" % pid):
-        try:
-            target = os.readlink(fd)
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    ports = []
-    with open("/proc/net/tcp") as table:
-        next(table)
-        for line in table:
-            fields = line.split()
-            address, port = fields[1].split(":")
-            if fields[3] == "0A" and fields[9] in inodes:
-                assert address == "0100007F", "listening beyond 127.0.0.1"
-                ports.append(int(port, 16))
-    assert len(ports) == 1, ports
-    return ports[0]
 
 
 def fds(pid):

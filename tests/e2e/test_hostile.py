@@ -1,38 +1,15 @@
 """Foreign processes on a node's endpoint: garbage, lying frames, wrong versions, a
 flood, a connect storm, an impersonator. The node logs and drops, keeps serving its
 parent and children, does not grow without bound, and never crashes."""
-import glob
 import os
 import stat
 import subprocess
 
-from harness import Mqtree, alive, run, run_dir
+from harness import Mqtree, alive, run, run_dir, tcp_listen_ports
 
 PEER = os.environ.get("HOSTILE_PEER") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "release", "tests", "hostile_peer")
 MODES = ("garbage", "lying", "version", "flood", "storm", "impersonate")
-
-
-def tcp_listen_ports(pid):
-    """The 127.0.0.1 ports a process listens on, from /proc."""
-    inodes = set()
-    for fd in glob.glob("/proc/%d/fd/*" % pid):
-        try:
-            target = os.readlink(fd)
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    ports, others = [], []
-    with open("/proc/net/tcp") as table:
-        next(table)
-        for line in table:
-            fields = line.split()
-            address, port = fields[1].split(":")
-            if fields[3] == "0A" and fields[9] in inodes:
-                (ports if address == "0100007F" else others).append(int(port, 16))
-    assert not others, "listening beyond 127.0.0.1: %s" % others
-    return ports
 
 
 def rss_mb(pid):
