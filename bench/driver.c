@@ -144,16 +144,12 @@ static pid_t *s_build(shell_t *shell, int count, const char *shape)
     return pids;
 }
 
-//  Depth 0 asks for a node that does not exist: the controller answers alone, so
-//  this is the cost of the shell and its pipes without any ZeroMQ hop.
-static void s_exec(shell_t *shell, int depth, int samples)
+//  command sent samples times, each after the answer to the last (a tenth more
+//  first, not counted): the round trips in microseconds (the caller frees them).
+static int64_t *s_closed_loop(shell_t *shell, const char *command, const char *expected,
+                              int samples)
 {
-    if (depth > 0)
-        free(s_build(shell, depth, "chain"));
-    char command[64], expected[64], line[256];
-    snprintf(command, sizeof command, "exec %d sum 1 1", depth);
-    snprintf(expected, sizeof expected, depth ? "Ok:%d: 1" : "Error:%d: Not found",
-             depth);
+    char line[256];
     int64_t *times = calloc((size_t)samples, sizeof(int64_t));
     for (int i = -samples / 10; i < samples; i++) {
         int64_t start = samples_now_us();
@@ -162,6 +158,20 @@ static void s_exec(shell_t *shell, int depth, int samples)
         if (i >= 0)
             times[i] = samples_now_us() - start;
     }
+    return times;
+}
+
+//  Depth 0 asks for a node that does not exist: the controller answers alone, so
+//  this is the cost of the shell and its pipes without any ZeroMQ hop.
+static void s_exec(shell_t *shell, int depth, int samples)
+{
+    if (depth > 0)
+        free(s_build(shell, depth, "chain"));
+    char command[64], expected[64];
+    snprintf(command, sizeof command, "exec %d sum 1 1", depth);
+    snprintf(expected, sizeof expected, depth ? "Ok:%d: 1" : "Error:%d: Not found",
+             depth);
+    int64_t *times = s_closed_loop(shell, command, expected, samples);
     char name[32];
     snprintf(name, sizeof name, "exec_d%d", depth);
     samples_report(name, times, (size_t)samples);
@@ -271,14 +281,7 @@ static void s_hexec(shell_t *shell, int depth, int samples, const char *hosts)
     free(list);
     snprintf(command, sizeof command, "exec %d sum 1 1", depth);
     snprintf(expected, sizeof expected, "Ok:%d: 1", depth);
-    int64_t *times = calloc((size_t)samples, sizeof(int64_t));
-    for (int i = -samples / 10; i < samples; i++) {
-        int64_t start = samples_now_us();
-        s_send(shell, command);
-        s_expect_prefix(shell, expected, line, sizeof line);
-        if (i >= 0)
-            times[i] = samples_now_us() - start;
-    }
+    int64_t *times = s_closed_loop(shell, command, expected, samples);
     char name[32];
     snprintf(name, sizeof name, "hexec_d%d", depth);
     s_report_p90(name, times, (size_t)samples);
