@@ -137,3 +137,25 @@ size_t timers_size(timers_t *self)
 {
     return zlistx_size(self->timers);
 }
+
+int stall_wait_ms(stall_t *self, int64_t now_us, int64_t due_us)
+{
+    if (!self->grace) {
+        if (now_us - due_us <= STALL_MS * 1000)
+            return 0;
+        *self = (stall_t){true, now_us, 0};
+        return STALL_GRACE_MS;
+    }
+    if (self->heard && now_us - self->start_us < STALL_GRACE_MAX_MS * 1000) {
+        self->heard = 0;
+        return STALL_GRACE_MS;
+    }
+    *self = (stall_t){false, 0, 0};
+    return 0;
+}
+
+void stall_heard(stall_t *self)
+{
+    if (self->grace)
+        self->heard++;
+}

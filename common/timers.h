@@ -5,6 +5,7 @@
 #ifndef MQTREE_TIMERS_H
 #define MQTREE_TIMERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,5 +45,26 @@ int timers_run(timers_t *self);
 void timers_set_watch(timers_t *self, timers_watch_fn *watch, void *arg);
 
 size_t timers_size(timers_t *self);
+
+//  A timer that fires this late means the process was stopped or starved: messages
+//  may still sit in the kernel, even connections not yet accepted, and ZeroMQ's I/O
+//  thread resumed with us. Before anything due counts, the loop gives it
+//  STALL_GRACE_MS, and again while messages keep coming in (a burst of connections
+//  completes its handshakes one round trip at a time), up to STALL_GRACE_MAX_MS.
+#define STALL_MS 10
+#define STALL_GRACE_MS 20
+#define STALL_GRACE_MAX_MS 1000
+typedef struct {
+    bool grace;       //  a grace is under way
+    int64_t start_us; //  when it began
+    size_t heard;     //  messages read since the last look
+} stall_t;
+
+//  A loop timer due at due_us fired at now_us: the milliseconds to wait before
+//  running what was due (a grace starts or goes on), or 0 to run it now.
+int stall_wait_ms(stall_t *self, int64_t now_us, int64_t due_us);
+
+//  A message was read (counts only during a grace).
+void stall_heard(stall_t *self);
 
 #endif

@@ -41,7 +41,7 @@ struct _controller_t {
     //  tombstone_t. If the parent's success comes after all (it was held up on the
     //  way), the child it started is ended: a create reported failed leaves no node.
     zhashx_t *tombstones;
-    bool stall_grace; //  the deadline timer was late once and gave the I/O thread time
+    stall_t stall;    //  the deadline timer was late: the I/O thread's grace (timers.h)
     uint32_t joins;   //  workers that asked to join: each one's number (children.h)
     int heartbeat_timer; //  the turn-end timer that reports availability (0: none)
     heartbeat_t *heartbeat;
@@ -795,25 +795,19 @@ static void s_run(void *arg, command_t *command, uint64_t seq)
 
 //  --- Events from the tree ----------------------------------------------------------
 
-//  A deadline timer this late means this process was stopped or starved; replies
-//  may still sit in the kernel, unread by ZeroMQ's I/O thread, which resumed with us.
-#define STALL_MS 10
-//  Time given to the I/O thread then, once, before anything expires.
-#define STALL_GRACE_MS 20
-
+//  A deadline timer this late: this process was stopped or starved (timers.h).
 static int s_on_deadline(zloop_t *loop, int timer_id, void *arg)
 {
     (void)timer_id;
     controller_t *self = (controller_t *)arg;
     self->timer_id = 0;
     int64_t now = wire_now_us();
-    if (now - self->timer_at > STALL_MS * 1000 && !self->stall_grace) {
-        self->stall_grace = true;
-        self->timer_id = zloop_timer(loop, STALL_GRACE_MS, 1, s_on_deadline, self);
-        self->timer_at = now + STALL_GRACE_MS * 1000;
+    int wait_ms = stall_wait_ms(&self->stall, now, self->timer_at);
+    if (wait_ms) {
+        self->timer_id = zloop_timer(loop, (size_t)wait_ms, 1, s_on_deadline, self);
+        self->timer_at = now + wait_ms * 1000;
         return 0;
     }
-    self->stall_grace = false;
     //  Replies first: what has arrived answers its request, however late the
     //  timer; only then does silence count as failure.
     node_drain_children(self->node);
@@ -923,6 +917,7 @@ static void s_on_event(controller_t *self, const wire_msg_t *event)
 static void s_on_up(void *owner, wire_msg_t **msg)
 {
     controller_t *self = (controller_t *)owner;
+    stall_heard(&self->stall);
     if ((*msg)->type == WIRE_REPLY)
         s_on_reply(self, *msg);
     else if ((*msg)->type == WIRE_EVENT)

@@ -31,7 +31,7 @@ struct _node_t {
     beats_t *beats;
     int loop_timer; //  the zloop timer armed for the earliest of timers, 0 if none
     int64_t loop_timer_at;
-    bool stall_grace; //  the loop timer was late once and gave the I/O thread time
+    stall_t stall;    //  the loop timer was late: the I/O thread's grace (timers.h)
     size_t parent_messages; //  heard from the parent so far
     bool left;              //  told to LEAVE: the loop ends
     zlist_t *leaving;       //  ids of joined children told to leave, to forget
@@ -416,6 +416,7 @@ static int s_read_children(node_t *self)
     for (int rc; count < BATCH; count++) {
         if ((rc = children_recv(self->children, &msg, &child, route)) < 0)
             break;
+        stall_heard(&self->stall);
         if (rc == 0)
             continue;
         if (!child) {
@@ -447,6 +448,7 @@ static int s_read_parent(node_t *self)
         int rc = wire_recv(self->upstream, NULL, 0, &msg, &reason);
         if (rc < 0)
             break;
+        stall_heard(&self->stall);
         if (rc == 0)
             log_dropped("dropped a message from the parent: %s", reason);
         else {
@@ -494,25 +496,19 @@ static int s_on_zap(zloop_t *loop, zsock_t *reader, void *arg)
 
 static void s_arm(void *arg, int64_t at_us);
 
-//  A timer this late means this process was stopped or starved: messages may still
-//  sit in the kernel, unread by ZeroMQ's I/O thread, which resumed with us.
-#define STALL_MS 10
-//  Time given to the I/O thread then, once, before any deadline counts.
-#define STALL_GRACE_MS 20
-
+//  A timer this late: this process was stopped or starved (timers.h, stall_t).
 static int s_on_loop_timer(zloop_t *loop, int timer_id, void *arg)
 {
     (void)timer_id;
     node_t *self = (node_t *)arg;
     self->loop_timer = 0;
     int64_t now = timers_now(self->timers);
-    if (now - self->loop_timer_at > STALL_MS * 1000 && !self->stall_grace) {
-        self->stall_grace = true;
-        self->loop_timer = zloop_timer(loop, STALL_GRACE_MS, 1, s_on_loop_timer, self);
-        self->loop_timer_at = now + STALL_GRACE_MS * 1000;
+    int wait_ms = stall_wait_ms(&self->stall, now, self->loop_timer_at);
+    if (wait_ms) {
+        self->loop_timer = zloop_timer(loop, (size_t)wait_ms, 1, s_on_loop_timer, self);
+        self->loop_timer_at = now + wait_ms * 1000;
         return 0;
     }
-    self->stall_grace = false;
     //  Messages first: a HELLO or an answer that has arrived counts, however late
     //  the timer; only then does silence count as failure.
     s_read_parent(self);
@@ -527,7 +523,7 @@ static void s_arm(void *arg, int64_t at_us)
 {
     node_t *self = (node_t *)arg;
     //  A grace in progress is never cut short: its end runs whatever is due.
-    if (!self->loop || (self->stall_grace && self->loop_timer))
+    if (!self->loop || (self->stall.grace && self->loop_timer))
         return;
     if (self->loop_timer)
         zloop_timer_end(self->loop, self->loop_timer);

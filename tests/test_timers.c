@@ -248,8 +248,36 @@ static void s_monotonic(void)
     timers_destroy(&timers);
 }
 
+//  A late timer: a grace for the I/O thread, longer while messages keep coming in
+//  (a burst of connections after SIGCONT), never longer than its cap.
+static void s_stall(void)
+{
+    stall_t stall = {0};
+    int64_t now = 1000000;
+    CHECK(stall_wait_ms(&stall, now, now - STALL_MS * 1000) == 0); //  on time
+    CHECK(stall_wait_ms(&stall, now, now - 500000) == STALL_GRACE_MS); //  late
+    now += STALL_GRACE_MS * 1000;
+    CHECK(stall_wait_ms(&stall, now, now) == 0 && !stall.grace); //  nothing came: run
+    //  Late again; messages keep coming: the grace goes on, up to its cap.
+    CHECK(stall_wait_ms(&stall, now, now - 500000) == STALL_GRACE_MS);
+    int graces = 1;
+    for (int round = 0; round < 1000; round++) {
+        stall_heard(&stall);
+        now += STALL_GRACE_MS * 1000;
+        if (stall_wait_ms(&stall, now, now) == 0)
+            break;
+        graces++;
+    }
+    CHECK(!stall.grace);
+    CHECK(graces == STALL_GRACE_MAX_MS / STALL_GRACE_MS);
+    //  Outside a grace, messages count for nothing.
+    stall_heard(&stall);
+    CHECK(stall.heard == 0);
+}
+
 int main(void)
 {
+    s_stall();
     s_empty();
     s_order();
     s_cancel();
