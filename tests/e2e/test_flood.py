@@ -13,6 +13,14 @@ import time
 
 from harness import Mqtree, alive, run, slack, tcp_listen_ports
 
+
+def tcp_listen_port(pid):
+    """The one 127.0.0.1 port a node listens on."""
+    ports = tcp_listen_ports(pid)
+    assert len(ports) == 1, ports
+    return ports[0]
+
+
 JUNK = 1000
 STORM = 5000
 HANDSHAKE = 5.0  # node/children.c TCP_HANDSHAKE_MS: set by libzmq's timer, not our code
@@ -147,7 +155,7 @@ def wait_back(pids, base_fds, ports, base_links, deadline, what):
 def flood(m, payload=None, label=""):
     targets = {"node 2": m.pids[2], "controller": m.proc.pid}
     pids = list(targets.values())
-    ports = {pid: tcp_listen_ports(pid) for pid in pids}
+    ports = {pid: tcp_listen_port(pid) for pid in pids}
     # Idle baseline, in the same tree.
     base_fds = {pid: fds(pid) for pid in pids}
     base_links = {pid: server_side(ports[pid]) for pid in pids}
@@ -265,7 +273,7 @@ def test_silent_insecure():
 def test_connect_storm():
     with tree() as m:
         pid = m.pids[2]
-        port = tcp_listen_ports(pid)
+        port = tcp_listen_port(pid)
         base = fds(pid)
         meter = CpuMeter([pid, m.proc.pid])
         done = threading.Event()
