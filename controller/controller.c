@@ -538,7 +538,11 @@ static int s_on_heartbeat_due(zloop_t *loop, int timer_id, void *arg)
     (void)timer_id;
     controller_t *self = (controller_t *)arg;
     self->heartbeat_timer = 0;
-    heartbeat_update(self->heartbeat);
+    int64_t now = wire_now_us();
+    int64_t next = heartbeat_update(self->heartbeat, now);
+    if (next >= 0)
+        self->heartbeat_timer = zloop_timer(self->loop, wire_delay_ms(next, now), 1,
+                                            s_on_heartbeat_due, self);
     return 0;
 }
 
@@ -548,8 +552,9 @@ static int s_on_heartbeat_due(zloop_t *loop, int timer_id, void *arg)
 //  and then lost again within the same instant (README, Many hosts).
 static void s_heartbeat_due(controller_t *self)
 {
-    if (!self->heartbeat_timer)
-        self->heartbeat_timer = zloop_timer(self->loop, 0, 1, s_on_heartbeat_due, self);
+    if (self->heartbeat_timer)
+        zloop_timer_end(self->loop, self->heartbeat_timer);
+    self->heartbeat_timer = zloop_timer(self->loop, 0, 1, s_on_heartbeat_due, self);
 }
 
 static void s_node_event(controller_t *self, topo_node_t *node, int kind, int status)
@@ -740,7 +745,8 @@ static void s_heartbeat(controller_t *self, int interval_ms)
     msg->node = TOPOLOGY_ROOT;
     msg->interval_ms = interval_ms;
     node_request(self->node, &msg);
-    heartbeat_update(self->heartbeat);
+    //  What is known dead or stopped is said at once, before the command's Ok.
+    heartbeat_update(self->heartbeat, wire_now_us());
 }
 
 static void s_execute(controller_t *self, command_t *command, uint64_t seq)

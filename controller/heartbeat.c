@@ -6,6 +6,8 @@ struct _heartbeat_t {
     output_sink_fn *sink;
     void *sink_arg;
     int interval_ms;
+    int64_t now_us;  //  of the update under way
+    int64_t next_us; //  the earliest back_due_us left for later (-1: none)
 };
 
 heartbeat_t *heartbeat_new(topology_t *topology, output_sink_fn *sink, void *sink_arg)
@@ -28,6 +30,8 @@ static void s_reset(topo_node_t *node, void *arg)
     (void)arg;
     node->lost = false;
     node->reported_unavailable = false;
+    node->reported_behind = false;
+    node->back_due_us = 0;
 }
 
 void heartbeat_set_interval(heartbeat_t *self, int ms)
@@ -47,10 +51,15 @@ void heartbeat_set_lost(heartbeat_t *self, topo_node_t *node, bool lost)
     node->lost = lost;
 }
 
+static bool s_down(const topo_node_t *node)
+{
+    return node->state == NODE_DEAD || node->state == NODE_STOPPED || node->lost;
+}
+
 static bool s_unavailable(topo_node_t *node)
 {
     for (; node && node->parent; node = node->parent)
-        if (node->state == NODE_DEAD || node->state == NODE_STOPPED || node->lost)
+        if (s_down(node))
             return true;
     return false;
 }
@@ -62,16 +71,38 @@ static void s_report(topo_node_t *node, void *arg)
     if (!node->parent || node->state == NODE_PENDING || node->state == NODE_REMOVING)
         return;
     bool unavailable = s_unavailable(node);
-    if (unavailable == node->reported_unavailable)
+    if (unavailable == node->reported_unavailable) {
+        //  Still as said; but why may have changed (lost itself, behind another).
+        if (unavailable)
+            node->reported_behind = !s_down(node);
+        node->back_due_us = 0;
         return;
+    }
+    if (!unavailable && node->reported_behind) {
+        //  It was unavailable only behind a node that is back now. What that node
+        //  saw of it meanwhile (a cut link held its reports) comes after its own
+        //  beats: it is said available an interval later, if nothing said otherwise.
+        if (!node->back_due_us)
+            node->back_due_us = self->now_us + (int64_t)self->interval_ms * 1000;
+        if (self->now_us < node->back_due_us) {
+            if (self->next_us < 0 || node->back_due_us < self->next_us)
+                self->next_us = node->back_due_us;
+            return;
+        }
+    }
+    node->back_due_us = 0;
     node->reported_unavailable = unavailable;
+    node->reported_behind = unavailable && !s_down(node);
     event_t event = {.kind = unavailable ? EVENT_NODE_UNAVAILABLE : EVENT_NODE_AVAILABLE,
                      .node = node->id};
     self->sink(self->sink_arg, NULL, &event);
 }
 
-void heartbeat_update(heartbeat_t *self)
+int64_t heartbeat_update(heartbeat_t *self, int64_t now_us)
 {
+    self->now_us = now_us;
+    self->next_us = -1;
     if (self->interval_ms)
         topology_walk(topology_root(self->topology), s_report, self);
+    return self->next_us;
 }

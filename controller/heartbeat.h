@@ -35,7 +35,10 @@ int heartbeat_interval(heartbeat_t *self);
 //  A node's parent reports its beats missing (lost) or back: said at the next update.
 void heartbeat_set_lost(heartbeat_t *self, topo_node_t *node, bool lost);
 
-//  Reports every node whose availability changed since the last report.
-void heartbeat_update(heartbeat_t *self);
+//  Reports every node whose availability changed since the last report. A node that
+//  was unavailable only behind another that is back is said available an interval
+//  later (what the other saw of it meanwhile may still be on its way): returns when
+//  to update again for it (-1: no need). now_us: CLOCK_MONOTONIC.
+int64_t heartbeat_update(heartbeat_t *self, int64_t now_us);
 
 #endif

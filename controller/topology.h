@@ -44,6 +44,8 @@ struct _topo_node_t {
     //  last said of it.
     bool lost;
     bool reported_unavailable;
+    bool reported_behind;   //  ... because of a node above it, not of its own
+    int64_t back_due_us;    //  behind a node that came back: said available then
 };
 
 typedef struct _topology_t topology_t;
