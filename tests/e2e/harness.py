@@ -3,6 +3,7 @@
 Every wait has a deadline: a test fails instead of hanging. Nothing sleeps to let
 things settle; tests wait for a line or for a state of /proc.
 """
+import fnmatch
 import glob
 import os
 import queue
@@ -125,12 +126,20 @@ class Mqtree:
 
 
 def run_dir(controller_pid):
+    """The run directory of a live controller: the one it holds open (a controller
+    killed with SIGKILL leaves its directory behind, and pids are reused, so a name
+    alone may be an old one's)."""
     bases = [os.environ.get("XDG_RUNTIME_DIR"), os.environ.get("TMPDIR"), "/tmp"]
-    for base in filter(None, bases):
-        found = glob.glob(os.path.join(base, "mqtree-%d-*" % controller_pid))
-        if found:
-            return found[0]
-    raise AssertionError("no run directory for controller %d" % controller_pid)
+    patterns = [os.path.join(base, "mqtree-%d-*" % controller_pid)
+                for base in filter(None, bases)]
+    for fd in glob.glob("/proc/%d/fd/*" % controller_pid):
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if any(fnmatch.fnmatch(target, pattern) for pattern in patterns):
+            return target
+    raise AssertionError("no run directory open in controller %d" % controller_pid)
 
 
 # Branches come in groups of four columns, ASCII ("|-- ", "`-- ", "|   ", "    ") or
