@@ -43,7 +43,8 @@ struct _controller_t {
     zhashx_t *tombstones;
     stall_t stall;    //  the deadline timer was late: the I/O thread's grace (timers.h)
     uint32_t joins;   //  workers that asked to join: each one's number (children.h)
-    int heartbeat_timer; //  the turn-end timer that reports availability (0: none)
+    int heartbeat_timer; //  the timer that reports availability (0: none)
+    bool heartbeat_soon; //  ... set for the end of this turn, not an interval later
     heartbeat_t *heartbeat;
 };
 
@@ -538,6 +539,7 @@ static int s_on_heartbeat_due(zloop_t *loop, int timer_id, void *arg)
     (void)timer_id;
     controller_t *self = (controller_t *)arg;
     self->heartbeat_timer = 0;
+    self->heartbeat_soon = false;
     int64_t now = wire_now_us();
     int64_t next = heartbeat_update(self->heartbeat, now);
     if (next >= 0)
@@ -552,9 +554,12 @@ static int s_on_heartbeat_due(zloop_t *loop, int timer_id, void *arg)
 //  and then lost again within the same instant (README, Many hosts).
 static void s_heartbeat_due(controller_t *self)
 {
+    if (self->heartbeat_timer && self->heartbeat_soon)
+        return; //  a burst of events: one update at the end of the turn
     if (self->heartbeat_timer)
         zloop_timer_end(self->loop, self->heartbeat_timer);
     self->heartbeat_timer = zloop_timer(self->loop, 0, 1, s_on_heartbeat_due, self);
+    self->heartbeat_soon = true;
 }
 
 static void s_node_event(controller_t *self, topo_node_t *node, int kind, int status)

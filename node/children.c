@@ -111,6 +111,24 @@ void children_tcp_options(zsock_t *sock)
     zsock_set_heartbeat_timeout(sock, TCP_HEARTBEAT_TIMEOUT_MS);
 }
 
+void children_tcp_client(zsock_t *sock, const curve_keys_t *keys)
+{
+    if (keys) {
+        zsock_set_curve_serverkey(sock, keys->public_key);
+        zsock_set_curve_publickey(sock, keys->public_key);
+        zsock_set_curve_secretkey(sock, keys->secret_key);
+    }
+    children_tcp_options(sock);
+}
+
+//  A joined child (no process of ours) is asked to go.
+static void s_tell_leave(children_t *self, child_t *child)
+{
+    wire_msg_t *leave = wire_msg_new(WIRE_LEAVE);
+    leave->node = child->id;
+    children_send(self, child, &leave);
+}
+
 static bool s_wildcard(const char *address)
 {
     return !strcmp(address, "0.0.0.0") || !strcmp(address, "*") || !strcmp(address, "::");
@@ -258,9 +276,7 @@ void children_destroy(children_t **self_p)
                 zlist_append(joined, child);
         for (child_t *child = (child_t *)zlist_first(joined); child;
              child = (child_t *)zlist_next(joined)) {
-            wire_msg_t *leave = wire_msg_new(WIRE_LEAVE);
-            leave->node = child->id;
-            children_send(self, child, &leave);
+            s_tell_leave(self, child);
             s_child_free(child);
         }
         zlist_destroy(&joined);
@@ -354,6 +370,25 @@ int children_listen(children_t *self, const char *endpoint)
     return zsock_bind(self->router, "%s", endpoint) < 0 ? -1 : 0;
 }
 
+//  One id, one live node: an older entry of id (a process killed at its create's
+//  deadline or by a remove and not reaped yet, or a joined worker) is nobody's node
+//  any more, silently. A process stays in by_pid until it is reaped; a joined
+//  worker is told to leave and forgotten at once.
+static void s_replace(children_t *self, int32_t id)
+{
+    child_t *previous = children_find(self, id);
+    if (!previous)
+        return;
+    zhashx_delete(self->by_id, idmap_key(id));
+    if (previous->pid) {
+        self->spawner.kill(self->spawner.arg, previous->pid);
+        return;
+    }
+    s_tell_leave(self, previous);
+    self->adopted--;
+    s_child_free(previous);
+}
+
 child_t *children_adopt(children_t *self, int32_t id, uint32_t incarnation,
                         const char *host)
 {
@@ -361,13 +396,7 @@ child_t *children_adopt(children_t *self, int32_t id, uint32_t incarnation,
         errno = EMFILE;
         return NULL;
     }
-    child_t *previous = children_find(self, id);
-    if (previous)
-        children_kill(self, previous);
-    if (previous && previous->pid == 0)
-        children_forget(self, previous);
-    else if (previous)
-        zhashx_delete(self->by_id, idmap_key(id));
+    s_replace(self, id);
     child_t *child = (child_t *)zmalloc(sizeof(child_t));
     child->id = id;
     child->incarnation = incarnation;
@@ -423,14 +452,7 @@ child_t *children_spawn(children_t *self, int32_t id, const char *host)
     child->link_fd = link_fd;
     child->host = host && *host ? strdup(host) : NULL;
     child->state = CHILD_SPAWNING;
-    child_t *previous = children_find(self, id);
-    if (previous) {
-        //  A process of this id not reaped yet (killed at its create's deadline or
-        //  by a remove): no two live processes carry one id, and the old one is
-        //  nobody's node any more. It stays in by_pid until it is reaped.
-        self->spawner.kill(self->spawner.arg, previous->pid);
-        zhashx_delete(self->by_id, idmap_key(id));
-    }
+    s_replace(self, id);
     zhashx_insert(self->by_pid, s_pid_key(pid), child);
     zhashx_insert(self->by_id, idmap_key(id), child);
     return child;
@@ -654,12 +676,9 @@ void children_kill(children_t *self, child_t *child)
         close(child->link_fd);
         child->link_fd = -1;
     }
-    if (child->pid == 0) {
-        //  Joined: no process of ours to signal. It is asked to go.
-        wire_msg_t *leave = wire_msg_new(WIRE_LEAVE);
-        leave->node = child->id;
-        children_send(self, child, &leave);
-    } else
+    if (child->pid == 0)
+        s_tell_leave(self, child); //  joined: no process of ours to signal
+    else
         self->spawner.kill(self->spawner.arg, child->pid);
     children_set(self, child, CHILD_KILL);
 }

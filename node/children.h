@@ -158,6 +158,9 @@ int children_reap(children_t *self, children_other_fn *on_other, void *arg);
 
 //  The options of every tcp link's sockets: handshake bound, ZMTP heartbeats.
 void children_tcp_options(zsock_t *sock);
+//  A DEALER's end of a tcp link: the tree's keys as a CURVE client (none: insecure)
+//  and children_tcp_options.
+void children_tcp_client(zsock_t *sock, const curve_keys_t *keys);
 
 //  The socket file of a node's ROUTER: its name in the run directory, and its path.
 //  Workers bind the path (libzmq unlinks a stale file there first and the socket

@@ -585,14 +585,8 @@ static zsock_t *s_upstream(const node_config_t *config)
     snprintf(identity, sizeof identity, "%d", config->id);
     zsock_set_identity(sock, config->route ? config->route : identity);
     const tree_settings_t *tree = &config->children.tree;
-    if (tree->transport == TRANSPORT_TCP) {
-        if (tree->keys) {
-            zsock_set_curve_serverkey(sock, tree->keys->public_key);
-            zsock_set_curve_publickey(sock, tree->keys->public_key);
-            zsock_set_curve_secretkey(sock, tree->keys->secret_key);
-        }
-        children_tcp_options(sock);
-    }
+    if (tree->transport == TRANSPORT_TCP)
+        children_tcp_client(sock, tree->keys);
     zsock_set_sndhwm(sock, 0);
     zsock_set_rcvhwm(sock, 0);
     zsock_set_linger(sock, 0);

@@ -29,12 +29,7 @@ int join_ask(const worker_config_t *config, const curve_keys_t *keys, char **rou
     char identity[48];
     snprintf(identity, sizeof identity, "join:%d:%d", config->id, (int)getpid());
     zsock_set_identity(sock, identity);
-    children_tcp_options(sock);
-    if (keys) {
-        zsock_set_curve_serverkey(sock, keys->public_key);
-        zsock_set_curve_publickey(sock, keys->public_key);
-        zsock_set_curve_secretkey(sock, keys->secret_key);
-    }
+    children_tcp_client(sock, keys);
     //  The handshake's outcome: a certificate the tree does not know is refused there.
     zmq_socket_monitor(zsock_resolve(sock), MONITOR_ENDPOINT,
                        ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |

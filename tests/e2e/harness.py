@@ -38,10 +38,14 @@ class Skipped(Exception):
 
 
 class Mqtree:
+    def command(self, args):
+        """The controller's command line (a subclass may run it elsewhere)."""
+        return [BIN, *args]
+
     def __init__(self, *args):
         self.stderr = tempfile.TemporaryFile()
         # ASCII tree branches unless a test asks for UTF-8.
-        command, env = [BIN, *args], dict(os.environ, LANG="C", LC_ALL="", LC_CTYPE="")
+        command, env = self.command(args), dict(os.environ, LANG="C", LC_ALL="", LC_CTYPE="")
         env.update(getattr(self, "extra_env", {}))
         if os.environ.get("MQTREE_VALGRIND"):
             # The controller under memcheck; its workers run natively (named by

@@ -354,17 +354,11 @@ class Controller(harness.Mqtree):
     pid. Valgrind mode is not supported here."""
 
     def __init__(self, hosts, *args, host=0):
-        self.hosts = hosts
-        self.stderr = tempfile.TemporaryFile()
-        env = dict(os.environ, LANG="C", LC_ALL="", LC_CTYPE="")
-        env.update(getattr(self, "extra_env", {}))
-        command = hosts.exec_argv(host, [os.path.abspath(harness.BIN), *args])
-        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, env=env,
-                                     stdout=subprocess.PIPE, stderr=self.stderr,
-                                     preexec_fn=getattr(self, "preexec", None))
-        self.lines = queue.Queue()
-        self.pids = {}
-        threading.Thread(target=self._read, daemon=True).start()
+        self.hosts, self.host = hosts, host
+        super().__init__(*args)
+
+    def command(self, args):
+        return self.hosts.exec_argv(self.host, [os.path.abspath(harness.BIN), *args])
 
     def line(self, deadline=harness.LINE_DEADLINE):
         try:
