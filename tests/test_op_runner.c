@@ -78,9 +78,10 @@ static void s_results_in_order(void)
 static void s_busy_thread_keeps_order(void)
 {
     op_runner_t *runner = op_runner_new();
-    s_submit(runner, 5, 0, "sleep", "1");
+    s_submit(runner, 5, 0, "sleep", "1000");
     char *result = NULL;
-    //  A sleep of a second is still running: a small op may not overtake it.
+    //  A sleep of a second (ops count ms) is still running: a small op may not
+    //  overtake it, however fast the thread is scheduled (valgrind runs it first).
     CHECK(s_run_here(runner, "get", "X", &result) == -2 && result == NULL);
     wire_msg_t *slept = s_result(runner);
     CHECK(slept && slept->request_id == 5);
