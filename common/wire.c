@@ -579,7 +579,9 @@ int wire_recv(zsock_t *sock, char *route, size_t route_size, wire_msg_t **out,
               const char **reason)
 {
     *out = NULL;
-    if (!(zsock_events(sock) & ZMQ_POLLIN))
+    //  A socket that never waits (ZMQ_RCVTIMEO 0) is simply read: asking first
+    //  would cost a system call per message (common/loop.h).
+    if (zsock_rcvtimeo(sock) != 0 && !(zsock_events(sock) & ZMQ_POLLIN))
         return -1;
     zmsg_t *msg = zmsg_recv(sock);
     if (!msg)

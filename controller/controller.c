@@ -27,7 +27,7 @@
 
 struct _controller_t {
     controller_config_t config;
-    zloop_t *loop;
+    loop_t *loop;
     output_sink_fn *sink; //  every result and event goes there
     void *sink_arg;
     node_t *node; //  the controller as node -1: its children, routing, fan-out
@@ -63,7 +63,7 @@ static topo_node_t *s_node(controller_t *self, int32_t id)
 
 //  --- Deadlines ---------------------------------------------------------------------
 
-static int s_on_deadline(zloop_t *loop, int timer_id, void *arg);
+static int s_on_deadline(loop_t *loop, int timer_id, void *arg);
 
 //  Keeps one one-shot timer armed for the earliest deadline. It may fire early (the
 //  earliest request was answered meanwhile): then it only re-arms.
@@ -73,8 +73,8 @@ static void s_arm(controller_t *self)
     if (next < 0 || (self->timer_id && self->timer_at <= next))
         return;
     if (self->timer_id)
-        zloop_timer_end(self->loop, self->timer_id);
-    self->timer_id = zloop_timer(self->loop, wire_delay_ms(next, wire_now_us()), 1,
+        loop_timer_end(self->loop, self->timer_id);
+    self->timer_id = loop_timer(self->loop, wire_delay_ms(next, wire_now_us()), 1,
                                  s_on_deadline, self);
     self->timer_at = next;
 }
@@ -533,7 +533,7 @@ static void s_fail_through(controller_t *self, topo_node_t *node, bool only_ping
     free(ids);
 }
 
-static int s_on_heartbeat_due(zloop_t *loop, int timer_id, void *arg)
+static int s_on_heartbeat_due(loop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
@@ -543,7 +543,7 @@ static int s_on_heartbeat_due(zloop_t *loop, int timer_id, void *arg)
     int64_t now = wire_now_us();
     int64_t next = heartbeat_update(self->heartbeat, now);
     if (next >= 0)
-        self->heartbeat_timer = zloop_timer(self->loop, wire_delay_ms(next, now), 1,
+        self->heartbeat_timer = loop_timer(self->loop, wire_delay_ms(next, now), 1,
                                             s_on_heartbeat_due, self);
     return 0;
 }
@@ -557,8 +557,8 @@ static void s_heartbeat_due(controller_t *self)
     if (self->heartbeat_timer && self->heartbeat_soon)
         return; //  a burst of events: one update at the end of the turn
     if (self->heartbeat_timer)
-        zloop_timer_end(self->loop, self->heartbeat_timer);
-    self->heartbeat_timer = zloop_timer(self->loop, 0, 1, s_on_heartbeat_due, self);
+        loop_timer_end(self->loop, self->heartbeat_timer);
+    self->heartbeat_timer = loop_timer(self->loop, 0, 1, s_on_heartbeat_due, self);
     self->heartbeat_soon = true;
 }
 
@@ -807,7 +807,7 @@ static void s_run(void *arg, command_t *command, uint64_t seq)
 //  --- Events from the tree ----------------------------------------------------------
 
 //  A deadline timer this late: this process was stopped or starved (timers.h).
-static int s_on_deadline(zloop_t *loop, int timer_id, void *arg)
+static int s_on_deadline(loop_t *loop, int timer_id, void *arg)
 {
     (void)timer_id;
     controller_t *self = (controller_t *)arg;
@@ -815,7 +815,7 @@ static int s_on_deadline(zloop_t *loop, int timer_id, void *arg)
     int64_t now = wire_now_us();
     int wait_ms = stall_wait_ms(&self->stall, now, self->timer_at);
     if (wait_ms) {
-        self->timer_id = zloop_timer(loop, (size_t)wait_ms, 1, s_on_deadline, self);
+        self->timer_id = loop_timer(loop, (size_t)wait_ms, 1, s_on_deadline, self);
         self->timer_at = now + wait_ms * 1000;
         return 0;
     }
@@ -968,7 +968,7 @@ void controller_on_sigchld(controller_t *self)
 //  death within milliseconds: this is a cap for what should never happen.
 #define REAP_CAP_MS 2000
 
-controller_t *controller_new(const controller_config_t *config, zloop_t *loop,
+controller_t *controller_new(const controller_config_t *config, loop_t *loop,
                              output_sink_fn *sink, void *sink_arg)
 {
     controller_t *self = (controller_t *)zmalloc(sizeof(controller_t));
@@ -1012,9 +1012,9 @@ void controller_destroy(controller_t **self_p)
     if (!self)
         return;
     if (self->timer_id)
-        zloop_timer_end(self->loop, self->timer_id);
+        loop_timer_end(self->loop, self->timer_id);
     if (self->heartbeat_timer)
-        zloop_timer_end(self->loop, self->heartbeat_timer);
+        loop_timer_end(self->loop, self->heartbeat_timer);
     //  Every process we know of gets SIGKILL; processes we do not know of (started
     //  by a create that timed out) follow their parent through its death signal.
     topology_walk(topology_root(self->topology), s_kill_process, NULL);

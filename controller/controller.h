@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../common/loop.h"
 #include "../common/log.h"
 #include "../common/run_dir.h"
 #include "../node/children.h"
@@ -32,7 +33,7 @@ typedef struct _controller_t controller_t;
 
 //  Registers the controller's sockets and timers on loop; every result and event
 //  goes to sink. NULL on failure.
-controller_t *controller_new(const controller_config_t *config, zloop_t *loop,
+controller_t *controller_new(const controller_config_t *config, loop_t *loop,
                              output_sink_fn *sink, void *sink_arg);
 
 //  Ends every worker process and reaps them; removes nothing from disk.

@@ -233,6 +233,8 @@ children_t *children_new(const children_config_t *config, child_report_fn *repor
     //  is lost, and a foreign process flooding an endpoint cannot grow this one.
     zsock_set_rcvhwm(self->router, ROUTER_INBOUND_MAX);
     zsock_set_linger(self->router, 0);
+    //  Read by the loop, never waited on: wire_recv's fast path.
+    zsock_set_rcvtimeo(self->router, 0);
     zsock_set_router_mandatory(self->router, 1);
     //  A second connection with a child's routing id is refused, not handed the
     //  child's traffic: a foreign process cannot take a live child's place. (A

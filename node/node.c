@@ -21,7 +21,7 @@ struct _node_t {
     node_config_t config;
     node_handlers_t handlers;
     void *owner;
-    zloop_t *loop;
+    loop_t *loop;
     zsock_t *upstream; //  NULL for the root
     zap_t *zap;        //  tcp with CURVE: who may connect
     wire_peer_clock_t parent_clock; //  what the parent's stamps told of its clock
@@ -468,7 +468,7 @@ static void s_woken(node_t *self)
         self->handlers.on_woken(self->owner);
 }
 
-static int s_on_children(zloop_t *loop, zsock_t *reader, void *arg)
+static int s_on_children(loop_t *loop, zsock_t *reader, void *arg)
 {
     (void)loop;
     (void)reader;
@@ -477,7 +477,7 @@ static int s_on_children(zloop_t *loop, zsock_t *reader, void *arg)
     return 0;
 }
 
-static int s_on_parent(zloop_t *loop, zsock_t *reader, void *arg)
+static int s_on_parent(loop_t *loop, zsock_t *reader, void *arg)
 {
     (void)loop;
     (void)reader;
@@ -486,7 +486,7 @@ static int s_on_parent(zloop_t *loop, zsock_t *reader, void *arg)
     return ((node_t *)arg)->left ? -1 : 0;
 }
 
-static int s_on_zap(zloop_t *loop, zsock_t *reader, void *arg)
+static int s_on_zap(loop_t *loop, zsock_t *reader, void *arg)
 {
     (void)loop;
     (void)reader;
@@ -497,7 +497,7 @@ static int s_on_zap(zloop_t *loop, zsock_t *reader, void *arg)
 static void s_arm(void *arg, int64_t at_us);
 
 //  A timer this late: this process was stopped or starved (timers.h, stall_t).
-static int s_on_loop_timer(zloop_t *loop, int timer_id, void *arg)
+static int s_on_loop_timer(loop_t *loop, int timer_id, void *arg)
 {
     (void)timer_id;
     node_t *self = (node_t *)arg;
@@ -505,7 +505,7 @@ static int s_on_loop_timer(zloop_t *loop, int timer_id, void *arg)
     int64_t now = timers_now(self->timers);
     int wait_ms = stall_wait_ms(&self->stall, now, self->loop_timer_at);
     if (wait_ms) {
-        self->loop_timer = zloop_timer(loop, (size_t)wait_ms, 1, s_on_loop_timer, self);
+        self->loop_timer = loop_timer(loop, (size_t)wait_ms, 1, s_on_loop_timer, self);
         self->loop_timer_at = now + wait_ms * 1000;
         return 0;
     }
@@ -526,11 +526,11 @@ static void s_arm(void *arg, int64_t at_us)
     if (!self->loop || (self->stall.grace && self->loop_timer))
         return;
     if (self->loop_timer)
-        zloop_timer_end(self->loop, self->loop_timer);
+        loop_timer_end(self->loop, self->loop_timer);
     self->loop_timer = 0;
     if (at_us >= 0)
         self->loop_timer =
-            zloop_timer(self->loop, wire_delay_ms(at_us, timers_now(self->timers)), 1,
+            loop_timer(self->loop, wire_delay_ms(at_us, timers_now(self->timers)), 1,
                         s_on_loop_timer, self);
     self->loop_timer_at = at_us;
 }
@@ -590,6 +590,8 @@ static zsock_t *s_upstream(const node_config_t *config)
     zsock_set_sndhwm(sock, 0);
     zsock_set_rcvhwm(sock, 0);
     zsock_set_linger(sock, 0);
+    //  Read by the loop, never waited on: wire_recv's fast path.
+    zsock_set_rcvtimeo(sock, 0);
     if (zsock_connect(sock, "%s", config->parent_endpoint) != 0) {
         log_error("cannot connect to %s", config->parent_endpoint);
         zsock_destroy(&sock);
@@ -597,7 +599,7 @@ static zsock_t *s_upstream(const node_config_t *config)
     return sock;
 }
 
-node_t *node_new(const node_config_t *config, zloop_t *loop,
+node_t *node_new(const node_config_t *config, loop_t *loop,
                  const node_handlers_t *handlers, void *owner)
 {
     node_t *self = (node_t *)zmalloc(sizeof(node_t));
@@ -629,11 +631,11 @@ node_t *node_new(const node_config_t *config, zloop_t *loop,
                             self->upstream ? s_send_up : NULL, self);
     if (loop) {
         self->loop = loop;
-        zloop_reader(loop, children_router(self->children), s_on_children, self);
+        loop_reader(loop, children_router(self->children), s_on_children, self);
         if (self->zap)
-            zloop_reader(loop, zap_sock(self->zap), s_on_zap, self);
+            loop_reader(loop, zap_sock(self->zap), s_on_zap, self);
         if (self->upstream)
-            zloop_reader(loop, self->upstream, s_on_parent, self);
+            loop_reader(loop, self->upstream, s_on_parent, self);
         timers_set_watch(self->timers, s_arm, self);
     }
     return self;
@@ -649,12 +651,12 @@ void node_destroy(node_t **self_p)
         return;
     if (self->loop) {
         if (self->loop_timer)
-            zloop_timer_end(self->loop, self->loop_timer);
-        zloop_reader_end(self->loop, children_router(self->children));
+            loop_timer_end(self->loop, self->loop_timer);
+        loop_reader_end(self->loop, children_router(self->children));
         if (self->zap)
-            zloop_reader_end(self->loop, zap_sock(self->zap));
+            loop_reader_end(self->loop, zap_sock(self->zap));
         if (self->upstream)
-            zloop_reader_end(self->loop, self->upstream);
+            loop_reader_end(self->loop, self->upstream);
     }
     beats_destroy(&self->beats);
     fanouts_destroy(&self->fanouts);

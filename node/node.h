@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../common/loop.h"
 #include "../common/timers.h"
 #include "../common/wire.h"
 #include "children.h"
@@ -47,7 +48,7 @@ typedef struct _node_t node_t;
 //  Binds the children's endpoint and connects to the parent. With a loop, the
 //  node's sockets and timers are registered on it; without, the caller drives it
 //  with node_poll. NULL on failure (logged).
-node_t *node_new(const node_config_t *config, zloop_t *loop,
+node_t *node_new(const node_config_t *config, loop_t *loop,
                  const node_handlers_t *handlers, void *owner);
 
 //  Kills every child still running and, for processes, reaps them.

@@ -221,10 +221,7 @@ static int s_serve(app_config_t *config)
     config->controller.nodes_max = limits_nodes_max();
     log_info("%zu descriptors: at most %zu children per node, %zu nodes", fds,
              config->controller.tree.children_max, config->controller.nodes_max);
-    zloop_t *loop = zloop_new();
-    zloop_set_nonstop(loop, true);
-    if (getenv("MQTREE_ZLOOP_VERBOSE"))
-        zloop_set_verbose(loop, true);
+    loop_t *loop = loop_new();
     shell_t *shell = shell_new(&config->shell, loop);
     controller_t *controller =
         controller_new(&config->controller, loop, shell_sink, shell);
@@ -235,7 +232,7 @@ static int s_serve(app_config_t *config)
         fprintf(stderr, "mqtree: cannot bind the controller's endpoint\n");
     controller_destroy(&controller);
     shell_destroy(&shell);
-    zloop_destroy(&loop);
+    loop_destroy(&loop);
     return exit_code;
 }
 

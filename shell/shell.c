@@ -24,7 +24,7 @@
 
 struct _shell_t {
     shell_config_t config;
-    zloop_t *loop;
+    loop_t *loop;
     controller_t *controller;
     bool interactive;
     //  Input not yet made into lines: buffer[0..used), no newline in [0..scanned).
@@ -110,7 +110,7 @@ static const char *s_help_text(const char *topic, size_t length)
     return NULL;
 }
 
-static int s_on_idle(zloop_t *loop, int timer_id, void *arg);
+static int s_on_idle(loop_t *loop, int timer_id, void *arg);
 
 //  Output is flushed, and the exit condition checked, once per loop turn: a zero-delay
 //  timer runs after the handler that is producing results has returned.
@@ -118,7 +118,7 @@ static void s_schedule(shell_t *self)
 {
     if (!self->flush_scheduled) {
         self->flush_scheduled = true;
-        zloop_timer(self->loop, 0, 1, s_on_idle, self);
+        loop_timer(self->loop, 0, 1, s_on_idle, self);
     }
 }
 
@@ -354,7 +354,7 @@ static int32_t *s_ids(void *arg, size_t *count)
     return controller_ids(((shell_t *)arg)->controller, count);
 }
 
-static int s_on_stdin(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+static int s_on_stdin(loop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     shell_t *self = (shell_t *)arg;
     if (self->interactive) {
@@ -364,7 +364,7 @@ static int s_on_stdin(zloop_t *loop, zmq_pollitem_t *item, void *arg)
         else
             editor_read();
         if (self->input_done)
-            zloop_poller_end(loop, item);
+            loop_poller_end(loop, item);
         return 0;
     }
     //  Grown only when less than READ_MIN is free, and then by as much as it holds
@@ -387,13 +387,13 @@ static int s_on_stdin(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     if (at_end)
         self->input_done = true;
     if (self->input_done) {
-        zloop_poller_end(loop, item);
+        loop_poller_end(loop, item);
         s_schedule(self);
     }
     return 0;
 }
 
-static int s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+static int s_on_signal(loop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     (void)loop;
     shell_t *self = (shell_t *)arg;
@@ -412,7 +412,7 @@ static int s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     return 0;
 }
 
-static int s_on_idle(zloop_t *loop, int timer_id, void *arg)
+static int s_on_idle(loop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
@@ -426,7 +426,7 @@ static int s_on_idle(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
-shell_t *shell_new(const shell_config_t *config, zloop_t *loop)
+shell_t *shell_new(const shell_config_t *config, loop_t *loop)
 {
     shell_t *self = (shell_t *)zmalloc(sizeof(shell_t));
     self->config = *config;
@@ -460,14 +460,14 @@ int shell_run(shell_t *self, controller_t *controller)
     self->controller = controller;
     zmq_pollitem_t input = {NULL, STDIN_FILENO, ZMQ_POLLIN, 0};
     zmq_pollitem_t signals = {NULL, self->config.signal_fd, ZMQ_POLLIN, 0};
-    zloop_poller(self->loop, &input, s_on_stdin, self);
+    loop_poller(self->loop, &input, s_on_stdin, self);
     //  A pipe whose writer is gone polls as an error (POLLHUP); read() then tells
     //  the end of input, so the poller must not be dropped for it.
-    zloop_poller_set_tolerant(self->loop, &input);
-    zloop_poller(self->loop, &signals, s_on_signal, self);
+    loop_poller_set_tolerant(self->loop, &input);
+    loop_poller(self->loop, &signals, s_on_signal, self);
     if (self->interactive)
         editor_start("> ", s_typed, s_ids, self);
-    zloop_start(self->loop);
+    loop_start(self->loop);
     fflush(stdout);
     if (self->interactive)
         editor_stop();

@@ -8,6 +8,7 @@
 #include <czmq.h>
 #include <stdbool.h>
 
+#include "../common/loop.h"
 #include "../controller/controller.h"
 #include "../controller/parser.h"
 
@@ -26,7 +27,7 @@ typedef struct {
 
 typedef struct _shell_t shell_t;
 
-shell_t *shell_new(const shell_config_t *config, zloop_t *loop);
+shell_t *shell_new(const shell_config_t *config, loop_t *loop);
 void shell_destroy(shell_t **self_p);
 
 //  The controller's sink (output.h): formats each result and event, as text or as

@@ -17,7 +17,7 @@
 //  Generous: a loaded machine under ASan must not fail a test that works.
 #define WAIT_MS 20000
 
-static zloop_t *s_loop;
+static loop_t *s_loop;
 static controller_t *s_controller;
 static char *s_lines[64]; //  result of command seq, by seq
 static int s_wakeup[2];   //  the output callback writes here: the loop stops
@@ -37,7 +37,7 @@ static void s_output(void *arg, const result_t *result, const event_t *event)
         abort();
 }
 
-static int s_on_wakeup(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+static int s_on_wakeup(loop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     (void)loop;
     (void)arg;
@@ -47,7 +47,7 @@ static int s_on_wakeup(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     return -1;
 }
 
-static int s_on_sigchld(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+static int s_on_sigchld(loop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     (void)loop;
     (void)arg;
@@ -58,7 +58,7 @@ static int s_on_sigchld(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     return 0;
 }
 
-static int s_on_give_up(zloop_t *loop, int timer_id, void *arg)
+static int s_on_give_up(loop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
@@ -79,11 +79,11 @@ static const char *s_do(uint64_t seq, const char *text)
     s_awaited = seq;
     controller_submit(s_controller, &command, seq);
     if (!s_lines[seq]) {
-        int timer = zloop_timer(s_loop, WAIT_MS, 1, s_on_give_up, NULL);
+        int timer = loop_timer(s_loop, WAIT_MS, 1, s_on_give_up, NULL);
         s_looping = true;
-        zloop_start(s_loop);
+        loop_start(s_loop);
         s_looping = false;
-        zloop_timer_end(s_loop, timer);
+        loop_timer_end(s_loop, timer);
     }
     return s_lines[seq] ? s_lines[seq] : "(none)";
 }
@@ -122,14 +122,13 @@ int main(void)
                                   .worker_path = MQTREE_WORKER_BINARY,
                                   .run_dir = run_dir,
                                   .tree_style = tree_view_style(true, false, false)};
-    s_loop = zloop_new();
-    zloop_set_nonstop(s_loop, true);
+    s_loop = loop_new();
     s_controller = controller_new(&config, s_loop, s_output, NULL);
     CHECK(s_controller != NULL);
     zmq_pollitem_t wakeup = {NULL, s_wakeup[0], ZMQ_POLLIN, 0};
     zmq_pollitem_t signals = {NULL, signal_fd, ZMQ_POLLIN, 0};
-    zloop_poller(s_loop, &wakeup, s_on_wakeup, NULL);
-    zloop_poller(s_loop, &signals, s_on_sigchld, NULL);
+    loop_poller(s_loop, &wakeup, s_on_wakeup, NULL);
+    loop_poller(s_loop, &signals, s_on_sigchld, NULL);
 
     //  A node's process is the controller's child, and its pid is the reply.
     const char *created = s_do(1, "create 1");
@@ -184,7 +183,7 @@ int main(void)
     CHECK(s_controller == NULL);
     CHECK(kill(pid, 0) != 0);
 
-    zloop_destroy(&s_loop);
+    loop_destroy(&s_loop);
     run_dir_destroy(&run_dir);
     for (size_t i = 0; i < 64; i++)
         free(s_lines[i]);

@@ -37,7 +37,7 @@ static void s_submit(op_runner_t *runner, uint64_t id, int64_t deadline, const c
                      const char *args)
 {
     wire_msg_t *exec = s_exec(id, deadline, op, args);
-    op_runner_submit(runner, &exec);
+    CHECK(op_runner_submit(runner, &exec) == 0);
     CHECK(exec == NULL);
 }
 
@@ -107,6 +107,54 @@ static void s_expired_exec_dropped(void)
     op_runner_destroy(&runner);
 }
 
+//  Waits for a result as the worker reads them (op_runner_recv counts them).
+static wire_msg_t *s_counted_result(op_runner_t *runner)
+{
+    zpoller_t *poller = zpoller_new(op_runner_sock(runner), NULL);
+    bool ready = zpoller_wait(poller, 10000) != NULL;
+    zpoller_destroy(&poller);
+    wire_msg_t *result = NULL;
+    if (ready)
+        CHECK(op_runner_recv(runner, &result) == 1);
+    return result;
+}
+
+//  No thread until an op needs one; stopped only when nothing can come back.
+static void s_thread_on_demand(void)
+{
+    op_runner_t *runner = op_runner_new();
+    CHECK(!op_runner_running(runner) && !op_runner_busy(runner));
+    char *result = NULL;
+    CHECK(s_run_here(runner, "set", "k 1", &result) == 0);
+    free(result);
+    CHECK(!op_runner_running(runner));
+    s_submit(runner, 1, 0, "sleep", "300");
+    CHECK(op_runner_running(runner) && op_runner_busy(runner));
+    //  Busy: a stop is refused.
+    op_runner_stop(runner);
+    CHECK(op_runner_running(runner));
+    wire_msg_t *slept = s_counted_result(runner);
+    CHECK(slept && slept->request_id == 1);
+    wire_msg_destroy(&slept);
+    CHECK(!op_runner_busy(runner));
+    op_runner_stop(runner);
+    CHECK(!op_runner_running(runner));
+    //  Another thread for the next op, on the same state.
+    s_submit(runner, 2, 0, "get", "k");
+    CHECK(op_runner_running(runner));
+    wire_msg_t *got = s_counted_result(runner);
+    CHECK(got && got->request_id == 2 && wire_bytes_eq(&got->text, "1"));
+    wire_msg_destroy(&got);
+    //  A dropped exec gives no result: not busy once the thread passed it.
+    s_submit(runner, 3, wire_now_us() - 1, "set", "k 2");
+    s_submit(runner, 4, 0, "get", "k");
+    got = s_counted_result(runner);
+    CHECK(got && got->request_id == 4 && wire_bytes_eq(&got->text, "1"));
+    wire_msg_destroy(&got);
+    CHECK(!op_runner_busy(runner));
+    op_runner_destroy(&runner);
+}
+
 int main(void)
 {
     zsys_init();
@@ -114,5 +162,6 @@ int main(void)
     s_results_in_order();
     s_busy_thread_keeps_order();
     s_expired_exec_dropped();
+    s_thread_on_demand();
     return check_report("op_runner");
 }

@@ -42,10 +42,15 @@ struct _op_runner_t {
     zsock_t *loop_end;
     zsock_t *thread_end;
     pthread_t thread;
-    ops_t *ops; //  the node's ops state; the thread's while ops are pending
+    bool running; //  the thread is started (the loop's to change)
+    ops_t *ops;   //  the node's ops state; the thread's while ops are pending
     //  Submitted and not yet run or dropped: the thread counts them down, so the
     //  loop may run a small op itself only when the thread is idle and order holds.
     atomic_size_t pending;
+    //  Results the thread sent, counted before each is sent, and those the loop
+    //  read: while they differ, a result is on its way.
+    atomic_size_t sent;
+    size_t read;
 };
 
 static void *s_runner(void *arg)
@@ -67,8 +72,10 @@ static void *s_runner(void *arg)
         //  Done with it before the loop hears so: once the result is read, the
         //  thread is idle if nothing else is pending.
         atomic_fetch_sub(&self->pending, 1);
-        if (reply)
+        if (reply) {
+            atomic_fetch_add(&self->sent, 1);
             wire_send(pipe, NULL, &reply);
+        }
     }
     return NULL;
 }
@@ -81,6 +88,10 @@ static zsock_t *s_pipe_end(const char *endpoint, bool bind)
     //  Unbounded, before the bind or connect that fixes the pipe's limits.
     zsock_set_sndhwm(sock, 0);
     zsock_set_rcvhwm(sock, 0);
+    //  The loop's end is read by the loop, never waited on (wire_recv's fast path);
+    //  the thread waits on its own.
+    if (bind)
+        zsock_set_rcvtimeo(sock, 0);
     int rc =
         bind ? zsock_bind(sock, "%s", endpoint) : zsock_connect(sock, "%s", endpoint);
     if (rc < 0)
@@ -99,8 +110,7 @@ op_runner_t *op_runner_new(void)
     self->ops = ops_new();
     self->loop_end = s_pipe_end(endpoint, true);
     self->thread_end = s_pipe_end(endpoint, false);
-    if (!self->loop_end || !self->thread_end ||
-        pthread_create(&self->thread, NULL, s_runner, self) != 0) {
+    if (!self->loop_end || !self->thread_end) {
         ops_destroy(&self->ops);
         zsock_destroy(&self->loop_end);
         zsock_destroy(&self->thread_end);
@@ -115,8 +125,10 @@ void op_runner_destroy(op_runner_t **self_p)
     op_runner_t *self = *self_p;
     if (!self)
         return;
-    zstr_send(self->loop_end, "$TERM");
-    pthread_join(self->thread, NULL);
+    if (self->running) {
+        zstr_send(self->loop_end, "$TERM");
+        pthread_join(self->thread, NULL);
+    }
     ops_destroy(&self->ops);
     zsock_destroy(&self->loop_end);
     zsock_destroy(&self->thread_end);
@@ -136,10 +148,52 @@ zsock_t *op_runner_sock(op_runner_t *self)
     return self->loop_end;
 }
 
-void op_runner_submit(op_runner_t *self, wire_msg_t **exec)
+//  The thread's stack: ops keep their data on the heap.
+#define THREAD_STACK (256 * 1024)
+
+int op_runner_submit(op_runner_t *self, wire_msg_t **exec)
 {
+    if (!self->running) {
+        pthread_attr_t attributes;
+        pthread_attr_init(&attributes);
+        pthread_attr_setstacksize(&attributes, THREAD_STACK);
+        int rc = pthread_create(&self->thread, &attributes, s_runner, self);
+        pthread_attr_destroy(&attributes);
+        if (rc != 0)
+            return -1;
+        self->running = true;
+    }
     atomic_fetch_add(&self->pending, 1);
     wire_send(self->loop_end, NULL, exec);
+    return 0;
+}
+
+int op_runner_recv(op_runner_t *self, wire_msg_t **reply)
+{
+    const char *reason;
+    int rc = wire_recv(self->loop_end, NULL, 0, reply, &reason);
+    if (rc >= 0)
+        self->read++;
+    return rc;
+}
+
+bool op_runner_busy(op_runner_t *self)
+{
+    return atomic_load(&self->pending) || atomic_load(&self->sent) != self->read;
+}
+
+void op_runner_stop(op_runner_t *self)
+{
+    if (!self->running || op_runner_busy(self))
+        return;
+    zstr_send(self->loop_end, "$TERM");
+    pthread_join(self->thread, NULL);
+    self->running = false;
+}
+
+bool op_runner_running(op_runner_t *self)
+{
+    return self->running;
 }
 
 int op_runner_run_here(op_runner_t *self, const wire_msg_t *exec, char **result)

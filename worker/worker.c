@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../common/coverage.h"
+#include "../common/loop.h"
 #include "../common/process.h"
 #include "../node/node.h"
 #include "join.h"
@@ -19,12 +20,16 @@
 #define PARENT_CHECK_MS 500
 //  Results taken from the op thread per wake-up, so no socket starves the others.
 #define BATCH 256
+//  The op thread ends after this long without an op; the next one starts another.
+#define RUNNER_IDLE_MS 2000
 
 struct _worker_t {
     worker_config_t config;
-    zloop_t *loop;
+    loop_t *loop;
     node_t *node;
     op_runner_t *runner;
+    bool runner_read; //  the loop reads the op thread's results: it may send some
+    int runner_idle;  //  the timer that ends the idle op thread (0: none)
     char *worker_path;
     bool flush_due; //  coverage builds: counts to write (s_woken)
     zsock_t *link_monitor; //  joined: the parent link's connection events
@@ -36,7 +41,7 @@ struct _worker_t {
 
 //  --- A joined worker: no parent process, so its link is its life -----------------
 
-static int s_on_welcome_due(zloop_t *loop, int timer_id, void *arg)
+static int s_on_welcome_due(loop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
@@ -49,7 +54,7 @@ static int s_on_welcome_due(zloop_t *loop, int timer_id, void *arg)
     return -1;
 }
 
-static int s_on_link_lost(zloop_t *loop, int timer_id, void *arg)
+static int s_on_link_lost(loop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
@@ -58,7 +63,7 @@ static int s_on_link_lost(zloop_t *loop, int timer_id, void *arg)
     return -1;
 }
 
-static int s_on_link_event(zloop_t *loop, zsock_t *reader, void *arg)
+static int s_on_link_event(loop_t *loop, zsock_t *reader, void *arg)
 {
     worker_t *self = (worker_t *)arg;
     zmsg_t *event = zmsg_recv(reader);
@@ -66,9 +71,9 @@ static int s_on_link_event(zloop_t *loop, zsock_t *reader, void *arg)
     if (first && zframe_size(first) >= 2) {
         uint16_t kind = (uint16_t)(zframe_data(first)[0] | zframe_data(first)[1] << 8);
         if (kind == ZMQ_EVENT_DISCONNECTED && !self->link_timer)
-            self->link_timer = zloop_timer(loop, JOIN_LINK_GRACE_MS, 1, s_on_link_lost, self);
+            self->link_timer = loop_timer(loop, JOIN_LINK_GRACE_MS, 1, s_on_link_lost, self);
         else if (kind == ZMQ_EVENT_HANDSHAKE_SUCCEEDED && self->link_timer) {
-            zloop_timer_end(loop, self->link_timer);
+            loop_timer_end(loop, self->link_timer);
             self->link_timer = 0;
         } else if (kind == ZMQ_EVENT_CONNECT_RETRIED && self->link_timer) {
             //  A connect that failed at once: the parent's host said no one listens
@@ -89,28 +94,12 @@ static void s_watch_link(worker_t *self)
                            ZMQ_EVENT_CONNECT_RETRIED);
     self->link_monitor = zsock_new_pair(">" LINK_MONITOR);
     if (self->link_monitor)
-        zloop_reader(self->loop, self->link_monitor, s_on_link_event, self);
-    zloop_timer(self->loop, JOIN_WAIT_MS, 1, s_on_welcome_due, self);
-}
-
-//  An EXEC for this node: a small op runs here when the op thread is idle (a trip
-//  to the thread costs more than the op); the rest go to the thread, in order.
-static void s_on_exec(void *owner, wire_msg_t **msg)
-{
-    worker_t *self = (worker_t *)owner;
-    char *result = NULL;
-    int rc = op_runner_run_here(self->runner, *msg, &result);
-    if (rc == -2) {
-        op_runner_submit(self->runner, msg);
-        return;
-    }
-    node_reply(self->node, (*msg)->request_id, rc == 0 ? WIRE_OK : WIRE_ERROR, result,
-               strlen(result));
-    free(result);
+        loop_reader(self->loop, self->link_monitor, s_on_link_event, self);
+    loop_timer(self->loop, JOIN_WAIT_MS, 1, s_on_welcome_due, self);
 }
 
 #ifdef MQTREE_COVERAGE
-static int s_on_coverage_flush(zloop_t *loop, int timer_id, void *arg)
+static int s_on_coverage_flush(loop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
@@ -129,7 +118,7 @@ static void s_woken(void *owner)
     worker_t *self = (worker_t *)owner;
     if (!self->flush_due) {
         self->flush_due = true;
-        zloop_timer(self->loop, COVERAGE_FLUSH_MS, 1, s_on_coverage_flush, self);
+        loop_timer(self->loop, COVERAGE_FLUSH_MS, 1, s_on_coverage_flush, self);
     }
 #else
     (void)owner;
@@ -139,25 +128,77 @@ static void s_woken(void *owner)
 //  Results of the op thread go up as they come, a batch per wake-up: a burst of
 //  small ops must not wait a poll round each on its way to the controller, whose
 //  deadline is running.
-static int s_on_runner(zloop_t *loop, zsock_t *reader, void *arg)
+static int s_on_runner_idle(loop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
+    (void)timer_id;
+    worker_t *self = (worker_t *)arg;
+    self->runner_idle = 0;
+    op_runner_stop(self->runner);
+    return 0;
+}
+
+static int s_on_runner(loop_t *loop, zsock_t *reader, void *arg)
+{
+    (void)reader;
     worker_t *self = (worker_t *)arg;
     for (int count = 0; count < BATCH; count++) {
         wire_msg_t *reply;
-        const char *reason;
-        if (wire_recv(reader, NULL, 0, &reply, &reason) < 0)
+        if (op_runner_recv(self->runner, &reply) < 0)
             break;
         if (!reply)
             continue; //  cannot happen: the thread speaks wire
         reply->node = self->config.id;
         node_send_up(self->node, &reply);
     }
+    //  Idle: nothing more can come, so the loop stops asking (a socket in the poll
+    //  set costs system calls on every turn), and the thread ends unless work comes.
+    if (!op_runner_busy(self->runner)) {
+        loop_reader_end(loop, op_runner_sock(self->runner));
+        self->runner_read = false;
+        self->runner_idle = loop_timer(loop, RUNNER_IDLE_MS, 1, s_on_runner_idle, self);
+    }
     s_woken(self);
     return 0;
 }
 
-static int s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+//  Hands an exec to the op thread; the loop reads its results until it is idle.
+static void s_submit(worker_t *self, wire_msg_t **msg)
+{
+    uint64_t request_id = (*msg)->request_id;
+    if (op_runner_submit(self->runner, msg) != 0) {
+        const char *error = "Cannot start the op thread";
+        node_reply(self->node, request_id, WIRE_ERROR, error, strlen(error));
+        wire_msg_destroy(msg);
+        return;
+    }
+    if (self->runner_idle) {
+        loop_timer_end(self->loop, self->runner_idle);
+        self->runner_idle = 0;
+    }
+    if (!self->runner_read) {
+        loop_reader(self->loop, op_runner_sock(self->runner), s_on_runner, self);
+        self->runner_read = true;
+    }
+}
+
+//  An EXEC for this node: a small op runs here when the op thread is idle (a trip
+//  to the thread costs more than the op); the rest go to the thread, in order.
+static void s_on_exec(void *owner, wire_msg_t **msg)
+{
+    worker_t *self = (worker_t *)owner;
+    char *result = NULL;
+    int rc = op_runner_run_here(self->runner, *msg, &result);
+    if (rc == -2) {
+        s_submit(self, msg);
+        return;
+    }
+    node_reply(self->node, (*msg)->request_id, rc == 0 ? WIRE_OK : WIRE_ERROR, result,
+               strlen(result));
+    free(result);
+}
+
+static int s_on_signal(loop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     (void)loop;
     worker_t *self = (worker_t *)arg;
@@ -168,7 +209,7 @@ static int s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 }
 
 
-static int s_on_parent_check(zloop_t *loop, int timer_id, void *arg)
+static int s_on_parent_check(loop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
@@ -180,7 +221,7 @@ static int s_on_parent_check(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
-static int s_on_parent_exit(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+static int s_on_parent_exit(loop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     (void)loop;
     (void)item;
@@ -192,7 +233,7 @@ static int s_on_parent_exit(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 //  The link pipe from the parent node (on another host, through its launcher): its
 //  end is the parent's, or the launcher's, or the link's. Bytes after the first
 //  lines mean nothing and are read away.
-static int s_on_link(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+static int s_on_link(loop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     (void)loop;
     (void)arg;
@@ -213,8 +254,7 @@ worker_t *worker_new(const worker_config_t *config)
         log_error("cannot find mqtree-worker next to this binary");
         goto error;
     }
-    self->loop = zloop_new();
-    zloop_set_nonstop(self->loop, true);
+    self->loop = loop_new();
     node_config_t node_config = {
         .id = config->id,
         .parent_endpoint = config->parent_endpoint,
@@ -233,20 +273,19 @@ worker_t *worker_new(const worker_config_t *config)
         goto error;
     }
     op_runner_set_reply_max(self->runner, config->tree.max_reply);
-    zloop_reader(self->loop, op_runner_sock(self->runner), s_on_runner, self);
     zmq_pollitem_t signals = {NULL, config->signal_fd, ZMQ_POLLIN, 0};
-    zloop_poller(self->loop, &signals, s_on_signal, self);
+    loop_poller(self->loop, &signals, s_on_signal, self);
     if (config->stdin_link) {
         zmq_pollitem_t link = {NULL, STDIN_FILENO, ZMQ_POLLIN, 0};
-        zloop_poller(self->loop, &link, s_on_link, self);
+        loop_poller(self->loop, &link, s_on_link, self);
     }
     if (config->joined)
         s_watch_link(self);
     else if (config->parent_fd >= 0) {
         zmq_pollitem_t parent = {NULL, config->parent_fd, ZMQ_POLLIN, 0};
-        zloop_poller(self->loop, &parent, s_on_parent_exit, self);
+        loop_poller(self->loop, &parent, s_on_parent_exit, self);
     } else
-        zloop_timer(self->loop, PARENT_CHECK_MS, 0, s_on_parent_check, self);
+        loop_timer(self->loop, PARENT_CHECK_MS, 0, s_on_parent_check, self);
     return self;
 error:
     worker_destroy(&self);
@@ -263,7 +302,7 @@ void worker_destroy(worker_t **self_p)
         zsock_destroy(&self->link_monitor);
     }
     node_destroy(&self->node);
-    zloop_destroy(&self->loop);
+    loop_destroy(&self->loop);
     op_runner_destroy(&self->runner);
     free(self->worker_path);
     free(self);
@@ -273,6 +312,6 @@ void worker_destroy(worker_t **self_p)
 int worker_run(worker_t *self)
 {
     node_start(self->node);
-    zloop_start(self->loop);
+    loop_start(self->loop);
     return self->exit_code;
 }

@@ -3,7 +3,7 @@ zombies, processes."""
 import glob
 import os
 
-from harness import Mqtree, alive, exists, run, run_dir, slack
+from harness import Mqtree, alive, exists, run, run_dir, slack, wait_until
 
 
 def fds(pid):
@@ -57,4 +57,26 @@ def test_hundred_cycles():
         assert not exists(m.pids[1]) and not os.path.exists(directory)
 
 
-run([test_hundred_cycles])
+def threads(pid):
+    return len(os.listdir("/proc/%d/task" % pid))
+
+
+def test_op_thread_only_while_needed():
+    # An idle worker has libzmq's two threads beside its loop, no more; the op thread
+    # comes with an op that runs off the loop and ends 2 s after the last one. The
+    # node's dictionary outlives it.
+    with Mqtree() as m:
+        m.create(1)
+        worker = m.pids[1]
+        assert threads(worker) == 3, threads(worker)
+        m.expect("exec 1 set k 7", "Ok:1")
+        assert threads(worker) == 3, threads(worker)
+        assert m.ask("exec 1 sleep 20").startswith("Ok:1")
+        assert threads(worker) == 4, threads(worker)
+        wait_until(lambda: threads(worker) == 3, slack(10), "the idle op thread to end")
+        assert m.ask("exec 1 sleep 20").startswith("Ok:1")
+        m.expect("exec 1 get k", "Ok:1: 7")
+        assert m.close() == 0
+
+
+run([test_hundred_cycles, test_op_thread_only_while_needed])
