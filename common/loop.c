@@ -18,6 +18,7 @@ typedef struct {
     loop_reader_fn *handler;
     void *arg;
     bool ended;
+    bool own;     //  only its handler uses the socket (loop_reader_set_own)
     bool unknown; //  ask ZMQ_EVENTS before trusting `input`
     bool input;
 } reader_t;
@@ -93,7 +94,7 @@ int loop_reader(loop_t *self, zsock_t *sock, loop_reader_fn *handler, void *arg)
                           sizeof(reader_t)))
         return -1;
     self->readers[self->reader_count++] =
-        (reader_t){sock, fd, handler, arg, false, true, false};
+        (reader_t){sock, fd, handler, arg, false, false, true, false};
     self->dirty = true;
     return 0;
 }
@@ -104,6 +105,13 @@ void loop_reader_end(loop_t *self, zsock_t *sock)
         if (self->readers[index].sock == sock)
             self->readers[index].ended = true;
     self->dirty = true;
+}
+
+void loop_reader_set_own(loop_t *self, zsock_t *sock)
+{
+    for (size_t index = 0; index < self->reader_count; index++)
+        if (self->readers[index].sock == sock)
+            self->readers[index].own = true;
 }
 
 int loop_poller(loop_t *self, zmq_pollitem_t *item, loop_fn *handler, void *arg)
@@ -193,11 +201,15 @@ static int s_sweep(loop_t *self)
     return 0;
 }
 
-//  After a handler: any socket may have been used.
-static void s_used(loop_t *self)
+//  After a handler: any socket may have been used, but those of readers that are
+//  their own (loop_reader_set_own) only by their own handler, which says so.
+static void s_used(loop_t *self, reader_t *by)
 {
     for (size_t index = 0; index < self->reader_count; index++)
-        self->readers[index].unknown = true;
+        if (!self->readers[index].own)
+            self->readers[index].unknown = true;
+    if (by)
+        by->unknown = true;
 }
 
 //  Runs the timers due; -1 if one said stop. Returns the ms until the next, or -1.
@@ -219,7 +231,7 @@ static int s_run_timers(loop_t *self, int64_t *wait_ms)
             else
                 timer->when += timer->delay > 0 ? timer->delay : 0;
             int rc = timer->handler(self, id, timer->arg);
-            s_used(self);
+            s_used(self, NULL);
             if (rc == -1)
                 return -1;
             timer = &self->timers[index]; //  the array may have grown
@@ -291,7 +303,7 @@ int loop_start(loop_t *self)
                                            (error ? ZMQ_POLLERR : 0));
             zmq_pollitem_t item = poller->item;
             int rc = poller->handler(self, &item, poller->arg);
-            s_used(self);
+            s_used(self, NULL);
             if (rc == -1)
                 return -1;
         }
@@ -305,7 +317,8 @@ int loop_start(loop_t *self)
                 continue;
             reader->input = false;
             int rc = reader->handler(self, reader->sock, reader->arg);
-            s_used(self);
+            //  Found again: the handler may have added readers (the array moves).
+            s_used(self, &self->readers[index]);
             if (rc == -1)
                 return -1;
         }

@@ -31,6 +31,9 @@ void loop_destroy(loop_t **self_p);
 //  Calls handler while sock has input. Returns 0, or -1 if sock has no ZMQ_FD.
 int loop_reader(loop_t *self, zsock_t *sock, loop_reader_fn *handler, void *arg);
 void loop_reader_end(loop_t *self, zsock_t *sock);
+//  Says that no handler but this reader's own sends or receives on sock (a ZAP
+//  handler's socket, a monitor's): other handlers then cost it no ZMQ_EVENTS.
+void loop_reader_set_own(loop_t *self, zsock_t *sock);
 
 //  Calls handler when item->fd has one of item->events (a descriptor, not a socket:
 //  item->socket must be NULL); the item passed has revents set. A poller whose

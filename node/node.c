@@ -632,8 +632,10 @@ node_t *node_new(const node_config_t *config, loop_t *loop,
     if (loop) {
         self->loop = loop;
         loop_reader(loop, children_router(self->children), s_on_children, self);
-        if (self->zap)
+        if (self->zap) {
             loop_reader(loop, zap_sock(self->zap), s_on_zap, self);
+            loop_reader_set_own(loop, zap_sock(self->zap));
+        }
         if (self->upstream)
             loop_reader(loop, self->upstream, s_on_parent, self);
         timers_set_watch(self->timers, s_arm, self);

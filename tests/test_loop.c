@@ -262,6 +262,32 @@ static void s_reader_ended_mid_turn(void)
     s_pair_destroy(&pairs[1]);
 }
 
+//  A reader marked own is woken by its descriptor alone: messages sent to it by
+//  other handlers (on the far end) still arrive, one per tick.
+static int s_on_send_tick(loop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    zstr_send(((pair_t *)arg)->out, "tick");
+    return 0;
+}
+
+static void s_own_reader(void)
+{
+    pair_t pair;
+    s_pair(&pair, "own", 20, 1);
+    loop_t *loop = loop_new();
+    loop_reader(loop, pair.in, s_on_read, &pair);
+    loop_reader_set_own(loop, pair.in);
+    loop_timer(loop, 1, 0, s_on_send_tick, &pair);
+    bool gave_up = false;
+    loop_timer(loop, 10000, 1, s_on_give_up, &gave_up);
+    CHECK(loop_start(loop) == -1);
+    CHECK(!gave_up && pair.reads == 20);
+    loop_destroy(&loop);
+    s_pair_destroy(&pair);
+}
+
 int main(void)
 {
     s_reads_all_even_one_per_call();
@@ -269,5 +295,6 @@ int main(void)
     s_timers();
     s_pollers();
     s_reader_ended_mid_turn();
+    s_own_reader();
     return check_report("loop");
 }

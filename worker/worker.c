@@ -93,8 +93,10 @@ static void s_watch_link(worker_t *self)
                        ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
                            ZMQ_EVENT_CONNECT_RETRIED);
     self->link_monitor = zsock_new_pair(">" LINK_MONITOR);
-    if (self->link_monitor)
+    if (self->link_monitor) {
         loop_reader(self->loop, self->link_monitor, s_on_link_event, self);
+        loop_reader_set_own(self->loop, self->link_monitor);
+    }
     loop_timer(self->loop, JOIN_WAIT_MS, 1, s_on_welcome_due, self);
 }
 
