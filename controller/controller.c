@@ -503,7 +503,10 @@ static void s_complete(controller_t *self, request_t *request, int status,
 {
     request_end(request, self, status, text);
     int32_t node = request->node, target = request->target;
+    spawn_slot_t *slot = (spawn_slot_t *)request->slot;
     requests_remove(self->requests, request);
+    if (slot)
+        waiting_spawn_ended(self->waiting, slot);
     waiting_wake(self->waiting, target);
     waiting_wake(self->waiting, node);
 }
@@ -641,6 +644,7 @@ static void s_create(controller_t *self, command_t *command, uint64_t seq)
     node->host = host ? strdup(host) : NULL;
     node->remote = command->host[0] || parent->remote;
     request_t *request = s_request(self, CMD_CREATE, seq, node->id, parent->id);
+    request->slot = waiting_spawn_started(self->waiting, node->host);
     wire_msg_t *msg = wire_msg_new(WIRE_CREATE);
     msg->child = node->id;
     wire_bytes_copy(&msg->host, command->host, strlen(command->host));
@@ -968,6 +972,19 @@ void controller_on_sigchld(controller_t *self)
 //  death within milliseconds: this is a cap for what should never happen.
 #define REAP_CAP_MS 2000
 
+//  Creates in flight per host: a spawn is mostly CPU (exec, linking, libzmq's
+//  start), so a few per core keep the cores busy; thousands at once finish none in
+//  time (README, Limits).
+#define SPAWNS_PER_CORE 2
+#define SPAWNS_MIN 4
+
+static size_t s_spawn_max(void)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t most = cores > 0 ? (size_t)cores * SPAWNS_PER_CORE : SPAWNS_MIN;
+    return most < SPAWNS_MIN ? SPAWNS_MIN : most;
+}
+
 controller_t *controller_new(const controller_config_t *config, loop_t *loop,
                              output_sink_fn *sink, void *sink_arg)
 {
@@ -1002,7 +1019,8 @@ controller_t *controller_new(const controller_config_t *config, loop_t *loop,
     self->tombstones = idmap_new();
     zhashx_set_destructor(self->tombstones, (zhashx_destructor_fn *)zstr_free);
     self->heartbeat = heartbeat_new(self->topology, sink, sink_arg);
-    self->waiting = waiting_new(self->topology, self->requests, config->tree.bst, s_run, self);
+    self->waiting = waiting_new(self->topology, self->requests, config->tree.bst,
+                                s_spawn_max(), s_run, self);
     return self;
 }
 

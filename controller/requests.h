@@ -32,6 +32,7 @@ struct _request_t {
     int64_t deadline_us;
     const request_behaviour_t *behaviour; //  set by the owner, by kind
     void *handle;                         //  place in the deadline order
+    void *slot; //  a create's spawn slot (waiting_spawn_started), given back at its end
 };
 
 typedef struct _requests_t requests_t;

@@ -44,10 +44,18 @@ struct _held_t {
     bool parked_on_node;
 };
 
+//  One host's creates: those in flight, and those waiting for one of them to end.
+struct _spawn_slot_t {
+    size_t in_flight;
+    zlistx_t *parked; //  held_t *, in the order they were found waiting
+};
+
 struct _waiting_t {
     topology_t *topology;
     requests_t *requests;
     bool bst;
+    size_t spawn_max;
+    zhashx_t *slots; //  host ("" for the controller's) -> spawn_slot_t *
     waiting_run_fn *run;
     void *run_arg;
     zlistx_t *fifo;         //  held_t *, in the order read
@@ -64,13 +72,24 @@ static void s_list_destroy(void **item)
     zlistx_destroy((zlistx_t **)item);
 }
 
+static void s_slot_destroy(void **item)
+{
+    spawn_slot_t *slot = (spawn_slot_t *)*item;
+    zlistx_destroy(&slot->parked);
+    free(slot);
+    *item = NULL;
+}
+
 waiting_t *waiting_new(topology_t *topology, requests_t *requests, bool bst,
-                       waiting_run_fn *run, void *run_arg)
+                       size_t spawn_max, waiting_run_fn *run, void *run_arg)
 {
     waiting_t *self = (waiting_t *)zmalloc(sizeof(waiting_t));
     self->topology = topology;
     self->requests = requests;
     self->bst = bst;
+    self->spawn_max = spawn_max;
+    self->slots = zhashx_new();
+    zhashx_set_destructor(self->slots, s_slot_destroy);
     self->run = run;
     self->run_arg = run_arg;
     self->fifo = zlistx_new();
@@ -104,6 +123,7 @@ void waiting_destroy(waiting_t **self_p)
     zhashx_destroy(&self->queues);
     zhashx_destroy(&self->subtrees);
     zhashx_destroy(&self->node_waiters);
+    zhashx_destroy(&self->slots);
     free(self->heap);
     free(self);
     *self_p = NULL;
@@ -211,11 +231,13 @@ static void s_push_all(waiting_t *self, zlistx_t *list)
 
 //  --- Why a command must wait ----------------------------------------------------
 
-//  One thing a command waits for: an earlier held command, or a node (being created
-//  or removed, or with requests in flight that a remove must let finish).
+//  One thing a command waits for: an earlier held command, a node (being created
+//  or removed, or with requests in flight that a remove must let finish), or a
+//  create's turn to spawn on its host.
 typedef struct {
     held_t *held;
     int32_t node;
+    spawn_slot_t *slot;
     bool waits;
 } blocker_t;
 
@@ -244,15 +266,42 @@ static blocker_t s_below(waiting_t *self, topo_node_t *node, held_t *held, bool 
          child = (topo_node_t *)zlistx_next(node->children)) {
         if (s_busy(child) ||
             (exclusive && requests_in_flight(self->requests, child->id) > 0))
-            return (blocker_t){NULL, child->id, true};
+            return (blocker_t){NULL, child->id, NULL, true};
         held_t *front = s_front(self->queues, child->id);
         if (front && s_before(front, held))
-            return (blocker_t){front, 0, true};
+            return (blocker_t){front, 0, NULL, true};
         blocker_t found = s_below(self, child, held, exclusive);
         if (found.waits)
             return found;
     }
-    return (blocker_t){NULL, 0, false};
+    return (blocker_t){NULL, 0, NULL, false};
+}
+
+static spawn_slot_t *s_slot(waiting_t *self, const char *host)
+{
+    const char *key = host ? host : "";
+    spawn_slot_t *slot = (spawn_slot_t *)zhashx_lookup(self->slots, key);
+    if (!slot) {
+        slot = (spawn_slot_t *)zmalloc(sizeof(spawn_slot_t));
+        slot->parked = zlistx_new();
+        zhashx_insert(self->slots, key, slot);
+    }
+    return slot;
+}
+
+//  A create that nothing else holds up: its host's slots may all be taken.
+static blocker_t s_spawn_turn(waiting_t *self, held_t *held)
+{
+    command_t *command = held->command;
+    topo_node_t *parent = self->bst ? topology_bst_parent(self->topology, command->id)
+                                    : topology_find(self->topology, command->parent);
+    //  Without a parent (or a node of that id already there) it fails without a spawn.
+    if (!self->spawn_max || !parent || topology_find(self->topology, command->id))
+        return (blocker_t){NULL, 0, NULL, false};
+    spawn_slot_t *slot = s_slot(self, command->host[0] ? command->host : parent->host);
+    if (slot->in_flight < self->spawn_max)
+        return (blocker_t){NULL, 0, NULL, false};
+    return (blocker_t){NULL, 0, slot, true};
 }
 
 static blocker_t s_blocker(waiting_t *self, held_t *held)
@@ -263,14 +312,14 @@ static blocker_t s_blocker(waiting_t *self, held_t *held)
         topo_node_t *parent = topology_bst_parent(self->topology, held->command->id);
         for (topo_node_t *above = parent; above; above = above->parent)
             if (s_busy(above))
-                return (blocker_t){NULL, above->id, true};
+                return (blocker_t){NULL, above->id, NULL, true};
     }
     for (size_t i = 0; i < held->touch_count; i++) {
         touch_t touch = held->touches[i];
         //  Commands on one node keep the order read.
         held_t *front = s_front(self->queues, touch.id);
         if (front != held)
-            return (blocker_t){front, 0, true};
+            return (blocker_t){front, 0, NULL, true};
         topo_node_t *node = topology_find(self->topology, touch.id);
         if (!node)
             continue;
@@ -278,10 +327,10 @@ static blocker_t s_blocker(waiting_t *self, held_t *held)
         //  command waits to act on a whole subtree above it.
         for (topo_node_t *above = node; above; above = above->parent) {
             if (s_busy(above))
-                return (blocker_t){NULL, above->id, true};
+                return (blocker_t){NULL, above->id, NULL, true};
             held_t *subtree = s_front(self->subtrees, above->id);
             if (subtree && s_before(subtree, held))
-                return (blocker_t){subtree, 0, true};
+                return (blocker_t){subtree, 0, NULL, true};
         }
         if (touch.scope == TOUCH_NODE)
             continue;
@@ -290,26 +339,30 @@ static blocker_t s_blocker(waiting_t *self, held_t *held)
         //  their answers would be lost with the processes. A pingall in flight
         //  asks every node: it must see the tree as it was when it was read.
         if (exclusive && requests_in_flight(self->requests, node->id) > 0)
-            return (blocker_t){NULL, node->id, true};
+            return (blocker_t){NULL, node->id, NULL, true};
         if (exclusive && requests_of_kind(self->requests, CMD_PINGALL) > 0)
-            return (blocker_t){NULL, TOPOLOGY_ROOT, true};
+            return (blocker_t){NULL, TOPOLOGY_ROOT, NULL, true};
         if (!node->parent) {
             //  The whole tree: every command read before it goes first.
             held_t *first = (held_t *)zlistx_first(self->fifo);
             if (first != held)
-                return (blocker_t){first, 0, true};
+                return (blocker_t){first, 0, NULL, true};
         }
         blocker_t below = s_below(self, node, held, exclusive);
         if (below.waits)
             return below;
     }
-    return (blocker_t){NULL, 0, false};
+    if (held->command->kind == CMD_CREATE)
+        return s_spawn_turn(self, held);
+    return (blocker_t){NULL, 0, NULL, false};
 }
 
 static void s_park(waiting_t *self, held_t *held, blocker_t blocker)
 {
     zlistx_t *list;
-    if (blocker.held) {
+    if (blocker.slot)
+        list = blocker.slot->parked;
+    else if (blocker.held) {
         if (!blocker.held->waiters)
             blocker.held->waiters = zlistx_new();
         list = blocker.held->waiters;
@@ -323,7 +376,7 @@ static void s_park(waiting_t *self, held_t *held, blocker_t blocker)
     held->park_list = list;
     held->park_handle = zlistx_add_end(list, held);
     held->park_node = blocker.node;
-    held->parked_on_node = !blocker.held;
+    held->parked_on_node = !blocker.held && !blocker.slot;
 }
 
 //  --- Holding and releasing -------------------------------------------------------
@@ -385,19 +438,38 @@ static void s_release(waiting_t *self, held_t *held)
 //  Looks at the candidates, earliest first, until none is left: each runs or is
 //  parked on what blocks it. Running one may wake others (or this very loop, from
 //  inside run): they join the heap and are taken in order.
+//  A host with a free slot and creates parked on its slots: the first of them is
+//  looked at again. It may take the slot, or find something else to wait for (then
+//  the next one is looked at). O(hosts). Returns true if one was.
+static bool s_refill(waiting_t *self)
+{
+    bool any = false;
+    for (spawn_slot_t *slot = (spawn_slot_t *)zhashx_first(self->slots); slot;
+         slot = (spawn_slot_t *)zhashx_next(self->slots)) {
+        held_t *next = (held_t *)zlistx_first(slot->parked);
+        if (next && slot->in_flight < self->spawn_max) {
+            s_push(self, next);
+            any = true;
+        }
+    }
+    return any;
+}
+
 static void s_process(waiting_t *self)
 {
     if (self->processing)
         return;
     self->processing = true;
-    held_t *held;
-    while ((held = s_pop(self))) {
-        blocker_t blocker = s_blocker(self, held);
-        if (blocker.waits)
-            s_park(self, held, blocker);
-        else
-            s_release(self, held);
-    }
+    do {
+        held_t *held;
+        while ((held = s_pop(self))) {
+            blocker_t blocker = s_blocker(self, held);
+            if (blocker.waits)
+                s_park(self, held, blocker);
+            else
+                s_release(self, held);
+        }
+    } while (s_refill(self));
     self->processing = false;
 }
 
@@ -418,6 +490,21 @@ void waiting_release(waiting_t *self)
     for (held_t *held = (held_t *)zlistx_first(self->fifo); held;
          held = (held_t *)zlistx_next(self->fifo))
         s_push(self, held);
+    s_process(self);
+}
+
+spawn_slot_t *waiting_spawn_started(waiting_t *self, const char *host)
+{
+    spawn_slot_t *slot = s_slot(self, host);
+    slot->in_flight++;
+    return slot;
+}
+
+void waiting_spawn_ended(waiting_t *self, spawn_slot_t *slot)
+{
+    assert(slot->in_flight > 0);
+    slot->in_flight--;
+    //  The first create found waiting takes the slot (s_refill).
     s_process(self);
 }
 

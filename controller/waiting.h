@@ -7,7 +7,12 @@
     A command runs through the run callback at once, or is held and run later, in the
     order read, when what it waits for changes: the controller calls waiting_wake with
     the node whose state changed or whose requests in flight ended. Each check costs
-    O(depth) (a remove: O(its subtree)), never O(commands held). */
+    O(depth) (a remove: O(its subtree)), never O(commands held).
+
+    Spawns are paced: at most spawn_max creates are in flight per host (the host the
+    new node runs on; the controller's own is ""). A create beyond waits, in the
+    order read, until one ends, and its timeout starts only when it is sent: a
+    machine asked to spawn thousands at once finishes none of them in time. */
 #ifndef MQTREE_WAITING_H
 #define MQTREE_WAITING_H
 
@@ -19,12 +24,14 @@
 #include "topology.h"
 
 typedef struct _waiting_t waiting_t;
+typedef struct _spawn_slot_t spawn_slot_t;
 
 //  Runs a command; waiting destroys the command after the call.
 typedef void(waiting_run_fn)(void *arg, command_t *command, uint64_t seq);
 
+//  spawn_max: creates in flight per host, at most (0: no limit).
 waiting_t *waiting_new(topology_t *topology, requests_t *requests, bool bst,
-                       waiting_run_fn *run, void *run_arg);
+                       size_t spawn_max, waiting_run_fn *run, void *run_arg);
 
 //  Drops the commands still held.
 void waiting_destroy(waiting_t **self_p);
@@ -43,5 +50,10 @@ void waiting_release(waiting_t *self);
 
 //  Commands held.
 size_t waiting_size(waiting_t *self);
+
+//  A create was sent to spawn a node on host (NULL: the controller's): it holds a
+//  slot of that host until waiting_spawn_ended, which lets the next create go.
+spawn_slot_t *waiting_spawn_started(waiting_t *self, const char *host);
+void waiting_spawn_ended(waiting_t *self, spawn_slot_t *slot);
 
 #endif

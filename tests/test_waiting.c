@@ -46,11 +46,89 @@ static bool s_ran_is(const uint64_t *expected, size_t count)
     return s_ran_count == count && !memcmp(s_ran, expected, count * sizeof(uint64_t));
 }
 
+//  Spawns are paced per host: the run callback takes a slot for every create, as
+//  the controller does when it sends one.
+static waiting_t *s_paced;
+static spawn_slot_t *s_taken[64];
+
+static void s_run_spawning(void *arg, command_t *command, uint64_t seq)
+{
+    topology_t *topology = (topology_t *)arg;
+    if (command->kind == CMD_CREATE && !topology_find(topology, command->parent)) {
+        s_ran[s_ran_count++] = seq; //  "Parent not found": no spawn, no slot
+        return;
+    }
+    s_run(arg, command, seq);
+    if (command->kind == CMD_CREATE)
+        s_taken[seq] = waiting_spawn_started(s_paced, command->host[0] ? command->host : NULL);
+}
+
+//  The first create waiting for a slot may need none when its turn comes (its parent
+//  died meanwhile): the slot goes on to the next one.
+static void s_slot_passed_on(void)
+{
+    topology_t *topology = topology_new(1);
+    requests_t *requests = requests_new();
+    s_paced = waiting_new(topology, requests, false, 1, s_run_spawning, topology);
+    topology_add(topology, 9, topology_root(topology))->state = NODE_UP;
+    s_ran_count = 0;
+    s_submit(s_paced, "create 1", 1);   //  takes the one slot
+    s_submit(s_paced, "create 2 9", 2); //  waits for the slot
+    s_submit(s_paced, "create 3 9", 3); //  waits behind create 2 (same parent)
+    s_submit(s_paced, "create 4", 4);   //  waits for the slot
+    uint64_t first[] = {1};
+    CHECK(s_ran_is(first, 1) && waiting_size(s_paced) == 3);
+    topology_remove(topology, topology_find(topology, 9)); //  node 9 died
+    waiting_wake(s_paced, 9);
+    topology_find(topology, 1)->state = NODE_UP;
+    waiting_spawn_ended(s_paced, s_taken[1]);
+    uint64_t all[] = {1, 2, 3, 4};
+    CHECK(s_ran_is(all, 4) && waiting_size(s_paced) == 0);
+    waiting_spawn_ended(s_paced, s_taken[4]);
+    waiting_destroy(&s_paced);
+    requests_destroy(&requests);
+    topology_destroy(&topology);
+}
+
+static void s_spawns_paced(void)
+{
+    topology_t *topology = topology_new(1);
+    requests_t *requests = requests_new();
+    s_paced = waiting_new(topology, requests, false, 2, s_run_spawning, topology);
+    topology_add(topology, 9, topology_root(topology))->state = NODE_UP;
+    s_ran_count = 0;
+    s_submit(s_paced, "create 1", 1);
+    s_submit(s_paced, "create 2", 2);
+    s_submit(s_paced, "create 3", 3);          //  this host's two slots are taken: waits
+    s_submit(s_paced, "exec 3 sum 1 1", 4);    //  behind its node's create
+    s_submit(s_paced, "create 4 9 @far", 5);   //  another host's slots: runs
+    s_submit(s_paced, "exec 9 sum 1 1", 6);    //  independent: runs
+    s_submit(s_paced, "create 5", 7);          //  its parent's earlier create waits
+    uint64_t first[] = {1, 2, 5, 6};
+    CHECK(s_ran_is(first, 4) && waiting_size(s_paced) == 3);
+    //  Node 1's create ends: its slot goes to create 3 (its timeout only starts now).
+    topology_find(topology, 1)->state = NODE_UP;
+    waiting_spawn_ended(s_paced, s_taken[1]);
+    uint64_t second[] = {1, 2, 5, 6, 3};
+    CHECK(s_ran_is(second, 5) && waiting_size(s_paced) == 2);
+    //  A slot of another host freed: nothing here waited for it.
+    waiting_spawn_ended(s_paced, s_taken[5]);
+    CHECK(s_ran_count == 5);
+    topology_find(topology, 3)->state = NODE_UP;
+    waiting_spawn_ended(s_paced, s_taken[3]);
+    waiting_wake(s_paced, 3);
+    uint64_t third[] = {1, 2, 5, 6, 3, 7, 4};
+    CHECK(s_ran_is(third, 7) && waiting_size(s_paced) == 0);
+    waiting_destroy(&s_paced);
+    requests_destroy(&requests);
+    topology_destroy(&topology);
+}
+
 int main(void)
 {
     topology_t *topology = topology_new(1);
     requests_t *requests = requests_new();
-    waiting_t *waiting = waiting_new(topology, requests, false, s_run, topology);
+    waiting_t *waiting = waiting_new(topology, requests, false, 0, s_run, topology);
     topo_node_t *root = topology_root(topology);
     topo_node_t *one = topology_add(topology, 1, root);
     one->state = NODE_UP;
@@ -99,7 +177,7 @@ int main(void)
     //  A remove also waits for requests in flight below it.
     topology_t *other = topology_new(1);
     requests_t *flying = requests_new();
-    waiting_t *second_waiting = waiting_new(other, flying, false, s_run, other);
+    waiting_t *second_waiting = waiting_new(other, flying, false, 0, s_run, other);
     topo_node_t *five = topology_add(other, 5, topology_root(other));
     five->state = NODE_UP;
     request_t *request = requests_add(flying, CMD_EXEC, 1, 5, 5, 1000);
@@ -138,5 +216,7 @@ int main(void)
     CHECK(waiting == NULL);
     requests_destroy(&requests);
     topology_destroy(&topology);
+    s_spawns_paced();
+    s_slot_passed_on();
     return check_report("waiting");
 }
