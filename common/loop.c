@@ -201,6 +201,13 @@ static int s_sweep(loop_t *self)
     return 0;
 }
 
+//  What libzmq says of a reader's socket now (a system call, when nothing is queued).
+static void s_ask(reader_t *reader)
+{
+    reader->input = (zsock_events(reader->sock) & ZMQ_POLLIN) != 0;
+    reader->unknown = false;
+}
+
 //  After a handler: any socket may have been used, but those of readers that are
 //  their own (loop_reader_set_own) only by their own handler, which says so.
 static void s_used(loop_t *self, reader_t *by)
@@ -268,10 +275,8 @@ int loop_start(loop_t *self)
         bool input = false;
         for (size_t index = 0; index < self->reader_count; index++) {
             reader_t *reader = &self->readers[index];
-            if (reader->unknown) {
-                reader->input = (zsock_events(reader->sock) & ZMQ_POLLIN) != 0;
-                reader->unknown = false;
-            }
+            if (reader->unknown)
+                s_ask(reader);
             input = input || reader->input;
         }
         size_t count = self->reader_count + self->poller_count;
@@ -309,10 +314,8 @@ int loop_start(loop_t *self)
         }
         for (size_t index = 0; index < readers; index++) {
             reader_t *reader = &self->readers[index];
-            if (self->pollfds[index].revents && !reader->input) {
-                reader->input = (zsock_events(reader->sock) & ZMQ_POLLIN) != 0;
-                reader->unknown = false;
-            }
+            if (self->pollfds[index].revents && !reader->input)
+                s_ask(reader);
             if (!reader->input || reader->ended)
                 continue;
             reader->input = false;

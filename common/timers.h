@@ -1,7 +1,7 @@
 /*  timers — one-shot timers on an injected clock. The node core keeps its deadlines
     here (a create's, a pingall's, the heartbeat tick), so a unit test advances time
     by hand and runs what is due, with no sleep; in a process, the owner arms one
-    zloop timer for the earliest and calls timers_run when it fires. */
+    loop timer (common/loop.h) for the earliest and calls timers_run when it fires. */
 #ifndef MQTREE_TIMERS_H
 #define MQTREE_TIMERS_H
 

@@ -188,7 +188,7 @@ void wire_localize(wire_msg_t *self, wire_peer_clock_t *peer, int64_t now_us)
 
 size_t wire_delay_ms(int64_t deadline_us, int64_t now_us)
 {
-    //  zloop counts whole milliseconds from zclock_mono(), which truncates: aim at
+    //  The loop counts whole milliseconds from zclock_mono(), which truncates: aim at
     //  the first whole millisecond at or after the deadline.
     int64_t delay = (deadline_us + 999) / 1000 - now_us / 1000;
     return delay > 0 ? (size_t)delay : 0;

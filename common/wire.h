@@ -213,7 +213,7 @@ void wire_set_path(wire_msg_t *self, const int32_t *hops, size_t count);
 //  Now on the clock of deadline_us: CLOCK_MONOTONIC in microseconds.
 int64_t wire_now_us(void);
 
-//  The zloop delay, in whole milliseconds, from now_us to deadline_us: a zloop
+//  The loop's delay, in whole milliseconds, from now_us to deadline_us: a loop
 //  timer armed with it right after now_us was read never fires before the deadline.
 size_t wire_delay_ms(int64_t deadline_us, int64_t now_us);
 

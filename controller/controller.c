@@ -639,8 +639,7 @@ static void s_create(controller_t *self, command_t *command, uint64_t seq)
     if (s_refuse_create(self, parent, answer))
         return;
     topo_node_t *node = topology_add(self->topology, command->id, parent);
-    //  A node without a host runs where its parent does.
-    const char *host = command->host[0] ? command->host : parent->host;
+    const char *host = topology_child_host(parent, command->host);
     node->host = host ? strdup(host) : NULL;
     node->remote = command->host[0] || parent->remote;
     request_t *request = s_request(self, CMD_CREATE, seq, node->id, parent->id);

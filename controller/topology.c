@@ -83,6 +83,11 @@ size_t topology_size(topology_t *self)
     return zhashx_size(self->nodes) - 1;
 }
 
+const char *topology_child_host(const topo_node_t *parent, const char *host)
+{
+    return host[0] ? host : parent->host;
+}
+
 topo_node_t *topology_add(topology_t *self, int32_t id, topo_node_t *parent)
 {
     if (topology_find(self, id))

@@ -64,6 +64,10 @@ size_t topology_size(topology_t *self);
 //  Adds node id under parent, state NODE_PENDING. NULL if id exists or is the root's.
 topo_node_t *topology_add(topology_t *self, int32_t id, topo_node_t *parent);
 
+//  Where a child of parent created with `create ... @host` runs: host, or without one
+//  ("") its parent's host (NULL: the controller's).
+const char *topology_child_host(const topo_node_t *parent, const char *host);
+
 //  Removes node and its whole subtree. The root cannot be removed.
 void topology_remove(topology_t *self, topo_node_t *node);
 

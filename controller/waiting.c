@@ -298,7 +298,7 @@ static blocker_t s_spawn_turn(waiting_t *self, held_t *held)
     //  Without a parent (or a node of that id already there) it fails without a spawn.
     if (!self->spawn_max || !parent || topology_find(self->topology, command->id))
         return (blocker_t){NULL, 0, NULL, false};
-    spawn_slot_t *slot = s_slot(self, command->host[0] ? command->host : parent->host);
+    spawn_slot_t *slot = s_slot(self, topology_child_host(parent, command->host));
     if (slot->in_flight < self->spawn_max)
         return (blocker_t){NULL, 0, NULL, false};
     return (blocker_t){NULL, 0, slot, true};

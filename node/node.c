@@ -29,7 +29,7 @@ struct _node_t {
     timers_t *timers;
     fanouts_t *fanouts;
     beats_t *beats;
-    int loop_timer; //  the zloop timer armed for the earliest of timers, 0 if none
+    int loop_timer; //  the loop timer armed for the earliest of timers, 0 if none
     int64_t loop_timer_at;
     stall_t stall;    //  the loop timer was late: the I/O thread's grace (timers.h)
     size_t parent_messages; //  heard from the parent so far
@@ -518,7 +518,7 @@ static int s_on_loop_timer(loop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
-//  One zloop timer for the earliest of the node's timers, re-armed when it changes.
+//  One loop timer for the earliest of the node's timers, re-armed when it changes.
 static void s_arm(void *arg, int64_t at_us)
 {
     node_t *self = (node_t *)arg;

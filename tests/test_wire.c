@@ -569,13 +569,13 @@ static void s_byte_order(void)
     CHECK(out[0] == 1 && out[7] == 8 && wire_get_u64(out) == 0x0102030405060708ULL);
 }
 
-//  Deadlines are microseconds on the clock zloop counts in milliseconds.
+//  Deadlines are microseconds on the clock the loop counts in milliseconds.
 static void s_deadline_clock(void)
 {
     int64_t before = zclock_mono();
     int64_t now = wire_now_us();
     CHECK(now / 1000 >= before && now / 1000 <= zclock_mono());
-    //  zloop fires at whole milliseconds of zclock_mono(), which truncates: the
+    //  The loop fires at whole milliseconds of zclock_mono(), which truncates: the
     //  delay reaches the first one at or after the deadline, never one before.
     CHECK(wire_delay_ms(10500, 10900) == 1); //  from ms 10 to ms 11
     CHECK(wire_delay_ms(10500, 10000) == 1);

@@ -120,15 +120,22 @@ op_runner_t *op_runner_new(void)
     return self;
 }
 
+//  Ends the thread, if started, once its current op is done.
+static void s_end_thread(op_runner_t *self)
+{
+    if (!self->running)
+        return;
+    zstr_send(self->loop_end, "$TERM");
+    pthread_join(self->thread, NULL);
+    self->running = false;
+}
+
 void op_runner_destroy(op_runner_t **self_p)
 {
     op_runner_t *self = *self_p;
     if (!self)
         return;
-    if (self->running) {
-        zstr_send(self->loop_end, "$TERM");
-        pthread_join(self->thread, NULL);
-    }
+    s_end_thread(self);
     ops_destroy(&self->ops);
     zsock_destroy(&self->loop_end);
     zsock_destroy(&self->thread_end);
@@ -184,11 +191,8 @@ bool op_runner_busy(op_runner_t *self)
 
 void op_runner_stop(op_runner_t *self)
 {
-    if (!self->running || op_runner_busy(self))
-        return;
-    zstr_send(self->loop_end, "$TERM");
-    pthread_join(self->thread, NULL);
-    self->running = false;
+    if (!op_runner_busy(self))
+        s_end_thread(self);
 }
 
 bool op_runner_running(op_runner_t *self)

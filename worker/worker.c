@@ -127,9 +127,6 @@ static void s_woken(void *owner)
 #endif
 }
 
-//  Results of the op thread go up as they come, a batch per wake-up: a burst of
-//  small ops must not wait a poll round each on its way to the controller, whose
-//  deadline is running.
 static int s_on_runner_idle(loop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
@@ -140,6 +137,9 @@ static int s_on_runner_idle(loop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+//  Results of the op thread go up as they come, a batch per wake-up: a burst of
+//  small ops must not wait a poll round each on its way to the controller, whose
+//  deadline is running.
 static int s_on_runner(loop_t *loop, zsock_t *reader, void *arg)
 {
     (void)reader;
