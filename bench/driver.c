@@ -6,6 +6,8 @@
     driver MQTREE exec DEPTH SAMPLES [mqtree options...]
     driver MQTREE pipeline DEPTH MESSAGES [options...]
     driver MQTREE create NODES [options...]
+    driver MQTREE chaincreate NODES [options...]
+    driver MQTREE scale NODES FANOUT SAMPLES [options...]
     driver MQTREE pingall NODES random|balanced|chain SAMPLES STOPPED [options...]
     driver MQTREE hexec DEPTH SAMPLES HOST[,HOST...] [options...]
     driver MQTREE hcreate NODES HOST [options...]
@@ -26,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -253,6 +256,129 @@ static void s_pingall(shell_t *shell, int count, const char *shape, int samples,
     free(pids);
 }
 
+//  A chain of count nodes, every create written at once: "chaincreate_per_node_us",
+//  the time from the first create written to the last Ok read, per node.
+static void s_chaincreate(shell_t *shell, int count)
+{
+    int64_t start = samples_now_us();
+    free(s_build(shell, count, "chain"));
+    printf("chaincreate_per_node_us %.0f\n",
+           (double)(samples_now_us() - start) / count);
+}
+
+//  Whether pid is a process that has not ended (a zombie has ended).
+static bool s_running(pid_t pid)
+{
+    char path[64], text[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *file = fopen(path, "r");
+    if (!file)
+        return false;
+    size_t got = fread(text, 1, sizeof text - 1, file);
+    fclose(file);
+    text[got] = '\0';
+    char *state = strrchr(text, ')');
+    return state && state[1] == ' ' && state[2] != 'Z' && state[2] != 'X';
+}
+
+//  Threads of pid, from /proc (0 if it is gone).
+static int s_threads(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *file = fopen(path, "r");
+    int threads = 0;
+    while (file && fgets(line, sizeof line, file))
+        if (!strncmp(line, "Threads:", 8))
+            threads = atoi(line + 8);
+    if (file)
+        fclose(file);
+    return threads;
+}
+
+//  Proportional set size of pid in kB, from /proc (0 if it is gone).
+static double s_pss_kb(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/smaps_rollup", (int)pid);
+    FILE *file = fopen(path, "r");
+    double kb = 0;
+    while (file && fgets(line, sizeof line, file))
+        if (!strncmp(line, "Pss:", 4))
+            kb += atof(line + 4);
+    if (file)
+        fclose(file);
+    return kb;
+}
+
+//  The tree at scale, as a user's script makes it: count creates, node 1 under the
+//  controller and node i > 1 under (i - 2) / fanout + 1, all written at once, with
+//  the shell's default options. Then samples closed-loop pingalls, then end of input
+//  (the shell exits). The driver is a subreaper, so a worker that outlives the shell
+//  becomes its child: it is counted, killed and reaped here. Prints scale_created,
+//  scale_errors, scale_create_s, scale_idle_threads (the most of any worker),
+//  scale_idle_pss_kb (mean), scale_pingall_p50_us, _p99_us, scale_pingall_wrong
+//  (answers other than "Ok: -1"), scale_exit_ms (end of input to the shell's end),
+//  scale_strays.
+static void s_scale(shell_t *shell, int count, int fanout, int samples)
+{
+    char line[1 << 16];
+    int64_t start = samples_now_us();
+    for (int node = 1; node <= count; node++)
+        fprintf(shell->in, "create %d %d\n", node, node == 1 ? -1 : (node - 2) / fanout + 1);
+    fflush(shell->in);
+    pid_t *pids = calloc((size_t)count, sizeof(pid_t));
+    int created = 0, errors = 0;
+    for (int reply = 0; reply < count; reply++) {
+        s_line(shell, line, sizeof line);
+        if (!strncmp(line, "Ok: ", 4))
+            pids[created++] = atoi(line + 4);
+        else
+            errors++;
+    }
+    printf("scale_created %d\nscale_errors %d\n", created, errors);
+    printf("scale_create_s %.1f\n", (double)(samples_now_us() - start) / 1e6);
+    //  Idle: one second without commands (heartbeats off by default).
+    struct timespec second = {1, 0};
+    nanosleep(&second, NULL);
+    int threads = 0;
+    double pss = 0;
+    for (int i = 0; i < created; i++) {
+        int mine = s_threads(pids[i]);
+        threads = mine > threads ? mine : threads;
+        pss += s_pss_kb(pids[i]);
+    }
+    printf("scale_idle_threads %d\nscale_idle_pss_kb %.0f\n", threads,
+           created ? pss / created : 0);
+    int64_t *times = calloc((size_t)samples, sizeof(int64_t));
+    int wrong = 0;
+    for (int i = -1; i < samples; i++) {
+        int64_t begun = samples_now_us();
+        s_send(shell, "pingall");
+        s_line(shell, line, sizeof line);
+        if (i >= 0)
+            times[i] = samples_now_us() - begun;
+        wrong += strcmp(line, "Ok: -1") != 0;
+    }
+    samples_report("scale_pingall", times, (size_t)samples);
+    printf("scale_pingall_wrong %d\n", wrong);
+    free(times);
+    int64_t begun = samples_now_us();
+    s_stop(shell);
+    printf("scale_exit_ms %.0f\n", (double)(samples_now_us() - begun) / 1000);
+    int strays = 0;
+    for (int i = 0; i < created; i++)
+        if (s_running(pids[i])) {
+            strays++;
+            kill(pids[i], SIGKILL);
+        }
+    printf("scale_strays %d\n", strays);
+    //  Reaps what was reparented here (strays, and zombies of the shell's own).
+    while (waitpid(-1, NULL, WNOHANG) > 0 || (strays && waitpid(-1, NULL, 0) > 0))
+        ;
+    free(pids);
+}
+
 //  samples_report, and "<name>_p90_us N".
 static void s_report_p90(const char *name, int64_t *times, size_t count)
 {
@@ -320,10 +446,14 @@ int main(int argc, char *argv[])
         s_fail("usage: driver MQTREE exec|pipeline|create|pingall ARGS... [OPTIONS]");
     signal(SIGPIPE, SIG_IGN);
     const char *binary = argv[1], *scenario = argv[2];
-    int fixed = !strcmp(scenario, "pingall")  ? 7
-                : !strcmp(scenario, "hexec")  ? 6
-                : !strcmp(scenario, "create") ? 4
-                                              : 5;
+    int fixed = !strcmp(scenario, "pingall")       ? 7
+                : !strcmp(scenario, "hexec")       ? 6
+                : !strcmp(scenario, "scale")       ? 6
+                : !strcmp(scenario, "create")      ? 4
+                : !strcmp(scenario, "chaincreate") ? 4
+                                                   : 5;
+    if (!strcmp(scenario, "scale"))
+        prctl(PR_SET_CHILD_SUBREAPER, 1);
     if (argc < fixed)
         s_fail("missing arguments");
     shell_t *shell = calloc(1, sizeof(shell_t));
@@ -334,7 +464,13 @@ int main(int argc, char *argv[])
         s_pipeline(shell, atoi(argv[3]), atoi(argv[4]));
     else if (!strcmp(scenario, "create"))
         s_create(shell, atoi(argv[3]));
-    else if (!strcmp(scenario, "hexec"))
+    else if (!strcmp(scenario, "chaincreate"))
+        s_chaincreate(shell, atoi(argv[3]));
+    else if (!strcmp(scenario, "scale")) {
+        s_scale(shell, atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
+        free(shell);
+        return 0;
+    } else if (!strcmp(scenario, "hexec"))
         s_hexec(shell, atoi(argv[3]), atoi(argv[4]), argv[5]);
     else if (!strcmp(scenario, "hcreate"))
         s_hcreate(shell, atoi(argv[3]), argv[4]);

@@ -351,20 +351,13 @@ static void s_spawn_floor(int count, const char *label, bool idle_workers)
     zsock_destroy(&router);
 }
 
-//  The parse floor: one line of decimal numbers summed by a hand-written loop.
-static void s_parse(long count)
+//  Sums the decimal numbers of text by a hand-written loop: the parse floor.
+static int64_t s_sum_text(const char *text, size_t length)
 {
-    char *line = malloc((size_t)count * 12 + 1);
-    size_t length = 0;
-    unsigned seed = 42;
-    for (long i = 0; i < count; i++)
-        length +=
-            (size_t)sprintf(line + length, "%d ", (int)(rand_r(&seed) % 2000) - 1000);
-    int64_t start = samples_now_us();
     int64_t sum = 0, value = 0;
     bool negative = false, in_number = false;
-    for (size_t i = 0; i < length; i++) {
-        char c = line[i];
+    for (size_t i = 0; i <= length; i++) {
+        char c = i < length ? text[i] : ' ';
         if (c >= '0' && c <= '9') {
             value = value * 10 + (c - '0');
             in_number = true;
@@ -376,11 +369,233 @@ static void s_parse(long count)
             negative = in_number = false;
         }
     }
+    return sum;
+}
+
+//  The parse floor: one line of decimal numbers summed by a hand-written loop.
+static void s_parse(long count)
+{
+    char *line = malloc((size_t)count * 12 + 1);
+    size_t length = 0;
+    unsigned seed = 42;
+    for (long i = 0; i < count; i++)
+        length +=
+            (size_t)sprintf(line + length, "%d ", (int)(rand_r(&seed) % 2000) - 1000);
+    int64_t start = samples_now_us();
+    int64_t sum = s_sum_text(line, length);
     int64_t elapsed = samples_now_us() - start;
     printf("parse_ms %.1f\n", elapsed / 1000.0);
     printf("parse_line_bytes %zu\n", length);
     fprintf(stderr, "floor: sum %" PRId64 "\n", sum);
     free(line);
+}
+
+//  --- the ideal shell -----------------------------------------------------------------
+
+//  sum-child ENDPOINT ID: the ideal shell's node. Answers "sum N K1..KN" with
+//  "Ok:ID: <sum>" (the count word is summed too and taken off again).
+static int s_sum_child(const char *endpoint, const char *id)
+{
+    zsock_t *up = s_dealer(endpoint, id);
+    zstr_send(up, "ready");
+    while (true) {
+        zframe_t *frame = zframe_recv(up);
+        if (!frame)
+            break;
+        const char *text = (const char *)zframe_data(frame);
+        size_t length = zframe_size(frame);
+        int64_t sum = 0;
+        if (length > 4 && memcmp(text, "sum ", 4) == 0) {
+            char *end;
+            long long count = strtoll(text + 4, &end, 10);
+            sum = s_sum_text(end, length - (size_t)(end - text));
+            (void)count;
+        }
+        zstr_sendf(up, "Ok:%s: %" PRId64, id, sum);
+        zframe_destroy(&frame);
+    }
+    return 0;
+}
+
+//  A line-at-a-time reader of a descriptor, for lines of any length.
+typedef struct {
+    char *data;
+    size_t start, used, size;
+    size_t scanned; //  bytes from start known to hold no newline
+    bool ended;
+} lines_t;
+
+//  The next whole line (its newline replaced by '\0'), or NULL: then read more.
+static char *s_next_line(lines_t *lines, size_t *length)
+{
+    char *from = lines->data + lines->start;
+    char *newline = memchr(from + lines->scanned, '\n',
+                           lines->used - lines->start - lines->scanned);
+    if (!newline) {
+        lines->scanned = lines->used - lines->start;
+        return NULL;
+    }
+    lines->scanned = 0;
+    *newline = '\0';
+    *length = (size_t)(newline - from);
+    lines->start += *length + 1;
+    return from;
+}
+
+//  Reads what the descriptor has; false at its end.
+static bool s_read_more(lines_t *lines, int fd)
+{
+    if (lines->start > 0) {
+        memmove(lines->data, lines->data + lines->start, lines->used - lines->start);
+        lines->used -= lines->start;
+        lines->start = 0;
+    }
+    //  Grown by as much as it holds, when less than 64 KiB (a pipe's read) is free.
+    if (lines->size - lines->used < 65536) {
+        lines->size = lines->used * 2 + 65536;
+        lines->data = realloc(lines->data, lines->size);
+    }
+    ssize_t got = read(fd, lines->data + lines->used, lines->size - lines->used);
+    if (got <= 0)
+        return false;
+    lines->used += (size_t)got;
+    return true;
+}
+
+static void s_free_hint(void *data, void *hint)
+{
+    (void)data;
+    free(hint);
+}
+
+//  Prints the answer msg brings; returns the id of a node that says it is ready, or 0.
+static int s_ideal_answer(zmsg_t *msg, pid_t *pids, size_t *waiting)
+{
+    if (!msg)
+        exit(1);
+    char *from = zmsg_popstr(msg), *text = zmsg_popstr(msg);
+    int id = atoi(from), ready = 0;
+    if (text && strcmp(text, "ready") == 0) {
+        printf("Ok: %d\n", id > 0 && id < 64 ? (int)pids[id] : 0);
+        ready = id;
+    } else
+        printf("%s\n", text ? text : "");
+    (*waiting)--;
+    free(from);
+    free(text);
+    zmsg_destroy(&msg);
+    return ready;
+}
+
+//  ideal-shell: the least a shell can do. Reads lines on stdin: "create ID -1" spawns
+//  a sum-child and answers "Ok: <pid>" when it is ready; "exec ID TEXT" sends TEXT
+//  one ipc hop to node ID as one frame and prints its answer. Lines are read and
+//  answers printed as they come (piped lines do not wait for answers); stdout is
+//  flushed whenever there is nothing more to do. Ends at the end of stdin once every
+//  answer is printed. Arguments after the mode are ignored (mqtree's options).
+static void s_ideal_shell(void)
+{
+    char *endpoint = s_endpoint(false, 0), *bound = NULL;
+    zsock_t *router = s_router(endpoint, &bound);
+    free(endpoint);
+    pid_t pids[64] = {0};
+    lines_t input = {NULL, 0, 0, 0, 0, false};
+    size_t waiting = 0;
+    zmq_pollitem_t items[2] = {{zsock_resolve(router), 0, ZMQ_POLLIN, 0},
+                               {NULL, STDIN_FILENO, ZMQ_POLLIN, 0}};
+    while (!input.ended || waiting > 0) {
+        fflush(stdout);
+        if (zmq_poll(items, input.ended ? 1 : 2, -1) < 0)
+            break;
+        zmsg_t *msg;
+        while ((msg = zmsg_recv_nowait(router)))
+            s_ideal_answer(msg, pids, &waiting);
+        if (input.ended || !items[1].revents) //  readable, or its end (POLLERR)
+            continue;
+        input.ended = !s_read_more(&input, STDIN_FILENO);
+        char *line;
+        size_t length;
+        while ((line = s_next_line(&input, &length))) {
+            //  Words by hand: sscanf would measure the whole (long) line first.
+            char *rest;
+            int id = 0, create = !strncmp(line, "create ", 7), exec = !strncmp(line, "exec ", 5);
+            if (create || exec)
+                id = (int)strtol(line + (create ? 7 : 5), &rest, 10);
+            if (create && id > 0 && id < 64 && !strcmp(rest, " -1")) {
+                char name[16];
+                snprintf(name, sizeof name, "%d", id);
+                char *argv[] = {"floor", "sum-child", bound, name, NULL};
+                pids[id] = s_spawn(argv);
+                //  A node takes lines once it is ready (the router drops what is
+                //  sent to a peer not yet connected).
+                waiting++;
+                while (s_ideal_answer(zmsg_recv(router), pids, &waiting) != id)
+                    ;
+            } else if (exec && id > 0 && id < 64 && pids[id] && *rest == ' ') {
+                size_t skip = (size_t)(rest + 1 - line);
+                char name[16];
+                snprintf(name, sizeof name, "%d", id);
+                void *handle = zsock_resolve(router);
+                zmq_send(handle, name, strlen(name), ZMQ_SNDMORE);
+                if (length - skip < 65536)
+                    zmq_send(handle, line + skip, length - skip, 0);
+                else {
+                    //  A long line is not copied: libzmq takes the buffer (and frees
+                    //  it), the rest of the input moves to a new one.
+                    char *base = input.data;
+                    size_t rest = input.used - input.start;
+                    input.size = rest + 65536;
+                    input.data = malloc(input.size);
+                    memcpy(input.data, base + input.start, rest);
+                    input.used = rest;
+                    input.start = input.scanned = 0;
+                    zmq_msg_t msg;
+                    zmq_msg_init_data(&msg, line + skip, length - skip, s_free_hint, base);
+                    zmq_msg_send(&msg, handle, 0);
+                }
+                waiting++;
+            } else
+                printf("Error: the ideal shell knows no '%s'\n", line);
+        }
+    }
+    for (int id = 0; id < 64; id++)
+        if (pids[id]) {
+            kill(pids[id], SIGKILL);
+            waitpid(pids[id], NULL, 0);
+        }
+    free(input.data);
+    free(bound);
+    zsock_destroy(&router);
+}
+
+//  reap COUNT: the floor of ending a tree: COUNT idle children (spawned all at once)
+//  get SIGKILL and are reaped; "reap_<count>_ms" is the time from the first kill to
+//  the last reap.
+static void s_reap_floor(int count)
+{
+    char *endpoint = s_endpoint(false, 0), *bound = NULL;
+    zsock_t *router = s_router(endpoint, &bound);
+    free(endpoint);
+    pid_t *pids = calloc((size_t)count, sizeof(pid_t));
+    for (int i = 0; i < count; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "%d", i + 1);
+        char *argv[] = {"floor", "idle-child", bound, id, NULL};
+        pids[i] = s_spawn(argv);
+    }
+    for (int ready = 0; ready < count; ready++) {
+        zmsg_t *msg = zmsg_recv(router);
+        zmsg_destroy(&msg);
+    }
+    int64_t start = samples_now_us();
+    for (int i = 0; i < count; i++)
+        kill(pids[i], SIGKILL);
+    for (int i = 0; i < count; i++)
+        waitpid(pids[i], NULL, 0);
+    printf("reap_%d_ms %.1f\n", count, (double)(samples_now_us() - start) / 1000);
+    free(pids);
+    free(bound);
+    zsock_destroy(&router);
 }
 
 //  hbnode PARENT ID INTERVAL: DEALER up, ROUTER down; beats up every INTERVAL ms and
@@ -652,7 +867,7 @@ int main(int argc, char *argv[])
     const char *dir = getenv("FLOOR_DIR");
     if (argc < 2) {
         fprintf(stderr, "usage: floor rtt|chain|pipeline|transfer|spawn|idle|parse|"
-                        "hbtree|netchain|netspawn ...\n");
+                        "reap|ideal-shell|hbtree|netchain|netspawn ...\n");
         return 2;
     }
     const char *mode = argv[1];
@@ -675,6 +890,12 @@ int main(int argc, char *argv[])
         return s_child(argv[2], argv[3], false);
     else if (!strcmp(mode, "idle-child") && argc == 4)
         return s_child(argv[2], argv[3], true);
+    else if (!strcmp(mode, "sum-child") && argc == 4)
+        return s_sum_child(argv[2], argv[3]);
+    else if (!strcmp(mode, "ideal-shell"))
+        s_ideal_shell();
+    else if (!strcmp(mode, "reap") && argc == 3)
+        s_reap_floor(atoi(argv[2]));
     else if (!strcmp(mode, "hbnode") && argc == 5)
         return s_hbnode(argv[2], argv[3], atoi(argv[4]));
     else if (!strcmp(mode, "rtt") && argc == 4)
