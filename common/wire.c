@@ -240,6 +240,15 @@ void wire_bytes_copy(wire_bytes_t *field, const void *data, size_t size)
     wire_bytes_give(field, copy, size, s_heap_free, copy);
 }
 
+void wire_msg_keep(wire_msg_t *self)
+{
+    wire_bytes_t *fields[] = {&self->path, &self->op, &self->text, &self->host,
+                              &self->endpoint};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        if (fields[i]->data && !fields[i]->free_fn)
+            wire_bytes_copy(fields[i], fields[i]->data, fields[i]->size);
+}
+
 char *wire_bytes_strdup(const wire_bytes_t *field)
 {
     char *text = (char *)malloc(field->size + 1);

@@ -162,6 +162,10 @@ wire_msg_t *wire_msg_new(wire_type_t type);
 //  Releases the bytes the message owns.
 void wire_msg_destroy(wire_msg_t **self_p);
 
+//  Makes the message own the bytes of every field it borrows (wire_bytes_lend): it
+//  may then outlive them (a request held until its next hop is ready).
+void wire_msg_keep(wire_msg_t *self);
+
 //  Builders for the kinds sent most.
 wire_msg_t *wire_reply_new(uint64_t request_id, int32_t origin, wire_status_t status,
                            const void *text, size_t size);

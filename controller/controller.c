@@ -241,6 +241,9 @@ static void s_create_failed(controller_t *self, request_t *request, const char *
     topo_node_t *node = s_node(self, request->node);
     if (node)
         topology_remove(self->topology, node);
+    //  Its parent's own create failed while this one waited for it there.
+    if (!error && !topology_find(self->topology, request->target))
+        error = "Parent not found";
     if (error)
         s_error(self, s_request_result(request), "%s", error);
     else
@@ -338,9 +341,21 @@ static void s_exec_reply(void *arg, request_t *request, int status, const char *
     s_emit(self, &result);
 }
 
+//  A command sent past a create in flight whose create then failed: the node never
+//  was, and the command is answered as if it had waited for that answer.
+static bool s_never_was(controller_t *self, request_t *request)
+{
+    if (s_node(self, request->node))
+        return false;
+    s_error(self, s_request_result(request), "Not found");
+    return true;
+}
+
 static void s_exec_unavailable(void *arg, request_t *request)
 {
-    s_unavailable((controller_t *)arg, s_request_result(request));
+    controller_t *self = (controller_t *)arg;
+    if (!s_never_was(self, request))
+        s_unavailable(self, s_request_result(request));
 }
 
 //  ping answers Ok either way: "Ok: 1" for an answer, "Ok: 0" for none in time.
@@ -354,7 +369,8 @@ static void s_ping_reply(void *arg, request_t *request, int status, const char *
 
 static void s_ping_unanswered(void *arg, request_t *request)
 {
-    s_ping_reply(arg, request, WIRE_UNAVAILABLE, "");
+    if (!s_never_was((controller_t *)arg, request))
+        s_ping_reply(arg, request, WIRE_UNAVAILABLE, "");
 }
 
 //  Every node that did not answer, ascending: the dead, the stopped, those that
@@ -392,10 +408,24 @@ static const request_behaviour_t s_behaviours[] = {
     [CMD_JOIN] = {s_join_reply, s_join_unanswered, s_join_unanswered},
 };
 
-static request_t *s_request(controller_t *self, int kind, uint64_t seq, int32_t node,
-                            int32_t target)
+//  When a request that goes through node may start to count its timeout: now, or if
+//  nodes on the way are still being created (it waits for them at their parents),
+//  the latest of their creates' deadlines: a command is not charged for the time it
+//  waits behind a create (README, Asynchrony).
+static int64_t s_start_us(topo_node_t *node)
 {
-    int64_t deadline = wire_now_us() + (int64_t)self->config.timeout_ms * 1000;
+    int64_t start = wire_now_us();
+    for (; node; node = node->parent)
+        if (node->state == NODE_PENDING && node->ready_by_us > start)
+            start = node->ready_by_us;
+    return start;
+}
+
+static request_t *s_request(controller_t *self, int kind, uint64_t seq, int32_t node,
+                            topo_node_t *through)
+{
+    int32_t target = through ? through->id : node;
+    int64_t deadline = s_start_us(through) + (int64_t)self->config.timeout_ms * 1000;
     request_t *request = requests_add(self->requests, kind, seq, node, target, deadline);
     request->behaviour = &s_behaviours[kind];
     s_arm(self);
@@ -488,7 +518,7 @@ static void s_on_join(void *owner, const char *route, wire_msg_t **msg)
     topo_node_t *node = topology_add(self->topology, join->node, parent);
     node->host = text_escape((const char *)join->host.data, join->host.size);
     node->remote = true;
-    request_t *request = s_request(self, CMD_JOIN, 0, node->id, parent->id);
+    request_t *request = s_request(self, CMD_JOIN, 0, node->id, parent);
     wire_msg_t *adopt = wire_msg_new(WIRE_ADOPT);
     adopt->child = node->id;
     adopt->pid = (int32_t)number;
@@ -642,7 +672,8 @@ static void s_create(controller_t *self, command_t *command, uint64_t seq)
     const char *host = topology_child_host(parent, command->host);
     node->host = host ? strdup(host) : NULL;
     node->remote = command->host[0] || parent->remote;
-    request_t *request = s_request(self, CMD_CREATE, seq, node->id, parent->id);
+    request_t *request = s_request(self, CMD_CREATE, seq, node->id, parent);
+    node->ready_by_us = request->deadline_us;
     request->slot = waiting_spawn_started(self->waiting, node->host);
     wire_msg_t *msg = wire_msg_new(WIRE_CREATE);
     msg->child = node->id;
@@ -674,7 +705,7 @@ static void s_remove(controller_t *self, command_t *command, uint64_t seq)
         s_emit(self, &answer);
         return;
     }
-    request_t *request = s_request(self, CMD_REMOVE, seq, node->id, parent->id);
+    request_t *request = s_request(self, CMD_REMOVE, seq, node->id, parent);
     node->state = NODE_REMOVING;
     s_send_child(self, request, WIRE_REMOVE, parent, node->id, 0);
 }
@@ -698,7 +729,7 @@ static void s_exec(controller_t *self, command_t *command, uint64_t seq)
         s_unavailable(self, answer);
         return;
     }
-    request_t *request = s_request(self, CMD_EXEC, seq, node->id, node->id);
+    request_t *request = s_request(self, CMD_EXEC, seq, node->id, node);
     wire_msg_t *msg = wire_msg_new(WIRE_EXEC);
     wire_bytes_copy(&msg->op, command->op, strlen(command->op));
     if (command->args_length >= ZERO_COPY_MIN) {
@@ -723,7 +754,7 @@ static void s_ping(controller_t *self, command_t *command, uint64_t seq)
         s_emit(self, &answer);
         return;
     }
-    request_t *request = s_request(self, CMD_PING, seq, node->id, node->id);
+    request_t *request = s_request(self, CMD_PING, seq, node->id, node);
     wire_msg_t *msg = wire_msg_new(WIRE_PING);
     s_send(self, request, &msg, node);
 }
@@ -734,7 +765,7 @@ static void s_ping(controller_t *self, command_t *command, uint64_t seq)
 //  the last, late answers to climb (fanout.h), which it passes on as they come.
 static void s_pingall(controller_t *self, uint64_t seq)
 {
-    request_t *request = s_request(self, CMD_PINGALL, seq, TOPOLOGY_ROOT, TOPOLOGY_ROOT);
+    request_t *request = s_request(self, CMD_PINGALL, seq, TOPOLOGY_ROOT, NULL);
     size_t count;
     int32_t *nodes = topology_ids(topology_root(self->topology), &count);
     pingalls_start(self->pingalls, request->id, nodes, count);

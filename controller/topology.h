@@ -46,6 +46,7 @@ struct _topo_node_t {
     bool reported_unavailable;
     bool reported_behind;   //  ... because of a node above it, not of its own
     int64_t back_due_us;    //  behind a node that came back: said available then
+    int64_t ready_by_us;    //  NODE_PENDING: its create's deadline
 };
 
 typedef struct _topology_t topology_t;

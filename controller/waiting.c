@@ -324,9 +324,13 @@ static blocker_t s_blocker(waiting_t *self, held_t *held)
         if (!node)
             continue;
         //  The node, or a node above it, is being created or removed; or an earlier
-        //  command waits to act on a whole subtree above it.
+        //  command waits to act on a whole subtree above it. A command for one node
+        //  goes down past creates in flight (not in a binary search tree, where a
+        //  create's parent depends on them): the parent of a node still starting
+        //  holds it and hands it over when the node is ready (node.c s_forward).
+        bool through_creates = !self->bst && touch.scope == TOUCH_NODE;
         for (topo_node_t *above = node; above; above = above->parent) {
-            if (s_busy(above))
+            if (s_busy(above) && !(through_creates && above->state == NODE_PENDING))
                 return (blocker_t){NULL, above->id, NULL, true};
             held_t *subtree = s_front(self->subtrees, above->id);
             if (subtree && s_before(subtree, held))

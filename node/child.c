@@ -85,6 +85,12 @@ bool child_reachable(const child_t *child)
     return child->state == CHILD_READY || child->state == CHILD_SILENT;
 }
 
+bool child_starting(const child_t *child)
+{
+    return child->state == CHILD_SPAWNING ||
+           (child->state == CHILD_STOPPED && child->resume == CHILD_SPAWNING);
+}
+
 bool child_connected(const child_t *child)
 {
     return child_reachable(child) ||

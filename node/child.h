@@ -65,6 +65,10 @@ typedef struct {
     int create_timer; //  the node's timer for that deadline, 0 if none
     //  The REMOVE request to answer once the killed child is reaped (0: none).
     uint64_t remove_request;
+    //  Requests for it, or for nodes below it, that came before its HELLO, in the
+    //  order they came (wire_msg_t *; NULL while none): sent on once it is ready,
+    //  answered unavailable if it never is (node.c).
+    struct _zlist_t *held;
     int64_t last_beat_us;
 } child_t;
 
@@ -87,6 +91,9 @@ bool child_reachable(const child_t *child);
 //  Can a request be passed to it: reachable, or stopped after its HELLO (the
 //  request waits in its queue; it drops it after SIGCONT if its deadline passed).
 bool child_connected(const child_t *child);
+
+//  Its HELLO not heard yet (stopped meanwhile or not), and not being ended.
+bool child_starting(const child_t *child);
 
 const char *child_state_name(child_state_t state);
 const char *child_event_name(child_event_t event);

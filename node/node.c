@@ -92,8 +92,21 @@ static void s_on_left(void *arg, int timer_id)
     }
 }
 
+//  The requests held for a child that will never be ready (its create failed, or it
+//  was removed first): each is answered unavailable, as a send to it would be.
+static void s_fail_held(node_t *self, child_t *child)
+{
+    while (child->held && zlist_size(child->held)) {
+        wire_msg_t *msg = (wire_msg_t *)zlist_pop(child->held);
+        if (msg->request_id)
+            s_reply_text(self, msg->request_id, WIRE_UNAVAILABLE, "");
+        wire_msg_destroy(&msg);
+    }
+}
+
 static void s_end_child(node_t *self, child_t *child)
 {
+    s_fail_held(self, child);
     children_kill(self->children, child);
     if (child->pid == 0) {
         zlist_append(self->leaving, (void *)(intptr_t)child->id);
@@ -102,6 +115,22 @@ static void s_end_child(node_t *self, child_t *child)
 }
 
 static void s_on_create_deadline(void *arg, int timer_id);
+static void s_forward(node_t *self, child_t *child, wire_msg_t **msg);
+
+//  A child is ready: what came for it meanwhile goes on, in order; what is past its
+//  deadline now is dropped (the controller answers it), as on arrival.
+static void s_send_held(node_t *self, child_t *child)
+{
+    while (child->held && zlist_size(child->held)) {
+        wire_msg_t *msg = (wire_msg_t *)zlist_pop(child->held);
+        if (msg->deadline_us && timers_now(self->timers) > msg->deadline_us) {
+            log_debug("dropped a held %s whose deadline passed", wire_type_name(msg->type));
+            wire_msg_destroy(&msg);
+        } else
+            s_forward(self, child, &msg);
+    }
+    zlist_destroy(&child->held);
+}
 
 static void s_ready(node_t *self, child_t *child)
 {
@@ -110,8 +139,10 @@ static void s_ready(node_t *self, child_t *child)
     beats_child_ready(self->beats, child);
     uint64_t request = child->create_request;
     child->create_request = 0;
-    if (!request)
+    if (!request) {
+        s_send_held(self, child);
         return;
+    }
     if (self->upstream && child->create_deadline_us &&
         timers_now(self->timers) > child->create_deadline_us) {
         //  Its create was already reported failed above: a process nobody knows of
@@ -119,13 +150,16 @@ static void s_ready(node_t *self, child_t *child)
         //  this answer before it counts its own deadline, and judges by that; a late
         //  success it ends through its tombstone.)
         log_info("child %d was ready after its deadline; ending it", child->id);
-        s_end_child(self, child);
         s_reply_text(self, request, WIRE_UNAVAILABLE, "");
+        s_end_child(self, child);
         return;
     }
     //  Its pid (on its host), and where its children will connect.
     char *text = process_format("%d %s", (int)child_pid(child),
                                 child->endpoint ? child->endpoint : "");
+    //  What was held first: at the root the answer reaches the controller at once,
+    //  and it may send this child more before this returns.
+    s_send_held(self, child);
     s_reply_text(self, request, WIRE_OK, text);
     free(text);
 }
@@ -158,6 +192,7 @@ static void s_on_report(void *arg, child_t *child, child_report_t report)
             if (child->create_request)
                 s_reply_text(self, child->create_request, WIRE_ERROR,
                              "The worker exited before it was ready");
+            s_fail_held(self, child);
             break;
         case CHILD_SAYS_REMOVED:
             if (child->remove_request)
@@ -200,6 +235,16 @@ static void s_forward(node_t *self, child_t *child, wire_msg_t **msg)
 {
     uint64_t request_id = (*msg)->request_id;
     int32_t to = child ? child->id : 0;
+    //  A child still starting (its create in flight, routed through here) gets it
+    //  once it is ready: commands need not wait above for the create's answer.
+    if (child && child_starting(child)) {
+        if (!child->held)
+            child->held = zlist_new();
+        wire_msg_keep(*msg); //  the controller lends a command's bytes until it returns
+        zlist_append(child->held, *msg);
+        *msg = NULL;
+        return;
+    }
     //  With ROUTER_MANDATORY a send to a child whose connection is gone fails now,
     //  and the request is answered instead of vanishing.
     if (!child || !child_connected(child)) {
@@ -238,10 +283,12 @@ static void s_on_create_deadline(void *arg, int timer_id)
             uint64_t request = child->create_request;
             if (child->state != CHILD_READY && request) {
                 //  Answered, late as it is: a parent answers every create once.
+                //  The create's answer goes before those of the requests held for
+                //  the child, so the controller knows why they failed.
                 log_info("child %d not ready by its deadline; ending it", child->id);
                 child->create_request = 0;
-                s_end_child(self, child);
                 s_reply_text(self, request, WIRE_UNAVAILABLE, "");
+                s_end_child(self, child);
             }
             return;
         }

@@ -471,6 +471,46 @@ static void s_adopt(void)
     CHECK(zlistx_size(s_up) == 0);
 }
 
+//  Commands need not wait above for a create's answer: what comes for a child still
+//  starting (for it, or for a node to be made below it) waits at its parent and goes
+//  on, in order, once it says HELLO; the create's answer comes first. If it never
+//  does, the create is answered unavailable at its deadline, then each held request.
+static void s_held_while_starting(void)
+{
+    int32_t one[] = {1}, to_eleven[] = {1, 11}, to_thirteen[] = {1, 13};
+    s_no_hello[11] = true;
+    uint64_t create = s_create(11, 1, one, 1);
+    uint64_t exec = s_request(WIRE_EXEC, 11, to_eleven, 2, 2000000);
+    uint64_t below = s_create(12, 11, to_eleven, 2);
+    uint64_t again = s_request(WIRE_EXEC, 11, to_eleven, 2, 2000000);
+    s_pump();
+    CHECK(zlistx_size(s_up) == 0 && s_nodes[11].execs == 0 && !s_nodes[12].node);
+    node_start(s_nodes[11].node);
+    s_pump();
+    s_expect_reply(create, 1, WIRE_OK, NULL);
+    s_expect_reply(exec, 11, WIRE_OK, "ran");
+    //  A create is answered when the new child says HELLO: after the second exec.
+    s_expect_reply(again, 11, WIRE_OK, "ran");
+    s_expect_reply(below, 11, WIRE_OK, NULL);
+    CHECK(s_nodes[11].execs == 2 && s_nodes[12].node);
+    CHECK(zlistx_size(s_up) == 0);
+
+    s_no_hello[13] = true;
+    create = s_create(13, 1, one, 1);
+    exec = s_request(WIRE_EXEC, 13, to_thirteen, 2, 3000000);
+    below = s_create(14, 13, to_thirteen, 2);
+    s_pump();
+    CHECK(zlistx_size(s_up) == 0);
+    s_advance(1000001);
+    CHECK(s_killed[13] == 1 && s_nodes[13].execs == 0 && !s_nodes[14].node);
+    s_expect_reply(create, 1, WIRE_UNAVAILABLE, "");
+    s_expect_reply(exec, 1, WIRE_UNAVAILABLE, "");
+    s_expect_reply(below, 1, WIRE_UNAVAILABLE, "");
+    node_child_status(s_nodes[1].node, PID_BASE + 13, SIGKILL);
+    s_pump();
+    CHECK(zlistx_size(s_up) == 0);
+}
+
 int main(void)
 {
     zsys_init();
@@ -489,6 +529,7 @@ int main(void)
     s_deaths();
     s_create_deadline();
     s_adopt();
+    s_held_while_starting();
     node_destroy(&s_root);
     for (int id = 0; id < MAX_NODES; id++)
         node_destroy(&s_nodes[id].node);

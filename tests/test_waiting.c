@@ -106,18 +106,19 @@ static void s_spawns_paced(void)
     s_submit(s_paced, "create 5", 7);          //  its parent's earlier create waits
     uint64_t first[] = {1, 2, 5, 6};
     CHECK(s_ran_is(first, 4) && waiting_size(s_paced) == 3);
-    //  Node 1's create ends: its slot goes to create 3 (its timeout only starts now).
+    //  Node 1's create ends: its slot goes to create 3 (its timeout only starts now),
+    //  and exec 3 goes down behind it.
     topology_find(topology, 1)->state = NODE_UP;
     waiting_spawn_ended(s_paced, s_taken[1]);
-    uint64_t second[] = {1, 2, 5, 6, 3};
-    CHECK(s_ran_is(second, 5) && waiting_size(s_paced) == 2);
+    uint64_t second[] = {1, 2, 5, 6, 3, 4};
+    CHECK(s_ran_is(second, 6) && waiting_size(s_paced) == 1);
     //  A slot of another host freed: nothing here waited for it.
     waiting_spawn_ended(s_paced, s_taken[5]);
-    CHECK(s_ran_count == 5);
+    CHECK(s_ran_count == 6);
     topology_find(topology, 3)->state = NODE_UP;
     waiting_spawn_ended(s_paced, s_taken[3]);
     waiting_wake(s_paced, 3);
-    uint64_t third[] = {1, 2, 5, 6, 3, 7, 4};
+    uint64_t third[] = {1, 2, 5, 6, 3, 4, 7};
     CHECK(s_ran_is(third, 7) && waiting_size(s_paced) == 0);
     waiting_destroy(&s_paced);
     requests_destroy(&requests);
@@ -135,34 +136,32 @@ int main(void)
     topo_node_t *two = topology_add(topology, 2, one); //  its create is in flight
 
     s_submit(waiting, "exec 1 sum 1 1", 1); //  independent: runs
-    s_submit(waiting, "exec 2 sum 1 1", 2); //  names a pending node: waits
-    s_submit(waiting, "create 3 2", 3);     //  its parent is pending: waits
-    s_submit(waiting, "exec 3 sum 1 1", 4); //  names a node a waiting create makes
+    s_submit(waiting, "exec 2 sum 1 1", 2); //  names a pending node: goes, held at 1
+    s_submit(waiting, "create 3 2", 3);     //  its parent is pending: goes, held at 1
+    s_submit(waiting, "exec 3 sum 1 1", 4); //  names the node create 3 makes: goes
     s_submit(waiting, "ping 1", 5);         //  independent: runs
     s_submit(waiting, "remove 1", 6);       //  its subtree holds a pending node
     s_submit(waiting, "exec 1 get X", 7);   //  behind the waiting remove of 1
     s_submit(waiting, "create 9", 8);       //  independent: runs
-    uint64_t first[] = {1, 5, 8};
-    CHECK(s_ran_is(first, 3));
-    CHECK(waiting_size(waiting) == 5);
-
+    //  A command for one node goes down past creates in flight (their parents hold
+    //  it); a command on a whole subtree waits for them here.
+    uint64_t first[] = {1, 2, 3, 4, 5, 8};
+    CHECK(s_ran_is(first, 6));
+    CHECK(waiting_size(waiting) == 2);
     CHECK(topology_find(topology, 9)->state == NODE_PENDING); //  create 9 ran
-
-    //  Node 2's create is answered: the commands that waited for it alone run, in
-    //  the order read. create 3 makes node 3 pending, so exec 3 waits for it, the
-    //  remove of 1 waits (node 3 is below 1), and exec 1 behind the remove.
-    two->state = NODE_UP;
-    waiting_release(waiting);
-    uint64_t second[] = {1, 5, 8, 2, 3};
-    CHECK(s_ran_is(second, 5));
-    CHECK(waiting_size(waiting) == 3);
     topo_node_t *three = topology_find(topology, 3);
     CHECK(three && three->parent == two && three->state == NODE_PENDING);
 
-    //  Node 3 is up: exec 3 runs, then remove 1; exec 1 now waits for that remove.
+    //  Node 2's create is answered: the remove of 1 still waits for node 3's.
+    two->state = NODE_UP;
+    waiting_release(waiting);
+    CHECK(s_ran_is(first, 6));
+    CHECK(waiting_size(waiting) == 2);
+
+    //  Node 3 is up: remove 1 runs; exec 1 now waits for that remove.
     three->state = NODE_UP;
     waiting_release(waiting);
-    uint64_t third_step[] = {1, 5, 8, 2, 3, 4, 6};
+    uint64_t third_step[] = {1, 2, 3, 4, 5, 8, 6};
     CHECK(s_ran_is(third_step, 7));
     CHECK(waiting_size(waiting) == 1);
     CHECK(one->state == NODE_REMOVING);
@@ -170,9 +169,24 @@ int main(void)
     //  The remove is done: exec 1 runs (and will answer Not found).
     topology_remove(topology, one);
     waiting_release(waiting);
-    uint64_t all[] = {1, 5, 8, 2, 3, 4, 6, 7};
+    uint64_t all[] = {1, 2, 3, 4, 5, 8, 6, 7};
     CHECK(s_ran_is(all, 8));
     CHECK(waiting_size(waiting) == 0);
+
+    //  In a binary search tree a command for a node being created waits for its
+    //  create's answer: where a node is, and where a create goes, depend on it.
+    topology_t *bst = topology_new(1);
+    waiting_t *bst_waiting = waiting_new(bst, requests, true, 0, s_run, bst);
+    topo_node_t *ten = topology_add(bst, 10, topology_root(bst));
+    s_ran_count = 0;
+    s_submit(bst_waiting, "exec 10 sum 1 1", 30);
+    CHECK(s_ran_count == 0 && waiting_size(bst_waiting) == 1);
+    ten->state = NODE_UP;
+    waiting_release(bst_waiting);
+    uint64_t bst_ran[] = {30};
+    CHECK(s_ran_is(bst_ran, 1) && waiting_size(bst_waiting) == 0);
+    waiting_destroy(&bst_waiting);
+    topology_destroy(&bst);
 
     //  A remove also waits for requests in flight below it.
     topology_t *other = topology_new(1);

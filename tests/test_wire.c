@@ -656,9 +656,29 @@ static void s_localize(void)
     wire_msg_destroy(&back);
 }
 
+//  A message kept for later owns what it had borrowed, and keeps what it owned.
+static void s_keep(void)
+{
+    char *args = strdup("1 2 3"), *op = strdup("sum");
+    wire_msg_t *msg = wire_msg_new(WIRE_EXEC);
+    wire_bytes_lend(&msg->op, op, 3);
+    wire_bytes_lend(&msg->text, args, 5);
+    wire_bytes_copy(&msg->host, "h1", 2);
+    const byte *host = msg->host.data;
+    wire_msg_keep(msg);
+    memset(args, 'x', 5);
+    free(args);
+    free(op);
+    CHECK(wire_bytes_eq(&msg->op, "sum") && wire_bytes_eq(&msg->text, "1 2 3"));
+    CHECK(msg->host.data == host && wire_bytes_eq(&msg->host, "h1"));
+    CHECK(msg->endpoint.data == NULL);
+    wire_msg_destroy(&msg);
+}
+
 int main(void)
 {
     s_deadline = wire_now_us() + 5000000;
+    s_keep();
     s_localize();
     s_round_trips();
     s_kinds();
