@@ -894,11 +894,20 @@ static void s_late_reply(controller_t *self, const wire_msg_t *reply)
 //  is gone: it died, or was never ready) says so itself: the request went no
 //  further, so it can be failed now rather than at its deadline. Node -1 is on the
 //  way to every node.
-static bool s_on_the_way(controller_t *self, const wire_msg_t *reply, int32_t target)
+//  Not while a node on the way is still being created (*behind is set): the request
+//  went past that create (s_start_us), whose own answer decides what it gets, by the
+//  request's deadline.
+static bool s_on_the_way(controller_t *self, const wire_msg_t *reply, int32_t target,
+                         bool *behind)
 {
     topo_node_t *from = topology_find(self->topology, reply->node), *to = s_node(self, target);
-    return reply->status == WIRE_UNAVAILABLE && from && to && from != to &&
-           topology_within(to, from);
+    *behind = false;
+    if (reply->status != WIRE_UNAVAILABLE || !from || !to || from == to ||
+        !topology_within(to, from))
+        return false;
+    for (topo_node_t *node = to; node != from; node = node->parent)
+        *behind = *behind || node->state == NODE_PENDING;
+    return !*behind;
 }
 
 //  Node -1's answer to a pingall: the ids of the nodes that answered, all of them
@@ -931,9 +940,14 @@ static void s_on_reply(controller_t *self, const wire_msg_t *reply)
     int32_t expected = request->kind == CMD_EXEC || request->kind == CMD_PING
                            ? request->node
                            : request->target;
-    if (reply->node != expected && !s_on_the_way(self, reply, expected)) {
-        log_dropped("dropped a reply to request %" PRIu64 " from node %d, not %d",
-                    reply->request_id, reply->node, expected);
+    bool behind = false;
+    if (reply->node != expected && !s_on_the_way(self, reply, expected, &behind)) {
+        if (behind)
+            log_debug("request %" PRIu64 " could not pass node %d: its deadline decides",
+                      reply->request_id, reply->node);
+        else
+            log_dropped("dropped a reply to request %" PRIu64 " from node %d, not %d",
+                        reply->request_id, reply->node, expected);
         return;
     }
     //  A node's text is data, and the only text from the wire that reaches a result

@@ -83,6 +83,31 @@ def test_piped_like_typed():
         "Error:3: Not found", "Ok: <pid>", "Ok:2: 'X' not found", "Ok: <pid>", "Ok: 1"]
 
 
+def test_behind_a_create_that_fails():
+    # Commands go down behind a create in flight and wait at its parent; when the
+    # create fails (a 1 ms timeout: dropped as late before it is sent on), each is
+    # answered as if it had waited above for the create's answer.
+    script = ["create 1", "exec 1 sum 1 1", "create 2 1", "ping 1", "exec 2 sum 1 1",
+              "ping 2"]
+    with Mqtree("--ordered", "--timeout", "1") as m:
+        m.send(*script)
+        assert [m.line() for _ in script] == [
+            "Error: Parent is unavailable", "Error:1: Not found", "Error: Parent not found",
+            "Error: Not found", "Error:2: Not found", "Error: Not found"]
+        assert m.close() == 0
+    # And behind creates that succeed, everything arrives, in order, at once.
+    chain = 30
+    with Mqtree("--ordered", "--timeout", str(int(slack(10) * 1000))) as m:
+        for node in range(1, chain + 1):
+            m.send("create %d %d" % (node, node - 1 if node > 1 else -1),
+                   "exec %d set k %d" % (node, node), "exec %d get k" % node)
+        for node in range(1, chain + 1):
+            assert m.line().startswith("Ok: ")
+            assert m.line() == "Ok:%d" % node
+            assert m.line() == "Ok:%d: %d" % (node, node)
+        assert m.close() == 0
+
+
 def test_many_creates_piped():
     # 80 spawns at once: on a loaded machine (or under ASan) some take longer than
     # the default 2 s timeout, and this test is about order, not timeouts.
@@ -134,5 +159,6 @@ def test_long_garbage_line():
 
 
 run([test_busy_node_delays_nobody, test_ordered_script, test_piped_like_typed,
-     test_many_creates_piped, test_million_number_sum_at_depth_two,
+     test_behind_a_create_that_fails, test_many_creates_piped,
+     test_million_number_sum_at_depth_two,
      test_thousands_in_flight, test_long_garbage_line])
