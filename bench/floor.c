@@ -598,6 +598,102 @@ static void s_reap_floor(int count)
     zsock_destroy(&router);
 }
 
+//  --- the pingall floor --------------------------------------------------------------
+
+//  pnode ID COUNT FANOUT: one node of a raw tree of COUNT (node i under
+//  (i - 2) / FANOUT + 1, node 1 under the measuring process). Says "ready" once its
+//  children have; then each "p" from above goes to every child, and one "p" goes up
+//  when all have answered: a pingall's messages and nothing else.
+static int s_pnode(int id, int count, int fanout)
+{
+    char name[16], *parent;
+    snprintf(name, sizeof name, "%d", id);
+    int above = id == 1 ? 0 : (id - 2) / fanout + 1;
+    parent = above ? zsys_sprintf("ipc://%s/p-%d.sock", s_dir, above)
+                   : zsys_sprintf("ipc://%s/0.sock", s_dir);
+    zsock_t *up = s_dealer(parent, name);
+    free(parent);
+    int first = (id - 1) * fanout + 2, last = id * fanout + 1;
+    last = last > count ? count : last;
+    int children = last >= first ? last - first + 1 : 0;
+    zsock_t *down = NULL;
+    char *bound = NULL;
+    if (children) {
+        char *mine = zsys_sprintf("ipc://%s/p-%d.sock", s_dir, id);
+        down = s_router(mine, &bound);
+        free(mine);
+    }
+    zpoller_t *poller = zpoller_new(up, NULL);
+    if (down)
+        zpoller_add(poller, down);
+    int waiting = children; //  answers (first "ready"s, then "p"s) still to come
+    if (!waiting)
+        zstr_send(up, "ready");
+    while (true) {
+        void *which = zpoller_wait(poller, -1);
+        if (!which)
+            break;
+        zmsg_t *msg = zmsg_recv(which);
+        zmsg_destroy(&msg);
+        if (which == up) {
+            if (!children) {
+                zstr_send(up, "p");
+                continue;
+            }
+            waiting = children;
+            for (int child = first; child <= last; child++) {
+                zstr_sendfm(down, "%d", child);
+                zstr_send(down, "p");
+            }
+        } else if (--waiting == 0)
+            zstr_send(up, "p"); //  the first time, it stands for "ready"
+    }
+    free(bound);
+    return 0;
+}
+
+//  pingtree COUNT FANOUT SAMPLES: the raw tree above, then SAMPLES closed-loop waves
+//  from the top: "pingtree_<count>_p50_us", p99.
+static void s_pingtree(int count, int fanout, int samples)
+{
+    char *endpoint = s_endpoint(false, 0), *bound = NULL;
+    zsock_t *router = s_router(endpoint, &bound);
+    free(endpoint);
+    pid_t *pids = calloc((size_t)count, sizeof(pid_t));
+    char counts[16], fanouts[16];
+    snprintf(counts, sizeof counts, "%d", count);
+    snprintf(fanouts, sizeof fanouts, "%d", fanout);
+    for (int i = 0; i < count; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "%d", i + 1);
+        char *argv[] = {"floor", "pnode", id, counts, fanouts, NULL};
+        pids[i] = s_spawn(argv);
+    }
+    zmsg_t *msg = zmsg_recv(router); //  node 1: the whole tree is up
+    zmsg_destroy(&msg);
+    int64_t *times = calloc((size_t)samples, sizeof(int64_t));
+    for (int i = -1; i < samples; i++) {
+        int64_t start = samples_now_us();
+        zstr_sendm(router, "1");
+        zstr_send(router, "p");
+        msg = zmsg_recv(router);
+        zmsg_destroy(&msg);
+        if (i >= 0)
+            times[i] = samples_now_us() - start;
+    }
+    char name[32];
+    snprintf(name, sizeof name, "pingtree_%d", count);
+    samples_report(name, times, (size_t)samples);
+    for (int i = 0; i < count; i++)
+        kill(pids[i], SIGKILL);
+    for (int i = 0; i < count; i++)
+        waitpid(pids[i], NULL, 0);
+    free(times);
+    free(pids);
+    free(bound);
+    zsock_destroy(&router);
+}
+
 //  hbnode PARENT ID INTERVAL: DEALER up, ROUTER down; beats up every INTERVAL ms and
 //  reads its children's beats.
 static int s_hbnode(const char *parent, const char *id, int interval)
@@ -867,7 +963,7 @@ int main(int argc, char *argv[])
     const char *dir = getenv("FLOOR_DIR");
     if (argc < 2) {
         fprintf(stderr, "usage: floor rtt|chain|pipeline|transfer|spawn|idle|parse|"
-                        "reap|ideal-shell|hbtree|netchain|netspawn ...\n");
+                        "reap|pingtree|ideal-shell|hbtree|netchain|netspawn ...\n");
         return 2;
     }
     const char *mode = argv[1];
@@ -894,6 +990,10 @@ int main(int argc, char *argv[])
         return s_sum_child(argv[2], argv[3]);
     else if (!strcmp(mode, "ideal-shell"))
         s_ideal_shell();
+    else if (!strcmp(mode, "pnode") && argc == 5)
+        return s_pnode(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
+    else if (!strcmp(mode, "pingtree") && argc == 5)
+        s_pingtree(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
     else if (!strcmp(mode, "reap") && argc == 3)
         s_reap_floor(atoi(argv[2]));
     else if (!strcmp(mode, "hbnode") && argc == 5)

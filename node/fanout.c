@@ -101,6 +101,8 @@ int64_t fanout_root_deadline(int64_t deadline_us, int64_t now_us)
 
 //  --- The fanouts of a node --------------------------------------------------------
 
+#define ENDED_KEPT 64
+
 struct _fanouts_t {
     int32_t self_id;
     children_t *children;
@@ -108,13 +110,17 @@ struct _fanouts_t {
     fanout_send_fn *send_up;
     void *send_arg;
     zhashx_t *table; //  request id -> fanout_t, pingalls in progress
+    //  The last pingalls ended here, so that answers still on their way to them are
+    //  known for what they are (late), not taken for replies to pass up.
+    uint64_t ended[ENDED_KEPT];
+    size_t ended_next;
 };
 
 fanouts_t *fanouts_new(int32_t self_id, children_t *children, timers_t *timers,
                        fanout_send_fn *send_up, void *send_arg)
 {
     fanouts_t *self = (fanouts_t *)zmalloc(sizeof(fanouts_t));
-    *self = (fanouts_t){self_id, children, timers, send_up, send_arg, idmap_new()};
+    *self = (fanouts_t){self_id, children, timers, send_up, send_arg, idmap_new(), {0}, 0};
     zhashx_set_destructor(self->table, (zhashx_destructor_fn *)fanout_destroy);
     return self;
 }
@@ -132,6 +138,7 @@ void fanouts_destroy(fanouts_t **self_p)
 static void s_end(fanouts_t *self, fanout_t *fanout)
 {
     timers_cancel(self->timers, fanout->timer_id);
+    self->ended[self->ended_next++ % ENDED_KEPT] = fanout->request_id;
     //  The table owns the fanout once it is in it.
     if (zhashx_lookup(self->table, idmap_request_key(fanout->request_id)) == fanout)
         zhashx_delete(self->table, idmap_request_key(fanout->request_id));
@@ -223,8 +230,15 @@ bool fanouts_answer(fanouts_t *self, child_t *child, const wire_msg_t *reply)
     if (!reply->request_id)
         return false; //  the answer to a cleanup: never a pingall's
     fanout_t *fanout = (fanout_t *)zhashx_lookup(self->table, idmap_request_key(reply->request_id));
-    if (!fanout)
+    if (!fanout) {
+        for (size_t i = 0; i < ENDED_KEPT; i++)
+            if (self->ended[i] == reply->request_id) {
+                log_debug("pingall %" PRIu64 ": a late answer from child %d", reply->request_id,
+                          child->id);
+                return true;
+            }
         return false;
+    }
     bool complete = reply->status != WIRE_PARTIAL;
     if (reply->node != child->id ||
         !fanout_answer(fanout, child->id, reply->text.data, reply->text.size, complete))
