@@ -234,15 +234,24 @@ static result_t s_request_result(const request_t *request)
 
 //  --- Requests: how each kind ends --------------------------------------------------
 
+//  The node of id that request made_by made: NULL if there is none (any more), or
+//  the id is another's now. Requests go down past creates in flight, so an answer
+//  may come for a node whose create failed, or from before it was made again.
+static topo_node_t *s_made(controller_t *self, int32_t id, uint64_t made_by)
+{
+    topo_node_t *node = topology_find(self->topology, id);
+    return node && node->made_by == made_by ? node : NULL;
+}
+
 //  A create reported failed leaves no node behind: nothing in the topology, and no
 //  process (see s_create_timeout). error NULL: the parent is unavailable.
 static void s_create_failed(controller_t *self, request_t *request, const char *error)
 {
-    topo_node_t *node = s_node(self, request->node);
+    topo_node_t *node = s_made(self, request->node, request->id);
     if (node)
         topology_remove(self->topology, node);
     //  Its parent's own create failed while this one waited for it there.
-    if (!error && !topology_find(self->topology, request->target))
+    if (!error && !s_made(self, request->target, request->via))
         error = "Parent not found";
     if (error)
         s_error(self, s_request_result(request), "%s", error);
@@ -273,7 +282,7 @@ static int32_t s_created_pid(const char *text, const char **endpoint)
 static void s_create_reply(void *arg, request_t *request, int status, const char *text)
 {
     controller_t *self = (controller_t *)arg;
-    topo_node_t *node = s_node(self, request->node);
+    topo_node_t *node = s_made(self, request->node, request->id);
     if (status == WIRE_ERROR || !node) {
         s_create_failed(self, request, status == WIRE_ERROR ? text : NULL);
         return;
@@ -329,9 +338,15 @@ static void s_remove_unconfirmed(void *arg, request_t *request)
     s_remove_reply(arg, request, WIRE_UNAVAILABLE, "");
 }
 
+static bool s_never_was(controller_t *self, request_t *request);
+
+//  A node whose create was reported failed may still have run it (it came up late
+//  and is being ended): its answer is not given, the command never reached a node.
 static void s_exec_reply(void *arg, request_t *request, int status, const char *text)
 {
     controller_t *self = (controller_t *)arg;
+    if (s_never_was(self, request))
+        return;
     result_t result = s_request_result(request);
     if (status == WIRE_ERROR) {
         s_error(self, result, "%s", text);
@@ -345,7 +360,7 @@ static void s_exec_reply(void *arg, request_t *request, int status, const char *
 //  was, and the command is answered as if it had waited for that answer.
 static bool s_never_was(controller_t *self, request_t *request)
 {
-    if (s_node(self, request->node))
+    if (s_made(self, request->node, request->via))
         return false;
     s_error(self, s_request_result(request), "Not found");
     return true;
@@ -362,6 +377,8 @@ static void s_exec_unavailable(void *arg, request_t *request)
 static void s_ping_reply(void *arg, request_t *request, int status, const char *text)
 {
     (void)text;
+    if (s_never_was((controller_t *)arg, request))
+        return;
     result_t result = s_request_result(request);
     result.value.answered = status == WIRE_OK;
     s_emit((controller_t *)arg, &result);
@@ -369,8 +386,7 @@ static void s_ping_reply(void *arg, request_t *request, int status, const char *
 
 static void s_ping_unanswered(void *arg, request_t *request)
 {
-    if (!s_never_was((controller_t *)arg, request))
-        s_ping_reply(arg, request, WIRE_UNAVAILABLE, "");
+    s_ping_reply(arg, request, WIRE_UNAVAILABLE, "");
 }
 
 //  Every node that did not answer, ascending: the dead, the stopped, those that
@@ -519,6 +535,7 @@ static void s_on_join(void *owner, const char *route, wire_msg_t **msg)
     node->host = text_escape((const char *)join->host.data, join->host.size);
     node->remote = true;
     request_t *request = s_request(self, CMD_JOIN, 0, node->id, parent);
+    node->made_by = request->id;
     wire_msg_t *adopt = wire_msg_new(WIRE_ADOPT);
     adopt->child = node->id;
     adopt->pid = (int32_t)number;
@@ -541,29 +558,60 @@ static void s_complete(controller_t *self, request_t *request, int status,
     waiting_wake(self->waiting, node);
 }
 
+//  Whether a node between target and above (above excluded) is being created: a
+//  request there went down behind that create.
+static bool s_behind_create(topo_node_t *target, topo_node_t *above)
+{
+    for (; target && target != above; target = target->parent)
+        if (target->state == NODE_PENDING)
+            return true;
+    return false;
+}
+
+typedef struct {
+    uint64_t id;
+    size_t rank; //  creates by the depth of their parent, then the rest
+} failing_t;
+
+static int s_failing_order(const void *a, const void *b)
+{
+    const failing_t *left = (const failing_t *)a, *right = (const failing_t *)b;
+    if (left->rank != right->rank)
+        return left->rank < right->rank ? -1 : 1;
+    return left->id < right->id ? -1 : left->id > right->id;
+}
+
 //  Every request whose way down passes through node can no longer be answered (with
 //  only_pings, the pings: a stopped node may still run the rest after SIGCONT, so they
-//  fail at their deadlines, when the node will have dropped them).
+//  fail at their deadlines, when the node will have dropped them). Creates go first,
+//  the shallowest first, so that a request that went down behind one is answered as
+//  if it had waited for it (Not found, Parent not found); a ping behind a create in
+//  flight under a stopped node waits for that create's answer, by its deadline.
 static void s_fail_through(controller_t *self, topo_node_t *node, bool only_pings)
 {
     //  Ids first, then answers: answering one request may end or start others.
     zlist_t *pending = requests_snapshot(self->requests);
     size_t count = 0;
-    uint64_t *ids = (uint64_t *)malloc((zlist_size(pending) + 1) * sizeof(uint64_t));
+    failing_t *failing = (failing_t *)malloc((zlist_size(pending) + 1) * sizeof(failing_t));
     for (request_t *request = (request_t *)zlist_first(pending); request;
          request = (request_t *)zlist_next(pending)) {
         topo_node_t *target = topology_find(self->topology, request->target);
-        if (target && topology_within(target, node) &&
-            (!only_pings || request->kind == CMD_PING))
-            ids[count++] = request->id;
+        if (!target || !topology_within(target, node))
+            continue;
+        if (only_pings && (request->kind != CMD_PING || s_behind_create(target, node)))
+            continue;
+        failing[count++] = (failing_t){request->id, request->kind == CMD_CREATE
+                                                        ? target->depth
+                                                        : SIZE_MAX};
     }
     zlist_destroy(&pending);
+    qsort(failing, count, sizeof(failing_t), s_failing_order);
     for (size_t i = 0; i < count; i++) {
-        request_t *request = requests_find(self->requests, ids[i]);
+        request_t *request = requests_find(self->requests, failing[i].id);
         if (request)
             s_complete(self, request, WIRE_UNAVAILABLE, "");
     }
-    free(ids);
+    free(failing);
 }
 
 static int s_on_heartbeat_due(loop_t *loop, int timer_id, void *arg)
@@ -674,6 +722,8 @@ static void s_create(controller_t *self, command_t *command, uint64_t seq)
     node->remote = command->host[0] || parent->remote;
     request_t *request = s_request(self, CMD_CREATE, seq, node->id, parent);
     node->ready_by_us = request->deadline_us;
+    node->made_by = request->id;
+    request->via = parent->made_by;
     request->slot = waiting_spawn_started(self->waiting, node->host);
     wire_msg_t *msg = wire_msg_new(WIRE_CREATE);
     msg->child = node->id;
@@ -730,6 +780,7 @@ static void s_exec(controller_t *self, command_t *command, uint64_t seq)
         return;
     }
     request_t *request = s_request(self, CMD_EXEC, seq, node->id, node);
+    request->via = node->made_by;
     wire_msg_t *msg = wire_msg_new(WIRE_EXEC);
     wire_bytes_copy(&msg->op, command->op, strlen(command->op));
     if (command->args_length >= ZERO_COPY_MIN) {
@@ -755,6 +806,7 @@ static void s_ping(controller_t *self, command_t *command, uint64_t seq)
         return;
     }
     request_t *request = s_request(self, CMD_PING, seq, node->id, node);
+    request->via = node->made_by;
     wire_msg_t *msg = wire_msg_new(WIRE_PING);
     s_send(self, request, &msg, node);
 }

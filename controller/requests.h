@@ -33,6 +33,8 @@ struct _request_t {
     const request_behaviour_t *behaviour; //  set by the owner, by kind
     void *handle;                         //  place in the deadline order
     void *slot; //  a create's spawn slot (waiting_spawn_started), given back at its end
+    //  The made_by of the node it went to (a create: of its parent) when it was sent.
+    uint64_t via;
 };
 
 typedef struct _requests_t requests_t;

@@ -47,6 +47,9 @@ struct _topo_node_t {
     bool reported_behind;   //  ... because of a node above it, not of its own
     int64_t back_due_us;    //  behind a node that came back: said available then
     int64_t ready_by_us;    //  NODE_PENDING: its create's deadline
+    //  The request that made it (0: the root): tells this node from an earlier or
+    //  later one of the same id, for answers to requests sent before it was known.
+    uint64_t made_by;
 };
 
 typedef struct _topology_t topology_t;

@@ -328,7 +328,13 @@ static blocker_t s_blocker(waiting_t *self, held_t *held)
         //  goes down past creates in flight (not in a binary search tree, where a
         //  create's parent depends on them): the parent of a node still starting
         //  holds it and hands it over when the node is ready (node.c s_forward).
-        bool through_creates = !self->bst && touch.scope == TOUCH_NODE;
+        //  A create of an id whose create is in flight waits for that one's answer;
+        //  so does a command whose way holds a stopped or dead node (it would be
+        //  refused at once, before the creates' answers tell what it gets).
+        bool through_creates = !self->bst && touch.scope == TOUCH_NODE &&
+                               !(held->command->kind == CMD_CREATE &&
+                                 touch.id == held->command->id) &&
+                               !topology_blocker(node);
         for (topo_node_t *above = node; above; above = above->parent) {
             if (s_busy(above) && !(through_creates && above->state == NODE_PENDING))
                 return (blocker_t){NULL, above->id, NULL, true};

@@ -188,6 +188,34 @@ int main(void)
     waiting_destroy(&bst_waiting);
     topology_destroy(&bst);
 
+    //  A create of an id whose create is in flight waits for its answer (the id may
+    //  be free again then), and what names the id waits behind it.
+    topology_t *again = topology_new(1);
+    waiting_t *again_waiting = waiting_new(again, requests, false, 0, s_run, again);
+    topo_node_t *eleven = topology_add(again, 11, topology_root(again));
+    s_ran_count = 0;
+    s_submit(again_waiting, "create 11", 40);
+    s_submit(again_waiting, "exec 11 sum 1 1", 41);
+    CHECK(s_ran_count == 0 && waiting_size(again_waiting) == 2);
+    topology_remove(again, eleven); //  its create failed
+    waiting_wake(again_waiting, 11);
+    uint64_t again_ran[] = {40, 41};
+    CHECK(s_ran_is(again_ran, 2) && waiting_size(again_waiting) == 0);
+    //  Behind a stopped node a command does not go down past a create: it would be
+    //  refused at once, and the create's answer is what tells what it gets.
+    topo_node_t *twenty = topology_add(again, 20, topology_root(again));
+    twenty->state = NODE_STOPPED;
+    topo_node_t *twenty_one = topology_add(again, 21, twenty);
+    s_ran_count = 0;
+    s_submit(again_waiting, "exec 21 sum 1 1", 42);
+    CHECK(s_ran_count == 0 && waiting_size(again_waiting) == 1);
+    topology_remove(again, twenty_one);
+    waiting_wake(again_waiting, 21);
+    uint64_t stopped_ran[] = {42};
+    CHECK(s_ran_is(stopped_ran, 1) && waiting_size(again_waiting) == 0);
+    waiting_destroy(&again_waiting);
+    topology_destroy(&again);
+
     //  A remove also waits for requests in flight below it.
     topology_t *other = topology_new(1);
     requests_t *flying = requests_new();

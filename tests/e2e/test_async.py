@@ -1,6 +1,8 @@
 """Commands are sent as soon as they are read: a busy node delays nobody else, a
 piped script gets the replies typed lines get, and lines of any length work."""
+import os
 import random
+import signal
 import time
 
 from harness import Mqtree, run, slack
@@ -108,6 +110,30 @@ def test_behind_a_create_that_fails():
         assert m.close() == 0
 
 
+def test_late_create_keeps_its_commands():
+    # A create is reported failed while its node came up after all (the answer was
+    # held on its way up, here by a stopped node 1): the commands that went down
+    # behind it may have run on that node, which is being ended; they are answered
+    # as if they had waited for the create, never "Ok".
+    with Mqtree("--ordered", "--timeout", "1500") as m:
+        m.create(1)
+        m.create(2, 1)
+        m.send("create 3 2", "exec 3 set k 1", "exec 3 get k")
+        time.sleep(0.005)  # past node 1 on the way down, before node 3's hello is up
+        os.kill(m.pids[1], signal.SIGSTOP)
+        try:
+            reply = m.line()
+            assert reply in ("Error: Parent is unavailable", "Error: Parent not found"), reply
+        finally:
+            os.kill(m.pids[1], signal.SIGCONT)
+        replies = [m.line(), m.line()]
+        assert replies == ["Error:3: Not found"] * 2, replies
+        # The id is free, and a new node 3 starts empty.
+        m.create(3, 2)
+        assert m.ask("exec 3 get k") == "Ok:3: 'k' not found"
+        assert m.close() == 0
+
+
 def test_many_creates_piped():
     # 80 spawns at once: on a loaded machine (or under ASan) some take longer than
     # the default 2 s timeout, and this test is about order, not timeouts.
@@ -159,6 +185,7 @@ def test_long_garbage_line():
 
 
 run([test_busy_node_delays_nobody, test_ordered_script, test_piped_like_typed,
-     test_behind_a_create_that_fails, test_many_creates_piped,
+     test_behind_a_create_that_fails, test_late_create_keeps_its_commands,
+     test_many_creates_piped,
      test_million_number_sum_at_depth_two,
      test_thousands_in_flight, test_long_garbage_line])
