@@ -653,7 +653,7 @@ static int s_pnode(int id, int count, int fanout)
 }
 
 //  pingtree COUNT FANOUT SAMPLES: the raw tree above, then SAMPLES closed-loop waves
-//  from the top: "pingtree_<count>_p50_us", p99.
+//  from the top: "pingtree_<count>_p50_us", p99; then "pingtree_<count>_reap_ms".
 static void s_pingtree(int count, int fanout, int samples)
 {
     char *endpoint = s_endpoint(false, 0), *bound = NULL;
@@ -684,10 +684,13 @@ static void s_pingtree(int count, int fanout, int samples)
     char name[32];
     snprintf(name, sizeof name, "pingtree_%d", count);
     samples_report(name, times, (size_t)samples);
+    //  The floor of ending such a tree: every process SIGKILLed, then reaped.
+    int64_t start = samples_now_us();
     for (int i = 0; i < count; i++)
         kill(pids[i], SIGKILL);
     for (int i = 0; i < count; i++)
         waitpid(pids[i], NULL, 0);
+    printf("pingtree_%d_reap_ms %.1f\n", count, (double)(samples_now_us() - start) / 1000);
     free(times);
     free(pids);
     free(bound);
