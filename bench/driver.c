@@ -281,34 +281,20 @@ static bool s_running(pid_t pid)
     return state && state[1] == ' ' && state[2] != 'Z' && state[2] != 'X';
 }
 
-//  Threads of pid, from /proc (0 if it is gone).
-static int s_threads(pid_t pid)
+//  The sum of the numbers after key on the lines of /proc/PID/FILE that start with it
+//  (0 if the process is gone): "Threads:" of status, "Pss:" (kB) of smaps_rollup.
+static double s_proc_sum(pid_t pid, const char *file, const char *key)
 {
     char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *file = fopen(path, "r");
-    int threads = 0;
-    while (file && fgets(line, sizeof line, file))
-        if (!strncmp(line, "Threads:", 8))
-            threads = atoi(line + 8);
-    if (file)
-        fclose(file);
-    return threads;
-}
-
-//  Proportional set size of pid in kB, from /proc (0 if it is gone).
-static double s_pss_kb(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/smaps_rollup", (int)pid);
-    FILE *file = fopen(path, "r");
-    double kb = 0;
-    while (file && fgets(line, sizeof line, file))
-        if (!strncmp(line, "Pss:", 4))
-            kb += atof(line + 4);
-    if (file)
-        fclose(file);
-    return kb;
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+    FILE *stream = fopen(path, "r");
+    double sum = 0;
+    while (stream && fgets(line, sizeof line, stream))
+        if (!strncmp(line, key, strlen(key)))
+            sum += atof(line + strlen(key));
+    if (stream)
+        fclose(stream);
+    return sum;
 }
 
 //  The tree at scale, as a user's script makes it: count creates, node 1 under the
@@ -344,9 +330,9 @@ static void s_scale(shell_t *shell, int count, int fanout, int samples)
     int threads = 0;
     double pss = 0;
     for (int i = 0; i < created; i++) {
-        int mine = s_threads(pids[i]);
+        int mine = (int)s_proc_sum(pids[i], "status", "Threads:");
         threads = mine > threads ? mine : threads;
-        pss += s_pss_kb(pids[i]);
+        pss += s_proc_sum(pids[i], "smaps_rollup", "Pss:");
     }
     printf("scale_idle_threads %d\nscale_idle_pss_kb %.0f\n", threads,
            created ? pss / created : 0);

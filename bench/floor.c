@@ -568,6 +568,20 @@ static void s_ideal_shell(void)
     zsock_destroy(&router);
 }
 
+//  SIGKILLs the count processes of pids, the last first, and reaps them all: the time
+//  that takes, in milliseconds. The last first: in a tree spawned top down, a node
+//  outliving its parent would retry its connection every 100 ms, thousands of them,
+//  and the measure would be of that storm.
+static double s_end_all(pid_t *pids, int count)
+{
+    int64_t start = samples_now_us();
+    for (int i = count - 1; i >= 0; i--)
+        kill(pids[i], SIGKILL);
+    for (int i = 0; i < count; i++)
+        waitpid(pids[i], NULL, 0);
+    return (double)(samples_now_us() - start) / 1000;
+}
+
 //  reap COUNT: the floor of ending a tree: COUNT idle children (spawned all at once)
 //  get SIGKILL and are reaped; "reap_<count>_ms" is the time from the first kill to
 //  the last reap.
@@ -587,12 +601,7 @@ static void s_reap_floor(int count)
         zmsg_t *msg = zmsg_recv(router);
         zmsg_destroy(&msg);
     }
-    int64_t start = samples_now_us();
-    for (int i = 0; i < count; i++)
-        kill(pids[i], SIGKILL);
-    for (int i = 0; i < count; i++)
-        waitpid(pids[i], NULL, 0);
-    printf("reap_%d_ms %.1f\n", count, (double)(samples_now_us() - start) / 1000);
+    printf("reap_%d_ms %.1f\n", count, s_end_all(pids, count));
     free(pids);
     free(bound);
     zsock_destroy(&router);
@@ -684,15 +693,8 @@ static void s_pingtree(int count, int fanout, int samples)
     char name[32];
     snprintf(name, sizeof name, "pingtree_%d", count);
     samples_report(name, times, (size_t)samples);
-    //  The floor of ending such a tree: every process SIGKILLed, then reaped. Deepest
-    //  first: a node outliving its parent would retry its connection every 100 ms,
-    //  thousands of them, and the measure would be of that storm.
-    int64_t start = samples_now_us();
-    for (int i = count - 1; i >= 0; i--)
-        kill(pids[i], SIGKILL);
-    for (int i = 0; i < count; i++)
-        waitpid(pids[i], NULL, 0);
-    printf("pingtree_%d_reap_ms %.1f\n", count, (double)(samples_now_us() - start) / 1000);
+    //  The floor of ending such a tree.
+    printf("pingtree_%d_reap_ms %.1f\n", count, s_end_all(pids, count));
     free(times);
     free(pids);
     free(bound);

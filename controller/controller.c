@@ -243,6 +243,26 @@ static topo_node_t *s_made(controller_t *self, int32_t id, uint64_t made_by)
     return node && node->made_by == made_by ? node : NULL;
 }
 
+//  A command sent past a create in flight whose create then failed: the node never
+//  was, and the command is answered as if it had waited for that answer.
+static bool s_never_was(controller_t *self, request_t *request)
+{
+    if (s_made(self, request->node, request->via))
+        return false;
+    s_error(self, s_request_result(request), "Not found");
+    return true;
+}
+
+//  Whether a node between target and above (above excluded) is being created: a
+//  request there went down behind that create.
+static bool s_behind_create(topo_node_t *target, topo_node_t *above)
+{
+    for (; target && target != above; target = target->parent)
+        if (target->state == NODE_PENDING)
+            return true;
+    return false;
+}
+
 //  A create reported failed leaves no node behind: nothing in the topology, and no
 //  process (see s_create_timeout). error NULL: the parent is unavailable.
 static void s_create_failed(controller_t *self, request_t *request, const char *error)
@@ -338,8 +358,6 @@ static void s_remove_unconfirmed(void *arg, request_t *request)
     s_remove_reply(arg, request, WIRE_UNAVAILABLE, "");
 }
 
-static bool s_never_was(controller_t *self, request_t *request);
-
 //  A node whose create was reported failed may still have run it (it came up late
 //  and is being ended): its answer is not given, the command never reached a node.
 static void s_exec_reply(void *arg, request_t *request, int status, const char *text)
@@ -354,16 +372,6 @@ static void s_exec_reply(void *arg, request_t *request, int status, const char *
     }
     result.value.text = text;
     s_emit(self, &result);
-}
-
-//  A command sent past a create in flight whose create then failed: the node never
-//  was, and the command is answered as if it had waited for that answer.
-static bool s_never_was(controller_t *self, request_t *request)
-{
-    if (s_made(self, request->node, request->via))
-        return false;
-    s_error(self, s_request_result(request), "Not found");
-    return true;
 }
 
 static void s_exec_unavailable(void *arg, request_t *request)
@@ -428,9 +436,11 @@ static const request_behaviour_t s_behaviours[] = {
 //  nodes on the way are still being created (it waits for them at their parents),
 //  the latest of their creates' deadlines: a command is not charged for the time it
 //  waits behind a create (README, Asynchrony).
-static int64_t s_start_us(topo_node_t *node)
+static int64_t s_start_us(controller_t *self, topo_node_t *node)
 {
     int64_t start = wire_now_us();
+    if (!requests_of_kind(self->requests, CMD_CREATE))
+        return start; //  nothing is being created: no walk up the path
     for (; node; node = node->parent)
         if (node->state == NODE_PENDING && node->ready_by_us > start)
             start = node->ready_by_us;
@@ -441,9 +451,10 @@ static request_t *s_request(controller_t *self, int kind, uint64_t seq, int32_t 
                             topo_node_t *through)
 {
     int32_t target = through ? through->id : node;
-    int64_t deadline = s_start_us(through) + (int64_t)self->config.timeout_ms * 1000;
+    int64_t deadline = s_start_us(self, through) + (int64_t)self->config.timeout_ms * 1000;
     request_t *request = requests_add(self->requests, kind, seq, node, target, deadline);
     request->behaviour = &s_behaviours[kind];
+    request->via = through ? through->made_by : 0;
     s_arm(self);
     return request;
 }
@@ -556,16 +567,6 @@ static void s_complete(controller_t *self, request_t *request, int status,
         waiting_spawn_ended(self->waiting, slot);
     waiting_wake(self->waiting, target);
     waiting_wake(self->waiting, node);
-}
-
-//  Whether a node between target and above (above excluded) is being created: a
-//  request there went down behind that create.
-static bool s_behind_create(topo_node_t *target, topo_node_t *above)
-{
-    for (; target && target != above; target = target->parent)
-        if (target->state == NODE_PENDING)
-            return true;
-    return false;
 }
 
 typedef struct {
@@ -723,7 +724,6 @@ static void s_create(controller_t *self, command_t *command, uint64_t seq)
     request_t *request = s_request(self, CMD_CREATE, seq, node->id, parent);
     node->ready_by_us = request->deadline_us;
     node->made_by = request->id;
-    request->via = parent->made_by;
     request->slot = waiting_spawn_started(self->waiting, node->host);
     wire_msg_t *msg = wire_msg_new(WIRE_CREATE);
     msg->child = node->id;
@@ -780,7 +780,6 @@ static void s_exec(controller_t *self, command_t *command, uint64_t seq)
         return;
     }
     request_t *request = s_request(self, CMD_EXEC, seq, node->id, node);
-    request->via = node->made_by;
     wire_msg_t *msg = wire_msg_new(WIRE_EXEC);
     wire_bytes_copy(&msg->op, command->op, strlen(command->op));
     if (command->args_length >= ZERO_COPY_MIN) {
@@ -806,7 +805,6 @@ static void s_ping(controller_t *self, command_t *command, uint64_t seq)
         return;
     }
     request_t *request = s_request(self, CMD_PING, seq, node->id, node);
-    request->via = node->made_by;
     wire_msg_t *msg = wire_msg_new(WIRE_PING);
     s_send(self, request, &msg, node);
 }
@@ -957,8 +955,7 @@ static bool s_on_the_way(controller_t *self, const wire_msg_t *reply, int32_t ta
     if (reply->status != WIRE_UNAVAILABLE || !from || !to || from == to ||
         !topology_within(to, from))
         return false;
-    for (topo_node_t *node = to; node != from; node = node->parent)
-        *behind = *behind || node->state == NODE_PENDING;
+    *behind = s_behind_create(to, from);
     return !*behind;
 }
 

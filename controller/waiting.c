@@ -304,6 +304,21 @@ static blocker_t s_spawn_turn(waiting_t *self, held_t *held)
     return (blocker_t){NULL, 0, slot, true};
 }
 
+//  Whether a command touching node may go down past busy, a node above it (or node
+//  itself) whose create or remove is in flight. A command for one node goes down past
+//  creates in flight (not in a binary search tree, where a create's parent depends on
+//  them): the parent of a node still starting holds it and hands it over when the
+//  node is ready (node.c s_forward). A create of an id whose create is in flight waits
+//  for that one's answer; so does a command whose way holds a stopped or dead node (it
+//  would be refused at once, before the creates' answers tell what it gets).
+static bool s_passes(waiting_t *self, held_t *held, touch_t touch, topo_node_t *node,
+                     topo_node_t *busy)
+{
+    return busy->state == NODE_PENDING && !self->bst && touch.scope == TOUCH_NODE &&
+           !(held->command->kind == CMD_CREATE && touch.id == held->command->id) &&
+           !topology_blocker(node);
+}
+
 static blocker_t s_blocker(waiting_t *self, held_t *held)
 {
     if (self->bst && held->command->kind == CMD_CREATE) {
@@ -324,19 +339,9 @@ static blocker_t s_blocker(waiting_t *self, held_t *held)
         if (!node)
             continue;
         //  The node, or a node above it, is being created or removed; or an earlier
-        //  command waits to act on a whole subtree above it. A command for one node
-        //  goes down past creates in flight (not in a binary search tree, where a
-        //  create's parent depends on them): the parent of a node still starting
-        //  holds it and hands it over when the node is ready (node.c s_forward).
-        //  A create of an id whose create is in flight waits for that one's answer;
-        //  so does a command whose way holds a stopped or dead node (it would be
-        //  refused at once, before the creates' answers tell what it gets).
-        bool through_creates = !self->bst && touch.scope == TOUCH_NODE &&
-                               !(held->command->kind == CMD_CREATE &&
-                                 touch.id == held->command->id) &&
-                               !topology_blocker(node);
+        //  command waits to act on a whole subtree above it.
         for (topo_node_t *above = node; above; above = above->parent) {
-            if (s_busy(above) && !(through_creates && above->state == NODE_PENDING))
+            if (s_busy(above) && !s_passes(self, held, touch, node, above))
                 return (blocker_t){NULL, above->id, NULL, true};
             held_t *subtree = s_front(self->subtrees, above->id);
             if (subtree && s_before(subtree, held))

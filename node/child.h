@@ -68,7 +68,7 @@ typedef struct {
     //  Requests for it, or for nodes below it, that came before its HELLO, in the
     //  order they came (wire_msg_t *; NULL while none): sent on once it is ready,
     //  answered unavailable if it never is (node.c).
-    struct _zlist_t *held;
+    struct _zlistx_t *held;
     int64_t last_beat_us;
 } child_t;
 

@@ -87,11 +87,7 @@ static void s_child_free(child_t *child)
 {
     //  Still held only when the node itself ends (or replaces the entry): their
     //  deadlines answer them above.
-    while (child->held && zlist_size(child->held)) {
-        wire_msg_t *msg = (wire_msg_t *)zlist_pop(child->held);
-        wire_msg_destroy(&msg);
-    }
-    zlist_destroy(&child->held);
+    zlistx_destroy(&child->held);
     if (child->link_fd >= 0)
         close(child->link_fd);
     free(child->host);

@@ -96,8 +96,8 @@ static void s_on_left(void *arg, int timer_id)
 //  was removed first): each is answered unavailable, as a send to it would be.
 static void s_fail_held(node_t *self, child_t *child)
 {
-    while (child->held && zlist_size(child->held)) {
-        wire_msg_t *msg = (wire_msg_t *)zlist_pop(child->held);
+    wire_msg_t *msg;
+    while (child->held && (msg = (wire_msg_t *)zlistx_detach(child->held, NULL))) {
         if (msg->request_id)
             s_reply_text(self, msg->request_id, WIRE_UNAVAILABLE, "");
         wire_msg_destroy(&msg);
@@ -121,15 +121,15 @@ static void s_forward(node_t *self, child_t *child, wire_msg_t **msg);
 //  deadline now is dropped (the controller answers it), as on arrival.
 static void s_send_held(node_t *self, child_t *child)
 {
-    while (child->held && zlist_size(child->held)) {
-        wire_msg_t *msg = (wire_msg_t *)zlist_pop(child->held);
+    wire_msg_t *msg;
+    while (child->held && (msg = (wire_msg_t *)zlistx_detach(child->held, NULL))) {
         if (msg->deadline_us && timers_now(self->timers) > msg->deadline_us) {
             log_debug("dropped a held %s whose deadline passed", wire_type_name(msg->type));
             wire_msg_destroy(&msg);
         } else
             s_forward(self, child, &msg);
     }
-    zlist_destroy(&child->held);
+    zlistx_destroy(&child->held);
 }
 
 static void s_ready(node_t *self, child_t *child)
@@ -238,10 +238,12 @@ static void s_forward(node_t *self, child_t *child, wire_msg_t **msg)
     //  A child still starting (its create in flight, routed through here) gets it
     //  once it is ready: commands need not wait above for the create's answer.
     if (child && child_starting(child)) {
-        if (!child->held)
-            child->held = zlist_new();
+        if (!child->held) {
+            child->held = zlistx_new();
+            zlistx_set_destructor(child->held, (zlistx_destructor_fn *)wire_msg_destroy);
+        }
         wire_msg_keep(*msg); //  the controller lends a command's bytes until it returns
-        zlist_append(child->held, *msg);
+        zlistx_add_end(child->held, *msg);
         *msg = NULL;
         return;
     }
