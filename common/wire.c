@@ -9,8 +9,8 @@
 
 typedef enum { FIELD_U8 = 1, FIELD_I32, FIELD_BYTES } field_kind_t;
 
-//  Every field a message may carry. A byte field fills a frame of its own; fixed
-//  fields may share one (EVENT packs four).
+//  Every field a message may carry: fixed fields in place, byte fields with their
+//  length before them (except the last, see wire.h).
 typedef enum {
     F_NONE = 0,
     F_PATH,
@@ -64,45 +64,44 @@ static const field_t s_fields[F_COUNT] = {
                   INT32_MAX, 0, NULL},
 };
 
-#define BODY_FRAMES 3  //  frames after the header, at most
-#define FRAME_FIELDS 4 //  fields packed in one frame, at most
+#define KIND_FIELDS 4 //  fields after the header, at most
 
 //  One row per kind: its name, the protocol version that gave it this shape, whether
-//  it travels down, and its frames after the header, each a list of fields.
+//  it travels down, and its fields after the header, in order.
 typedef struct {
     const char *name;
     uint8_t version;
     bool request;
-    uint8_t frames[BODY_FRAMES][FRAME_FIELDS];
+    uint8_t fields[KIND_FIELDS];
 } kind_t;
 
 static const kind_t s_kinds[WIRE_TYPE_COUNT] = {
-    [WIRE_CREATE] = {"CREATE", 3, true, {{F_PATH}, {F_CHILD}, {F_HOST}}},
-    [WIRE_EXEC] = {"EXEC", 2, true, {{F_PATH}, {F_OP}, {F_TEXT}}},
-    [WIRE_PING] = {"PING", 2, true, {{F_PATH}}},
-    [WIRE_REMOVE] = {"REMOVE", 2, true, {{F_PATH}, {F_CHILD}, {F_PID}}},
-    [WIRE_REPLY] = {"REPLY", 2, false, {{F_STATUS}, {F_TEXT}}},
-    [WIRE_HELLO] = {"HELLO", 3, false, {{F_PID}, {F_HOST}, {F_ENDPOINT}}},
-    [WIRE_EVENT] = {"EVENT", 2, false, {{F_EVENT, F_CHILD, F_PID, F_CODE}}},
-    [WIRE_PINGALL] = {"PINGALL", 2, true, {{F_PATH}}},
-    [WIRE_HEARTBEAT] = {"HEARTBEAT", 2, true, {{F_PATH}, {F_INTERVAL}}},
-    [WIRE_BEAT] = {"BEAT", 2, false, {{F_NONE}}},
-    [WIRE_ADOPT] = {"ADOPT", 3, true, {{F_PATH}, {F_CHILD, F_PID}, {F_HOST}}},
-    [WIRE_JOIN] = {"JOIN", 3, false, {{F_PARENT, F_PID}, {F_HOST}}},
-    [WIRE_LEAVE] = {"LEAVE", 3, true, {{F_PATH}}},
+    [WIRE_CREATE] = {"CREATE", 4, true, {F_PATH, F_CHILD, F_HOST}},
+    [WIRE_EXEC] = {"EXEC", 4, true, {F_PATH, F_OP, F_TEXT}},
+    [WIRE_PING] = {"PING", 4, true, {F_PATH}},
+    [WIRE_REMOVE] = {"REMOVE", 4, true, {F_PATH, F_CHILD, F_PID}},
+    [WIRE_REPLY] = {"REPLY", 4, false, {F_STATUS, F_TEXT}},
+    [WIRE_HELLO] = {"HELLO", 4, false, {F_PID, F_HOST, F_ENDPOINT}},
+    [WIRE_EVENT] = {"EVENT", 4, false, {F_EVENT, F_CHILD, F_PID, F_CODE}},
+    [WIRE_PINGALL] = {"PINGALL", 4, true, {F_PATH}},
+    [WIRE_HEARTBEAT] = {"HEARTBEAT", 4, true, {F_PATH, F_INTERVAL}},
+    [WIRE_BEAT] = {"BEAT", 4, false, {F_NONE}},
+    [WIRE_ADOPT] = {"ADOPT", 4, true, {F_PATH, F_CHILD, F_PID, F_HOST}},
+    [WIRE_JOIN] = {"JOIN", 4, false, {F_PARENT, F_PID, F_HOST}},
+    [WIRE_LEAVE] = {"LEAVE", 4, true, {F_PATH}},
 };
 
-static size_t s_width(const field_t *field)
-{
-    return field->kind == FIELD_U8 ? 1 : field->kind == FIELD_I32 ? 4 : 0;
-}
-
-static size_t s_frame_count(const kind_t *kind)
+static size_t s_field_count(const kind_t *kind)
 {
     size_t count = 0;
-    while (count < BODY_FRAMES && kind->frames[count][0] != F_NONE)
+    while (count < KIND_FIELDS && kind->fields[count] != F_NONE)
         count++;
     return count;
+}
+
+static wire_bytes_t *s_bytes_of(const wire_msg_t *self, const field_t *field)
+{
+    return (wire_bytes_t *)((const byte *)self + field->offset);
 }
 
 //  --- Helpers -----------------------------------------------------------------------
@@ -196,11 +195,13 @@ size_t wire_delay_ms(int64_t deadline_us, int64_t now_us)
 
 //  --- Byte fields -------------------------------------------------------------------
 
-static void s_frame_free(void *data, void *hint)
+//  A second frame (wire.h): a ZeroMQ message of its own, owned by the field.
+static void s_tail_free(void *data, void *hint)
 {
     (void)data;
-    zframe_t *frame = (zframe_t *)hint;
-    zframe_destroy(&frame);
+    zmq_msg_t *tail = (zmq_msg_t *)hint;
+    zmq_msg_close(tail);
+    free(tail);
 }
 
 //  Frees by hint, not data: a path's view moves past the hops it pops.
@@ -240,12 +241,21 @@ void wire_bytes_copy(wire_bytes_t *field, const void *data, size_t size)
     wire_bytes_give(field, copy, size, s_heap_free, copy);
 }
 
+//  Whether the field views the frame the message came in (which it owns).
+static bool s_in_frame(wire_msg_t *self, const wire_bytes_t *field)
+{
+    if (!self->framed || !field->data)
+        return false;
+    const byte *start = (const byte *)zmq_msg_data(&self->frame);
+    return field->data >= start && field->data + field->size <= start + zmq_msg_size(&self->frame);
+}
+
 void wire_msg_keep(wire_msg_t *self)
 {
     wire_bytes_t *fields[] = {&self->path, &self->op, &self->text, &self->host,
                               &self->endpoint};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-        if (fields[i]->data && !fields[i]->free_fn)
+        if (fields[i]->data && !fields[i]->free_fn && !s_in_frame(self, fields[i]))
             wire_bytes_copy(fields[i], fields[i]->data, fields[i]->size);
 }
 
@@ -270,8 +280,12 @@ bool wire_bytes_eq(const wire_bytes_t *field, const char *string)
 
 wire_msg_t *wire_msg_new(wire_type_t type)
 {
-    wire_msg_t *self = (wire_msg_t *)zmalloc(sizeof(wire_msg_t));
-    self->type = type;
+    //  malloc, not zmalloc: glibc's calloc never takes from the per-thread cache, and
+    //  a message is made and freed per hop.
+    wire_msg_t *self = (wire_msg_t *)malloc(sizeof(wire_msg_t));
+    if (!self)
+        abort(); //  out of memory
+    *self = (wire_msg_t){.type = type};
     return self;
 }
 
@@ -285,6 +299,8 @@ void wire_msg_destroy(wire_msg_t **self_p)
     s_bytes_release(&self->text);
     s_bytes_release(&self->host);
     s_bytes_release(&self->endpoint);
+    if (self->framed)
+        zmq_msg_close(&self->frame);
     free(self);
     *self_p = NULL;
 }
@@ -342,8 +358,9 @@ void wire_set_path(wire_msg_t *self, const int32_t *hops, size_t count)
 
 //  --- Encoding ----------------------------------------------------------------------
 
-#define MAX_PARTS (2 + BODY_FRAMES) //  route, header, body
-#define PACKED_MAX 16               //  the largest frame of fixed fields (EVENT: 13)
+//  Given memory from this size on, as a message's last field, is sent without a copy
+//  in a frame of its own.
+#define GIVE_MIN 65536
 
 static void s_header_encode(byte *out, const wire_msg_t *self)
 {
@@ -370,174 +387,149 @@ static void s_header_encode(byte *out, const wire_msg_t *self)
     wire_put_u32(out + 26, (uint32_t)self->node);
 }
 
-static size_t s_pack(const wire_msg_t *self, const uint8_t *fields, byte *out)
+//  The message's last field when it leaves in a frame of its own: a second frame it
+//  came in, whole, or given memory of GIVE_MIN bytes or more. NULL: one frame.
+static wire_bytes_t *s_tail(const wire_msg_t *self, const kind_t *kind)
 {
-    size_t size = 0;
-    for (size_t index = 0; index < FRAME_FIELDS && fields[index] != F_NONE; index++) {
-        const field_t *field = &s_fields[fields[index]];
+    size_t count = s_field_count(kind);
+    const field_t *last = count ? &s_fields[kind->fields[count - 1]] : NULL;
+    if (!last || last->kind != FIELD_BYTES)
+        return NULL;
+    wire_bytes_t *field = s_bytes_of(self, last);
+    if (field->free_fn == s_tail_free) {
+        zmq_msg_t *tail = (zmq_msg_t *)field->hint;
+        return field->data == zmq_msg_data(tail) && field->size == zmq_msg_size(tail)
+                   ? field
+                   : NULL;
+    }
+    return field->free_fn && field->size >= GIVE_MIN ? field : NULL;
+}
+
+//  Writes the frame (header and fields, but tail) at out, or only measures it (out
+//  NULL). Returns its size.
+static size_t s_frame_write(const wire_msg_t *self, const kind_t *kind,
+                            const wire_bytes_t *tail, byte *out)
+{
+    if (out)
+        s_header_encode(out, self);
+    size_t size = WIRE_HEADER_SIZE, count = s_field_count(kind);
+    for (size_t index = 0; index < count; index++) {
+        const field_t *field = &s_fields[kind->fields[index]];
         const byte *value = (const byte *)self + field->offset;
-        if (field->kind == FIELD_U8)
-            out[size] = *value;
-        else
-            wire_put_u32(out + size, (uint32_t) * (const int32_t *)value);
-        size += s_width(field);
+        if (field->kind == FIELD_U8) {
+            if (out)
+                out[size] = *value;
+            size += 1;
+        } else if (field->kind == FIELD_I32) {
+            if (out)
+                wire_put_u32(out + size, (uint32_t) * (const int32_t *)value);
+            size += 4;
+        } else {
+            const wire_bytes_t *bytes = (const wire_bytes_t *)value;
+            if (bytes == tail)
+                continue;
+            if (index + 1 < count) {
+                //  Only the last field may be longer (every other one is bounded).
+                assert(bytes->size <= UINT32_MAX);
+                if (out)
+                    wire_put_u32(out + size, (uint32_t)bytes->size);
+                size += 4;
+            }
+            if (out && bytes->size)
+                memcpy(out + size, bytes->data, bytes->size);
+            size += bytes->size;
+        }
     }
     return size;
 }
 
-//  The message's body frames into parts: byte fields are moved out of the message
-//  (which keeps nothing to free), fixed fields packed into packed[].
-static size_t s_body_parts(wire_msg_t *self, byte packed[][PACKED_MAX], wire_bytes_t *parts)
+//  The message as a frame and, if its last field goes apart, that field (moved out).
+static void s_encode(wire_msg_t *self, zmq_msg_t *frame, wire_bytes_t *tail)
 {
+    assert(self && self->type > 0 && self->type < WIRE_TYPE_COUNT);
     const kind_t *kind = &s_kinds[self->type];
-    size_t count = s_frame_count(kind);
-    for (size_t frame = 0; frame < count; frame++) {
-        const field_t *first = &s_fields[kind->frames[frame][0]];
-        if (first->kind == FIELD_BYTES) {
-            wire_bytes_t *field = (wire_bytes_t *)((byte *)self + first->offset);
-            parts[frame] = *field;
-            *field = (wire_bytes_t){NULL, 0, NULL, NULL};
-        } else {
-            size_t size = s_pack(self, kind->frames[frame], packed[frame]);
-            parts[frame] = (wire_bytes_t){packed[frame], size, NULL, NULL};
-        }
+    wire_bytes_t *last = s_tail(self, kind);
+    if (zmq_msg_init_size(frame, s_frame_write(self, kind, last, NULL)) != 0)
+        abort(); //  out of memory
+    s_frame_write(self, kind, last, (byte *)zmq_msg_data(frame));
+    *tail = (wire_bytes_t){NULL, 0, NULL, NULL};
+    if (last) {
+        *tail = *last;
+        *last = (wire_bytes_t){NULL, 0, NULL, NULL};
     }
-    return count;
 }
 
-//  Given memory from this size on is sent without a copy.
-#define GIVE_MIN 65536
-
-static int s_send_part(zsock_t *sock, wire_bytes_t *part, int flags)
+//  Sends a last field apart: a frame received is passed on whole, given memory is
+//  handed to ZeroMQ, which frees it once sent.
+static void s_send_tail(void *handle, wire_bytes_t *tail)
 {
-    int rc;
-    if (part->free_fn == s_frame_free) {
-        zframe_t *frame = (zframe_t *)part->hint;
-        if (part->data == zframe_data(frame) && part->size == zframe_size(frame)) {
-            //  Whole: the frame itself goes (zframe_send destroys it).
-            part->free_fn = NULL;
-            return zframe_send(&frame, sock, flags & ZMQ_SNDMORE ? ZFRAME_MORE : 0);
-        }
-        //  A path a hop shorter: a view of part of its frame, copied.
-        rc = zmq_send(zsock_resolve(sock), part->data, part->size, flags);
-        s_bytes_release(part);
-        return rc < 0 ? -1 : 0;
+    zmq_msg_t msg;
+    if (tail->free_fn == s_tail_free) {
+        zmq_msg_t *frame = (zmq_msg_t *)tail->hint;
+        zmq_msg_init(&msg);
+        zmq_msg_move(&msg, frame);
+        s_bytes_release(tail);
+    } else {
+        zmq_msg_init_data(&msg, (void *)tail->data, tail->size, tail->free_fn, tail->hint);
+        *tail = (wire_bytes_t){NULL, 0, NULL, NULL}; //  ZeroMQ's now
     }
-    if (part->free_fn && part->size < GIVE_MIN) {
-        //  Small: a copy (inline in the message, under 33 bytes) costs less than
-        //  handing memory to the I/O thread, which frees it from there.
-        rc = zmq_send(zsock_resolve(sock), part->data, part->size, flags);
-        s_bytes_release(part);
-        return rc < 0 ? -1 : 0;
-    }
-    if (part->free_fn) {
-        zmq_msg_t msg;
-        zmq_msg_init_data(&msg, (void *)part->data, part->size, part->free_fn,
-                          part->hint);
-        part->free_fn = NULL; //  ZeroMQ's now, or freed by the close below
-        rc = zmq_msg_send(&msg, zsock_resolve(sock), flags);
-        if (rc < 0)
-            zmq_msg_close(&msg);
-        return rc < 0 ? -1 : 0;
-    }
-    rc = zmq_send(zsock_resolve(sock), part->data, part->size, flags);
-    return rc < 0 ? -1 : 0;
+    if (zmq_msg_send(&msg, handle, 0) < 0)
+        zmq_msg_close(&msg);
 }
 
 int wire_send(zsock_t *sock, const char *route, wire_msg_t **self_p)
 {
-    wire_msg_t *self = *self_p;
-    assert(self && self->type > 0 && self->type < WIRE_TYPE_COUNT);
-    byte header[WIRE_HEADER_SIZE];
-    byte packed[BODY_FRAMES][PACKED_MAX];
-    wire_bytes_t parts[MAX_PARTS];
-    size_t count = 0;
-    if (route)
-        parts[count++] = (wire_bytes_t){(const byte *)route, strlen(route), NULL, NULL};
-    s_header_encode(header, self);
-    parts[count++] = (wire_bytes_t){header, sizeof header, NULL, NULL};
-    count += s_body_parts(self, packed, parts + count);
-    int rc = 0;
-    for (size_t index = 0; index < count; index++) {
-        int flags = index + 1 < count ? ZMQ_SNDMORE : 0;
-        if (s_send_part(sock, &parts[index], flags) != 0 && index == 0) {
-            //  The first part was refused (the peer is gone): nothing was sent.
-            rc = -1;
-            for (size_t rest = 0; rest < count; rest++)
-                s_bytes_release(&parts[rest]);
-            break;
-        }
-    }
+    void *handle = zsock_resolve(sock);
+    zmq_msg_t frame;
+    wire_bytes_t tail;
+    s_encode(*self_p, &frame, &tail);
     wire_msg_destroy(self_p);
+    //  Only the first part may be refused (a ROUTER_MANDATORY peer is gone): then
+    //  nothing was sent.
+    int rc = 0;
+    bool sent = false;
+    if (route && zmq_send(handle, route, strlen(route), ZMQ_SNDMORE) < 0)
+        rc = -1;
+    else {
+        sent = zmq_msg_send(&frame, handle, tail.data ? ZMQ_SNDMORE : 0) >= 0;
+        rc = sent || route ? 0 : -1;
+    }
+    if (!sent)
+        zmq_msg_close(&frame);
+    if (sent && tail.data)
+        s_send_tail(handle, &tail);
+    s_bytes_release(&tail);
     return rc;
 }
 
 zmsg_t *wire_encode(wire_msg_t **self_p)
 {
-    wire_msg_t *self = *self_p;
-    byte header[WIRE_HEADER_SIZE];
-    byte packed[BODY_FRAMES][PACKED_MAX];
-    wire_bytes_t parts[BODY_FRAMES];
-    s_header_encode(header, self);
-    zmsg_t *msg = zmsg_new();
-    zmsg_addmem(msg, header, sizeof header);
-    size_t count = s_body_parts(self, packed, parts);
-    for (size_t index = 0; index < count; index++) {
-        zmsg_addmem(msg, parts[index].data, parts[index].size);
-        s_bytes_release(&parts[index]);
-    }
+    zmq_msg_t frame;
+    wire_bytes_t tail;
+    s_encode(*self_p, &frame, &tail);
     wire_msg_destroy(self_p);
+    zmsg_t *msg = zmsg_new();
+    zmsg_addmem(msg, zmq_msg_data(&frame), zmq_msg_size(&frame));
+    zmq_msg_close(&frame);
+    if (tail.data)
+        zmsg_addmem(msg, tail.data, tail.size);
+    s_bytes_release(&tail);
     return msg;
 }
 
 //  --- Decoding ----------------------------------------------------------------------
+
+#define SIZE_REFUSED "a message has the wrong size for its type"
 
 static bool s_in_range(const field_t *field, int64_t value)
 {
     return value >= field->min && value <= field->max;
 }
 
-//  Reads one body frame into self; the frame is taken when a byte field keeps it.
-static const char *s_decode_frame(wire_msg_t *self, const uint8_t *fields,
-                                  zframe_t **frame_p)
+static const char *s_decode_header(const byte *data, size_t size, wire_msg_t *self)
 {
-    zframe_t *frame = *frame_p;
-    size_t size = zframe_size(frame);
-    const field_t *first = &s_fields[fields[0]];
-    if (first->kind == FIELD_BYTES) {
-        if (!s_in_range(first, (int64_t)size) || size % first->multiple)
-            return "a frame has the wrong size for its type";
-        wire_bytes_t *field = (wire_bytes_t *)((byte *)self + first->offset);
-        *field = (wire_bytes_t){zframe_data(frame), size, s_frame_free, frame};
-        *frame_p = NULL;
-        return NULL;
-    }
-    size_t expected = 0;
-    for (size_t index = 0; index < FRAME_FIELDS && fields[index] != F_NONE; index++)
-        expected += s_width(&s_fields[fields[index]]);
-    if (size != expected)
-        return "a frame has the wrong size for its type";
-    const byte *data = zframe_data(frame);
-    for (size_t index = 0; index < FRAME_FIELDS && fields[index] != F_NONE; index++) {
-        const field_t *field = &s_fields[fields[index]];
-        byte *value = (byte *)self + field->offset;
-        int64_t number;
-        if (field->kind == FIELD_U8)
-            number = *value = *data;
-        else
-            number = *(int32_t *)value = (int32_t)wire_get_u32(data);
-        if (!s_in_range(field, number))
-            return field->invalid ? field->invalid : "a field is out of its range";
-        data += s_width(field);
-    }
-    return NULL;
-}
-
-static const char *s_decode_header(zframe_t *frame, wire_msg_t *self)
-{
-    if (!frame || zframe_size(frame) != WIRE_HEADER_SIZE)
-        return "header frame missing or of the wrong size";
-    const byte *data = zframe_data(frame);
+    if (size < WIRE_HEADER_SIZE)
+        return "header missing or of the wrong size";
     if (data[0] != WIRE_VERSION)
         return "unsupported protocol version";
     if (data[1] == 0 || data[1] >= WIRE_TYPE_COUNT)
@@ -560,28 +552,130 @@ static const char *s_decode_header(zframe_t *frame, wire_msg_t *self)
     return NULL;
 }
 
-int wire_decode(zmsg_t **msg_p, wire_msg_t **out, const char **reason)
+//  Reads the fields after the header: views of the frame (which self owns), and the
+//  last field from tail, when the message came in two frames (tail is then taken).
+static const char *s_decode_fields(wire_msg_t *self, const byte *data, size_t size,
+                                   zmq_msg_t **tail_p)
 {
-    zmsg_t *msg = *msg_p;
-    wire_msg_t *self = wire_msg_new(WIRE_BEAT);
-    zframe_t *header = zmsg_pop(msg);
-    const char *error = s_decode_header(header, self);
-    zframe_destroy(&header);
-    const kind_t *kind = error ? NULL : &s_kinds[self->type];
-    if (kind && zmsg_size(msg) != s_frame_count(kind))
-        error = "wrong number of frames for its type";
-    for (size_t index = 0; kind && !error && zmsg_size(msg); index++) {
-        zframe_t *frame = zmsg_pop(msg);
-        error = s_decode_frame(self, kind->frames[index], &frame);
-        zframe_destroy(&frame);
+    const kind_t *kind = &s_kinds[self->type];
+    size_t count = s_field_count(kind);
+    for (size_t index = 0; index < count; index++) {
+        const field_t *field = &s_fields[kind->fields[index]];
+        bool last = index + 1 == count;
+        if (field->kind != FIELD_BYTES) {
+            size_t width = field->kind == FIELD_U8 ? 1 : 4;
+            if (size < width)
+                return SIZE_REFUSED;
+            byte *value = (byte *)self + field->offset;
+            int64_t number;
+            if (field->kind == FIELD_U8)
+                number = *value = *data;
+            else
+                number = *(int32_t *)value = (int32_t)wire_get_u32(data);
+            if (!s_in_range(field, number))
+                return field->invalid ? field->invalid : "a field is out of its range";
+            data += width;
+            size -= width;
+            continue;
+        }
+        wire_bytes_t *bytes = s_bytes_of(self, field);
+        size_t length = size;
+        if (last && *tail_p) {
+            zmq_msg_t *tail = *tail_p;
+            length = zmq_msg_size(tail);
+            if (!s_in_range(field, (int64_t)length) || length % field->multiple)
+                return "a field has the wrong size for its type";
+            *bytes = (wire_bytes_t){(const byte *)zmq_msg_data(tail), length, s_tail_free,
+                                    tail};
+            *tail_p = NULL;
+            continue;
+        }
+        if (!last) {
+            if (size < 4)
+                return SIZE_REFUSED;
+            length = wire_get_u32(data);
+            data += 4;
+            size -= 4;
+            if (length > size)
+                return SIZE_REFUSED;
+        }
+        if (!s_in_range(field, (int64_t)length) || length % field->multiple)
+            return "a field has the wrong size for its type";
+        *bytes = (wire_bytes_t){data, length, NULL, NULL};
+        data += length;
+        size -= length;
     }
-    zmsg_destroy(msg_p);
+    if (*tail_p)
+        return "wrong number of frames for its type";
+    return size ? SIZE_REFUSED : NULL;
+}
+
+//  Decodes self->frame (and tail: taken) into self's fields.
+static const char *s_decode(wire_msg_t *self, zmq_msg_t **tail_p)
+{
+    const byte *data = (const byte *)zmq_msg_data(&self->frame);
+    size_t size = zmq_msg_size(&self->frame);
+    const char *error = s_decode_header(data, size, self);
+    if (!error)
+        error = s_decode_fields(self, data + WIRE_HEADER_SIZE, size - WIRE_HEADER_SIZE,
+                                tail_p);
+    return error;
+}
+
+static void s_frame_free(void *data, void *hint)
+{
+    (void)data;
+    zframe_t *frame = (zframe_t *)hint;
+    zframe_destroy(&frame);
+}
+
+//  A ZeroMQ message over a zframe, without a copy (the frame is taken).
+static void s_msg_of_frame(zmq_msg_t *msg, zframe_t *frame)
+{
+    if (zmq_msg_init_data(msg, zframe_data(frame), zframe_size(frame), s_frame_free, frame))
+        abort(); //  out of memory
+}
+
+//  Takes the parts of a message (and sets *out) once the frame is in self->frame.
+static int s_finish(wire_msg_t *self, zmq_msg_t *tail, bool extra, wire_msg_t **out,
+                    const char **reason)
+{
+    const char *error = extra ? "wrong number of frames for its type" : s_decode(self, &tail);
+    if (tail)
+        s_tail_free(NULL, tail);
     if (error) {
         wire_msg_destroy(&self);
         *reason = error;
     }
     *out = self;
     return error ? -1 : 0;
+}
+
+int wire_decode(zmsg_t **msg_p, wire_msg_t **out, const char **reason)
+{
+    zmsg_t *msg = *msg_p;
+    wire_msg_t *self = wire_msg_new(WIRE_BEAT);
+    zframe_t *frame = zmsg_pop(msg);
+    if (!frame) {
+        zmsg_destroy(msg_p);
+        wire_msg_destroy(&self);
+        *out = NULL;
+        *reason = "header missing or of the wrong size";
+        return -1;
+    }
+    s_msg_of_frame(&self->frame, frame);
+    self->framed = true;
+    zmq_msg_t *tail = NULL;
+    zframe_t *second = zmsg_pop(msg);
+    if (second) {
+        tail = (zmq_msg_t *)malloc(sizeof(zmq_msg_t));
+        if (!tail)
+            abort();
+        s_msg_of_frame(tail, second);
+    }
+    bool extra = zmsg_size(msg) > 0;
+    zmsg_destroy(msg_p);
+    return s_finish(self, tail, extra, out, reason);
 }
 
 int wire_recv(zsock_t *sock, char *route, size_t route_size, wire_msg_t **out,
@@ -592,18 +686,54 @@ int wire_recv(zsock_t *sock, char *route, size_t route_size, wire_msg_t **out,
     //  would cost a system call per message (common/loop.h).
     if (zsock_rcvtimeo(sock) != 0 && !(zsock_events(sock) & ZMQ_POLLIN))
         return -1;
-    zmsg_t *msg = zmsg_recv(sock);
-    if (!msg)
+    void *handle = zsock_resolve(sock);
+    zmq_msg_t part;
+    zmq_msg_init(&part);
+    if (zmq_msg_recv(&part, handle, 0) < 0) {
+        zmq_msg_close(&part);
         return -1;
+    }
     if (route) {
-        zframe_t *id = zmsg_pop(msg);
-        size_t size = id ? zframe_size(id) : 0;
+        size_t size = zmq_msg_size(&part);
         //  Too long to be one of ours: no route, rather than a cut one that may be.
         size = size < route_size ? size : 0;
         if (size)
-            memcpy(route, zframe_data(id), size);
+            memcpy(route, zmq_msg_data(&part), size);
         route[size] = '\0';
-        zframe_destroy(&id);
+        bool more = zmq_msg_more(&part);
+        zmq_msg_close(&part);
+        zmq_msg_init(&part);
+        if (!more || zmq_msg_recv(&part, handle, 0) < 0) {
+            zmq_msg_close(&part);
+            *reason = "header missing or of the wrong size";
+            return 0;
+        }
     }
-    return wire_decode(&msg, out, reason) == 0 ? 1 : 0;
+    wire_msg_t *self = wire_msg_new(WIRE_BEAT);
+    zmq_msg_init(&self->frame);
+    zmq_msg_move(&self->frame, &part);
+    zmq_msg_close(&part);
+    self->framed = true;
+    zmq_msg_t *tail = NULL;
+    bool extra = false;
+    if (zmq_msg_more(&self->frame)) {
+        tail = (zmq_msg_t *)malloc(sizeof(zmq_msg_t));
+        if (!tail)
+            abort();
+        zmq_msg_init(tail);
+        if (zmq_msg_recv(tail, handle, 0) < 0) {
+            s_tail_free(NULL, tail);
+            tail = NULL;
+            extra = true;
+        } else if (zmq_msg_more(tail)) {
+            //  A part more than a message has: the rest is read and dropped.
+            extra = true;
+            zmq_msg_t rest;
+            zmq_msg_init(&rest);
+            while (zmq_msg_recv(&rest, handle, 0) >= 0 && zmq_msg_more(&rest))
+                ;
+            zmq_msg_close(&rest);
+        }
+    }
+    return s_finish(self, tail, extra, out, reason) == 0 ? 1 : 0;
 }

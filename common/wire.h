@@ -1,11 +1,19 @@
 /*  wire — the typed messages spoken on every link of the tree, and the only code
-    that reads or writes their frames. One table (wire.c) gives each kind its frames
+    that reads or writes their bytes. One table (wire.c) gives each kind its fields
     and each field its size and limits; one encoder and one decoder walk it.
 
-    Every message starts with a 30-byte header frame, written field by field in network
-    byte order (never a struct copy):
+    A message is one frame: a 30-byte header, written field by field in network byte
+    order (never a struct copy), then the kind's fields in the table's order:
 
-        version:1  type:1  request_id:8  budget_us:8  stamp_us:8  node:4
+        version:1  type:1  request_id:8  budget_us:8  stamp_us:8  node:4  fields...
+
+    Fixed fields take their width (1 or 4 bytes); a byte field is its length (4
+    bytes) and its bytes, except the kind's last field, which takes the rest of the
+    frame. A long last field (given memory of 64 KiB or more: a sum of 10^8 numbers,
+    a large result) travels as a second frame of its own instead, so it is never
+    copied: the decoder takes it from there, and a node passes that frame on whole.
+    One frame per message is what keeps a hop cheap: ZeroMQ's cost, on the sockets
+    and in the I/O threads, is per frame.
 
     A deadline never crosses a link as an instant: hosts' clocks need not agree. The
     sender writes the time left (budget_us, 0: none) and its own clock (stamp_us); the
@@ -33,7 +41,7 @@
                                                    PARTIAL if more may follow (fanout.h)
         HELLO    header, pid:4, host, endpoint     a new child to its parent, one hop: its
                                                    pid and host, where its children connect
-        EVENT    header, kind:1 child-id:4 pid:4 code:4   (one frame)
+        EVENT    header, kind:1 child-id:4 pid:4 code:4
         BEAT     header                            a child to its parent, one hop
         ADOPT    header, path, child-id:4 join:4,  like CREATE, for a worker that joins by
                  host                              itself from host, as join number `join`
@@ -60,7 +68,9 @@
 //  in the table is a new version.
 //  3: deadlines travel as a budget with the sender's stamp; HELLO tells the host and
 //  endpoint, CREATE a host; ADOPT and JOIN.
-#define WIRE_VERSION 3
+//  4: a message is one frame (fields after the header, byte fields with their
+//  length), its last field in a second frame when long.
+#define WIRE_VERSION 4
 #define WIRE_HEADER_SIZE 30
 //  The largest time budget (about 11 days) and stamp (2^62 µs) a message may carry.
 #define WIRE_BUDGET_MAX 1000000000000LL
@@ -138,6 +148,9 @@ typedef struct {
     wire_bytes_t host;   //  CREATE: where to start the child (empty: here); HELLO, JOIN
     wire_bytes_t endpoint; //  HELLO: where the node's children connect
     int32_t parent;        //  JOIN: the node to be placed under
+    //  Decoded: the frame the message came in (framed), which its fields view.
+    zmq_msg_t frame;
+    bool framed;
 } wire_msg_t;
 
 //  What a receiver knows of its peer's clock: the largest (stamp - arrival) seen,
@@ -184,7 +197,7 @@ void wire_bytes_copy(wire_bytes_t *field, const void *data, size_t size);
 char *wire_bytes_strdup(const wire_bytes_t *field);
 bool wire_bytes_eq(const wire_bytes_t *field, const char *string);
 
-//  Takes the frames of msg (destroyed) into a message: 0 and *out on success; -1,
+//  Takes the frames of msg (destroyed: one, or two, see above) into a message: 0 and *out on success; -1,
 //  *out NULL and reason pointed at a static description when msg does not match its
 //  kind's shape (every frame's size, every field's limits).
 int wire_decode(zmsg_t **msg_p, wire_msg_t **out, const char **reason);

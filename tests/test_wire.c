@@ -1,14 +1,16 @@
-/*  Unit test: the wire codec. Every kind decodes to the fields it was encoded from;
-    every frame that breaks its kind's shape in the table is refused with the reason;
+/*  Unit test: the wire codec. Every kind decodes to the fields it was encoded from,
+    as one frame (a long last field as a second one, never copied); every message
+    that breaks its kind's shape in the table is refused with the reason;
     paths pop without copies and go on as the shorter path; byte fields own, lend or
     are given memory, and given memory is freed exactly once. */
 #include "../common/wire.h"
 #include "check.h"
 #include "wire_equal.h"
 
-#define HEADER_REFUSED "header frame missing or of the wrong size"
+#define HEADER_REFUSED "header missing or of the wrong size"
 #define FRAMES_REFUSED "wrong number of frames for its type"
-#define SIZE_REFUSED "a frame has the wrong size for its type"
+#define SIZE_REFUSED "a message has the wrong size for its type"
+#define FIELD_REFUSED "a field has the wrong size for its type"
 #define RANGE_REFUSED "a field is out of its range"
 
 //  Long enough for any socket to be ready on an idle machine, bounded on a loaded one.
@@ -93,15 +95,42 @@ static zmsg_t *s_encoded(int type)
     return wire_encode(&msg);
 }
 
-//  The example of type, encoded, with its frame at index (0: the header) replaced.
-static zmsg_t *s_with_frame(int type, size_t index, const void *data, size_t size)
+//  A message of type by hand: a valid header, then body (size bytes) in its frame,
+//  and a second frame of tail_size bytes when tail is not NULL.
+static zmsg_t *s_raw(int type, const void *body, size_t size, const void *tail,
+                     size_t tail_size)
 {
-    zmsg_t *msg = s_encoded(type);
-    zframe_t *frame = zmsg_first(msg);
-    for (size_t skip = 0; skip < index; skip++)
-        frame = zmsg_next(msg);
-    zframe_reset(frame, data, size);
+    wire_msg_t *beat = wire_msg_new(WIRE_BEAT);
+    zmsg_t *header = wire_encode(&beat);
+    assert(zframe_size(zmsg_first(header)) == WIRE_HEADER_SIZE);
+    byte *frame = (byte *)zmalloc(WIRE_HEADER_SIZE + size + 1);
+    memcpy(frame, zframe_data(zmsg_first(header)), WIRE_HEADER_SIZE);
+    zmsg_destroy(&header);
+    frame[1] = (byte)type;
+    if (size)
+        memcpy(frame + WIRE_HEADER_SIZE, body, size);
+    zmsg_t *msg = zmsg_new();
+    zmsg_addmem(msg, frame, WIRE_HEADER_SIZE + size);
+    free(frame);
+    if (tail)
+        zmsg_addmem(msg, tail, tail_size);
     return msg;
+}
+
+//  msg with the last byte of its first frame cut off.
+static zmsg_t *s_cut(zmsg_t *msg)
+{
+    zframe_t *first = zmsg_pop(msg);
+    zmsg_pushmem(msg, zframe_data(first), zframe_size(first) - 1);
+    zframe_destroy(&first);
+    return msg;
+}
+
+//  Whether the kind's last field holds bytes (it may then come as a second frame).
+static bool s_bytes_last(int type)
+{
+    return type != WIRE_REMOVE && type != WIRE_EVENT && type != WIRE_HEARTBEAT &&
+           type != WIRE_BEAT;
 }
 
 //  The example of type, encoded, with one byte of its header set to value.
@@ -199,12 +228,9 @@ static void s_rejects_headers(void)
     zmsg_t *msg = zmsg_new();
     zmsg_addstr(msg, "garbage");
     CHECK(s_refused(msg, HEADER_REFUSED));
-    byte header[WIRE_HEADER_SIZE + 1] = {WIRE_VERSION, WIRE_BEAT};
-    CHECK(s_refused(s_with_frame(WIRE_BEAT, 0, header, WIRE_HEADER_SIZE - 1),
-                    HEADER_REFUSED));
-    CHECK(s_refused(s_with_frame(WIRE_BEAT, 0, header, WIRE_HEADER_SIZE + 1),
-                    HEADER_REFUSED));
-    CHECK(s_accepted(s_with_frame(WIRE_BEAT, 0, header, WIRE_HEADER_SIZE)));
+    CHECK(s_refused(s_cut(s_encoded(WIRE_BEAT)), HEADER_REFUSED));
+    CHECK(s_accepted(s_raw(WIRE_BEAT, NULL, 0, NULL, 0)));
+    CHECK(s_refused(s_raw(WIRE_BEAT, "x", 1, NULL, 0), SIZE_REFUSED)); //  a byte more
 
     CHECK(s_refused(s_with_header_byte(WIRE_PING, 0, WIRE_VERSION + 1),
                     "unsupported protocol version"));
@@ -219,53 +245,83 @@ static void s_rejects_headers(void)
 static void s_rejects_frame_counts(void)
 {
     for (int type = WIRE_CREATE; type < WIRE_TYPE_COUNT; type++) {
+        //  Every kind is one frame; with its last field apart, two; never three.
         zmsg_t *msg = s_encoded(type);
+        CHECK(zmsg_size(msg) == 1);
+        zmsg_addstr(msg, "");
         zmsg_addstr(msg, "extra");
-        CHECK(s_refused(msg, FRAMES_REFUSED)); //  a frame too many
-        if (type == WIRE_BEAT)
-            continue; //  a header only
+        CHECK(s_refused(msg, FRAMES_REFUSED));
+        if (s_bytes_last(type))
+            continue;
         msg = s_encoded(type);
-        zframe_t *last = zmsg_last(msg);
-        zmsg_remove(msg, last);
-        zframe_destroy(&last);
-        CHECK(s_refused(msg, FRAMES_REFUSED)); //  truncated
+        zmsg_addstr(msg, "");
+        CHECK(s_refused(msg, FRAMES_REFUSED)); //  no last field to be apart
+        if (type != WIRE_BEAT) //  a header only
+            CHECK(s_refused(s_cut(s_encoded(type)), SIZE_REFUSED)); //  truncated
     }
+    //  A last field in a second frame: the frame before ends where it begins.
+    byte exec[] = {0, 0, 0, 4, 0, 0, 0, 9, 0, 0, 0, 3, 's', 'u', 'm'};
+    zmsg_t *msg = s_raw(WIRE_EXEC, exec, sizeof exec, "3 1 2 3", 7);
+    const char *reason;
+    wire_msg_t *decoded = s_decode(msg, &reason);
+    CHECK(decoded && wire_hops(decoded) == 1 && wire_hop(decoded, 0) == 9);
+    CHECK(decoded && wire_bytes_eq(&decoded->op, "sum"));
+    CHECK(decoded && wire_bytes_eq(&decoded->text, "3 1 2 3"));
+    wire_msg_destroy(&decoded);
+    byte extra[sizeof exec + 1] = {0};
+    memcpy(extra, exec, sizeof exec);
+    CHECK(s_refused(s_raw(WIRE_EXEC, extra, sizeof extra, "3", 1), SIZE_REFUSED));
+    CHECK(s_refused(s_raw(WIRE_PING, NULL, 0, "abc", 3), FIELD_REFUSED));
+    CHECK(s_accepted(s_raw(WIRE_PING, NULL, 0, "abcd", 4)));
 }
 
 static void s_rejects_sizes(void)
 {
-    //  A path is 4 bytes a hop, and no longer than the deepest tree.
-    for (int type = WIRE_CREATE; type < WIRE_TYPE_COUNT; type++) {
-        if (!wire_is_request(type))
-            continue;
-        CHECK(s_refused(s_with_frame(type, 1, "abc", 3), SIZE_REFUSED));
-        CHECK(s_refused(s_with_frame(type, 1, "abcde", 5), SIZE_REFUSED));
-        CHECK(s_accepted(s_with_frame(type, 1, "abcd", 4)));
-    }
+    //  A path is 4 bytes a hop, and no longer than the deepest tree; its length
+    //  never runs past the frame.
+    byte body[16] = {0, 0, 0, 3, 'a', 'b', 'c'};
+    CHECK(s_refused(s_raw(WIRE_CREATE, body, 11, NULL, 0), FIELD_REFUSED));
+    body[3] = 5;
+    CHECK(s_refused(s_raw(WIRE_CREATE, body, 13, NULL, 0), FIELD_REFUSED));
+    body[3] = 4;
+    CHECK(s_accepted(s_raw(WIRE_CREATE, body, 12, NULL, 0)));
+    CHECK(s_refused(s_raw(WIRE_CREATE, body, 7, NULL, 0), SIZE_REFUSED));
+    body[0] = 0xff;
+    CHECK(s_refused(s_raw(WIRE_CREATE, body, 12, NULL, 0), SIZE_REFUSED));
+    CHECK(s_refused(s_raw(WIRE_CREATE, body, 3, NULL, 0), SIZE_REFUSED));
+    CHECK(s_refused(s_raw(WIRE_PING, "abc", 3, NULL, 0), FIELD_REFUSED));
+    CHECK(s_refused(s_raw(WIRE_PING, "abcde", 5, NULL, 0), FIELD_REFUSED));
+    CHECK(s_accepted(s_raw(WIRE_PING, "abcd", 4, NULL, 0)));
     size_t deepest = (size_t)WIRE_MAX_DEPTH * 4;
     byte *path = (byte *)zmalloc(deepest + 4);
-    CHECK(s_accepted(s_with_frame(WIRE_PING, 1, path, deepest)));
-    CHECK(s_refused(s_with_frame(WIRE_PING, 1, path, deepest + 4), SIZE_REFUSED));
+    CHECK(s_accepted(s_raw(WIRE_PING, path, deepest, NULL, 0)));
+    CHECK(s_refused(s_raw(WIRE_PING, path, deepest + 4, NULL, 0), FIELD_REFUSED));
     free(path);
 
     //  Fixed fields: exactly their width.
-    CHECK(s_refused(s_with_frame(WIRE_CREATE, 2, "12345", 5), SIZE_REFUSED));
-    CHECK(s_refused(s_with_frame(WIRE_CREATE, 2, "123", 3), SIZE_REFUSED));
-    CHECK(s_refused(s_with_frame(WIRE_REMOVE, 3, "", 0), SIZE_REFUSED));
-    CHECK(s_refused(s_with_frame(WIRE_HEARTBEAT, 2, "12", 2), SIZE_REFUSED));
-    CHECK(s_refused(s_with_frame(WIRE_HELLO, 1, "12345", 5), SIZE_REFUSED));
-    CHECK(s_refused(s_with_frame(WIRE_REPLY, 1, "", 0), SIZE_REFUSED));
-    CHECK(s_refused(s_with_frame(WIRE_REPLY, 1, "\0\0", 2), SIZE_REFUSED));
+    byte zeros[32] = {0};
+    CHECK(s_refused(s_raw(WIRE_REMOVE, zeros, 11, NULL, 0), SIZE_REFUSED));
+    CHECK(s_accepted(s_raw(WIRE_REMOVE, zeros, 12, NULL, 0)));
+    CHECK(s_refused(s_raw(WIRE_REMOVE, zeros, 13, NULL, 0), SIZE_REFUSED));
+    CHECK(s_refused(s_raw(WIRE_HEARTBEAT, zeros, 6, NULL, 0), SIZE_REFUSED));
+    CHECK(s_refused(s_raw(WIRE_HELLO, zeros, 3, NULL, 0), SIZE_REFUSED));
+    CHECK(s_refused(s_raw(WIRE_REPLY, NULL, 0, NULL, 0), SIZE_REFUSED));
+    CHECK(s_accepted(s_raw(WIRE_REPLY, zeros, 1, NULL, 0)));
     byte event[14] = {WIRE_CHILD_EXITED};
-    CHECK(s_refused(s_with_frame(WIRE_EVENT, 1, event, 12), SIZE_REFUSED));
-    CHECK(s_refused(s_with_frame(WIRE_EVENT, 1, event, 14), SIZE_REFUSED));
-    CHECK(s_accepted(s_with_frame(WIRE_EVENT, 1, event, 13)));
+    CHECK(s_refused(s_raw(WIRE_EVENT, event, 12, NULL, 0), SIZE_REFUSED));
+    CHECK(s_refused(s_raw(WIRE_EVENT, event, 14, NULL, 0), SIZE_REFUSED));
+    CHECK(s_accepted(s_raw(WIRE_EVENT, event, 13, NULL, 0)));
 
-    //  An op has a name; texts may be empty.
-    CHECK(s_refused(s_with_frame(WIRE_EXEC, 2, "", 0), SIZE_REFUSED));
-    CHECK(s_accepted(s_with_frame(WIRE_EXEC, 2, "x", 1)));
-    CHECK(s_accepted(s_with_frame(WIRE_EXEC, 3, "", 0)));
-    CHECK(s_accepted(s_with_frame(WIRE_REPLY, 2, "", 0)));
+    //  An op has a name; texts may be empty; a host fits its bound.
+    byte exec[] = {0, 0, 0, 0, 0, 0, 0, 1, 'x'};
+    CHECK(s_accepted(s_raw(WIRE_EXEC, exec, sizeof exec, NULL, 0)));
+    exec[7] = 0;
+    CHECK(s_refused(s_raw(WIRE_EXEC, exec, 8, NULL, 0), FIELD_REFUSED));
+    byte *create = (byte *)zmalloc(8 + WIRE_NAME_MAX + 1);
+    CHECK(s_accepted(s_raw(WIRE_CREATE, create, 8 + WIRE_NAME_MAX, NULL, 0)));
+    CHECK(s_refused(s_raw(WIRE_CREATE, create, 8 + WIRE_NAME_MAX + 1, NULL, 0),
+                    FIELD_REFUSED));
+    free(create);
 }
 
 //  Every value of a one-byte field of type (at offset in wire_msg_t): accepted from
@@ -471,6 +527,33 @@ static void s_give(void)
     CHECK(reply && wire_bytes_eq(&reply->text, "given, not copied"));
     wire_msg_destroy(&reply);
     CHECK(frees == 1);
+
+    //  Long and last: a second frame, never copied, and a node passes that frame on
+    //  as it came (inproc hands the very bytes over).
+    const size_t long_size = 65536;
+    byte *long_text = (byte *)zmalloc(long_size);
+    frees = 0;
+    reply = wire_msg_new(WIRE_REPLY);
+    wire_bytes_give(&reply->text, long_text, long_size, s_count_free, &frees);
+    reply = s_pass(up, down, reply);
+    CHECK(reply && reply->text.data == long_text && reply->text.size == long_size);
+    reply = s_pass(down, up, reply);
+    CHECK(reply && reply->text.data == long_text && frees == 0);
+    wire_msg_destroy(&reply);
+    CHECK(frees == 1);
+    reply = wire_msg_new(WIRE_REPLY);
+    wire_bytes_give(&reply->text, long_text, long_size, s_count_free, &frees);
+    zmsg_t *two = wire_encode(&reply);
+    CHECK(frees == 2 && zmsg_size(two) == 2 && zframe_size(zmsg_last(two)) == long_size);
+    wire_msg_destroy(&reply);
+    CHECK(s_accepted(two));
+    //  Shorter, it is copied into the one frame.
+    reply = wire_msg_new(WIRE_REPLY);
+    wire_bytes_give(&reply->text, long_text, long_size - 1, s_count_free, &frees);
+    two = wire_encode(&reply);
+    CHECK(frees == 3 && zmsg_size(two) == 1);
+    zmsg_destroy(&two);
+    free(long_text);
     zsock_destroy(&up);
     zsock_destroy(&down);
 
@@ -484,11 +567,11 @@ static void s_give(void)
     CHECK(frees == 1);
     zsock_destroy(&router);
 
-    //  Encoded (a copy), or replaced by other bytes.
+    //  Encoded (a copy: short, in the one frame), or replaced by other bytes.
     frees = 0;
     reply = s_given_reply(&frees);
     zmsg_t *encoded = wire_encode(&reply);
-    CHECK(frees == 1 && zmsg_size(encoded) == 3);
+    CHECK(frees == 1 && zmsg_size(encoded) == 1);
     zmsg_destroy(&encoded);
     frees = 0;
     reply = s_given_reply(&frees);

@@ -30,49 +30,64 @@ LINES = [
 
 
 def header(kind, request=1, budget=0, node=1, stamp=5000000):
-    """Version 3: the time left (budget) and the sender's clock (stamp)."""
-    return struct.pack(">BBQqqi", 3, kind, request, budget, stamp, node)
+    """The time left (budget) and the sender's clock (stamp)."""
+    return struct.pack(">BBQqqi", 4, kind, request, budget, stamp, node)
 
 
 def frames(*parts):
+    """The fuzz target's input: each frame its length byte (255: the rest) and bytes."""
     out = b""
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
         if last and len(part) >= 255:
             out += b"\xff" + part
         else:
+            assert len(part) < 255
             out += bytes([len(part)]) + part
     return out
+
+
+def sized(data):
+    """A byte field that is not its kind's last: its length, then its bytes."""
+    return struct.pack(">I", len(data)) + data
 
 
 def path(*hops):
     return b"".join(struct.pack(">i", hop) for hop in hops)
 
 
+def i32(*values):
+    return b"".join(struct.pack(">i", value) for value in values)
+
+
 (CREATE, EXEC, PING, REMOVE, REPLY, HELLO, EVENT, PINGALL, HEARTBEAT, BEAT, ADOPT, JOIN,
  LEAVE) = range(1, 14)
+# Version 4: one frame (header, then the fields); a long last field may be a second.
 MESSAGES = {
-    "create": frames(header(CREATE), path(2, 3), struct.pack(">i", 4), b""),
-    "create_host": frames(header(CREATE, budget=2000000), path(2), struct.pack(">i", 4),
+    "create": frames(header(CREATE) + sized(path(2, 3)) + i32(4)),
+    "create_host": frames(header(CREATE, budget=2000000) + sized(path(2)) + i32(4) +
                           b"node01"),
-    "exec": frames(header(EXEC), path(), b"sum", b"3 1 2 3"),
-    "exec_path": frames(header(EXEC, node=9), path(4, 9), b"find", b"abracadabra abra"),
-    "ping": frames(header(PING), path(5)),
-    "remove": frames(header(REMOVE), path(), struct.pack(">i", 8), struct.pack(">i", 0)),
-    "reply": frames(header(REPLY, node=3), b"\0", b"6"),
-    "reply_ids": frames(header(REPLY, node=3), b"\0", path(3, 4, 5)),
-    "reply_partial": frames(header(REPLY, node=3), b"\3", path(3, 5)),
-    "hello": frames(header(HELLO, request=0, node=6), struct.pack(">i", 1234), b"vm",
+    "exec": frames(header(EXEC) + sized(path()) + sized(b"sum") + b"3 1 2 3"),
+    "exec_path": frames(header(EXEC, node=9) + sized(path(4, 9)) + sized(b"find") +
+                        b"abracadabra abra"),
+    "exec_apart": frames(header(EXEC) + sized(path(4)) + sized(b"sum"), b"3 1 2 3"),
+    "ping": frames(header(PING) + path(5)),
+    "remove": frames(header(REMOVE) + sized(path()) + i32(8, 0)),
+    "reply": frames(header(REPLY, node=3) + b"\0" + b"6"),
+    "reply_ids": frames(header(REPLY, node=3) + b"\0" + path(3, 4, 5)),
+    "reply_partial": frames(header(REPLY, node=3) + b"\3" + path(3, 5)),
+    "reply_apart": frames(header(REPLY, node=3) + b"\0", b"x" * 300),
+    "hello": frames(header(HELLO, request=0, node=6) + i32(1234) + sized(b"vm") +
                     b"tcp://127.0.0.1:40000"),
-    "event": frames(header(EVENT, request=0), struct.pack(">Biii", 1, 7, 4321, 9)),
-    "pingall": frames(header(PINGALL, budget=123456789), path()),
-    "pingall_passed": frames(header(PINGALL, budget=-5000), path()),
-    "heartbeat": frames(header(HEARTBEAT), path(), struct.pack(">i", 100)),
+    "event": frames(header(EVENT, request=0) + struct.pack(">Biii", 1, 7, 4321, 9)),
+    "pingall": frames(header(PINGALL, budget=123456789) + path()),
+    "pingall_passed": frames(header(PINGALL, budget=-5000) + path()),
+    "heartbeat": frames(header(HEARTBEAT) + sized(path()) + i32(100)),
     "beat": frames(header(BEAT, request=0)),
-    "adopt": frames(header(ADOPT), path(1), struct.pack(">ii", 7, 1), b"node07"),
-    "join": frames(header(JOIN, node=7), struct.pack(">ii", -1, 4242), b"node07"),
-    "leave": frames(header(LEAVE, node=7), path()),
-    "bad_version": frames(b"\x01" + header(PING)[1:], path()),
+    "adopt": frames(header(ADOPT) + sized(path(1)) + i32(7, 1) + b"node07"),
+    "join": frames(header(JOIN, node=7) + i32(-1, 4242) + b"node07"),
+    "leave": frames(header(LEAVE, node=7) + path()),
+    "bad_version": frames(b"\x03" + header(PING)[1:] + path()),
 }
 
 OPS = [("sum", "3 1 2 3"), ("sum", "2 9223372036854775807 1"), ("find", "aaaa aa"),
