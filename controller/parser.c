@@ -240,8 +240,12 @@ int parser_parse(char *line, size_t length, exec_syntax_t syntax, command_t **co
 {
     *command = NULL;
     *error = NULL;
-    command_t *parsed = (command_t *)zmalloc(sizeof(command_t));
-    parsed->line = line;
+    //  malloc, not zmalloc: glibc's calloc never takes from the per-thread cache, and
+    //  a piped script makes one command per line.
+    command_t *parsed = (command_t *)malloc(sizeof(command_t));
+    if (!parsed)
+        abort(); //  out of memory
+    *parsed = (command_t){.line = line};
     scanner_t scanner = {line, line + length};
     word_t word = s_word(&scanner);
     int rc = -1;

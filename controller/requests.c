@@ -6,8 +6,74 @@
 #include "../common/idmap.h"
 #include "../common/wire.h"
 
+//  Requests by id: open addressing over a power-of-two table kept at most half full,
+//  probed linearly from the id's Fibonacci hash (ids come in sequence: as their own
+//  hash they would make one long run, which every removal walks); a removal moves
+//  the entries after it back into place (no tombstones). No allocation per request,
+//  unlike a zhashx item.
+typedef struct {
+    request_t **slots; //  NULL: free
+    size_t mask;
+    size_t count;
+} by_id_t;
+
+static size_t s_home(const by_id_t *table, uint64_t id)
+{
+    return (size_t)((id * 11400714819323198485ULL) >> 32) & table->mask;
+}
+
+static request_t **s_by_id_slot(by_id_t *table, uint64_t id)
+{
+    size_t at = s_home(table, id);
+    while (table->slots[at] && table->slots[at]->id != id)
+        at = (at + 1) & table->mask;
+    return &table->slots[at];
+}
+
+static void s_by_id_grow(by_id_t *table, size_t size)
+{
+    by_id_t grown = {(request_t **)calloc(size, sizeof(request_t *)), size - 1, 0};
+    if (!grown.slots)
+        abort(); //  out of memory
+    for (size_t at = 0; table->slots && at <= table->mask; at++)
+        if (table->slots[at])
+            *s_by_id_slot(&grown, table->slots[at]->id) = table->slots[at];
+    grown.count = table->count;
+    free(table->slots);
+    *table = grown;
+}
+
+static void s_by_id_insert(by_id_t *table, request_t *request)
+{
+    if ((table->count + 1) * 2 > table->mask + 1)
+        s_by_id_grow(table, (table->mask + 1) * 2);
+    *s_by_id_slot(table, request->id) = request;
+    table->count++;
+}
+
+static void s_by_id_delete(by_id_t *table, uint64_t id)
+{
+    request_t **slot = s_by_id_slot(table, id);
+    if (!*slot)
+        return;
+    size_t hole = (size_t)(slot - table->slots);
+    table->slots[hole] = NULL;
+    table->count--;
+    //  Entries after the hole whose probe passed through it move back into it.
+    for (size_t at = (hole + 1) & table->mask; table->slots[at];
+         at = (at + 1) & table->mask) {
+        size_t home = s_home(table, table->slots[at]->id);
+        bool passes = hole <= at ? home <= hole || home > at : home <= hole && home > at;
+        if (passes) {
+            table->slots[hole] = table->slots[at];
+            table->slots[at] = NULL;
+            hole = at;
+        }
+    }
+}
+
 struct _requests_t {
-    zhashx_t *by_id;       //  id (as the key pointer's value) -> request_t
+    by_id_t by_id;
     zlistx_t *by_deadline; //  request_t *, ascending deadline
     zhashx_t *per_target;  //  target node id -> requests in flight to it (as a pointer)
     size_t per_kind[REQUESTS_KINDS]; //  requests in flight of each kind
@@ -24,7 +90,7 @@ static int s_compare_deadlines(const void *a, const void *b)
 requests_t *requests_new(void)
 {
     requests_t *self = (requests_t *)zmalloc(sizeof(requests_t));
-    self->by_id = idmap_new();
+    s_by_id_grow(&self->by_id, 64);
     self->by_deadline = zlistx_new();
     self->per_target = idmap_new();
     zlistx_set_comparator(self->by_deadline, s_compare_deadlines);
@@ -39,32 +105,29 @@ void requests_destroy(requests_t **self_p)
     request_t *request;
     while ((request = (request_t *)zlistx_first(self->by_deadline)))
         requests_remove(self, request);
-    zhashx_destroy(&self->by_id);
+    free(self->by_id.slots);
     zlistx_destroy(&self->by_deadline);
     zhashx_destroy(&self->per_target);
     free(self);
     *self_p = NULL;
 }
 
-//  Ids start at 1, so as pointers they are never NULL; no text, no allocation.
-static void *s_key(uint64_t id)
-{
-    return (void *)(uintptr_t)id;
-}
-
 request_t *requests_add(requests_t *self, int kind, uint64_t seq, int32_t node,
                         int32_t target, int64_t deadline_us)
 {
-    request_t *request = (request_t *)zmalloc(sizeof(request_t));
-    request->id = ++self->last_id;
-    request->seq = seq;
-    request->kind = kind;
-    request->node = node;
-    request->target = target;
-    request->deadline_us = deadline_us;
+    //  malloc, not zmalloc: glibc's calloc never takes from the per-thread cache.
+    request_t *request = (request_t *)malloc(sizeof(request_t));
+    if (!request)
+        abort(); //  out of memory
+    *request = (request_t){.id = ++self->last_id,
+                           .seq = seq,
+                           .kind = kind,
+                           .node = node,
+                           .target = target,
+                           .deadline_us = deadline_us};
     //  Deadlines mostly grow with time, so the sorted insert scans from the tail.
     request->handle = zlistx_insert(self->by_deadline, request, false);
-    zhashx_insert(self->by_id, s_key(request->id), request);
+    s_by_id_insert(&self->by_id, request);
     void *key = idmap_key(target);
     uintptr_t count = (uintptr_t)zhashx_lookup(self->per_target, key);
     zhashx_update(self->per_target, key, (void *)(count + 1));
@@ -86,16 +149,15 @@ void request_end(request_t *request, void *arg, int status, const char *text)
 
 request_t *requests_find(requests_t *self, uint64_t id)
 {
-    //  0 is "no request" (a child with no create to answer, a foreign reply): it
-    //  would be the NULL key, which zhashx asserts on.
+    //  0 is "no request" (a child with no create to answer, a foreign reply).
     if (id == 0)
         return NULL;
-    return (request_t *)zhashx_lookup(self->by_id, s_key(id));
+    return *s_by_id_slot(&self->by_id, id);
 }
 
 void requests_remove(requests_t *self, request_t *request)
 {
-    zhashx_delete(self->by_id, s_key(request->id));
+    s_by_id_delete(&self->by_id, request->id);
     zlistx_delete(self->by_deadline, request->handle);
     void *key = idmap_key(request->target);
     uintptr_t count = (uintptr_t)zhashx_lookup(self->per_target, key);
@@ -120,7 +182,7 @@ size_t requests_of_kind(requests_t *self, int kind)
 
 size_t requests_size(requests_t *self)
 {
-    return zhashx_size(self->by_id);
+    return self->by_id.count;
 }
 
 int64_t requests_next_deadline(requests_t *self)

@@ -333,7 +333,7 @@ static blocker_t s_blocker(waiting_t *self, held_t *held)
         touch_t touch = held->touches[i];
         //  Commands on one node keep the order read.
         held_t *front = s_front(self->queues, touch.id);
-        if (front != held)
+        if (front && front != held)
             return (blocker_t){front, 0, NULL, true};
         topo_node_t *node = topology_find(self->topology, touch.id);
         if (!node)
@@ -360,7 +360,7 @@ static blocker_t s_blocker(waiting_t *self, held_t *held)
         if (!node->parent) {
             //  The whole tree: every command read before it goes first.
             held_t *first = (held_t *)zlistx_first(self->fifo);
-            if (first != held)
+            if (first && first != held)
                 return (blocker_t){first, 0, NULL, true};
         }
         blocker_t below = s_below(self, node, held, exclusive);
@@ -525,6 +525,25 @@ void waiting_spawn_ended(waiting_t *self, spawn_slot_t *slot)
 
 void waiting_submit(waiting_t *self, command_t **command, uint64_t seq)
 {
+    //  Nothing held and nothing in its way: the command runs at once, without the
+    //  indexing that holding it would do and its release undo at once (the common
+    //  case of a piped script on a built tree).
+    if (zlistx_size(self->fifo) == 0 && !self->processing) {
+        held_t probe = {.command = *command, .seq = seq};
+        probe.touch_count = s_touches(self, probe.command, probe.touches);
+        if (!s_blocker(self, &probe).waits) {
+            command_t *now = *command;
+            *command = NULL;
+            //  As s_process runs one: what it wakes is looked at once it is done.
+            self->processing = true;
+            self->run(self->run_arg, now, seq);
+            command_destroy(&now);
+            self->processing = false;
+            if (self->heap_count)
+                s_process(self);
+            return;
+        }
+    }
     held_t *held = s_hold(self, command, seq);
     s_push(self, held);
     s_process(self);

@@ -62,6 +62,40 @@ static void s_many(void)
     requests_destroy(&requests);
 }
 
+//  Finding by id while requests come and go in any order: a few stay for the whole
+//  run (later ids land on their slots and probe past them), the others leave in a
+//  shuffled window; every live id is found, every gone one is not.
+static void s_ids(void)
+{
+    requests_t *requests = requests_new();
+    enum { TOTAL = 100000, WINDOW = 300 };
+    static request_t *live[TOTAL + 1];
+    unsigned seed = 7;
+    for (int i = 1; i <= TOTAL; i++) {
+        live[i] = requests_add(requests, 1, (uint64_t)i, 1, 1, 1000 + i);
+        CHECK(live[i]->id == (uint64_t)i);
+        if (i <= 3)
+            continue; //  the first three stay
+        int gone = i - (int)(rand_r(&seed) % WINDOW);
+        if (gone > 3 && live[gone]) {
+            requests_remove(requests, live[gone]);
+            live[gone] = NULL;
+        }
+        if (i % 997 == 0)
+            for (int id = 1; id <= i; id++)
+                if (requests_find(requests, (uint64_t)id) != live[id]) {
+                    CHECK(requests_find(requests, (uint64_t)id) == live[id]);
+                    break;
+                }
+    }
+    size_t count = 0;
+    for (int id = 1; id <= TOTAL; id++)
+        count += live[id] != NULL;
+    CHECK(requests_size(requests) == count);
+    CHECK(requests_find(requests, TOTAL + 1) == NULL && requests_find(requests, 0) == NULL);
+    requests_destroy(&requests);
+}
+
 //  What the behaviour below was called with: "reply 1 why", "unavailable", "timeout".
 static char s_called[64];
 
@@ -112,6 +146,7 @@ int main(void)
 {
     s_table();
     s_many();
+    s_ids();
     s_end();
     return check_report("requests");
 }
