@@ -44,9 +44,13 @@ static void s_key_init(void)
 
 size_t strhash(const void *key)
 {
+    return strhash_bytes(key, strlen((const char *)key));
+}
+
+size_t strhash_bytes(const void *bytes, size_t length)
+{
     pthread_once(&s_key_once, s_key_init);
-    const unsigned char *data = (const unsigned char *)key;
-    size_t length = strlen((const char *)key);
+    const unsigned char *data = (const unsigned char *)bytes;
     uint64_t v0 = 0x736f6d6570736575ULL ^ s_key[0];
     uint64_t v1 = 0x646f72616e646f6dULL ^ s_key[1];
     uint64_t v2 = 0x6c7967656e657261ULL ^ s_key[0];

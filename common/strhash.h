@@ -10,5 +10,7 @@
 
 //  SipHash-2-4 of the NUL-terminated string key, under this process's random key.
 size_t strhash(const void *key);
+//  The same of length bytes, which may hold NULs.
+size_t strhash_bytes(const void *bytes, size_t length);
 
 #endif

@@ -90,6 +90,25 @@ MESSAGES = {
     "bad_version": frames(b"\x03" + header(PING)[1:] + path()),
 }
 
+def ranges(*pairs):
+    return struct.pack(">I", len(pairs)) + b"".join(struct.pack(">ii", a, b) for a, b in pairs)
+
+
+def group(status, text, *pairs):
+    return bytes([status]) + struct.pack(">I", len(text)) + text + ranges(*pairs)
+
+
+# Folds (node/fold.h): the reduction, then groups by first id; and node sets as typed.
+FOLDS = {
+    "groups": b"\0" + group(0, b"5", (1, 4), (6, 6)) + group(0, b"'x' not found", (5, 5)) +
+              group(2, b"Node is unavailable", (7, 9)),
+    "sum": b"\1\0" + struct.pack(">q", 12) + ranges((1, 2), (4, 4)) +
+           group(1, b"Result is not a number", (3, 3)),
+    "max_none": b"\3\0" + struct.pack(">q", 0) + ranges() + group(1, b"x", (-5, -3)),
+    "set_ranges": b"1-5,9,20-22",
+    "set_subtrees": b"3/,all,-5--3,7",
+}
+
 OPS = [("sum", "3 1 2 3"), ("sum", "2 9223372036854775807 1"), ("find", "aaaa aa"),
        ("set", "MyVar 5"), ("get", "MyVar"), ("timer", "start"), ("timer", "time"),
        ("frob", "x"), ("sum", "1 -9223372036854775808")]
@@ -99,6 +118,8 @@ if __name__ == "__main__":
         write("parser", "spec-%02d" % index, bytes([SYNTAX[syntax]]) + line.encode())
     for name, data in MESSAGES.items():
         write("wire", name, data)
+    for name, data in FOLDS.items():
+        write("fold", name, data)
     # Topology: steps of (operation, id high, id low, parent, state).
     write("topology", "general", bytes([0]) + bytes([0, 0, 9, 7, 1, 0, 0, 10, 9, 1,
                                                      2, 0, 9, 0, 0, 0, 0, 11, 9, 1]))

@@ -1,0 +1,234 @@
+/*  nodeset — sorted, disjoint id ranges; the set syntax users type (see nodeset.h). */
+#include "nodeset.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "numbers.h"
+
+struct _nodeset_t {
+    nodeset_range_t *ranges; //  ascending; no two overlap or touch
+    size_t count, size;
+};
+
+nodeset_t *nodeset_new(void)
+{
+    nodeset_t *self = (nodeset_t *)calloc(1, sizeof(nodeset_t));
+    if (!self)
+        abort(); //  out of memory
+    return self;
+}
+
+void nodeset_destroy(nodeset_t **self_p)
+{
+    nodeset_t *self = *self_p;
+    if (!self)
+        return;
+    free(self->ranges);
+    free(self);
+    *self_p = NULL;
+}
+
+void nodeset_add_range(nodeset_t *self, int32_t first, int32_t last)
+{
+    if (first > last)
+        return;
+    //  The ranges from the first that reaches first - 1 to the last that starts by
+    //  last + 1 become one (int64: no overflow at the ends of int32).
+    size_t low = 0, high = self->count;
+    while (low < high) {
+        size_t middle = (low + high) / 2;
+        if ((int64_t)self->ranges[middle].last + 1 < first)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    size_t end = low;
+    nodeset_range_t merged = {first, last};
+    while (end < self->count && self->ranges[end].first <= (int64_t)last + 1) {
+        merged.first = self->ranges[end].first < merged.first ? self->ranges[end].first
+                                                              : merged.first;
+        merged.last = self->ranges[end].last > merged.last ? self->ranges[end].last
+                                                           : merged.last;
+        end++;
+    }
+    if (end == low) {
+        //  Nothing to merge with: a new range at low.
+        if (self->count == self->size) {
+            self->size = self->size ? self->size * 2 : 4;
+            self->ranges =
+                (nodeset_range_t *)realloc(self->ranges, self->size * sizeof *self->ranges);
+            if (!self->ranges)
+                abort(); //  out of memory
+        }
+        memmove(self->ranges + low + 1, self->ranges + low,
+                (self->count - low) * sizeof *self->ranges);
+        self->count++;
+    } else if (end > low + 1) {
+        memmove(self->ranges + low + 1, self->ranges + end,
+                (self->count - end) * sizeof *self->ranges);
+        self->count -= end - low - 1;
+    }
+    self->ranges[low] = merged;
+}
+
+void nodeset_add(nodeset_t *self, int32_t id)
+{
+    nodeset_add_range(self, id, id);
+}
+
+void nodeset_merge(nodeset_t *self, const nodeset_t *other)
+{
+    for (size_t index = 0; index < other->count; index++)
+        nodeset_add_range(self, other->ranges[index].first, other->ranges[index].last);
+}
+
+bool nodeset_contains(const nodeset_t *self, int32_t id)
+{
+    size_t low = 0, high = self->count;
+    while (low < high) {
+        size_t middle = (low + high) / 2;
+        if (self->ranges[middle].last < id)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low < self->count && self->ranges[low].first <= id;
+}
+
+bool nodeset_overlaps(const nodeset_t *self, const nodeset_t *other)
+{
+    size_t one = 0, two = 0;
+    while (one < self->count && two < other->count) {
+        nodeset_range_t a = self->ranges[one], b = other->ranges[two];
+        if (a.last < b.first)
+            one++;
+        else if (b.last < a.first)
+            two++;
+        else
+            return true;
+    }
+    return false;
+}
+
+bool nodeset_empty(const nodeset_t *self)
+{
+    return self->count == 0;
+}
+
+uint64_t nodeset_count(const nodeset_t *self)
+{
+    uint64_t ids = 0;
+    for (size_t index = 0; index < self->count; index++)
+        ids += (uint64_t)((int64_t)self->ranges[index].last - self->ranges[index].first + 1);
+    return ids;
+}
+
+size_t nodeset_ranges(const nodeset_t *self)
+{
+    return self->count;
+}
+
+nodeset_range_t nodeset_range(const nodeset_t *self, size_t index)
+{
+    return self->ranges[index];
+}
+
+char *nodeset_format(const nodeset_t *self)
+{
+    //  At most "-2147483648--2147483647," per range.
+    char *text = (char *)malloc(self->count * 24 + 1);
+    if (!text)
+        abort(); //  out of memory
+    size_t used = 0;
+    for (size_t index = 0; index < self->count; index++) {
+        nodeset_range_t range = self->ranges[index];
+        const char *comma = index ? "," : "";
+        if (range.first == range.last)
+            used += (size_t)sprintf(text + used, "%s%d", comma, range.first);
+        else
+            used += (size_t)sprintf(text + used, "%s%d-%d", comma, range.first, range.last);
+    }
+    text[used] = '\0';
+    return text;
+}
+
+//  --- What users type -----------------------------------------------------------------
+
+bool nodeset_is_set(const char *word, size_t length)
+{
+    if (length == 3 && memcmp(word, "all", 3) == 0)
+        return true;
+    //  A '-' past the first byte ends the first id of a range; the first is a sign.
+    for (size_t at = 0; at < length; at++)
+        if (word[at] == ',' || word[at] == '/' || (word[at] == '-' && at > 0))
+            return true;
+    return false;
+}
+
+//  One id of an item: strict (numbers.h), at most the longest int32's length.
+static int s_id(const char *begin, size_t length, int32_t *id)
+{
+    char text[16];
+    if (length == 0 || length >= sizeof text)
+        return -1;
+    memcpy(text, begin, length);
+    text[length] = '\0';
+    return id_parse(text, id);
+}
+
+//  One item between commas.
+static const char *s_item(const char *item, size_t length, nodeset_spec_t *spec)
+{
+    if (length == 0)
+        return "an empty item";
+    if (length == 3 && memcmp(item, "all", 3) == 0) {
+        spec->all = true;
+        return NULL;
+    }
+    int32_t first, last;
+    if (item[length - 1] == '/') {
+        if (s_id(item, length - 1, &first) != 0)
+            return "a subtree is an id and '/'";
+        nodeset_add(spec->subtrees, first);
+        return NULL;
+    }
+    //  The dash of a range: the first one past the first id's sign.
+    const char *dash = length > 1 ? (const char *)memchr(item + 1, '-', length - 1) : NULL;
+    if (!dash) {
+        if (s_id(item, length, &first) != 0)
+            return "not an id";
+        nodeset_add(spec->ids, first);
+        return NULL;
+    }
+    size_t left = (size_t)(dash - item);
+    if (s_id(item, left, &first) != 0 || s_id(dash + 1, length - left - 1, &last) != 0)
+        return "a range is two ids joined by '-'";
+    if (first > last)
+        return "a range must go up";
+    nodeset_add_range(spec->ids, first, last);
+    return NULL;
+}
+
+int nodeset_parse(const char *word, size_t length, nodeset_spec_t *spec,
+                  const char **reason)
+{
+    *spec = (nodeset_spec_t){nodeset_new(), nodeset_new(), false};
+    *reason = NULL;
+    size_t start = 0;
+    while (!*reason && start <= length) {
+        const char *comma = (const char *)memchr(word + start, ',', length - start);
+        size_t end = comma ? (size_t)(comma - word) : length;
+        *reason = s_item(word + start, end - start, spec);
+        start = end + 1;
+    }
+    return *reason ? -1 : 0;
+}
+
+void nodeset_spec_release(nodeset_spec_t *spec)
+{
+    nodeset_destroy(&spec->ids);
+    nodeset_destroy(&spec->subtrees);
+    spec->all = false;
+}

@@ -1,0 +1,72 @@
+/*  fold — the answers of many nodes to one tree-wide command, folded: answers with
+    the same status and text form one group, whose nodes are a node set. A node folds
+    its own answer with its children's folds and sends one fold up; the controller
+    prints a line per group, groups in the order of their first id. With a reduction
+    (sum, min, max, count), numeric answers fold into one value and the ids that gave
+    it instead; what is not a number stays a group of its own.
+
+    Pure: no sockets, no clock. The wire form is encoded and checked here:
+
+        reduction:1 [overflow:1 value:8 ranges]  groups...
+        group:  status:1  text-length:4  text  ranges
+        ranges: count:4  (first:4 last:4)...   ascending, never touching
+
+    The decoder takes one encoding per fold only (groups in the order of their first
+    id, no two with the same answer, no id in two places), so a fold read and written
+    again gives the same bytes. */
+#ifndef MQTREE_FOLD_H
+#define MQTREE_FOLD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/nodeset.h"
+
+typedef enum {
+    REDUCE_NONE = 0,
+    REDUCE_SUM,
+    REDUCE_MIN,
+    REDUCE_MAX,
+    REDUCE_COUNT,
+    REDUCE_KINDS
+} reduce_t;
+
+//  What an answer that is not a number becomes under a reduction.
+#define FOLD_NOT_A_NUMBER "Result is not a number"
+
+typedef struct _fold_t fold_t;
+
+typedef struct {
+    uint8_t status; //  a wire_status_t
+    const uint8_t *text;
+    size_t size;
+    const nodeset_t *ids;
+} fold_group_t;
+
+fold_t *fold_new(reduce_t reduce);
+void fold_destroy(fold_t **self_p);
+
+//  One node's answer.
+void fold_add(fold_t *self, int32_t id, uint8_t status, const void *text, size_t size);
+//  Another fold's answers (a child's subtree): it must have the same reduction and
+//  no id of this one's. Returns false, adding nothing, otherwise.
+bool fold_merge(fold_t *self, const fold_t *other);
+
+//  Every id it holds an answer of.
+nodeset_t *fold_ids(const fold_t *self);
+
+//  Its groups, in the order of their first id: how many, and each into out
+//  (fold_size entries; views into the fold).
+size_t fold_size(const fold_t *self);
+void fold_groups(const fold_t *self, fold_group_t *out);
+
+//  The reduction's value and the ids that gave it (NULL when none did, or with no
+//  reduction); *overflow when a sum left int64 (the value is then meaningless).
+const nodeset_t *fold_reduced(const fold_t *self, int64_t *value, bool *overflow);
+
+uint8_t *fold_encode(const fold_t *self, size_t *size);
+//  NULL, with *reason pointed at a static description, when data is not a fold.
+fold_t *fold_decode(const uint8_t *data, size_t size, const char **reason);
+
+#endif
