@@ -36,9 +36,10 @@
                                                    whole subtree: the ids that answered
         HEARTBEAT header, path, interval-ms:4      the path's last node and everything
                                                    below it beat every interval (0: stop)
-        REPLY    header, status:1, text            text may be empty; for PINGALL the ids
-                                                   that answered, 4 bytes each, status
-                                                   PARTIAL if more may follow (fanout.h)
+        REPLY    header, status:1, text            text may be empty; for PINGALL a fold
+                                                   of the nodes that answered (fold.h),
+                                                   status PARTIAL if more may follow
+                                                   (fanout.h)
         HELLO    header, pid:4, host, endpoint     a new child to its parent, one hop: its
                                                    pid and host, where its children connect
         EVENT    header, kind:1 child-id:4 pid:4 code:4
@@ -69,7 +70,7 @@
 //  3: deadlines travel as a budget with the sender's stamp; HELLO tells the host and
 //  endpoint, CREATE a host; ADOPT and JOIN.
 //  4: a message is one frame (fields after the header, byte fields with their
-//  length), its last field in a second frame when long.
+//  length), its last field in a second frame when long; pingall answers are folds.
 #define WIRE_VERSION 4
 #define WIRE_HEADER_SIZE 30
 //  The largest time budget (about 11 days) and stamp (2^62 µs) a message may carry.
@@ -234,7 +235,7 @@ int64_t wire_now_us(void);
 //  timer armed with it right after now_us was read never fires before the deadline.
 size_t wire_delay_ms(int64_t deadline_us, int64_t now_us);
 
-//  Fixed-width big-endian helpers (pingall answers are lists of 4-byte ids).
+//  Fixed-width big-endian helpers.
 void wire_put_u32(byte *out, uint32_t value);
 uint32_t wire_get_u32(const byte *in);
 void wire_put_u64(byte *out, uint64_t value);

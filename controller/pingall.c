@@ -3,11 +3,12 @@
 #include "pingall.h"
 
 #include "../common/idmap.h"
-#include "../common/wire.h"
+#include "../common/nodeset.h"
+#include "../node/fold.h"
 
 typedef struct {
-    zchunk_t *asked;    //  int32_t ids, the tree's nodes when it was sent
-    zhashx_t *answered; //  idmap keys of the ids that answered
+    zchunk_t *asked;     //  int32_t ids, the tree's nodes when it was sent
+    nodeset_t *answered; //  the ids that answered
 } pingall_t;
 
 struct _pingalls_t {
@@ -20,7 +21,7 @@ static void s_pingall_destroy(pingall_t **self_p)
     if (!self)
         return;
     zchunk_destroy(&self->asked);
-    zhashx_destroy(&self->answered);
+    nodeset_destroy(&self->answered);
     free(self);
     *self_p = NULL;
 }
@@ -49,19 +50,22 @@ void pingalls_start(pingalls_t *self, uint64_t request_id, const int32_t *ids,
     assert(request_id);
     pingall_t *pingall = (pingall_t *)zmalloc(sizeof(pingall_t));
     pingall->asked = zchunk_new(ids, count * sizeof(int32_t));
-    pingall->answered = idmap_new();
+    pingall->answered = nodeset_new();
     zhashx_update(self->table, idmap_request_key(request_id), pingall);
 }
 
-int pingalls_answer(pingalls_t *self, uint64_t request_id, const byte *ids, size_t size)
+int pingalls_answer(pingalls_t *self, uint64_t request_id, const byte *answer, size_t size)
 {
     pingall_t *pingall =
         request_id ? (pingall_t *)zhashx_lookup(self->table, idmap_request_key(request_id)) : NULL;
-    if (!pingall || size % 4)
+    const char *reason;
+    fold_t *fold = pingall ? fold_decode(answer, size, &reason) : NULL;
+    if (!fold)
         return -1;
-    for (size_t offset = 0; offset < size; offset += 4)
-        zhashx_update(pingall->answered, idmap_key((int32_t)wire_get_u32(ids + offset)),
-                      (void *)1);
+    nodeset_t *ids = fold_ids(fold);
+    nodeset_merge(pingall->answered, ids);
+    nodeset_destroy(&ids);
+    fold_destroy(&fold);
     return 0;
 }
 
@@ -81,7 +85,7 @@ int32_t *pingalls_end(pingalls_t *self, uint64_t request_id, size_t *count)
     *count = 0;
     for (size_t i = 0; i < asked; i++) {
         int32_t id = ((const int32_t *)zchunk_data(pingall->asked))[i];
-        if (!zhashx_lookup(pingall->answered, idmap_key(id)))
+        if (!nodeset_contains(pingall->answered, id))
             missing[(*count)++] = id;
     }
     qsort(missing, *count, sizeof(int32_t), s_compare_ids);

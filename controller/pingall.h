@@ -18,9 +18,9 @@ void pingalls_destroy(pingalls_t **self_p);
 void pingalls_start(pingalls_t *self, uint64_t request_id, const int32_t *ids,
                     size_t count);
 
-//  Ids that answered, 4 bytes each, big-endian. Returns -1 (nothing recorded) if
-//  there is no such pingall or the ids are malformed.
-int pingalls_answer(pingalls_t *self, uint64_t request_id, const byte *ids, size_t size);
+//  An answer: the fold (node/fold.h) of the nodes that answered. Returns -1 (nothing
+//  recorded) if there is no such pingall or the answer is not a fold.
+int pingalls_answer(pingalls_t *self, uint64_t request_id, const byte *answer, size_t size);
 
 //  Ends a pingall: the ids asked that did not answer, ascending, in a fresh array the
 //  caller frees (never NULL), their number in *count.

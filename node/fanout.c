@@ -11,7 +11,7 @@ fanout_t *fanout_new(uint64_t request_id, int64_t deadline_us)
     self->request_id = request_id;
     self->deadline_us = deadline_us;
     self->waiting = zlistx_new();
-    self->ids = zchunk_new(NULL, 64);
+    self->fold = fold_new(REDUCE_NONE);
     return self;
 }
 
@@ -21,7 +21,7 @@ void fanout_destroy(fanout_t **self_p)
     if (!self)
         return;
     zlistx_destroy(&self->waiting);
-    zchunk_destroy(&self->ids);
+    fold_destroy(&self->fold);
     free(self);
     *self_p = NULL;
 }
@@ -33,9 +33,7 @@ void fanout_expect(fanout_t *self, int32_t child)
 
 void fanout_add_id(fanout_t *self, int32_t id)
 {
-    byte encoded[4];
-    wire_put_u32(encoded, (uint32_t)id);
-    zchunk_extend(self->ids, encoded, 4);
+    fold_add(self->fold, id, WIRE_OK, "", 0);
 }
 
 static void *s_waiting_handle(fanout_t *self, int32_t child)
@@ -49,21 +47,25 @@ static void *s_waiting_handle(fanout_t *self, int32_t child)
     return NULL;
 }
 
-bool fanout_answer(fanout_t *self, int32_t child, const byte *ids, size_t size,
+bool fanout_answer(fanout_t *self, int32_t child, const byte *answer, size_t size,
                    bool complete)
 {
     void *handle = s_waiting_handle(self, child);
-    if (!handle || size % 4 != 0)
+    if (!handle)
         return false;
-    if (complete)
+    const char *reason;
+    fold_t *fold = fold_decode(answer, size, &reason);
+    bool taken = fold && fold_merge(self->fold, fold);
+    fold_destroy(&fold);
+    if (taken && complete)
         zlistx_delete(self->waiting, handle);
-    zchunk_extend(self->ids, ids, size);
-    return true;
+    return taken;
 }
 
 void fanout_sent(fanout_t *self)
 {
-    zchunk_set(self->ids, NULL, 0);
+    fold_destroy(&self->fold);
+    self->fold = fold_new(REDUCE_NONE);
     self->answered = true;
 }
 
@@ -146,11 +148,21 @@ static void s_end(fanouts_t *self, fanout_t *fanout)
         fanout_destroy(&fanout);
 }
 
+static void s_free_answer(void *data, void *hint)
+{
+    (void)data;
+    free(hint);
+}
+
 static void s_reply(fanouts_t *self, fanout_t *fanout, wire_status_t status)
 {
-    wire_msg_t *reply =
-        wire_reply_new(fanout->request_id, self->self_id, status,
-                       zchunk_data(fanout->ids), zchunk_size(fanout->ids));
+    wire_msg_t *reply = wire_msg_new(WIRE_REPLY);
+    reply->request_id = fanout->request_id;
+    reply->node = self->self_id;
+    reply->status = (uint8_t)status;
+    size_t size;
+    byte *answer = fold_encode(fanout->fold, &size);
+    wire_bytes_give(&reply->text, answer, size, s_free_answer, answer);
     self->send_up(self->send_arg, &reply);
 }
 

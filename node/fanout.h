@@ -23,6 +23,7 @@
 #include "../common/timers.h"
 #include "../common/wire.h"
 #include "children.h"
+#include "fold.h"
 
 typedef struct {
     uint64_t request_id;
@@ -31,7 +32,7 @@ typedef struct {
     int timer_id;      //  the deadline timer (timers.h), 0 if none
     bool answered;     //  a partial answer went up: late answers follow it as they come
     zlistx_t *waiting; //  child ids not answered yet (as idmap keys)
-    zchunk_t *ids;     //  ids that answered, 4 bytes each, big-endian
+    fold_t *fold;      //  the answers gathered since the last one went up
 } fanout_t;
 
 fanout_t *fanout_new(uint64_t request_id, int64_t deadline_us);
@@ -43,14 +44,15 @@ void fanout_expect(fanout_t *self, int32_t child);
 //  Records one id that answered (the node's own).
 void fanout_add_id(fanout_t *self, int32_t id);
 
-//  A child's answer: the ids of its subtree that answered, packed; complete unless
-//  the child answered partially at its deadline (then more of its subtree may
-//  answer later, and it stays awaited). Returns false (and records nothing) if that
-//  child was not awaited, or the ids are malformed.
-bool fanout_answer(fanout_t *self, int32_t child, const byte *ids, size_t size,
+//  A child's answer: the fold of its subtree's answers (fold.h), encoded; complete
+//  unless the child answered partially at its deadline (then more of its subtree
+//  may answer later, and it stays awaited). Returns false (and records nothing) if
+//  that child was not awaited, or the answer is not a fold, or names a node already
+//  gathered.
+bool fanout_answer(fanout_t *self, int32_t child, const byte *answer, size_t size,
                    bool complete);
 
-//  The ids gathered so far went up in a partial answer: forgets them, and marks the
+//  The answers gathered so far went up in a partial answer: forgets them, and marks the
 //  fanout answered.
 void fanout_sent(fanout_t *self);
 

@@ -60,6 +60,18 @@ def i32(*values):
     return b"".join(struct.pack(">i", value) for value in values)
 
 
+def ranges(*pairs):
+    return struct.pack(">I", len(pairs)) + b"".join(struct.pack(">ii", a, b) for a, b in pairs)
+
+
+def group(status, text, *pairs):
+    return bytes([status]) + struct.pack(">I", len(text)) + text + ranges(*pairs)
+
+
+# A pingall's answer: the nodes that answered, one group (Ok, no text).
+PINGALL_FOLD = b"\0" + group(0, b"", (3, 5))
+
+
 (CREATE, EXEC, PING, REMOVE, REPLY, HELLO, EVENT, PINGALL, HEARTBEAT, BEAT, ADOPT, JOIN,
  LEAVE) = range(1, 14)
 # Version 4: one frame (header, then the fields); a long last field may be a second.
@@ -74,8 +86,9 @@ MESSAGES = {
     "ping": frames(header(PING) + path(5)),
     "remove": frames(header(REMOVE) + sized(path()) + i32(8, 0)),
     "reply": frames(header(REPLY, node=3) + b"\0" + b"6"),
-    "reply_ids": frames(header(REPLY, node=3) + b"\0" + path(3, 4, 5)),
-    "reply_partial": frames(header(REPLY, node=3) + b"\3" + path(3, 5)),
+    "reply_ids": frames(header(REPLY, node=3) + b"\0" + PINGALL_FOLD),
+    "reply_partial": frames(header(REPLY, node=3) + b"\3" + b"\0" +
+                            group(0, b"", (3, 3), (5, 5))),
     "reply_apart": frames(header(REPLY, node=3) + b"\0", b"x" * 300),
     "hello": frames(header(HELLO, request=0, node=6) + i32(1234) + sized(b"vm") +
                     b"tcp://127.0.0.1:40000"),
@@ -89,14 +102,6 @@ MESSAGES = {
     "leave": frames(header(LEAVE, node=7) + path()),
     "bad_version": frames(b"\x03" + header(PING)[1:] + path()),
 }
-
-def ranges(*pairs):
-    return struct.pack(">I", len(pairs)) + b"".join(struct.pack(">ii", a, b) for a, b in pairs)
-
-
-def group(status, text, *pairs):
-    return bytes([status]) + struct.pack(">I", len(text)) + text + ranges(*pairs)
-
 
 # Folds (node/fold.h): the reduction, then groups by first id; and node sets as typed.
 FOLDS = {
