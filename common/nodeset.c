@@ -84,6 +84,29 @@ void nodeset_merge(nodeset_t *self, const nodeset_t *other)
         nodeset_add_range(self, other->ranges[index].first, other->ranges[index].last);
 }
 
+void nodeset_subtract(nodeset_t *self, const nodeset_t *other)
+{
+    //  Each range less the ranges of other over it: at most one more range per range
+    //  of other, built apart and swapped in.
+    nodeset_t rest = {NULL, 0, 0};
+    size_t cut = 0;
+    for (size_t index = 0; index < self->count; index++) {
+        int64_t first = self->ranges[index].first, last = self->ranges[index].last;
+        while (cut < other->count && other->ranges[cut].last < first)
+            cut++;
+        for (size_t next = cut; next < other->count && other->ranges[next].first <= last;
+             next++) {
+            if (other->ranges[next].first > first)
+                nodeset_add_range(&rest, (int32_t)first, other->ranges[next].first - 1);
+            first = (int64_t)other->ranges[next].last + 1;
+        }
+        if (first <= last)
+            nodeset_add_range(&rest, (int32_t)first, (int32_t)last);
+    }
+    free(self->ranges);
+    *self = rest;
+}
+
 bool nodeset_contains(const nodeset_t *self, int32_t id)
 {
     size_t low = 0, high = self->count;

@@ -24,6 +24,8 @@ void nodeset_add_range(nodeset_t *self, int32_t first, int32_t last);
 void nodeset_add(nodeset_t *self, int32_t id);
 //  Adds every id of other.
 void nodeset_merge(nodeset_t *self, const nodeset_t *other);
+//  Takes out every id of other.
+void nodeset_subtract(nodeset_t *self, const nodeset_t *other);
 
 bool nodeset_contains(const nodeset_t *self, int32_t id);
 //  Whether the two sets share an id.

@@ -169,6 +169,58 @@ topo_node_t *topology_bst_parent(topology_t *self, int32_t id)
     }
 }
 
+typedef struct {
+    const nodeset_spec_t *spec;
+    nodeset_t *targets;
+    nodeset_t *named; //  the nodes the spec's ids name
+} resolve_t;
+
+static void s_resolve_named(topo_node_t *node, void *arg)
+{
+    resolve_t *resolve = (resolve_t *)arg;
+    if (!node->parent)
+        return;
+    if (nodeset_contains(resolve->spec->ids, node->id))
+        nodeset_add(resolve->named, node->id);
+    if (resolve->spec->all || nodeset_contains(resolve->spec->ids, node->id))
+        nodeset_add(resolve->targets, node->id);
+}
+
+static void s_resolve_whole(topo_node_t *node, void *arg)
+{
+    if (node->parent)
+        nodeset_add((nodeset_t *)arg, node->id);
+}
+
+void topology_resolve(topology_t *self, const nodeset_spec_t *spec, nodeset_t *targets,
+                      nodeset_t *missing, nodeset_t *reach)
+{
+    resolve_t resolve = {spec, targets, nodeset_new()};
+    topology_walk(self->root, s_resolve_named, &resolve);
+    nodeset_merge(missing, spec->ids);
+    nodeset_subtract(missing, resolve.named);
+    nodeset_destroy(&resolve.named);
+    for (size_t range = 0; range < nodeset_ranges(spec->subtrees); range++) {
+        nodeset_range_t roots = nodeset_range(spec->subtrees, range);
+        for (int64_t id = roots.first; id <= roots.last; id++) {
+            topo_node_t *root = topology_find(self, (int32_t)id);
+            if (root && root->parent)
+                topology_walk(root, s_resolve_whole, targets);
+            else
+                nodeset_add(missing, (int32_t)id);
+        }
+    }
+    //  Each target and the nodes above it, up to one already on the way.
+    for (size_t range = 0; range < nodeset_ranges(targets); range++) {
+        nodeset_range_t ids = nodeset_range(targets, range);
+        for (int64_t id = ids.first; id <= ids.last; id++)
+            for (topo_node_t *node = topology_find(self, (int32_t)id);
+                 node && node->parent && !nodeset_contains(reach, node->id);
+                 node = node->parent)
+                nodeset_add(reach, node->id);
+    }
+}
+
 const char *topology_state_name(node_state_t state)
 {
     static const char *names[] = {"starting", "up", "stopped", "dead", "removing"};

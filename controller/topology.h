@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../common/nodeset.h"
+
 #define TOPOLOGY_ROOT -1
 
 typedef enum {
@@ -95,6 +97,14 @@ void topology_walk(topo_node_t *node, topology_visit_fn *visit, void *arg);
 //  ascending. The caller frees the array.
 int32_t *topology_ids(topo_node_t *node, size_t *count);
 int32_t *topology_ids_sorted(topo_node_t *node, size_t *count);
+
+//  What a node set (common/nodeset.h) names in the tree as it is: targets gets every
+//  node named (the nodes of its ids and ranges, each subtree named whole, every node
+//  for "all"), missing what it names that is not in the tree (ids, ranges less the
+//  nodes in them, subtree roots), and reach the targets and every node on the way
+//  down to them (the root excluded): the links a broadcast to the targets takes.
+void topology_resolve(topology_t *self, const nodeset_spec_t *spec, nodeset_t *targets,
+                      nodeset_t *missing, nodeset_t *reach);
 
 //  Where a binary search tree insert of id goes: walking from the root's only child,
 //  left (smaller id) or right (greater id), to the first free slot. Returns the root

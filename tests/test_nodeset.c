@@ -64,6 +64,15 @@ static void s_ranges(void)
     CHECK(s_is(one, "1-5,7-9") && s_is(other, "5,7-8"));
     nodeset_range_t range = nodeset_range(one, 1);
     CHECK(range.first == 7 && range.last == 9);
+    //  Subtracting: ranges cut, split, emptied; other kept.
+    nodeset_add_range(other, 2, 3);
+    nodeset_subtract(one, other);
+    CHECK(s_is(one, "1,4,9") && s_is(other, "2-3,5,7-8"));
+    nodeset_add_range(one, INT32_MIN, INT32_MAX);
+    nodeset_subtract(one, other);
+    CHECK(s_is(one, "-2147483648-1,4,6,9-2147483647"));
+    nodeset_subtract(one, one); //  itself: nothing left
+    CHECK(nodeset_empty(one));
     nodeset_destroy(&one);
     nodeset_destroy(&other);
 }
@@ -90,6 +99,22 @@ static void s_random(void)
             same = same && nodeset_contains(set, id) == expected[id];
         }
         CHECK(same && nodeset_count(set) == count);
+        //  Less a random set: what is left is what the bitmaps say.
+        nodeset_t *less = nodeset_new();
+        bool taken[256] = {false};
+        for (int add = 0; add < 10; add++) {
+            int first = (int)(rand_r(&seed) % 256), last = first + (int)(rand_r(&seed) % 20);
+            last = last > 255 ? 255 : last;
+            nodeset_add_range(less, first, last);
+            for (int id = first; id <= last; id++)
+                taken[id] = true;
+        }
+        nodeset_subtract(set, less);
+        bool left = true;
+        for (int id = 0; id < 256; id++)
+            left = left && nodeset_contains(set, id) == (expected[id] && !taken[id]);
+        CHECK(left);
+        nodeset_destroy(&less);
         //  Ranges ascend and never touch.
         for (size_t index = 1; index < nodeset_ranges(set); index++)
             CHECK((int64_t)nodeset_range(set, index - 1).last + 1 <

@@ -96,9 +96,58 @@ static void s_bst(void)
     topology_destroy(&topology);
 }
 
+//  Resolves word against topology; each set as "targets | missing | reach".
+static char *s_resolved(topology_t *topology, const char *word)
+{
+    static char text[256];
+    nodeset_spec_t spec;
+    const char *reason;
+    CHECK(nodeset_parse(word, strlen(word), &spec, &reason) == 0);
+    nodeset_t *targets = nodeset_new(), *missing = nodeset_new(), *reach = nodeset_new();
+    topology_resolve(topology, &spec, targets, missing, reach);
+    char *t = nodeset_format(targets), *m = nodeset_format(missing),
+         *r = nodeset_format(reach);
+    snprintf(text, sizeof text, "%s | %s | %s", t, m, r);
+    free(t);
+    free(m);
+    free(r);
+    nodeset_destroy(&targets);
+    nodeset_destroy(&missing);
+    nodeset_destroy(&reach);
+    nodeset_spec_release(&spec);
+    return text;
+}
+
+//  Node sets against the tree:  -1 ─ 1 ─ 2 ─ 3      and -1 ─ 10 ─ 11
+//                                     └─ 4 ─ 7
+static void s_resolve(void)
+{
+    topology_t *topology = topology_new(100);
+    topo_node_t *root = topology_root(topology);
+    topo_node_t *one = topology_add(topology, 1, root);
+    topo_node_t *two = topology_add(topology, 2, one);
+    topology_add(topology, 3, two);
+    topo_node_t *four = topology_add(topology, 4, one);
+    topology_add(topology, 7, four);
+    topology_add(topology, 11, topology_add(topology, 10, root));
+    CHECK_STR(s_resolved(topology, "all"), "1-4,7,10-11 |  | 1-4,7,10-11");
+    CHECK_STR(s_resolved(topology, "3,7"), "3,7 |  | 1-4,7");
+    CHECK_STR(s_resolved(topology, "2-8"), "2-4,7 | 5-6,8 | 1-4,7");
+    CHECK_STR(s_resolved(topology, "4/"), "4,7 |  | 1,4,7");
+    CHECK_STR(s_resolved(topology, "2/,11,99/,-5"), "2-3,11 | -5,99 | 1-3,10-11");
+    CHECK_STR(s_resolved(topology, "0-2147483647"), "1-4,7,10-11 | 0,5-6,8-9,12-2147483647 | 1-4,7,10-11");
+    CHECK_STR(s_resolved(topology, "-1/"), " | -1 | "); //  the controller is no node
+    topology_destroy(&topology);
+    //  An empty tree: everything named is missing.
+    topology = topology_new(100);
+    CHECK_STR(s_resolved(topology, "all,1-3"), " | 1-3 | ");
+    topology_destroy(&topology);
+}
+
 int main(void)
 {
     s_general();
     s_bst();
+    s_resolve();
     return check_report("topology");
 }
