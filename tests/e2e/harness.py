@@ -8,6 +8,7 @@ import glob
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -274,11 +275,26 @@ def _enter(self):
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
+def _left_run_dirs(pid, env):
+    """The run directories a controller of this pid left (it cannot remove its own
+    after SIGKILL): under the bases it may have used, by this run's environment."""
+    bases = [env.get("XDG_RUNTIME_DIR"), env.get("TMPDIR"), "/tmp"]
+    return [d for base in filter(None, bases)
+            for d in glob.glob(os.path.join(base, "mqtree-%d-*" % pid))
+            if os.path.isdir(d) and not os.path.islink(d)]
+
+
 def _exit(self, *exc):
     # A failed test must not leave a controller behind; its workers follow it.
     if self.proc.poll() is None:
         self.proc.kill()
         self.proc.wait(timeout=LINE_DEADLINE)
+    # A controller ended by SIGKILL could not remove its run directory: the test
+    # removes it (found by the pid it had, a moment ago).
+    if self.proc.returncode == -signal.SIGKILL:
+        env = dict(os.environ, **getattr(self, "extra_env", {}))
+        for directory in _left_run_dirs(self.proc.pid, env):
+            shutil.rmtree(directory, ignore_errors=True)
     # Workers share the controller's stderr: a sanitizer report anywhere fails.
     log = self.log()
     for mark in SANITIZER_MARKS:
