@@ -49,16 +49,16 @@ void nodeset_add_range(nodeset_t *self, int32_t first, int32_t last)
     while (end < self->count && self->ranges[end].first <= (int64_t)last + 1) {
         merged.first = self->ranges[end].first < merged.first ? self->ranges[end].first
                                                               : merged.first;
-        merged.last = self->ranges[end].last > merged.last ? self->ranges[end].last
-                                                           : merged.last;
+        merged.last =
+            self->ranges[end].last > merged.last ? self->ranges[end].last : merged.last;
         end++;
     }
     if (end == low) {
         //  Nothing to merge with: a new range at low.
         if (self->count == self->size) {
             self->size = self->size ? self->size * 2 : 4;
-            self->ranges =
-                (nodeset_range_t *)realloc(self->ranges, self->size * sizeof *self->ranges);
+            self->ranges = (nodeset_range_t *)realloc(self->ranges,
+                                                      self->size * sizeof *self->ranges);
             if (!self->ranges)
                 abort(); //  out of memory
         }
@@ -144,7 +144,8 @@ uint64_t nodeset_count(const nodeset_t *self)
 {
     uint64_t ids = 0;
     for (size_t index = 0; index < self->count; index++)
-        ids += (uint64_t)((int64_t)self->ranges[index].last - self->ranges[index].first + 1);
+        ids +=
+            (uint64_t)((int64_t)self->ranges[index].last - self->ranges[index].first + 1);
     return ids;
 }
 
@@ -171,7 +172,8 @@ char *nodeset_format(const nodeset_t *self)
         if (range.first == range.last)
             used += (size_t)sprintf(text + used, "%s%d", comma, range.first);
         else
-            used += (size_t)sprintf(text + used, "%s%d-%d", comma, range.first, range.last);
+            used +=
+                (size_t)sprintf(text + used, "%s%d-%d", comma, range.first, range.last);
     }
     text[used] = '\0';
     return text;
@@ -218,7 +220,8 @@ static const char *s_item(const char *item, size_t length, nodeset_spec_t *spec)
         return NULL;
     }
     //  The dash of a range: the first one past the first id's sign.
-    const char *dash = length > 1 ? (const char *)memchr(item + 1, '-', length - 1) : NULL;
+    const char *dash =
+        length > 1 ? (const char *)memchr(item + 1, '-', length - 1) : NULL;
     if (!dash) {
         if (s_id(item, length, &first) != 0)
             return "not an id";

@@ -42,26 +42,25 @@ typedef struct {
 static const field_t s_fields[F_COUNT] = {
     [F_PATH] = {"path", FIELD_BYTES, offsetof(wire_msg_t, path), 0,
                 (int64_t)WIRE_MAX_DEPTH * 4, 4, NULL},
-    [F_CHILD] = {"child", FIELD_I32, offsetof(wire_msg_t, child), INT32_MIN, INT32_MAX,
-                 0, NULL},
+    [F_CHILD] = {"child", FIELD_I32, offsetof(wire_msg_t, child), INT32_MIN, INT32_MAX, 0,
+                 NULL},
     [F_PID] = {"pid", FIELD_I32, offsetof(wire_msg_t, pid), 0, INT32_MAX, 0, NULL},
     [F_CODE] = {"code", FIELD_I32, offsetof(wire_msg_t, code), INT32_MIN, INT32_MAX, 0,
                 NULL},
     [F_INTERVAL] = {"interval", FIELD_I32, offsetof(wire_msg_t, interval_ms), INT32_MIN,
                     INT32_MAX, 0, NULL},
-    [F_STATUS] = {"status", FIELD_U8, offsetof(wire_msg_t, status), WIRE_OK,
-                  WIRE_PARTIAL, 0, "unknown reply status"},
+    [F_STATUS] = {"status", FIELD_U8, offsetof(wire_msg_t, status), WIRE_OK, WIRE_PARTIAL,
+                  0, "unknown reply status"},
     [F_EVENT] = {"event", FIELD_U8, offsetof(wire_msg_t, event), WIRE_CHILD_EXITED,
                  WIRE_CHILD_BACK, 0, "unknown event kind"},
     [F_OP] = {"op", FIELD_BYTES, offsetof(wire_msg_t, op), 1, INT64_MAX, 1, NULL},
-    [F_TEXT] = {"text", FIELD_BYTES, offsetof(wire_msg_t, text), 0, INT64_MAX, 1,
-                NULL},
+    [F_TEXT] = {"text", FIELD_BYTES, offsetof(wire_msg_t, text), 0, INT64_MAX, 1, NULL},
     [F_HOST] = {"host", FIELD_BYTES, offsetof(wire_msg_t, host), 0, WIRE_NAME_MAX, 1,
                 NULL},
     [F_ENDPOINT] = {"endpoint", FIELD_BYTES, offsetof(wire_msg_t, endpoint), 0,
                     WIRE_NAME_MAX, 1, NULL},
-    [F_PARENT] = {"parent", FIELD_I32, offsetof(wire_msg_t, parent), INT32_MIN,
-                  INT32_MAX, 0, NULL},
+    [F_PARENT] = {"parent", FIELD_I32, offsetof(wire_msg_t, parent), INT32_MIN, INT32_MAX,
+                  0, NULL},
 };
 
 #define KIND_FIELDS 4 //  fields after the header, at most
@@ -247,7 +246,8 @@ static bool s_in_frame(wire_msg_t *self, const wire_bytes_t *field)
     if (!self->framed || !field->data)
         return false;
     const byte *start = (const byte *)zmq_msg_data(&self->frame);
-    return field->data >= start && field->data + field->size <= start + zmq_msg_size(&self->frame);
+    return field->data >= start &&
+           field->data + field->size <= start + zmq_msg_size(&self->frame);
 }
 
 void wire_msg_keep(wire_msg_t *self)
@@ -316,8 +316,8 @@ wire_msg_t *wire_reply_new(uint64_t request_id, int32_t origin, wire_status_t st
     return self;
 }
 
-wire_msg_t *wire_event_new(int32_t origin, wire_event_t kind, int32_t child,
-                           int32_t pid, int32_t code)
+wire_msg_t *wire_event_new(int32_t origin, wire_event_t kind, int32_t child, int32_t pid,
+                           int32_t code)
 {
     wire_msg_t *self = wire_msg_new(WIRE_EVENT);
     self->node = origin;
@@ -470,7 +470,8 @@ static void s_send_tail(void *handle, wire_bytes_t *tail)
         zmq_msg_move(&msg, frame);
         s_bytes_release(tail);
     } else {
-        zmq_msg_init_data(&msg, (void *)tail->data, tail->size, tail->free_fn, tail->hint);
+        zmq_msg_init_data(&msg, (void *)tail->data, tail->size, tail->free_fn,
+                          tail->hint);
         *tail = (wire_bytes_t){NULL, 0, NULL, NULL}; //  ZeroMQ's now
     }
     if (zmq_msg_send(&msg, handle, 0) < 0)
@@ -632,7 +633,8 @@ static void s_frame_free(void *data, void *hint)
 //  A ZeroMQ message over a zframe, without a copy (the frame is taken).
 static void s_msg_of_frame(zmq_msg_t *msg, zframe_t *frame)
 {
-    if (zmq_msg_init_data(msg, zframe_data(frame), zframe_size(frame), s_frame_free, frame))
+    if (zmq_msg_init_data(msg, zframe_data(frame), zframe_size(frame), s_frame_free,
+                          frame))
         abort(); //  out of memory
 }
 
@@ -640,7 +642,8 @@ static void s_msg_of_frame(zmq_msg_t *msg, zframe_t *frame)
 static int s_finish(wire_msg_t *self, zmq_msg_t *tail, bool extra, wire_msg_t **out,
                     const char **reason)
 {
-    const char *error = extra ? "wrong number of frames for its type" : s_decode(self, &tail);
+    const char *error =
+        extra ? "wrong number of frames for its type" : s_decode(self, &tail);
     if (tail)
         s_tail_free(NULL, tail);
     if (error) {

@@ -54,10 +54,13 @@ void pingalls_start(pingalls_t *self, uint64_t request_id, const int32_t *ids,
     zhashx_update(self->table, idmap_request_key(request_id), pingall);
 }
 
-int pingalls_answer(pingalls_t *self, uint64_t request_id, const byte *answer, size_t size)
+int pingalls_answer(pingalls_t *self, uint64_t request_id, const byte *answer,
+                    size_t size)
 {
     pingall_t *pingall =
-        request_id ? (pingall_t *)zhashx_lookup(self->table, idmap_request_key(request_id)) : NULL;
+        request_id
+            ? (pingall_t *)zhashx_lookup(self->table, idmap_request_key(request_id))
+            : NULL;
     const char *reason;
     fold_t *fold = pingall ? fold_decode(answer, size, &reason) : NULL;
     if (!fold)
@@ -78,7 +81,9 @@ static int s_compare_ids(const void *a, const void *b)
 int32_t *pingalls_end(pingalls_t *self, uint64_t request_id, size_t *count)
 {
     pingall_t *pingall =
-        request_id ? (pingall_t *)zhashx_lookup(self->table, idmap_request_key(request_id)) : NULL;
+        request_id
+            ? (pingall_t *)zhashx_lookup(self->table, idmap_request_key(request_id))
+            : NULL;
     size_t asked = pingall ? zchunk_size(pingall->asked) / sizeof(int32_t) : 0;
     int32_t *missing = (int32_t *)malloc((asked + 1) * sizeof(int32_t));
     assert(missing);

@@ -122,7 +122,8 @@ fanouts_t *fanouts_new(int32_t self_id, children_t *children, timers_t *timers,
                        fanout_send_fn *send_up, void *send_arg)
 {
     fanouts_t *self = (fanouts_t *)zmalloc(sizeof(fanouts_t));
-    *self = (fanouts_t){self_id, children, timers, send_up, send_arg, idmap_new(), {0}, 0};
+    *self =
+        (fanouts_t){self_id, children, timers, send_up, send_arg, idmap_new(), {0}, 0};
     zhashx_set_destructor(self->table, (zhashx_destructor_fn *)fanout_destroy);
     return self;
 }
@@ -199,8 +200,8 @@ static void s_on_timer(void *arg, int timer_id)
             bool last = fanout_done(fanout);
             s_send(self, fanout); //  the last answer ends the fanout
             if (!last)
-                fanout->timer_id = timers_add(self->timers, timers_now(self->timers) + linger,
-                                              s_on_timer, self);
+                fanout->timer_id = timers_add(
+                    self->timers, timers_now(self->timers) + linger, s_on_timer, self);
             return;
         }
 }
@@ -241,12 +242,13 @@ bool fanouts_answer(fanouts_t *self, child_t *child, const wire_msg_t *reply)
 {
     if (!reply->request_id)
         return false; //  the answer to a cleanup: never a pingall's
-    fanout_t *fanout = (fanout_t *)zhashx_lookup(self->table, idmap_request_key(reply->request_id));
+    fanout_t *fanout =
+        (fanout_t *)zhashx_lookup(self->table, idmap_request_key(reply->request_id));
     if (!fanout) {
         for (size_t i = 0; i < ENDED_KEPT; i++)
             if (self->ended[i] == reply->request_id) {
-                log_debug("pingall %" PRIu64 ": a late answer from child %d", reply->request_id,
-                          child->id);
+                log_debug("pingall %" PRIu64 ": a late answer from child %d",
+                          reply->request_id, child->id);
                 return true;
             }
         return false;

@@ -128,19 +128,19 @@ static void s_reduce(fold_t *self, int64_t value, bool first)
         return;
     }
     switch (self->reduce) {
-    case REDUCE_SUM:
-    case REDUCE_COUNT:
-        if (__builtin_add_overflow(self->value, value, &self->value))
-            self->overflow = true;
-        break;
-    case REDUCE_MIN:
-        self->value = value < self->value ? value : self->value;
-        break;
-    case REDUCE_MAX:
-        self->value = value > self->value ? value : self->value;
-        break;
-    default:
-        break;
+        case REDUCE_SUM:
+        case REDUCE_COUNT:
+            if (__builtin_add_overflow(self->value, value, &self->value))
+                self->overflow = true;
+            break;
+        case REDUCE_MIN:
+            self->value = value < self->value ? value : self->value;
+            break;
+        case REDUCE_MAX:
+            self->value = value > self->value ? value : self->value;
+            break;
+        default:
+            break;
     }
 }
 
@@ -219,7 +219,8 @@ const nodeset_t *fold_reduced(const fold_t *self, int64_t *value, bool *overflow
     return nodeset_empty(self->reduced) ? NULL : self->reduced;
 }
 
-//  --- Wire form -------------------------------------------------------------------------
+//  --- Wire form
+//  -------------------------------------------------------------------------
 
 typedef struct {
     uint8_t *data;
@@ -265,7 +266,8 @@ uint8_t *fold_encode(const fold_t *self, size_t *size)
         *s_room(&out, 1) = groups[index].status;
         wire_put_u32(s_room(&out, 4), (uint32_t)groups[index].size);
         if (groups[index].size)
-            memcpy(s_room(&out, groups[index].size), groups[index].text, groups[index].size);
+            memcpy(s_room(&out, groups[index].size), groups[index].text,
+                   groups[index].size);
         s_put_ranges(&out, groups[index].ids);
     }
     free(groups);

@@ -77,7 +77,8 @@ static void s_groups(void)
     CHECK_STR(s_lines(fold), "0:1-4,6:5|0:5:'x' not found|2:7-9:Node is unavailable");
     //  The same text with another status is another answer.
     s_add(fold, 10, WIRE_ERROR, "5");
-    CHECK_STR(s_lines(fold), "0:1-4,6:5|0:5:'x' not found|2:7-9:Node is unavailable|1:10:5");
+    CHECK_STR(s_lines(fold),
+              "0:1-4,6:5|0:5:'x' not found|2:7-9:Node is unavailable|1:10:5");
     nodeset_t *ids = fold_ids(fold);
     CHECK_STR(s_set(ids), "1-10");
     nodeset_destroy(&ids);
@@ -110,8 +111,9 @@ static void s_groups(void)
     s_add(child, 20, WIRE_OK, "5");
     s_add(child, 21, WIRE_ERROR, "Overflow");
     CHECK(fold_merge(fold, child));
-    CHECK_STR(s_lines(fold),
-              "0:1-4,6,20:5|0:5:'x' not found|2:7-9:Node is unavailable|1:10:5|1:21:Overflow");
+    CHECK_STR(
+        s_lines(fold),
+        "0:1-4,6,20:5|0:5:'x' not found|2:7-9:Node is unavailable|1:10:5|1:21:Overflow");
     CHECK(!fold_merge(fold, child));
     CHECK(!fold_merge(many, fold));
     fold_t *summing = fold_new(REDUCE_SUM);
@@ -220,8 +222,8 @@ static void s_malformed(void)
     CHECK(s_refused(bad, 12, "a fold holds an empty set"));
     //  Two groups: touching ranges across groups are fine, shared ids are not, and
     //  groups go by first id, each answer once.
-    uint8_t two[] = {0, 0, 0, 0, 0, 1, 'a', 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2,
-                     0, 0, 0, 0, 1, 'b', 0, 0, 0, 1, 0, 0, 0, 3, 0, 0, 0, 4};
+    uint8_t two[] = {0, 0, 0, 0, 0, 1,   'a', 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2,
+                     0, 0, 0, 0, 1, 'b', 0,   0, 0, 1, 0, 0, 0, 3, 0, 0, 0, 4};
     fold = fold_decode(two, sizeof two, &reason);
     CHECK(fold && fold_size(fold) == 2);
     fold_destroy(&fold);
@@ -237,7 +239,8 @@ static void s_malformed(void)
     CHECK(s_refused(shared, sizeof shared, "a fold holds one answer twice"));
     //  A reduction with a value and no ids.
     uint8_t reduced[] = {REDUCE_SUM, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0};
-    CHECK(s_refused(reduced, sizeof reduced, "a fold's reduction has a value but no ids"));
+    CHECK(
+        s_refused(reduced, sizeof reduced, "a fold's reduction has a value but no ids"));
     reduced[1] = 2;
     CHECK(s_refused(reduced, sizeof reduced, "a fold's overflow flag is not 0 or 1"));
 }

@@ -103,7 +103,8 @@ static void s_random(void)
         nodeset_t *less = nodeset_new();
         bool taken[256] = {false};
         for (int add = 0; add < 10; add++) {
-            int first = (int)(rand_r(&seed) % 256), last = first + (int)(rand_r(&seed) % 20);
+            int first = (int)(rand_r(&seed) % 256),
+                last = first + (int)(rand_r(&seed) % 20);
             last = last > 255 ? 255 : last;
             nodeset_add_range(less, first, last);
             for (int id = first; id <= last; id++)

@@ -92,7 +92,8 @@ static void s_ids(void)
     for (int id = 1; id <= TOTAL; id++)
         count += live[id] != NULL;
     CHECK(requests_size(requests) == count);
-    CHECK(requests_find(requests, TOTAL + 1) == NULL && requests_find(requests, 0) == NULL);
+    CHECK(requests_find(requests, TOTAL + 1) == NULL &&
+          requests_find(requests, 0) == NULL);
     requests_destroy(&requests);
 }
 
