@@ -1,6 +1,7 @@
 /*  nodeset — sorted, disjoint id ranges; the set syntax users type (see nodeset.h). */
 #include "nodeset.h"
 
+#include <czmq.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +15,7 @@ struct _nodeset_t {
 
 nodeset_t *nodeset_new(void)
 {
-    nodeset_t *self = (nodeset_t *)calloc(1, sizeof(nodeset_t));
-    if (!self)
-        abort(); //  out of memory
-    return self;
+    return (nodeset_t *)zmalloc(sizeof(nodeset_t));
 }
 
 void nodeset_destroy(nodeset_t **self_p)

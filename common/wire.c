@@ -630,6 +630,16 @@ static void s_frame_free(void *data, void *hint)
     zframe_destroy(&frame);
 }
 
+//  A second frame's message, empty (s_tail_free releases it).
+static zmq_msg_t *s_tail_new(void)
+{
+    zmq_msg_t *tail = (zmq_msg_t *)malloc(sizeof(zmq_msg_t));
+    if (!tail)
+        abort(); //  out of memory
+    zmq_msg_init(tail);
+    return tail;
+}
+
 //  A ZeroMQ message over a zframe, without a copy (the frame is taken).
 static void s_msg_of_frame(zmq_msg_t *msg, zframe_t *frame)
 {
@@ -671,9 +681,7 @@ int wire_decode(zmsg_t **msg_p, wire_msg_t **out, const char **reason)
     zmq_msg_t *tail = NULL;
     zframe_t *second = zmsg_pop(msg);
     if (second) {
-        tail = (zmq_msg_t *)malloc(sizeof(zmq_msg_t));
-        if (!tail)
-            abort();
+        tail = s_tail_new();
         s_msg_of_frame(tail, second);
     }
     bool extra = zmsg_size(msg) > 0;
@@ -720,10 +728,7 @@ int wire_recv(zsock_t *sock, char *route, size_t route_size, wire_msg_t **out,
     zmq_msg_t *tail = NULL;
     bool extra = false;
     if (zmq_msg_more(&self->frame)) {
-        tail = (zmq_msg_t *)malloc(sizeof(zmq_msg_t));
-        if (!tail)
-            abort();
-        zmq_msg_init(tail);
+        tail = s_tail_new();
         if (zmq_msg_recv(tail, handle, 0) < 0) {
             s_tail_free(NULL, tail);
             tail = NULL;

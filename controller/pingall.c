@@ -65,9 +65,7 @@ int pingalls_answer(pingalls_t *self, uint64_t request_id, const byte *answer,
     fold_t *fold = pingall ? fold_decode(answer, size, &reason) : NULL;
     if (!fold)
         return -1;
-    nodeset_t *ids = fold_ids(fold);
-    nodeset_merge(pingall->answered, ids);
-    nodeset_destroy(&ids);
+    nodeset_merge(pingall->answered, fold_ids(fold));
     fold_destroy(&fold);
     return 0;
 }

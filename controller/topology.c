@@ -180,9 +180,10 @@ static void s_resolve_named(topo_node_t *node, void *arg)
     resolve_t *resolve = (resolve_t *)arg;
     if (!node->parent)
         return;
-    if (nodeset_contains(resolve->spec->ids, node->id))
+    bool named = nodeset_contains(resolve->spec->ids, node->id);
+    if (named)
         nodeset_add(resolve->named, node->id);
-    if (resolve->spec->all || nodeset_contains(resolve->spec->ids, node->id))
+    if (named || resolve->spec->all)
         nodeset_add(resolve->targets, node->id);
 }
 

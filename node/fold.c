@@ -2,6 +2,7 @@
     form (see fold.h). */
 #include "fold.h"
 
+#include <czmq.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,22 +31,14 @@ struct _fold_t {
     bool overflow;
 };
 
-static void *s_alloc(size_t size)
-{
-    void *memory = calloc(1, size ? size : 1);
-    if (!memory)
-        abort(); //  out of memory
-    return memory;
-}
-
 fold_t *fold_new(reduce_t reduce)
 {
-    fold_t *self = (fold_t *)s_alloc(sizeof(fold_t));
+    fold_t *self = (fold_t *)zmalloc(sizeof(fold_t));
     self->reduce = reduce;
     self->all = nodeset_new();
     self->reduced = nodeset_new();
     self->index_mask = 7;
-    self->index = (size_t *)s_alloc(8 * sizeof(size_t));
+    self->index = (size_t *)zmalloc(8 * sizeof(size_t));
     return self;
 }
 
@@ -100,7 +93,7 @@ static group_t *s_group(fold_t *self, uint8_t status, const void *text, size_t s
             abort(); //  out of memory
     }
     group_t *group = &self->groups[self->count++];
-    *group = (group_t){status, (uint8_t *)s_alloc(size), size, nodeset_new()};
+    *group = (group_t){status, (uint8_t *)zmalloc(size ? size : 1), size, nodeset_new()};
     if (size)
         memcpy(group->text, text, size);
     *slot = self->count;
@@ -108,7 +101,7 @@ static group_t *s_group(fold_t *self, uint8_t status, const void *text, size_t s
         //  Grown: every group indexed again.
         free(self->index);
         self->index_mask = self->index_mask * 2 + 1;
-        self->index = (size_t *)s_alloc((self->index_mask + 1) * sizeof(size_t));
+        self->index = (size_t *)zmalloc((self->index_mask + 1) * sizeof(size_t));
         for (size_t index = 0; index < self->count; index++) {
             group_t *old = &self->groups[index];
             *s_slot(self, old->status, old->text, old->size) = index + 1;
@@ -183,11 +176,9 @@ bool fold_merge(fold_t *self, const fold_t *other)
     return true;
 }
 
-nodeset_t *fold_ids(const fold_t *self)
+const nodeset_t *fold_ids(const fold_t *self)
 {
-    nodeset_t *ids = nodeset_new();
-    nodeset_merge(ids, self->all);
-    return ids;
+    return self->all;
 }
 
 size_t fold_size(const fold_t *self)
@@ -260,7 +251,7 @@ uint8_t *fold_encode(const fold_t *self, size_t *size)
         wire_put_u64(s_room(&out, 8), (uint64_t)self->value);
         s_put_ranges(&out, self->reduced);
     }
-    fold_group_t *groups = (fold_group_t *)s_alloc(self->count * sizeof *groups);
+    fold_group_t *groups = (fold_group_t *)zmalloc(self->count * sizeof *groups);
     fold_groups(self, groups);
     for (size_t index = 0; index < self->count; index++) {
         *s_room(&out, 1) = groups[index].status;

@@ -17,13 +17,11 @@ static byte *s_answer(const int32_t *ids, size_t count, size_t *size)
 //  What the fanout gathered since its last answer went up, as a set.
 static bool s_gathered(fanout_t *fanout, const char *expected)
 {
-    nodeset_t *ids = fold_ids(fanout->fold);
-    char *text = nodeset_format(ids);
+    char *text = nodeset_format(fold_ids(fanout->fold));
     bool same = strcmp(text, expected) == 0;
     if (!same)
         fprintf(stderr, "  gathered '%s', expected '%s'\n", text, expected);
     free(text);
-    nodeset_destroy(&ids);
     return same;
 }
 
@@ -41,9 +39,9 @@ static void s_gathering(void)
     int32_t subtree[] = {2, 20, 21};
     byte *answer = s_answer(subtree, 3, &size);
     CHECK(fanout_answer(fanout, 2, answer, size, true));
-    CHECK(!fanout_answer(fanout, 2, answer, size, true)); //  answered already
-    CHECK(!fanout_answer(fanout, 9, answer, size, true)); //  never asked
-    CHECK(!fanout_answer(fanout, 3, answer, size, true)); //  ids another child gave
+    CHECK(!fanout_answer(fanout, 2, answer, size, true));     //  answered already
+    CHECK(!fanout_answer(fanout, 9, answer, size, true));     //  never asked
+    CHECK(!fanout_answer(fanout, 3, answer, size, true));     //  ids another child gave
     CHECK(!fanout_answer(fanout, 3, answer, size - 1, true)); //  not a fold
     free(answer);
     CHECK(!fanout_done(fanout));

@@ -181,9 +181,7 @@ static char *s_ids(const wire_msg_t *msg)
     fold_t *fold = fold_decode(msg->text.data, msg->text.size, &reason);
     if (!fold)
         return strdup("(not a fold)");
-    nodeset_t *ids = fold_ids(fold);
-    char *text = nodeset_format(ids);
-    nodeset_destroy(&ids);
+    char *text = nodeset_format(fold_ids(fold));
     fold_destroy(&fold);
     return text;
 }

@@ -152,9 +152,8 @@ int main(void)
     if (answer) {
         const char *reason;
         fold_t *fold = fold_decode(answer->text.data, answer->text.size, &reason);
-        nodeset_t *ids = fold ? fold_ids(fold) : NULL;
+        const nodeset_t *ids = fold ? fold_ids(fold) : NULL;
         CHECK(ids && nodeset_count(ids) == 1 && nodeset_contains(ids, ID));
-        nodeset_destroy(&ids);
         fold_destroy(&fold);
     }
     wire_msg_destroy(&answer);

@@ -130,13 +130,24 @@ class Mqtree:
         return self.stderr.read().decode("utf-8", "replace")
 
 
+def _run_dir_patterns(controller_pid, env):
+    """Where a controller of this pid makes its run directory, by the environment it
+    ran with."""
+    bases = [env.get("XDG_RUNTIME_DIR"), env.get("TMPDIR"), "/tmp"]
+    return [os.path.join(base, "mqtree-%d-*" % controller_pid) for base in filter(None, bases)]
+
+
+def asan_env(options):
+    """The environment entry that adds options to this run's ASAN_OPTIONS."""
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    return {"ASAN_OPTIONS": (asan + ":" if asan else "") + options}
+
+
 def run_dir(controller_pid):
     """The run directory of a live controller: the one it holds open (a controller
     killed with SIGKILL leaves its directory behind, and pids are reused, so a name
     alone may be an old one's)."""
-    bases = [os.environ.get("XDG_RUNTIME_DIR"), os.environ.get("TMPDIR"), "/tmp"]
-    patterns = [os.path.join(base, "mqtree-%d-*" % controller_pid)
-                for base in filter(None, bases)]
+    patterns = _run_dir_patterns(controller_pid, os.environ)
     for fd in glob.glob("/proc/%d/fd/*" % controller_pid):
         try:
             target = os.readlink(fd)
@@ -277,10 +288,8 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime e
 
 def _left_run_dirs(pid, env):
     """The run directories a controller of this pid left (it cannot remove its own
-    after SIGKILL): under the bases it may have used, by this run's environment."""
-    bases = [env.get("XDG_RUNTIME_DIR"), env.get("TMPDIR"), "/tmp"]
-    return [d for base in filter(None, bases)
-            for d in glob.glob(os.path.join(base, "mqtree-%d-*" % pid))
+    after SIGKILL)."""
+    return [d for pattern in _run_dir_patterns(pid, env) for d in glob.glob(pattern)
             if os.path.isdir(d) and not os.path.islink(d)]
 
 

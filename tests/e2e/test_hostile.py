@@ -5,7 +5,7 @@ import os
 import stat
 import subprocess
 
-from harness import Mqtree, alive, run, run_dir, tcp_listen_ports
+from harness import Mqtree, alive, asan_env, run, run_dir, tcp_listen_ports
 
 PEER = os.environ.get("HOSTILE_PEER") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "release", "tests", "hostile_peer")
@@ -31,8 +31,7 @@ class Quarantined(Mqtree):
     would reach its plateau only once that much had been freed, which takes more
     floods the less each message allocates. A small quarantine changes only ASan's
     bookkeeping, not what the program keeps."""
-    asan = os.environ.get("ASAN_OPTIONS", "")
-    extra_env = {"ASAN_OPTIONS": (asan + ":" if asan else "") + "quarantine_size_mb=8"}
+    extra_env = asan_env("quarantine_size_mb=8")
 
 
 def attack(m, endpoint, target_pid, refused=False):

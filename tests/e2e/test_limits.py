@@ -7,7 +7,7 @@ import os
 import resource
 import subprocess
 
-from harness import BIN, LINE_DEADLINE, Mqtree, exists, run, run_dir
+from harness import BIN, LINE_DEADLINE, Mqtree, asan_env, exists, run, run_dir
 
 # limits.h: descriptors kept for a node's own use.
 FD_RESERVE = 48
@@ -116,9 +116,7 @@ def test_reply_too_large():
     # high-water mark would count, and its memmem interceptor checks the whole rest
     # of the text on each of the ~130,000 calls find makes up to the cap (minutes).
     # Neither is the program's own use; both only change ASan's bookkeeping.
-    asan = os.environ.get("ASAN_OPTIONS", "")
-    Mqtree.extra_env = {"ASAN_OPTIONS": (asan + ":" if asan else "") +
-                        "quarantine_size_mb=8:intercept_memmem=0"}
+    Mqtree.extra_env = asan_env("quarantine_size_mb=8:intercept_memmem=0")
     try:
         m = Mqtree("--max-reply", "1048576", "--timeout", SLOW)
     finally:
