@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "numbers.h"
+#include "wire.h"
 
 struct _nodeset_t {
     nodeset_range_t *ranges; //  ascending; no two overlap or touch
@@ -175,6 +176,49 @@ char *nodeset_format(const nodeset_t *self)
     }
     text[used] = '\0';
     return text;
+}
+
+//  --- Wire form -----------------------------------------------------------------------
+
+size_t nodeset_encoded_size(const nodeset_t *self)
+{
+    return 4 + 8 * self->count;
+}
+
+void nodeset_encode(const nodeset_t *self, uint8_t *out)
+{
+    wire_put_u32(out, (uint32_t)self->count);
+    for (size_t index = 0; index < self->count; index++) {
+        wire_put_u32(out + 4 + 8 * index, (uint32_t)self->ranges[index].first);
+        wire_put_u32(out + 8 + 8 * index, (uint32_t)self->ranges[index].last);
+    }
+}
+
+const char *nodeset_decode(const uint8_t *data, size_t size, size_t *used,
+                           nodeset_t *into, bool may_be_empty)
+{
+    if (size < 4)
+        return "a set is cut short";
+    uint32_t count = wire_get_u32(data);
+    if (count == 0 && !may_be_empty)
+        return "a set is empty";
+    if ((size - 4) / 8 < count)
+        return "a set is cut short";
+    int64_t previous_last = (int64_t)INT32_MIN - 2;
+    for (uint32_t index = 0; index < count; index++) {
+        const uint8_t *at = data + 4 + 8 * (size_t)index;
+        int32_t first = (int32_t)wire_get_u32(at), last = (int32_t)wire_get_u32(at + 4);
+        if (first > last || first <= previous_last + 1)
+            return "a set's ranges are out of order";
+        previous_last = last;
+    }
+    //  Checked first: a refused set leaves into as it was.
+    for (uint32_t index = 0; index < count; index++) {
+        const uint8_t *at = data + 4 + 8 * (size_t)index;
+        nodeset_add_range(into, (int32_t)wire_get_u32(at), (int32_t)wire_get_u32(at + 4));
+    }
+    *used = 4 + 8 * (size_t)count;
+    return NULL;
 }
 
 //  --- What users type -----------------------------------------------------------------

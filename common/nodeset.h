@@ -40,6 +40,16 @@ nodeset_range_t nodeset_range(const nodeset_t *self, size_t index);
 //  The compact form, "1-4,6" ("" when empty). The caller frees it.
 char *nodeset_format(const nodeset_t *self);
 
+//  The wire form: count:4 (first:4 last:4)..., ascending, never touching (big-endian,
+//  as wire.h). nodeset_encode writes nodeset_encoded_size bytes at out.
+size_t nodeset_encoded_size(const nodeset_t *self);
+void nodeset_encode(const nodeset_t *self, uint8_t *out);
+//  Reads one set from the start of data into (empty before, or adds to it): NULL,
+//  with *used the bytes it took; or a static reason, into untouched, when the bytes
+//  are not one set in its only form (or it is empty, unless may_be_empty).
+const char *nodeset_decode(const uint8_t *data, size_t size, size_t *used,
+                           nodeset_t *into, bool may_be_empty);
+
 //  What a user typed where a command takes ids: a list, separated by commas, of ids,
 //  ranges (first-last), whole subtrees ("N/": node N and every node below it) and
 //  "all" (every node). A list with one plain id and nothing else is not a set: the

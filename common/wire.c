@@ -25,6 +25,9 @@ typedef enum {
     F_HOST,
     F_ENDPOINT,
     F_PARENT,
+    F_REDUCE,
+    F_SETS,
+    F_ACTION,
     F_COUNT
 } field_id_t;
 
@@ -61,9 +64,14 @@ static const field_t s_fields[F_COUNT] = {
                     WIRE_NAME_MAX, 1, NULL},
     [F_PARENT] = {"parent", FIELD_I32, offsetof(wire_msg_t, parent), INT32_MIN, INT32_MAX,
                   0, NULL},
+    [F_REDUCE] = {"reduce", FIELD_U8, offsetof(wire_msg_t, reduce), 0, WIRE_REDUCE_MAX, 0,
+                  "unknown reduction"},
+    [F_SETS] = {"sets", FIELD_BYTES, offsetof(wire_msg_t, sets), 0, INT64_MAX, 1, NULL},
+    //  A broadcast's op: empty for none (a pingall: presence only).
+    [F_ACTION] = {"op", FIELD_BYTES, offsetof(wire_msg_t, op), 0, WIRE_NAME_MAX, 1, NULL},
 };
 
-#define KIND_FIELDS 4 //  fields after the header, at most
+#define KIND_FIELDS 5 //  fields after the header, at most
 
 //  One row per kind: its name, the protocol version that gave it this shape, whether
 //  it travels down, and its fields after the header, in order.
@@ -82,7 +90,7 @@ static const kind_t s_kinds[WIRE_TYPE_COUNT] = {
     [WIRE_REPLY] = {"REPLY", 4, false, {F_STATUS, F_TEXT}},
     [WIRE_HELLO] = {"HELLO", 4, false, {F_PID, F_HOST, F_ENDPOINT}},
     [WIRE_EVENT] = {"EVENT", 4, false, {F_EVENT, F_CHILD, F_PID, F_CODE}},
-    [WIRE_PINGALL] = {"PINGALL", 4, true, {F_PATH}},
+    [WIRE_BROADCAST] = {"BROADCAST", 5, true, {F_PATH, F_REDUCE, F_SETS, F_ACTION, F_TEXT}},
     [WIRE_HEARTBEAT] = {"HEARTBEAT", 4, true, {F_PATH, F_INTERVAL}},
     [WIRE_BEAT] = {"BEAT", 4, false, {F_NONE}},
     [WIRE_ADOPT] = {"ADOPT", 4, true, {F_PATH, F_CHILD, F_PID, F_HOST}},
@@ -252,8 +260,8 @@ static bool s_in_frame(wire_msg_t *self, const wire_bytes_t *field)
 
 void wire_msg_keep(wire_msg_t *self)
 {
-    wire_bytes_t *fields[] = {&self->path, &self->op, &self->text, &self->host,
-                              &self->endpoint};
+    wire_bytes_t *fields[] = {&self->path, &self->op,       &self->text,
+                              &self->host, &self->endpoint, &self->sets};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         if (fields[i]->data && !fields[i]->free_fn && !s_in_frame(self, fields[i]))
             wire_bytes_copy(fields[i], fields[i]->data, fields[i]->size);
@@ -299,6 +307,7 @@ void wire_msg_destroy(wire_msg_t **self_p)
     s_bytes_release(&self->text);
     s_bytes_release(&self->host);
     s_bytes_release(&self->endpoint);
+    s_bytes_release(&self->sets);
     if (self->framed)
         zmq_msg_close(&self->frame);
     free(self);

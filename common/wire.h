@@ -32,11 +32,19 @@
         REMOVE   header, path, child-id:4, pid:4   the path's last node kills the child
                                                    (only if its process has that pid,
                                                    unless pid is 0)
-        PINGALL  header, path                      the path's last node answers for its
-                                                   whole subtree: the ids that answered
+        BROADCAST header, path, reduce:1, sets, op, args-text
+                                                   one command for many nodes: the path's
+                                                   last node runs op (none: presence only,
+                                                   a pingall) if it is a target, passes
+                                                   the broadcast to each child on the way
+                                                   to a target, and answers for its
+                                                   subtree with one fold (fold.h); sets:
+                                                   the targets and the nodes on the way
+                                                   (nodeset.h's form, twice), empty for
+                                                   every node below
         HEARTBEAT header, path, interval-ms:4      the path's last node and everything
                                                    below it beat every interval (0: stop)
-        REPLY    header, status:1, text            text may be empty; for PINGALL a fold
+        REPLY    header, status:1, text            text may be empty; for BROADCAST a fold
                                                    of the nodes that answered (fold.h),
                                                    status PARTIAL if more may follow
                                                    (fanout.h)
@@ -71,7 +79,8 @@
 //  endpoint, CREATE a host; ADOPT and JOIN.
 //  4: a message is one frame (fields after the header, byte fields with their
 //  length), its last field in a second frame when long; pingall answers are folds.
-#define WIRE_VERSION 4
+//  5: PINGALL became BROADCAST (an op for a node set, folded and reduced on the way up).
+#define WIRE_VERSION 5
 #define WIRE_HEADER_SIZE 30
 //  The largest time budget (about 11 days) and stamp (2^62 µs) a message may carry.
 #define WIRE_BUDGET_MAX 1000000000000LL
@@ -80,6 +89,8 @@
 #define WIRE_NAME_MAX 1024
 //  Bounds a path so a hostile frame cannot make a node allocate without limit.
 #define WIRE_MAX_DEPTH 1000000
+//  The reductions a broadcast may ask for (node/fold.h's reduce_t, none included).
+#define WIRE_REDUCE_MAX 4
 
 typedef enum {
     WIRE_CREATE = 1,
@@ -89,7 +100,7 @@ typedef enum {
     WIRE_REPLY,
     WIRE_HELLO,
     WIRE_EVENT,
-    WIRE_PINGALL,
+    WIRE_BROADCAST,
     WIRE_HEARTBEAT,
     WIRE_BEAT,
     WIRE_ADOPT,
@@ -102,7 +113,7 @@ typedef enum {
     WIRE_OK = 0,
     WIRE_ERROR = 1,
     WIRE_UNAVAILABLE = 2,
-    WIRE_PARTIAL = 3, //  a pingall answer at the deadline; more answers follow
+    WIRE_PARTIAL = 3, //  a broadcast's answer at the deadline; more answers follow
 } wire_status_t;
 
 //  What a parent reports about a child: its process ended, stopped or continued
@@ -144,8 +155,10 @@ typedef struct {
     int32_t interval_ms; //  HEARTBEAT
     uint8_t status;      //  REPLY (wire_status_t)
     uint8_t event;       //  EVENT (wire_event_t)
-    wire_bytes_t op;     //  EXEC
-    wire_bytes_t text;   //  EXEC: the args; REPLY: the result text or pingall ids
+    uint8_t reduce;      //  BROADCAST (reduce_t)
+    wire_bytes_t sets;   //  BROADCAST: targets and reach, or empty for all
+    wire_bytes_t op;     //  EXEC, BROADCAST
+    wire_bytes_t text;   //  EXEC, BROADCAST: the args; REPLY: the result text or fold
     wire_bytes_t host;   //  CREATE: where to start the child (empty: here); HELLO, JOIN
     wire_bytes_t endpoint; //  HELLO: where the node's children connect
     int32_t parent;        //  JOIN: the node to be placed under

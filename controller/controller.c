@@ -820,7 +820,7 @@ static void s_pingall(controller_t *self, uint64_t seq)
     int32_t *nodes = topology_ids(topology_root(self->topology), &count);
     pingalls_start(self->pingalls, request->id, nodes, count);
     free(nodes);
-    wire_msg_t *msg = wire_msg_new(WIRE_PINGALL);
+    wire_msg_t *msg = wire_msg_new(WIRE_BROADCAST);
     msg->request_id = request->id;
     msg->deadline_us = fanout_root_deadline(request->deadline_us, wire_now_us());
     msg->node = TOPOLOGY_ROOT;

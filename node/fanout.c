@@ -5,13 +5,14 @@
 #include "../common/idmap.h"
 #include "../common/log.h"
 
-fanout_t *fanout_new(uint64_t request_id, int64_t deadline_us)
+fanout_t *fanout_new(uint64_t request_id, int64_t deadline_us, reduce_t reduce)
 {
     fanout_t *self = (fanout_t *)zmalloc(sizeof(fanout_t));
     self->request_id = request_id;
     self->deadline_us = deadline_us;
+    self->reduce = reduce;
     self->waiting = zlistx_new();
-    self->fold = fold_new(REDUCE_NONE);
+    self->fold = fold_new(reduce);
     return self;
 }
 
@@ -31,9 +32,10 @@ void fanout_expect(fanout_t *self, int32_t child)
     zlistx_add_end(self->waiting, idmap_key(child));
 }
 
-void fanout_add_id(fanout_t *self, int32_t id)
+void fanout_add(fanout_t *self, int32_t id, uint8_t status, const void *text,
+                size_t size)
 {
-    fold_add(self->fold, id, WIRE_OK, "", 0);
+    fold_add(self->fold, id, status, text, size);
 }
 
 static void *s_waiting_handle(fanout_t *self, int32_t child)
@@ -65,7 +67,7 @@ bool fanout_answer(fanout_t *self, int32_t child, const byte *answer, size_t siz
 void fanout_sent(fanout_t *self)
 {
     fold_destroy(&self->fold);
-    self->fold = fold_new(REDUCE_NONE);
+    self->fold = fold_new(self->reduce);
     self->answered = true;
 }
 
@@ -110,20 +112,20 @@ struct _fanouts_t {
     children_t *children;
     timers_t *timers;
     fanout_send_fn *send_up;
-    void *send_arg;
-    zhashx_t *table; //  request id -> fanout_t, pingalls in progress
-    //  The last pingalls ended here, so that answers still on their way to them are
+    fanout_run_fn *run; //  the node's own op, NULL: it runs none (node -1)
+    void *arg;
+    zhashx_t *table; //  request id -> fanout_t, broadcasts in progress
+    //  The last broadcasts ended here, so that answers still on their way to them are
     //  known for what they are (late), not taken for replies to pass up.
     uint64_t ended[ENDED_KEPT];
     size_t ended_next;
 };
 
 fanouts_t *fanouts_new(int32_t self_id, children_t *children, timers_t *timers,
-                       fanout_send_fn *send_up, void *send_arg)
+                       fanout_send_fn *send_up, fanout_run_fn *run, void *arg)
 {
     fanouts_t *self = (fanouts_t *)zmalloc(sizeof(fanouts_t));
-    *self =
-        (fanouts_t){self_id, children, timers, send_up, send_arg, idmap_new(), {0}, 0};
+    *self = (fanouts_t){self_id, children, timers, send_up, run, arg, idmap_new(), {0}, 0};
     zhashx_set_destructor(self->table, (zhashx_destructor_fn *)fanout_destroy);
     return self;
 }
@@ -149,6 +151,14 @@ static void s_end(fanouts_t *self, fanout_t *fanout)
         fanout_destroy(&fanout);
 }
 
+static bool s_ended(fanouts_t *self, uint64_t request_id)
+{
+    for (size_t i = 0; i < ENDED_KEPT; i++)
+        if (self->ended[i] == request_id)
+            return true;
+    return false;
+}
+
 static void s_free_answer(void *data, void *hint)
 {
     (void)data;
@@ -164,10 +174,10 @@ static void s_reply(fanouts_t *self, fanout_t *fanout, wire_status_t status)
     size_t size;
     byte *answer = fold_encode(fanout->fold, &size);
     wire_bytes_give(&reply->text, answer, size, s_free_answer, answer);
-    self->send_up(self->send_arg, &reply);
+    self->send_up(self->arg, &reply);
 }
 
-//  Sends up what was gathered since the last answer: the last answer once no child
+//  Sends up what was gathered since the last answer: the last answer once nothing
 //  is awaited (and then the fanout ends), a partial one otherwise.
 static void s_send(fanouts_t *self, fanout_t *fanout)
 {
@@ -188,7 +198,7 @@ static void s_on_timer(void *arg, int timer_id)
         if (fanout->timer_id == timer_id) {
             fanout->timer_id = 0; //  spent: nothing to cancel
             if (fanout->answered) {
-                log_debug("pingall %" PRIu64 ": no more waiting for silent children",
+                log_debug("broadcast %" PRIu64 ": no more waiting for silent children",
                           fanout->request_id);
                 s_end(self, fanout);
                 return;
@@ -206,57 +216,135 @@ static void s_on_timer(void *arg, int timer_id)
         }
 }
 
+bool fanout_sets(const wire_msg_t *request, nodeset_t **targets, nodeset_t **reach)
+{
+    *targets = *reach = NULL;
+    if (!request->sets.size)
+        return true;
+    *targets = nodeset_new();
+    *reach = nodeset_new();
+    size_t used, more;
+    const byte *data = request->sets.data;
+    size_t size = request->sets.size;
+    if (!nodeset_decode(data, size, &used, *targets, true) &&
+        !nodeset_decode(data + used, size - used, &more, *reach, true) &&
+        used + more == size)
+        return true;
+    nodeset_destroy(targets);
+    nodeset_destroy(reach);
+    return false;
+}
+
+//  The node's own part: its op, run by the node's owner (the answer comes back
+//  through fanouts_own), or, with no op, its presence.
+static void s_run_own(fanouts_t *self, fanout_t *fanout, const wire_msg_t *request)
+{
+    if (!request->op.size) {
+        fanout_add(fanout, self->self_id, WIRE_OK, "", 0);
+        return;
+    }
+    fanout_expect(fanout, self->self_id);
+    wire_msg_t *exec = wire_msg_new(WIRE_EXEC);
+    exec->request_id = request->request_id;
+    exec->node = self->self_id;
+    //  Its start is due a little before our own answer: an op that did not start in
+    //  time never runs, so what we report missing never takes effect (at most once).
+    exec->deadline_us = fanout_child_deadline(request->deadline_us, timers_now(self->timers));
+    wire_bytes_lend(&exec->op, request->op.data, request->op.size);
+    wire_bytes_lend(&exec->text, request->text.data, request->text.size);
+    self->run(self->arg, &exec);
+    wire_msg_destroy(&exec);
+}
+
 void fanouts_start(fanouts_t *self, const wire_msg_t *request)
 {
+    nodeset_t *targets, *reach;
     if (!request->request_id) {
         //  Its answers could not be told apart from another's.
-        log_dropped("dropped a PINGALL with no request id");
+        log_dropped("dropped a BROADCAST with no request id");
+        return;
+    }
+    if (!fanout_sets(request, &targets, &reach)) {
+        log_dropped("dropped a BROADCAST whose node sets are malformed");
         return;
     }
     int64_t now = timers_now(self->timers);
-    fanout_t *fanout = fanout_new(request->request_id, request->deadline_us);
+    fanout_t *fanout =
+        fanout_new(request->request_id, request->deadline_us, (reduce_t)request->reduce);
     fanout->asked_us = now;
-    fanout_add_id(fanout, self->self_id);
     int64_t deadline = fanout_child_deadline(request->deadline_us, now);
     for (child_t *child = children_first(self->children); child;
          child = children_next(self->children)) {
-        if (!child_reachable(child))
+        //  A child off the way to every target is not asked; one that cannot answer
+        //  is reported by the controller, which knows what was asked.
+        if (!child_reachable(child) || (reach && !nodeset_contains(reach, child->id)))
             continue;
-        wire_msg_t *down = wire_msg_new(WIRE_PINGALL);
+        wire_msg_t *down = wire_msg_new(WIRE_BROADCAST);
         down->request_id = request->request_id;
         down->deadline_us = deadline;
         down->node = child->id;
+        down->reduce = request->reduce;
+        wire_bytes_lend(&down->sets, request->sets.data, request->sets.size);
+        wire_bytes_lend(&down->op, request->op.data, request->op.size);
+        wire_bytes_lend(&down->text, request->text.data, request->text.size);
         if (children_send(self->children, child, &down) == 0)
             fanout_expect(fanout, child->id);
     }
-    if (fanout_done(fanout) || !request->deadline_us) {
+    bool own = self->run && (!targets || nodeset_contains(targets, self->self_id));
+    nodeset_destroy(&targets);
+    nodeset_destroy(&reach);
+    if (own && !request->op.size) {
+        s_run_own(self, fanout, request);
+        own = false;
+    }
+    if ((!own && fanout_done(fanout)) || !request->deadline_us) {
         s_reply(self, fanout, WIRE_OK);
         fanout_destroy(&fanout);
         return;
     }
     fanout->timer_id = timers_add(self->timers, request->deadline_us, s_on_timer, self);
     zhashx_update(self->table, idmap_request_key(request->request_id), fanout);
+    //  Last: the op may answer at once, and that answer may end the fanout.
+    if (own)
+        s_run_own(self, fanout, request);
+}
+
+bool fanouts_own(fanouts_t *self, uint64_t request_id, uint8_t status, const void *text,
+                 size_t size)
+{
+    if (!request_id || !zhashx_size(self->table))
+        return false;
+    fanout_t *fanout =
+        (fanout_t *)zhashx_lookup(self->table, idmap_request_key(request_id));
+    if (!fanout || !fanout_forget(fanout, self->self_id)) {
+        if (!fanout && !s_ended(self, request_id))
+            return false;
+        log_debug("broadcast %" PRIu64 ": our own answer came late", request_id);
+        return true;
+    }
+    fanout_add(fanout, self->self_id, status, text, size);
+    if (fanout->answered || fanout_done(fanout))
+        s_send(self, fanout);
+    return true;
 }
 
 bool fanouts_answer(fanouts_t *self, child_t *child, const wire_msg_t *reply)
 {
     if (!reply->request_id)
-        return false; //  the answer to a cleanup: never a pingall's
+        return false; //  the answer to a cleanup: never a broadcast's
     fanout_t *fanout =
         (fanout_t *)zhashx_lookup(self->table, idmap_request_key(reply->request_id));
     if (!fanout) {
-        for (size_t i = 0; i < ENDED_KEPT; i++)
-            if (self->ended[i] == reply->request_id) {
-                log_debug("pingall %" PRIu64 ": a late answer from child %d",
-                          reply->request_id, child->id);
-                return true;
-            }
-        return false;
+        if (!s_ended(self, reply->request_id))
+            return false;
+        log_debug("broadcast %" PRIu64 ": a late answer from child %d", reply->request_id,
+                  child->id);
+        return true;
     }
     bool complete = reply->status != WIRE_PARTIAL;
     if (reply->node != child->id ||
         !fanout_answer(fanout, child->id, reply->text.data, reply->text.size, complete))
-        log_dropped("dropped a malformed pingall answer from child %d", child->id);
+        log_dropped("dropped a malformed broadcast answer from child %d", child->id);
     else if (fanout->answered || fanout_done(fanout))
         //  Once our own answer went up, late ones follow it at once.
         s_send(self, fanout);

@@ -1,9 +1,11 @@
-/*  fanout — one request fanned out to a node's children and their answers gathered:
-    the node waits for the children it asked until its deadline, a child's death or
-    stop, or the last answer, whichever comes first, then answers for its whole
-    subtree at once. pingall is aggregated this way at every level, so the controller
-    receives one message per child of its own, and a hung subtree anywhere costs one
-    deadline, never a sum of them.
+/*  fanout — one broadcast (wire.h) fanned out to a node's children and their answers
+    gathered: the node passes it to each child on the way to a target, runs its own
+    op if it is one, and waits for those answers until its deadline, a child's death
+    or stop, or the last answer, whichever comes first, then answers for its whole
+    subtree at once with one fold (fold.h): identical answers grouped, reductions
+    combined. pingall and every tree-wide exec are gathered this way at every level,
+    so the controller receives one message per child of its own, and a hung subtree
+    anywhere costs one deadline, never a sum of them.
 
     An answer sent at the deadline, with children still silent, is partial
     (WIRE_PARTIAL): the node then passes each late answer up as it comes, until the
@@ -28,21 +30,23 @@
 typedef struct {
     uint64_t request_id;
     int64_t deadline_us;
+    reduce_t reduce;
     int64_t asked_us;  //  when the request came (the caller's, to time the wait)
     int timer_id;      //  the deadline timer (timers.h), 0 if none
     bool answered;     //  a partial answer went up: late answers follow it as they come
-    zlistx_t *waiting; //  child ids not answered yet (as idmap keys)
+    zlistx_t *waiting; //  child ids not answered yet (as idmap keys), and our own
     fold_t *fold;      //  the answers gathered since the last one went up
 } fanout_t;
 
-fanout_t *fanout_new(uint64_t request_id, int64_t deadline_us);
+fanout_t *fanout_new(uint64_t request_id, int64_t deadline_us, reduce_t reduce);
 void fanout_destroy(fanout_t **self_p);
 
-//  A child was asked and its answer is awaited.
+//  A child was asked (or the node's own op started) and its answer is awaited.
 void fanout_expect(fanout_t *self, int32_t child);
 
-//  Records one id that answered (the node's own).
-void fanout_add_id(fanout_t *self, int32_t id);
+//  Records one node's answer (the node's own).
+void fanout_add(fanout_t *self, int32_t id, uint8_t status, const void *text,
+                size_t size);
 
 //  A child's answer: the fold of its subtree's answers (fold.h), encoded; complete
 //  unless the child answered partially at its deadline (then more of its subtree
@@ -61,6 +65,11 @@ void fanout_sent(fanout_t *self);
 bool fanout_forget(fanout_t *self, int32_t child);
 
 bool fanout_done(fanout_t *self);
+
+//  The sets a broadcast carries (wire.h): its targets, then the nodes on the way to
+//  them (its reach), each made here; both NULL when it is for every node below.
+//  Returns false, both NULL, when the bytes are not exactly two sets.
+bool fanout_sets(const wire_msg_t *request, nodeset_t **targets, nodeset_t **reach);
 
 //  The deadline a node gives the children it asks: a little less than its own, so
 //  that its children's answers usually reach it before it answers itself, in one
@@ -81,16 +90,29 @@ int64_t fanout_root_deadline(int64_t deadline_us, int64_t now_us);
 
 //  --- The fanouts of a node --------------------------------------------------------
 
+//  send_up: a message for the parent (taken). run: the node's own op, an EXEC
+//  (taken or not; the caller destroys what is left) whose answer comes back through
+//  fanouts_own, at once or later.
 typedef void(fanout_send_fn)(void *arg, wire_msg_t **msg);
+typedef void(fanout_run_fn)(void *arg, wire_msg_t **exec);
 typedef struct _fanouts_t fanouts_t;
 
+//  run NULL: the node runs no op of its own and is no target (node -1, the
+//  controller, answers for its subtree only).
 fanouts_t *fanouts_new(int32_t self_id, children_t *children, timers_t *timers,
-                       fanout_send_fn *send_up, void *send_arg);
+                       fanout_send_fn *send_up, fanout_run_fn *run, void *arg);
 void fanouts_destroy(fanouts_t **self_p);
 
-//  A PINGALL for this node: asks every reachable child, answers up when they have
-//  (at once if there are none), or at the request's deadline with what it has.
+//  A BROADCAST for this node: asks every reachable child on the way to a target,
+//  runs its own op if it is a target, answers up when all have answered (at once if
+//  none was asked), or at the request's deadline with what it has. A broadcast with
+//  no request id, or whose sets are not two node sets, is dropped.
 void fanouts_start(fanouts_t *self, const wire_msg_t *request);
+
+//  The node's own answer to request_id: false if it is no broadcast's (a plain
+//  exec's, to send up); true if it was taken (or dropped as late).
+bool fanouts_own(fanouts_t *self, uint64_t request_id, uint8_t status, const void *text,
+                 size_t size);
 
 //  A reply from child: false if it answers none of our fanouts (someone else's, to
 //  pass up); true if it was ours (taken into account, or dropped as malformed).

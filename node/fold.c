@@ -145,7 +145,8 @@ void fold_add(fold_t *self, int32_t id, uint8_t status, const void *text, size_t
     if (self->reduce != REDUCE_NONE && status == WIRE_OK) {
         int64_t number;
         const char *begin = (const char *)text;
-        if (size && int64_parse(begin, begin + size, &number) == 0) {
+        if (self->reduce == REDUCE_COUNT ||
+            (size && int64_parse(begin, begin + size, &number) == 0)) {
             s_reduce(self, self->reduce == REDUCE_COUNT ? 1 : number,
                      nodeset_empty(self->reduced));
             nodeset_add(self->reduced, id);
@@ -232,14 +233,7 @@ static uint8_t *s_room(out_t *out, size_t size)
 
 static void s_put_ranges(out_t *out, const nodeset_t *ids)
 {
-    size_t count = nodeset_ranges(ids);
-    wire_put_u32(s_room(out, 4), (uint32_t)count);
-    for (size_t index = 0; index < count; index++) {
-        nodeset_range_t range = nodeset_range(ids, index);
-        uint8_t *at = s_room(out, 8);
-        wire_put_u32(at, (uint32_t)range.first);
-        wire_put_u32(at + 4, (uint32_t)range.last);
-    }
+    nodeset_encode(ids, s_room(out, nodeset_encoded_size(ids)));
 }
 
 uint8_t *fold_encode(const fold_t *self, size_t *size)
@@ -281,27 +275,14 @@ static const uint8_t *s_take(in_t *in, size_t size)
     return at;
 }
 
-//  Ranges into ids (empty before): ascending, never touching, at least one unless
-//  empty is allowed.
+//  A set into ids (empty before): at least one id unless empty is allowed.
 static const char *s_get_ranges(in_t *in, nodeset_t *ids, bool empty)
 {
-    const uint8_t *at = s_take(in, 4);
-    if (!at)
-        return "a fold is cut short";
-    uint32_t count = wire_get_u32(at);
-    if (count == 0 && !empty)
-        return "a fold holds an empty set";
-    int64_t previous_last = (int64_t)INT32_MIN - 2;
-    for (uint32_t index = 0; index < count; index++) {
-        if (!(at = s_take(in, 8)))
-            return "a fold is cut short";
-        int32_t first = (int32_t)wire_get_u32(at), last = (int32_t)wire_get_u32(at + 4);
-        if (first > last || first <= previous_last + 1)
-            return "a fold's ranges are out of order";
-        nodeset_add_range(ids, first, last);
-        previous_last = last;
-    }
-    return NULL;
+    size_t used;
+    const char *error = nodeset_decode(in->data, in->left, &used, ids, empty);
+    if (!error)
+        s_take(in, used);
+    return error;
 }
 
 static const char *s_decode(fold_t *self, in_t *in)

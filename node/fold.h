@@ -2,8 +2,9 @@
     the same status and text form one group, whose nodes are a node set. A node folds
     its own answer with its children's folds and sends one fold up; the controller
     prints a line per group, groups in the order of their first id. With a reduction
-    (sum, min, max, count), numeric answers fold into one value and the ids that gave
-    it instead; what is not a number stays a group of its own.
+    (sum, min, max), numeric answers fold into one value and the ids that gave it
+    instead; an Ok answer that is not a number becomes an error group of its own.
+    count counts the Ok answers, whatever they say.
 
     Pure: no sockets, no clock. The wire form is encoded and checked here:
 

@@ -59,8 +59,23 @@ static void s_send_up(void *arg, wire_msg_t **msg)
 void node_reply(node_t *self, uint64_t request_id, wire_status_t status,
                 const void *text, size_t size)
 {
+    //  The node's own part of a broadcast joins its subtree's answers instead.
+    if (fanouts_own(self->fanouts, request_id, (uint8_t)status, text, size))
+        return;
     wire_msg_t *reply = wire_reply_new(request_id, self->config.id, status, text, size);
     node_send_up(self, &reply);
+}
+
+void node_op_reply(node_t *self, wire_msg_t **reply)
+{
+    wire_msg_t *answer = *reply;
+    if (fanouts_own(self->fanouts, answer->request_id, answer->status, answer->text.data,
+                    answer->text.size)) {
+        wire_msg_destroy(reply);
+        return;
+    }
+    answer->node = self->config.id;
+    node_send_up(self, reply);
 }
 
 static void s_reply_text(node_t *self, uint64_t request_id, wire_status_t status,
@@ -356,9 +371,16 @@ static void s_exec(node_t *self, wire_msg_t **msg)
         s_reply_text(self, (*msg)->request_id, WIRE_ERROR, "Not a worker");
 }
 
-static void s_pingall(node_t *self, wire_msg_t **msg)
+static void s_broadcast(node_t *self, wire_msg_t **msg)
 {
     fanouts_start(self->fanouts, *msg);
+}
+
+//  A broadcast's own op: run as an EXEC is.
+static void s_run_own(void *arg, wire_msg_t **exec)
+{
+    node_t *self = (node_t *)arg;
+    self->handlers.on_exec(self->owner, exec);
 }
 
 static void s_heartbeat(node_t *self, wire_msg_t **msg)
@@ -377,7 +399,7 @@ static void s_leave(node_t *self, wire_msg_t **msg)
 typedef void(request_fn)(node_t *self, wire_msg_t **msg);
 static request_fn *const s_requests[WIRE_TYPE_COUNT] = {
     [WIRE_CREATE] = s_create,   [WIRE_EXEC] = s_exec,       [WIRE_PING] = s_ping,
-    [WIRE_REMOVE] = s_remove,   [WIRE_PINGALL] = s_pingall, [WIRE_HEARTBEAT] = s_heartbeat,
+    [WIRE_REMOVE] = s_remove,   [WIRE_BROADCAST] = s_broadcast, [WIRE_HEARTBEAT] = s_heartbeat,
     [WIRE_ADOPT] = s_create,    [WIRE_LEAVE] = s_leave,
 };
 
@@ -675,7 +697,8 @@ node_t *node_new(const node_config_t *config, loop_t *loop,
     }
     if (config->parent_endpoint && !(self->upstream = s_upstream(config)))
         goto error;
-    self->fanouts = fanouts_new(config->id, self->children, self->timers, s_send_up, self);
+    self->fanouts = fanouts_new(config->id, self->children, self->timers, s_send_up,
+                                handlers->on_exec ? s_run_own : NULL, self);
     self->beats = beats_new(config->id, self->children, self->timers,
                             self->upstream ? s_send_up : NULL, self);
     if (loop) {

@@ -30,7 +30,9 @@ typedef struct {
 } node_config_t;
 
 typedef struct {
-    //  An EXEC for this node (taken). NULL: answered with an error.
+    //  An EXEC for this node (taken, or left to be destroyed): a request's, or its
+    //  own part of a broadcast. It answers with node_reply or node_op_reply. NULL:
+    //  answered with an error, and the node is no target of broadcasts (node -1).
     void (*on_exec)(void *owner, wire_msg_t **msg);
     //  The root only: a reply or event that would go up (taken).
     void (*on_up)(void *owner, wire_msg_t **msg);
@@ -62,8 +64,12 @@ void node_request(node_t *self, wire_msg_t **msg);
 
 //  Sends a reply or event up (taken).
 void node_send_up(node_t *self, wire_msg_t **msg);
+//  An answer of this node's: to a request for it, or its own part of a broadcast
+//  (which joins the broadcast's answer instead of going up alone).
 void node_reply(node_t *self, uint64_t request_id, wire_status_t status,
                 const void *text, size_t size);
+//  The same for a REPLY the owner has (taken): an op's result.
+void node_op_reply(node_t *self, wire_msg_t **reply);
 
 //  Answers a JOIN (taken) on the connection route.
 void node_join_reply(node_t *self, const char *route, wire_msg_t **msg);

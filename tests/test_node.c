@@ -10,6 +10,7 @@
 #include "../node/node.h"
 #include "check.h"
 
+#include <inttypes.h>
 #include <sys/wait.h>
 
 #include "../node/fanout.h"
@@ -43,11 +44,25 @@ static void s_on_up(void *owner, wire_msg_t **msg)
     *msg = NULL;
 }
 
+//  Ops: "id" answers the node's id, "parity" odd or even, any other "ran"; "late"
+//  keeps its answer until the test gives it (s_late).
+static wire_msg_t *s_late;
+
 static void s_on_exec(void *owner, wire_msg_t **msg)
 {
     sim_t *sim = (sim_t *)owner;
     sim->execs++;
-    node_reply(sim->node, (*msg)->request_id, WIRE_OK, "ran", 3);
+    int id = (int)(sim - s_nodes);
+    char text[16] = "ran";
+    if (wire_bytes_eq(&(*msg)->op, "id"))
+        snprintf(text, sizeof text, "%d", id);
+    else if (wire_bytes_eq(&(*msg)->op, "parity"))
+        snprintf(text, sizeof text, "%s", id % 2 ? "odd" : "even");
+    else if (wire_bytes_eq(&(*msg)->op, "late")) {
+        s_late = wire_reply_new((*msg)->request_id, id, WIRE_OK, "7", 1);
+        return;
+    }
+    node_reply(sim->node, (*msg)->request_id, WIRE_OK, text, strlen(text));
 }
 
 static node_config_t s_config(int32_t id, const char *parent);
@@ -174,7 +189,41 @@ static void s_expect_event(int32_t origin, wire_event_t kind, int32_t child)
     wire_msg_destroy(&msg);
 }
 
-//  The ids in a pingall answer (a fold), as a set: "-1,1-2,4".
+//  The groups of a broadcast's answer (a fold): "status:ids:text|...", the
+//  reduction first if any ("=value:ids").
+static char *s_groups(const wire_msg_t *msg)
+{
+    const char *reason;
+    fold_t *fold = fold_decode(msg->text.data, msg->text.size, &reason);
+    if (!fold)
+        return strdup("(not a fold)");
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    int64_t value;
+    bool overflow;
+    const nodeset_t *reduced = fold_reduced(fold, &value, &overflow);
+    if (reduced) {
+        char *ids = nodeset_format(reduced);
+        fprintf(out, "=%" PRId64 ":%s", value, ids);
+        free(ids);
+    }
+    fold_group_t groups[16];
+    size_t count = fold_size(fold);
+    CHECK(count <= 16);
+    fold_groups(fold, groups);
+    for (size_t index = 0; index < count && index < 16; index++) {
+        char *ids = nodeset_format(groups[index].ids);
+        fprintf(out, "%s%d:%s:%.*s", index || reduced ? "|" : "", groups[index].status,
+                ids, (int)groups[index].size, (const char *)groups[index].text);
+        free(ids);
+    }
+    fclose(out);
+    fold_destroy(&fold);
+    return text;
+}
+
+//  The ids in a pingall answer (a fold), as a set: "1-2,4".
 static char *s_ids(const wire_msg_t *msg)
 {
     const char *reason;
@@ -257,24 +306,138 @@ static void s_deadline_drop(void)
 
 static void s_pingall(void)
 {
-    uint64_t all = s_request(WIRE_PINGALL, -1, NULL, 0, 2000000);
+    uint64_t all = s_request(WIRE_BROADCAST, -1, NULL, 0, 2000000);
     s_pump();
-    s_expect_ids(all, WIRE_OK, "-1,1-4");
+    s_expect_ids(all, WIRE_OK, "1-4"); //  node -1, the controller, is no target
 
     //  Node 3 is stopped: each level answers at its deadline with what it has (2's
     //  first, the deepest, then 1's, then the root's). When 3 runs again the pingall
     //  is past its deadline: it drops it, as any request.
     s_nodes[3].frozen = true;
-    all = s_request(WIRE_PINGALL, -1, NULL, 0, 2000000);
+    all = s_request(WIRE_BROADCAST, -1, NULL, 0, 2000000);
     s_pump();
     CHECK(zlistx_size(s_up) == 0);
     s_advance(1990000);
     for (int ms = 0; ms < 10; ms++)
         s_advance(1000); //  each level's deadline a little before its parent's
-    s_expect_ids(all, WIRE_PARTIAL, "-1,1-2,4");
+    s_expect_ids(all, WIRE_PARTIAL, "1-2,4");
     s_nodes[3].frozen = false;
     s_advance(2000000);
     CHECK(zlistx_size(s_up) == 0);
+}
+
+//  A broadcast to the root, as the controller sends it: op for the targets, through
+//  reach (both NULL: every node).
+static uint64_t s_broadcast(const char *op, const char *targets, const char *reach,
+                            reduce_t reduce)
+{
+    wire_msg_t *msg = wire_msg_new(WIRE_BROADCAST);
+    msg->request_id = s_next_request++;
+    msg->deadline_us = s_now + 2000000;
+    msg->node = -1;
+    msg->reduce = (uint8_t)reduce;
+    wire_bytes_copy(&msg->op, op, strlen(op));
+    if (targets) {
+        nodeset_spec_t spec[2];
+        const char *reason;
+        CHECK(nodeset_parse(targets, strlen(targets), &spec[0], &reason) == 0);
+        CHECK(nodeset_parse(reach, strlen(reach), &spec[1], &reason) == 0);
+        size_t first = nodeset_encoded_size(spec[0].ids);
+        size_t size = first + nodeset_encoded_size(spec[1].ids);
+        uint8_t *sets = (uint8_t *)malloc(size);
+        nodeset_encode(spec[0].ids, sets);
+        nodeset_encode(spec[1].ids, sets + first);
+        wire_bytes_copy(&msg->sets, sets, size);
+        free(sets);
+        nodeset_spec_release(&spec[0]);
+        nodeset_spec_release(&spec[1]);
+    }
+    uint64_t id = msg->request_id;
+    node_request(s_root, &msg);
+    return id;
+}
+
+static void s_expect_groups(uint64_t request, int status, const char *groups)
+{
+    wire_msg_t *msg = s_next_up();
+    CHECK(msg && msg->type == WIRE_REPLY && msg->request_id == request &&
+          msg->status == status && msg->node == -1);
+    if (msg) {
+        char *got = s_groups(msg);
+        CHECK_STR(got, groups);
+        free(got);
+    }
+    wire_msg_destroy(&msg);
+}
+
+static int s_execs(void)
+{
+    int execs = 0;
+    for (int id = 0; id < MAX_NODES; id++)
+        execs += s_nodes[id].execs;
+    return execs;
+}
+
+//  One broadcast: each node runs the op if it is a target, passes it only to the
+//  children on the way to one, and answers once for its subtree; the root sends
+//  up one fold, whatever the number of nodes.
+static void s_broadcasts(void)
+{
+    int before = s_execs();
+    uint64_t all = s_broadcast("parity", NULL, NULL, REDUCE_NONE);
+    s_pump();
+    s_expect_groups(all, WIRE_OK, "0:1,3:odd|0:2,4:even");
+    CHECK(zlistx_size(s_up) == 0 && s_execs() == before + 4);
+
+    //  Node 3 only: 1 and 2 pass it on without running it, 4 never hears of it.
+    before = s_execs();
+    int by_three = s_nodes[3].execs;
+    uint64_t three = s_broadcast("id", "3", "1-3", REDUCE_NONE);
+    s_pump();
+    s_expect_groups(three, WIRE_OK, "0:3:3");
+    CHECK(s_execs() == before + 1 && s_nodes[3].execs == by_three + 1);
+
+    //  Reduced in the tree: 1 + 2 + 3 + 4, and a count.
+    uint64_t sum = s_broadcast("id", NULL, NULL, REDUCE_SUM);
+    s_pump();
+    s_expect_groups(sum, WIRE_OK, "=10:1-4");
+    uint64_t count = s_broadcast("parity", "2-4", "1-4", REDUCE_COUNT);
+    s_pump();
+    s_expect_groups(count, WIRE_OK, "=3:2-4");
+
+    //  A node whose own op answers later: the fanout waits for it as for a child.
+    uint64_t late = s_broadcast("late", "2", "1-2", REDUCE_MAX);
+    s_pump();
+    CHECK(zlistx_size(s_up) == 0 && s_late);
+    node_op_reply(s_nodes[2].node, &s_late);
+    s_pump();
+    s_expect_groups(late, WIRE_OK, "=7:2");
+
+    //  Node 3 stopped: at the deadline the answer goes up without it; when it runs
+    //  again the broadcast is past its deadline and it drops it, running nothing.
+    s_nodes[3].frozen = true;
+    before = s_execs();
+    all = s_broadcast("id", NULL, NULL, REDUCE_SUM);
+    s_pump();
+    s_advance(1990000);
+    for (int ms = 0; ms < 10; ms++)
+        s_advance(1000); //  each level's deadline a little before its parent's
+    s_expect_groups(all, WIRE_PARTIAL, "=7:1-2,4");
+    s_nodes[3].frozen = false;
+    s_advance(2000000);
+    CHECK(zlistx_size(s_up) == 0 && s_execs() == before + 3);
+
+    //  Sets that are not two node sets: dropped by the first node, nothing runs.
+    wire_msg_t *bad = wire_msg_new(WIRE_BROADCAST);
+    bad->request_id = s_next_request++;
+    bad->deadline_us = s_now + 1000000;
+    bad->node = -1;
+    wire_bytes_copy(&bad->op, "id", 2);
+    wire_bytes_copy(&bad->sets, "\0\0\0\1", 4);
+    before = s_execs();
+    node_request(s_root, &bad);
+    s_advance(2000000);
+    CHECK(zlistx_size(s_up) == 0 && s_execs() == before);
 }
 
 static void s_heartbeats(void)
@@ -352,12 +515,12 @@ static void s_deaths(void)
 
     //  A pingall waiting for a child that stops answers without it at once.
     s_nodes[3].frozen = true;
-    uint64_t all = s_request(WIRE_PINGALL, -1, NULL, 0, 2000000);
+    uint64_t all = s_request(WIRE_BROADCAST, -1, NULL, 0, 2000000);
     s_pump();
     node_child_status(s_nodes[2].node, PID_BASE + 3, 0x137f); //  stopped by SIGSTOP
     s_pump();
     s_expect_event(2, WIRE_CHILD_STOPPED, 3);
-    s_expect_ids(all, WIRE_OK, "-1,1-2");
+    s_expect_ids(all, WIRE_OK, "1-2");
     node_child_status(s_nodes[2].node, PID_BASE + 3, 0xffff); //  continued
     s_pump();
     s_expect_event(2, WIRE_CHILD_CONTINUED, 3);
@@ -527,6 +690,7 @@ int main(void)
     s_routing();
     s_deadline_drop();
     s_pingall();
+    s_broadcasts();
     s_heartbeats();
     s_deaths();
     s_create_deadline();

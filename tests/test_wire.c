@@ -48,6 +48,12 @@ static wire_msg_t *s_example(int type)
         wire_bytes_lend(&msg->op, "sum", 3);
         wire_bytes_lend(&msg->text, "3 1 2 3", 7);
     }
+    if (type == WIRE_BROADCAST) {
+        msg->reduce = 2;
+        wire_bytes_lend(&msg->sets, "\0\0\0\0\0\0\0\0", 8); //  two empty sets
+        wire_bytes_lend(&msg->op, "get", 3);
+        wire_bytes_lend(&msg->text, "x", 1);
+    }
     return msg;
 }
 
@@ -216,7 +222,7 @@ static void s_kinds(void)
     //  Requests travel down, with a path; replies and events travel up.
     CHECK(wire_is_request(WIRE_CREATE) && wire_is_request(WIRE_EXEC));
     CHECK(wire_is_request(WIRE_PING) && wire_is_request(WIRE_REMOVE));
-    CHECK(wire_is_request(WIRE_PINGALL) && wire_is_request(WIRE_HEARTBEAT));
+    CHECK(wire_is_request(WIRE_BROADCAST) && wire_is_request(WIRE_HEARTBEAT));
     CHECK(!wire_is_request(WIRE_REPLY) && !wire_is_request(WIRE_HELLO));
     CHECK(!wire_is_request(WIRE_EVENT) && !wire_is_request(WIRE_BEAT));
     CHECK(!wire_is_request(0) && !wire_is_request(WIRE_TYPE_COUNT));
@@ -317,6 +323,10 @@ static void s_rejects_sizes(void)
     CHECK(s_accepted(s_raw(WIRE_EXEC, exec, sizeof exec, NULL, 0)));
     exec[7] = 0;
     CHECK(s_refused(s_raw(WIRE_EXEC, exec, 8, NULL, 0), FIELD_REFUSED));
+    //  A broadcast's op may be empty (a pingall's presence), its sets too (every node).
+    byte broadcast[13] = {0};
+    CHECK(s_accepted(s_raw(WIRE_BROADCAST, broadcast, 13, NULL, 0)));
+    CHECK(s_refused(s_raw(WIRE_BROADCAST, broadcast, 12, NULL, 0), SIZE_REFUSED));
     byte *create = (byte *)zmalloc(8 + WIRE_NAME_MAX + 1);
     CHECK(s_accepted(s_raw(WIRE_CREATE, create, 8 + WIRE_NAME_MAX, NULL, 0)));
     CHECK(s_refused(s_raw(WIRE_CREATE, create, 8 + WIRE_NAME_MAX + 1, NULL, 0),
@@ -344,6 +354,8 @@ static void s_rejects_ranges(void)
                        "unknown reply status");
     s_check_byte_range(WIRE_EVENT, offsetof(wire_msg_t, event), WIRE_CHILD_EXITED,
                        WIRE_CHILD_BACK, "unknown event kind");
+    s_check_byte_range(WIRE_BROADCAST, offsetof(wire_msg_t, reduce), 0, WIRE_REDUCE_MAX,
+                       "unknown reduction");
 
     //  A pid is never negative, wherever it travels (0: REMOVE's "any").
     const int types[] = {WIRE_REMOVE, WIRE_HELLO, WIRE_EVENT};

@@ -146,7 +146,7 @@ int main(void)
     s_expect(s_request(WIRE_REMOVE, later, NULL, NULL), "0:");
 
     //  pingall of a node without children: its own id.
-    uint64_t pingall = s_request(WIRE_PINGALL, later, NULL, NULL);
+    uint64_t pingall = s_request(WIRE_BROADCAST, later, NULL, NULL);
     wire_msg_t *answer = s_receive(RECEIVE_MS);
     CHECK(answer && answer->type == WIRE_REPLY && answer->request_id == pingall);
     if (answer) {

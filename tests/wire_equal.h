@@ -38,7 +38,8 @@ static inline bool wire_equal(const wire_msg_t *a, const wire_msg_t *b)
            a->status == b->status && a->event == b->event &&
            wire_bytes_equal(&a->op, &b->op) && wire_bytes_equal(&a->text, &b->text) &&
            wire_bytes_equal(&a->host, &b->host) &&
-           wire_bytes_equal(&a->endpoint, &b->endpoint) && a->parent == b->parent;
+           wire_bytes_equal(&a->endpoint, &b->endpoint) && a->parent == b->parent &&
+           a->reduce == b->reduce && wire_bytes_equal(&a->sets, &b->sets);
 }
 
 #endif

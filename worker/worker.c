@@ -150,8 +150,7 @@ static int s_on_runner(loop_t *loop, zsock_t *reader, void *arg)
             break;
         if (!reply)
             continue; //  cannot happen: the thread speaks wire
-        reply->node = self->config.id;
-        node_send_up(self->node, &reply);
+        node_op_reply(self->node, &reply);
     }
     //  Idle: nothing more can come, so the loop stops asking (a socket in the poll
     //  set costs system calls on every turn), and the thread ends unless work comes.

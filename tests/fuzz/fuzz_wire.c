@@ -65,10 +65,31 @@ static void s_pop_hops(wire_msg_t *msg, wire_msg_t **again_p)
     FUZZ_ASSERT(wire_hops(msg) == 0 && msg->path.size == 0);
 }
 
-//  A pingall answer is a fold; anything else must be refused.
+//  A broadcast's sets are two node sets, or none; anything else must be refused.
+static void s_sets(const wire_msg_t *broadcast)
+{
+    nodeset_t *targets, *reach;
+    bool taken = fanout_sets(broadcast, &targets, &reach);
+    FUZZ_ASSERT(taken || (!targets && !reach));
+    FUZZ_ASSERT(!taken || (!broadcast->sets.size) == (!targets && !reach));
+    if (taken && targets) {
+        //  Written again, the two sets are the bytes they came from.
+        size_t size = nodeset_encoded_size(targets) + nodeset_encoded_size(reach);
+        uint8_t *again = (uint8_t *)malloc(size);
+        nodeset_encode(targets, again);
+        nodeset_encode(reach, again + nodeset_encoded_size(targets));
+        FUZZ_ASSERT(size == broadcast->sets.size &&
+                    memcmp(again, broadcast->sets.data, size) == 0);
+        free(again);
+    }
+    nodeset_destroy(&targets);
+    nodeset_destroy(&reach);
+}
+
+//  A broadcast's answer is a fold; anything else must be refused.
 static void s_answer(const wire_msg_t *reply)
 {
-    fanout_t *fanout = fanout_new(1, 0);
+    fanout_t *fanout = fanout_new(1, 0, REDUCE_NONE);
     fanout_expect(fanout, 7);
     bool complete = reply->status != WIRE_PARTIAL;
     bool taken = fanout_answer(fanout, 7, reply->text.data, reply->text.size, complete);
@@ -114,6 +135,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (msg->type == WIRE_REPLY)
         s_answer(msg);
+    if (msg->type == WIRE_BROADCAST)
+        s_sets(msg);
     s_pop_hops(msg, &again);
     wire_msg_destroy(&again);
     wire_msg_destroy(&msg);

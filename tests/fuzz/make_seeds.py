@@ -31,7 +31,7 @@ LINES = [
 
 def header(kind, request=1, budget=0, node=1, stamp=5000000):
     """The time left (budget) and the sender's clock (stamp)."""
-    return struct.pack(">BBQqqi", 4, kind, request, budget, stamp, node)
+    return struct.pack(">BBQqqi", 5, kind, request, budget, stamp, node)
 
 
 def frames(*parts):
@@ -72,9 +72,9 @@ def group(status, text, *pairs):
 PINGALL_FOLD = b"\0" + group(0, b"", (3, 5))
 
 
-(CREATE, EXEC, PING, REMOVE, REPLY, HELLO, EVENT, PINGALL, HEARTBEAT, BEAT, ADOPT, JOIN,
+(CREATE, EXEC, PING, REMOVE, REPLY, HELLO, EVENT, BROADCAST, HEARTBEAT, BEAT, ADOPT, JOIN,
  LEAVE) = range(1, 14)
-# Version 4: one frame (header, then the fields); a long last field may be a second.
+# Version 5: one frame (header, then the fields); a long last field may be a second.
 MESSAGES = {
     "create": frames(header(CREATE) + sized(path(2, 3)) + i32(4)),
     "create_host": frames(header(CREATE, budget=2000000) + sized(path(2)) + i32(4) +
@@ -93,14 +93,21 @@ MESSAGES = {
     "hello": frames(header(HELLO, request=0, node=6) + i32(1234) + sized(b"vm") +
                     b"tcp://127.0.0.1:40000"),
     "event": frames(header(EVENT, request=0) + struct.pack(">Biii", 1, 7, 4321, 9)),
-    "pingall": frames(header(PINGALL, budget=123456789) + path()),
-    "pingall_passed": frames(header(PINGALL, budget=-5000) + path()),
+    "pingall": frames(header(BROADCAST, budget=123456789) + sized(path()) + b"\0" +
+                      sized(b"") + sized(b"")),
+    "pingall_passed": frames(header(BROADCAST, budget=-5000) + sized(path()) + b"\0" +
+                             sized(b"") + sized(b"")),
+    "broadcast_sets": frames(header(BROADCAST, budget=2000000) + sized(path()) + b"\1" +
+                             sized(ranges((1, 5), (9, 9)) + ranges((1, 9))) +
+                             sized(b"sum") + b"3 1 2 3"),
+    "broadcast_bad_sets": frames(header(BROADCAST) + sized(path()) + b"\0" +
+                                 sized(ranges((5, 1))) + sized(b"get") + b"x"),
     "heartbeat": frames(header(HEARTBEAT) + sized(path()) + i32(100)),
     "beat": frames(header(BEAT, request=0)),
     "adopt": frames(header(ADOPT) + sized(path(1)) + i32(7, 1) + b"node07"),
     "join": frames(header(JOIN, node=7) + i32(-1, 4242) + b"node07"),
     "leave": frames(header(LEAVE, node=7) + path()),
-    "bad_version": frames(b"\x03" + header(PING)[1:] + path()),
+    "bad_version": frames(b"\x04" + header(PING)[1:] + path()),
 }
 
 # Folds (node/fold.h): the reduction, then groups by first id; and node sets as typed.
