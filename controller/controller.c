@@ -18,7 +18,7 @@
 #include "../node/fanout.h"
 #include "../node/node.h"
 #include "heartbeat.h"
-#include "pingall.h"
+#include "broadcast.h"
 #include "requests.h"
 #include "topology.h"
 #include "waiting.h"
@@ -36,7 +36,8 @@ struct _controller_t {
     waiting_t *waiting; //  commands waiting for a create or remove in flight
     int timer_id;       //  0 when no deadline timer is armed
     int64_t timer_at;
-    pingalls_t *pingalls; //  pingalls in flight: who was asked, who answered
+    broadcasts_t *broadcasts; //  pingalls and set commands in flight: who was asked,
+                              //  what they answered
     //  Creates under a worker reported failed at their deadline: request id ->
     //  tombstone_t. If the parent's success comes after all (it was held up on the
     //  way), the child it started is ended: a create reported failed leaves no node.
@@ -220,8 +221,9 @@ static void s_unavailable(controller_t *self, result_t result)
 static result_t s_command_result(const command_t *command, uint64_t seq)
 {
     int kind = command->kind;
-    bool has_id = kind == CMD_CREATE || kind == CMD_REMOVE || kind == CMD_EXEC ||
-                  kind == CMD_PING || (kind == CMD_TREE && command->has_id);
+    bool has_id = kind == CMD_CREATE || kind == CMD_REMOVE ||
+                  ((kind == CMD_EXEC || kind == CMD_PING) && !command->set) ||
+                  (kind == CMD_TREE && command->has_id);
     return result_for(seq, kind, has_id, command->id);
 }
 
@@ -397,25 +399,44 @@ static void s_ping_unanswered(void *arg, request_t *request)
     s_ping_reply(arg, request, WIRE_UNAVAILABLE, "");
 }
 
-//  Every node that did not answer, ascending: the dead, the stopped, those that
-//  missed the deadline, and all that lie behind them (pingall.h). However the
-//  request ends, the answers gathered so far decide.
-static void s_pingall_done(void *arg, request_t *request)
+//  A tree-wide command ends however its request does: the answers gathered so far
+//  decide. pingall: every node that did not answer, ascending (the dead, the
+//  stopped, those that missed the deadline, and all that lie behind them); exec or
+//  ping to a set: its folded lines.
+static void s_broadcast_done(void *arg, request_t *request)
 {
     controller_t *self = (controller_t *)arg;
-    result_t result = s_request_result(request);
-    int32_t *missing =
-        pingalls_end(self->pingalls, request->id, &result.value.unavailable.count);
-    result.value.unavailable.ids = missing;
-    s_emit(self, &result);
-    free(missing);
+    broadcast_t *broadcast = broadcasts_end(self->broadcasts, request->id);
+    if (!broadcast)
+        return;
+    result_t result = result_for(request->seq, broadcast->kind, false, 0);
+    if (broadcast->kind == CMD_PINGALL) {
+        int32_t *missing =
+            broadcast_unavailable(broadcast, &result.value.unavailable.count);
+        result.value.unavailable.ids = missing;
+        s_emit(self, &result);
+        free(missing);
+    } else {
+        static const char *reductions[] = {[REDUCE_SUM] = "sum", [REDUCE_MIN] = "min",
+                                           [REDUCE_MAX] = "max", [REDUCE_COUNT] = "count"};
+        result_group_t *lines;
+        size_t count = broadcast_lines(broadcast, &lines);
+        reduce_t reduce = fold_reduction(broadcast->answers);
+        result.value.groups.list = lines;
+        result.value.groups.count = count;
+        result.value.groups.set = broadcast->set;
+        result.value.groups.reduce = reduce != REDUCE_NONE ? reductions[reduce] : NULL;
+        s_emit(self, &result);
+        broadcast_lines_free(&lines, count);
+    }
+    broadcast_destroy(&broadcast);
 }
 
-static void s_pingall_reply(void *arg, request_t *request, int status, const char *text)
+static void s_broadcast_reply(void *arg, request_t *request, int status, const char *text)
 {
     (void)status;
     (void)text;
-    s_pingall_done(arg, request);
+    s_broadcast_done(arg, request);
 }
 
 //  What each kind of request does when it ends (request_end picks the entry).
@@ -428,8 +449,9 @@ static const request_behaviour_t s_behaviours[] = {
     [CMD_REMOVE] = {s_remove_reply, s_remove_unconfirmed, s_remove_unconfirmed},
     [CMD_EXEC] = {s_exec_reply, s_exec_unavailable, s_exec_unavailable},
     [CMD_PING] = {s_ping_reply, s_ping_unanswered, s_ping_unanswered},
-    [CMD_PINGALL] = {s_pingall_reply, s_pingall_done, s_pingall_done},
+    [CMD_PINGALL] = {s_broadcast_reply, s_broadcast_done, s_broadcast_done},
     [CMD_JOIN] = {s_join_reply, s_join_unanswered, s_join_unanswered},
+    [CMD_BROADCAST] = {s_broadcast_reply, s_broadcast_done, s_broadcast_done},
 };
 
 //  When a request that goes through node may start to count its timeout: now, or if
@@ -809,22 +831,78 @@ static void s_ping(controller_t *self, command_t *command, uint64_t seq)
     s_send(self, request, &msg, node);
 }
 
-//  Node -1 asks every child of ours that can answer; each answers for its whole
-//  subtree. Nodes known dead or stopped are not asked: they and everything behind
-//  them are reported at once. Node -1 answers by the deadline less a reserve for
-//  the last, late answers to climb (fanout.h), which it passes on as they come.
-static void s_pingall(controller_t *self, uint64_t seq)
+//  Node -1 asks every child of ours on the way to a target; each answers for its
+//  whole subtree. Nodes known dead or stopped are not asked: they and everything
+//  behind them are reported at once. Node -1 answers by the deadline less a reserve
+//  for the last, late answers to climb (fanout.h), which it passes on as they come.
+//  sets: the targets and the reach in their wire form (NULL: every node).
+static void s_send_broadcast(controller_t *self, request_t *request, broadcast_t **broadcast,
+                             const command_t *command, const byte *sets, size_t size)
 {
-    request_t *request = s_request(self, CMD_PINGALL, seq, TOPOLOGY_ROOT, NULL);
-    size_t count;
-    int32_t *nodes = topology_ids(topology_root(self->topology), &count);
-    pingalls_start(self->pingalls, request->id, nodes, count);
-    free(nodes);
     wire_msg_t *msg = wire_msg_new(WIRE_BROADCAST);
     msg->request_id = request->id;
     msg->deadline_us = fanout_root_deadline(request->deadline_us, wire_now_us());
     msg->node = TOPOLOGY_ROOT;
+    if (command) {
+        msg->reduce = command->reduce;
+        if (command->kind == CMD_EXEC) {
+            wire_bytes_lend(&msg->op, command->op, strlen(command->op));
+            wire_bytes_lend(&msg->text, command->args, command->args_length);
+        }
+    }
+    if (sets)
+        wire_bytes_lend(&msg->sets, sets, size);
+    broadcasts_start(self->broadcasts, request->id, broadcast);
     node_request(self->node, &msg);
+}
+
+static void s_pingall(controller_t *self, uint64_t seq)
+{
+    request_t *request = s_request(self, CMD_PINGALL, seq, TOPOLOGY_ROOT, NULL);
+    broadcast_t *broadcast = broadcast_new(CMD_PINGALL, REDUCE_NONE, NULL);
+    size_t count;
+    int32_t *nodes = topology_ids(topology_root(self->topology), &count);
+    for (size_t index = 0; index < count; index++)
+        nodeset_add(broadcast->targets, nodes[index]);
+    free(nodes);
+    s_send_broadcast(self, request, &broadcast, NULL, NULL, 0);
+}
+
+//  exec or ping to a node set: one broadcast, one folded reply (README, Node sets).
+static void s_to_set(controller_t *self, command_t *command, uint64_t seq)
+{
+    const char *word = command->set_word;
+    broadcast_t *broadcast =
+        broadcast_new(command->kind, (reduce_t)command->reduce, word ? word : "");
+    nodeset_t *reach = nodeset_new();
+    topology_resolve(self->topology, command->set, broadcast->targets, broadcast->missing,
+                     reach);
+    if (nodeset_empty(broadcast->targets) && nodeset_empty(broadcast->missing)) {
+        nodeset_destroy(&reach);
+        broadcast_destroy(&broadcast);
+        s_error(self, s_command_result(command, seq), "No node in the set");
+        return;
+    }
+    request_t *request = s_request(self, CMD_BROADCAST, seq, TOPOLOGY_ROOT, NULL);
+    byte *sets = NULL;
+    size_t size = 0;
+    if (!command->set->all) {
+        //  "all" needs no sets: every node is a target.
+        size_t first = nodeset_encoded_size(broadcast->targets);
+        size = first + nodeset_encoded_size(reach);
+        sets = (byte *)malloc(size);
+        assert(sets);
+        nodeset_encode(broadcast->targets, sets);
+        nodeset_encode(reach, sets + first);
+    }
+    nodeset_destroy(&reach);
+    if (nodeset_empty(broadcast->targets)) {
+        //  Nothing to ask: only "Not found".
+        broadcasts_start(self->broadcasts, request->id, &broadcast);
+        s_complete(self, request, WIRE_OK, "");
+    } else
+        s_send_broadcast(self, request, &broadcast, command, sets, size);
+    free(sets);
 }
 
 static void s_heartbeat(controller_t *self, int interval_ms)
@@ -849,10 +927,22 @@ static void s_execute(controller_t *self, command_t *command, uint64_t seq)
             s_remove(self, command, seq);
             break;
         case CMD_EXEC:
-            s_exec(self, command, seq);
+            if (command->set)
+                s_to_set(self, command, seq);
+            else
+                s_exec(self, command, seq);
             break;
         case CMD_PING:
-            s_ping(self, command, seq);
+            if (command->set)
+                s_to_set(self, command, seq);
+            else
+                s_ping(self, command, seq);
+            break;
+        case CMD_STATS:
+            answer.value.stats = (result_stats_t){
+                topology_size(self->topology), node_children_count(self->node), 0, 0};
+            node_counts(self->node, &answer.value.stats.received, &answer.value.stats.sent);
+            s_emit(self, &answer);
             break;
         case CMD_TREE: {
             char *tree = controller_tree(self, command->has_id ? command->id : TOPOLOGY_ROOT,
@@ -959,16 +1049,16 @@ static bool s_on_the_way(controller_t *self, const wire_msg_t *reply, int32_t ta
     return !*behind;
 }
 
-//  Node -1's answer to a pingall: the ids of the nodes that answered, all of them
+//  Node -1's answer to a broadcast: the fold of the nodes that answered, all of them
 //  (OK) or those so far (PARTIAL, at its deadline: late ones follow).
-static void s_on_pingall_answer(controller_t *self, request_t *request,
-                                const wire_msg_t *reply)
+static void s_on_broadcast_answer(controller_t *self, request_t *request,
+                                  const wire_msg_t *reply)
 {
     if (reply->node != TOPOLOGY_ROOT ||
         (reply->status != WIRE_OK && reply->status != WIRE_PARTIAL) ||
-        pingalls_answer(self->pingalls, request->id, reply->text.data,
-                        reply->text.size) != 0) {
-        log_dropped("dropped a pingall answer from node %d", reply->node);
+        broadcasts_answer(self->broadcasts, request->id, reply->text.data,
+                          reply->text.size) != 0) {
+        log_dropped("dropped a broadcast answer from node %d", reply->node);
         return;
     }
     if (reply->status == WIRE_OK)
@@ -982,8 +1072,8 @@ static void s_on_reply(controller_t *self, const wire_msg_t *reply)
         s_late_reply(self, reply);
         return;
     }
-    if (request->kind == CMD_PINGALL) {
-        s_on_pingall_answer(self, request, reply);
+    if (request->kind == CMD_PINGALL || request->kind == CMD_BROADCAST) {
+        s_on_broadcast_answer(self, request, reply);
         return;
     }
     int32_t expected = request->kind == CMD_EXEC || request->kind == CMD_PING
@@ -1108,7 +1198,7 @@ controller_t *controller_new(const controller_config_t *config, loop_t *loop,
     self->topology = topology_new(getpid());
     topology_root(self->topology)->endpoint = strdup(node_endpoint(self->node));
     self->requests = requests_new();
-    self->pingalls = pingalls_new();
+    self->broadcasts = broadcasts_new();
     self->tombstones = idmap_new();
     zhashx_set_destructor(self->tombstones, (zhashx_destructor_fn *)zstr_free);
     self->heartbeat = heartbeat_new(self->topology, sink, sink_arg);
@@ -1134,7 +1224,7 @@ void controller_destroy(controller_t **self_p)
     process_reap_all(REAP_CAP_MS);
     waiting_destroy(&self->waiting);
     requests_destroy(&self->requests);
-    pingalls_destroy(&self->pingalls);
+    broadcasts_destroy(&self->broadcasts);
     zhashx_destroy(&self->tombstones);
     heartbeat_destroy(&self->heartbeat);
     topology_destroy(&self->topology);

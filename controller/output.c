@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "output.h"
 
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,13 @@ result_t result_for(uint64_t seq, int kind, bool has_id, int32_t id)
 }
 
 //  --- What both formats say ---------------------------------------------------------
+
+//  exec and ping to a node set answer with one line per group of nodes.
+static bool s_folded(const result_t *result)
+{
+    return (result->kind == CMD_EXEC || result->kind == CMD_PING) && !result->has_id &&
+           result->status == RESULT_OK;
+}
 
 //  Tree and help answer with lines of text, not with one value.
 static bool s_has_lines(const result_t *result)
@@ -68,9 +76,44 @@ static const char *s_error(const result_t *result)
 
 //  --- Text: the result lines ---------------------------------------------------------
 
+static char *s_stats(const result_stats_t *stats)
+{
+    return process_format("nodes %" PRIu64 ", children %" PRIu64 ", received %" PRIu64
+                          ", sent %" PRIu64,
+                          stats->nodes, stats->children, stats->received, stats->sent);
+}
+
+//  A folded reply: one line per group ("Ok:1-4: 5"), all in one block.
+static char *s_text_groups(const result_t *result)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    for (size_t index = 0; index < result->value.groups.count; index++) {
+        const result_group_t *group = &result->value.groups.list[index];
+        if (index)
+            fputc('\n', out);
+        if (group->status == RESULT_OK)
+            fprintf(out, *group->text ? "Ok:%s: %s" : "Ok:%s", group->ids, group->text);
+        else
+            fprintf(out, "Error:%s: %s", group->ids,
+                    group->status == RESULT_ERROR ? group->text : "Node is unavailable");
+    }
+    fclose(out);
+    return text;
+}
+
 static char *s_text_result(const result_t *result, double ms)
 {
     (void)ms;
+    if (s_folded(result))
+        return s_text_groups(result);
+    if (result->kind == CMD_STATS && result->status == RESULT_OK) {
+        char *stats = s_stats(&result->value.stats);
+        char *line = process_format("Ok: %s", stats);
+        free(stats);
+        return line;
+    }
     if (s_has_lines(result))
         return strdup(result->value.text ? result->value.text : "");
     char node[16] = "";
@@ -103,6 +146,7 @@ static const char *s_names[] = {
     [CMD_CREATE] = "create", [CMD_REMOVE] = "remove",   [CMD_EXEC] = "exec",
     [CMD_PING] = "ping",     [CMD_PINGALL] = "pingall", [CMD_HEARTBEAT] = "heartbeat",
     [CMD_TREE] = "tree",     [CMD_HELP] = "help",       [CMD_EXIT] = "exit",
+    [CMD_STATS] = "stats",
 };
 
 static char *s_dump(json_t *object)
@@ -123,17 +167,58 @@ static json_t *s_lines(const char *text)
     return lines;
 }
 
+//  A folded reply: the set as typed, "ok" when every group is, and the groups.
+static void s_json_groups(json_t *object, const result_t *result)
+{
+    json_object_set_new(object, "set", json_string(result->value.groups.set));
+    if (result->value.groups.reduce)
+        json_object_set_new(object, "reduce", json_string(result->value.groups.reduce));
+    bool all_ok = true;
+    json_t *groups = json_array();
+    for (size_t index = 0; index < result->value.groups.count; index++) {
+        const result_group_t *group = &result->value.groups.list[index];
+        bool ok = group->status == RESULT_OK;
+        all_ok &= ok;
+        json_t *entry = json_object();
+        json_object_set_new(entry, "ids", json_string(group->ids));
+        json_object_set_new(entry, "ok", json_boolean(ok));
+        if (!ok)
+            json_object_set_new(entry, "error",
+                                json_string(group->status == RESULT_ERROR
+                                                ? group->text
+                                                : "Node is unavailable"));
+        else if (*group->text)
+            json_object_set_new(entry, "result", json_string(group->text));
+        json_array_append_new(groups, entry);
+    }
+    json_object_set_new(object, "ok", json_boolean(all_ok));
+    json_object_set_new(object, "groups", groups);
+}
+
 static char *s_json_result(const result_t *result, double ms)
 {
     json_t *object = json_object();
-    bool known = result->kind > RESULT_NO_COMMAND && result->kind <= CMD_EXIT;
+    bool known = result->kind > RESULT_NO_COMMAND && result->kind <= CMD_STATS;
     json_object_set_new(object, "cmd",
                         known ? json_string(s_names[result->kind]) : json_null());
     if (result->has_id)
         json_object_set_new(object, "id", json_integer(result->id));
     bool ok = result->status == RESULT_OK;
+    if (s_folded(result)) {
+        s_json_groups(object, result);
+        json_object_set_new(object, "ms", json_real(ms));
+        return s_dump(object);
+    }
     json_object_set_new(object, "ok", json_boolean(ok));
-    if (s_has_lines(result))
+    if (result->kind == CMD_STATS && ok) {
+        const result_stats_t *stats = &result->value.stats;
+        json_t *counts = json_object();
+        json_object_set_new(counts, "nodes", json_integer((json_int_t)stats->nodes));
+        json_object_set_new(counts, "children", json_integer((json_int_t)stats->children));
+        json_object_set_new(counts, "received", json_integer((json_int_t)stats->received));
+        json_object_set_new(counts, "sent", json_integer((json_int_t)stats->sent));
+        json_object_set_new(object, "stats", counts);
+    } else if (s_has_lines(result))
         json_object_set_new(object, "lines", s_lines(result->value.text));
     else if (!ok)
         json_object_set_new(object, "error", json_string(s_error(result)));

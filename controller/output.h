@@ -37,6 +37,21 @@ typedef enum {
     RESULT_UNAVAILABLE, //  "Error: Parent is unavailable", "Error:N: Node is unavailable"
 } result_status_t;
 
+//  One line of a folded reply (a command to a node set): the nodes that gave one
+//  answer, as a compact set, and the answer ("Ok:1-4,6: 5", "Error:7-9: Node is
+//  unavailable"). text is escaped; empty for a bare "Ok:1-4".
+typedef struct {
+    result_status_t status;
+    const char *ids;
+    const char *text;
+} result_group_t;
+
+//  What the controller counts (stats): the nodes of the tree, the controller's own
+//  children, and the messages it received from and sent to them since it started.
+typedef struct {
+    uint64_t nodes, children, received, sent;
+} result_stats_t;
+
 typedef struct {
     uint64_t seq; //  the shell's number for the command it answers
     int kind;     //  the command_kind_t answered, or RESULT_NO_COMMAND
@@ -52,6 +67,13 @@ typedef struct {
             const int32_t *ids;
             size_t count;
         } unavailable;
+        struct { //  exec or ping to a set (has_id false, Ok): its lines, by first id
+            const result_group_t *list;
+            size_t count;
+            const char *set;    //  the set as typed
+            const char *reduce; //  the reduction's name, NULL: none
+        } groups;
+        result_stats_t stats;
     } value;
     const char *error; //  RESULT_ERROR: why, as the line shows it
 } result_t;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <czmq.h>
+
 #include "../common/numbers.h"
 #include "../common/process.h"
 #include "../common/text.h"
@@ -164,6 +166,52 @@ static void s_set_op(command_t *command, const char *op, word_t args)
     command->args_length = args.length;
 }
 
+//  A node set where a command takes an id (nodeset.h), parsed into command->set.
+static int s_set(word_t word, command_t *command, char **error)
+{
+    command->set = (nodeset_spec_t *)zmalloc(sizeof(nodeset_spec_t));
+    command->set_word = strndup(word.begin, word.length);
+    const char *reason;
+    if (nodeset_parse(word.begin, word.length, command->set, &reason) != 0)
+        return s_fail(error, "Error: Invalid node set '%.*s': %s",
+                      (int)MIN(word.length, SHOWN), word.begin, reason);
+    return 0;
+}
+
+//  The words a set's exec may end with: "--reduce sum|min|max|count", taken off
+//  the end of what the scanner has left.
+static int s_reduce(scanner_t *scanner, command_t *command, char **error)
+{
+    static const char *names[] = {[REDUCE_SUM] = "sum", [REDUCE_MIN] = "min",
+                                  [REDUCE_MAX] = "max", [REDUCE_COUNT] = "count"};
+    const char *end = scanner->end;
+    while (end > scanner->cursor && s_blank(end[-1]))
+        end--;
+    const char *kind = end;
+    while (kind > scanner->cursor && !s_blank(kind[-1]))
+        kind--;
+    const char *option = kind;
+    while (option > scanner->cursor && s_blank(option[-1]))
+        option--;
+    const char *option_end = option;
+    while (option > scanner->cursor && !s_blank(option[-1]))
+        option--;
+    word_t flag = {option, (size_t)(option_end - option)};
+    word_t value = {kind, (size_t)(end - kind)};
+    if (s_is(value, "--reduce"))
+        return s_fail(error, "Error: Usage: --reduce sum|min|max|count");
+    if (!s_is(flag, "--reduce"))
+        return 0;
+    for (int index = REDUCE_SUM; index < REDUCE_KINDS; index++)
+        if (s_is(value, names[index])) {
+            command->reduce = (uint8_t)index;
+            scanner->end = option;
+            return 0;
+        }
+    return s_fail(error, "Error: Unknown reduction '%.*s' (sum, min, max or count)",
+                  (int)MIN(value.length, SHOWN), value.begin);
+}
+
 static int s_exec(scanner_t *scanner, exec_syntax_t syntax, command_t *command,
                   char **error)
 {
@@ -175,14 +223,21 @@ static int s_exec(scanner_t *scanner, exec_syntax_t syntax, command_t *command,
     word_t id = s_word(scanner);
     if (!id.length)
         return s_fail(error, "Error: Usage: %s", usages[syntax]);
-    if (s_id(id, &command->id, error))
+    //  Errors name the node ("Error:10: ..."), or for a set name none.
+    char prefix[16] = "";
+    if (nodeset_is_set(id.begin, id.length)) {
+        if (s_set(id, command, error) || s_reduce(scanner, command, error))
+            return -1;
+    } else if (s_id(id, &command->id, error))
         return -1;
+    else
+        snprintf(prefix, sizeof prefix, ":%d", command->id);
     if (syntax == EXEC_ANY) {
         word_t op = s_word(scanner);
         if (!op.length)
-            return s_fail(error, "Error:%d: Usage: %s", command->id, usages[syntax]);
+            return s_fail(error, "Error%s: Usage: %s", prefix, usages[syntax]);
         if (op.length >= COMMAND_OP_MAX)
-            return s_fail(error, "Error:%d: Unknown op '%.*s'", command->id,
+            return s_fail(error, "Error%s: Unknown op '%.*s'", prefix,
                           (int)MIN(op.length, SHOWN), op.begin);
         char name[COMMAND_OP_MAX];
         memcpy(name, op.begin, op.length);
@@ -192,7 +247,7 @@ static int s_exec(scanner_t *scanner, exec_syntax_t syntax, command_t *command,
     }
     word_t rest = s_rest(scanner);
     if (!rest.length)
-        return s_fail(error, "Error:%d: Usage: %s", command->id, usages[syntax]);
+        return s_fail(error, "Error%s: Usage: %s", prefix, usages[syntax]);
     if (syntax == EXEC_SUM)
         s_set_op(command, "sum", rest);
     else if (syntax == EXEC_FIND)
@@ -205,10 +260,22 @@ static int s_exec(scanner_t *scanner, exec_syntax_t syntax, command_t *command,
         s_word(&words);
         bool has_value = s_word(&words).length > 0;
         if (s_word(&words).length)
-            return s_fail(error, "Error:%d: Usage: %s", command->id, usages[syntax]);
+            return s_fail(error, "Error%s: Usage: %s", prefix, usages[syntax]);
         s_set_op(command, has_value ? "set" : "get", rest);
     }
     return 0;
+}
+
+//  ping id, or ping SET.
+static int s_ping(scanner_t *scanner, command_t *command, char **error)
+{
+    word_t id = s_word(scanner);
+    if (!id.length)
+        return s_fail(error, "Error: Usage: ping id");
+    if (nodeset_is_set(id.begin, id.length) ? s_set(id, command, error)
+                                            : s_id(id, &command->id, error))
+        return -1;
+    return s_no_more(scanner, "ping id", error);
 }
 
 static int s_heartbeat(scanner_t *scanner, command_t *command, char **error)
@@ -264,7 +331,7 @@ int parser_parse(char *line, size_t length, exec_syntax_t syntax, command_t **co
         rc = s_exec(&scanner, syntax, parsed, error) ? -1 : 1;
     } else if (s_is(word, "ping")) {
         parsed->kind = CMD_PING;
-        rc = s_one_id(&scanner, parsed, "ping id", error) ? -1 : 1;
+        rc = s_ping(&scanner, parsed, error) ? -1 : 1;
     } else if (s_is(word, "pingall")) {
         parsed->kind = CMD_PINGALL;
         rc = s_no_more(&scanner, "pingall", error) ? -1 : 1;
@@ -290,6 +357,9 @@ int parser_parse(char *line, size_t length, exec_syntax_t syntax, command_t **co
         parsed->args = topic.begin;
         parsed->args_length = topic.length;
         rc = s_no_more(&scanner, "help [command]", error) ? -1 : 1;
+    } else if (s_is(word, "stats")) {
+        parsed->kind = CMD_STATS;
+        rc = s_no_more(&scanner, "stats", error) ? -1 : 1;
     } else if (s_is(word, "exit") || s_is(word, "quit")) {
         parsed->kind = CMD_EXIT;
         rc = s_no_more(&scanner, "exit", error) ? -1 : 1;
@@ -308,6 +378,11 @@ void command_destroy(command_t **self_p)
     command_t *self = *self_p;
     if (!self)
         return;
+    if (self->set) {
+        nodeset_spec_release(self->set);
+        free(self->set);
+    }
+    free(self->set_word);
     free(self->line);
     free(self);
     *self_p = NULL;

@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/nodeset.h"
+#include "../node/fold.h"
+
 typedef enum {
     CMD_CREATE = 1,
     CMD_REMOVE,
@@ -17,7 +20,9 @@ typedef enum {
     CMD_TREE,
     CMD_HELP,
     CMD_EXIT,
-    CMD_JOIN, //  never parsed: a worker joining through --listen (controller.c)
+    CMD_STATS,
+    CMD_JOIN,      //  never parsed: a worker joining through --listen (controller.c)
+    CMD_BROADCAST, //  never parsed: the request of an exec or ping to a set
 } command_kind_t;
 
 //  How `exec` is written: with an op word (any), or the bare forms of the lab variants.
@@ -35,6 +40,9 @@ typedef enum { EXEC_ANY, EXEC_SUM, EXEC_FIND, EXEC_DICT, EXEC_TIMER } exec_synta
 typedef struct {
     command_kind_t kind;
     int32_t id;     //  create, remove, exec, ping
+    nodeset_spec_t *set; //  exec, ping: the nodes a set names, instead of id (NULL: id)
+    char *set_word;      //  ... and the set as typed
+    uint8_t reduce;      //  exec to a set: --reduce (reduce_t, REDUCE_NONE if not given)
     int32_t parent; //  create: -1 when not given
     bool has_parent;
     bool has_id;             //  tree: a subtree was asked for

@@ -149,7 +149,12 @@ static size_t s_touches(waiting_t *self, command_t *command, touch_t *touches)
             return 1;
         case CMD_EXEC:
         case CMD_PING:
-            touches[0] = (touch_t){command->id, TOUCH_NODE};
+            if (!command->set) {
+                touches[0] = (touch_t){command->id, TOUCH_NODE};
+                return 1;
+            }
+            //  A set: like pingall, the whole tree as the lines before it left it.
+            touches[0] = (touch_t){TOPOLOGY_ROOT, TOUCH_SUBTREE};
             return 1;
         default:
             touches[0] = (touch_t){TOPOLOGY_ROOT, TOUCH_SUBTREE};
@@ -351,11 +356,13 @@ static blocker_t s_blocker(waiting_t *self, held_t *held)
             continue;
         bool exclusive = touch.scope == TOUCH_SUBTREE_EXCLUSIVE;
         //  A remove lets the requests in flight to the node itself finish first:
-        //  their answers would be lost with the processes. A pingall in flight
-        //  asks every node: it must see the tree as it was when it was read.
+        //  their answers would be lost with the processes. A pingall or a set's
+        //  command in flight asks many nodes: it must see the tree as it was when
+        //  it was read.
         if (exclusive && requests_in_flight(self->requests, node->id) > 0)
             return (blocker_t){NULL, node->id, NULL, true};
-        if (exclusive && requests_of_kind(self->requests, CMD_PINGALL) > 0)
+        if (exclusive && (requests_of_kind(self->requests, CMD_PINGALL) > 0 ||
+                          requests_of_kind(self->requests, CMD_BROADCAST) > 0))
             return (blocker_t){NULL, TOPOLOGY_ROOT, NULL, true};
         if (!node->parent) {
             //  The whole tree: every command read before it goes first.

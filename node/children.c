@@ -34,6 +34,7 @@ struct _children_t {
     //  whose id was given to a newer one (it was killed and is not reaped yet) is
     //  in by_pid only: nothing routes to it, and its end touches the newer one not.
     zhashx_t *by_id;
+    uint64_t received, sent; //  messages, since the start (stats)
 };
 
 static void *s_pid_key(pid_t pid)
@@ -342,6 +343,7 @@ int children_recv(children_t *self, wire_msg_t **msg, child_t **child, char *joi
     int rc = wire_recv(self->router, route, sizeof route, msg, &reason);
     if (rc < 0)
         return -1;
+    self->received++;
     *child = s_routed(self, route);
     if (rc == 1 && !*child && (*msg)->type == WIRE_JOIN && join_route && route[0]) {
         memcpy(join_route, route, sizeof route);
@@ -653,7 +655,14 @@ done:
 int children_send_route(children_t *self, const char *route, wire_msg_t **msg)
 {
     (*msg)->stamp_us = self->config.clock.now_us(self->config.clock.arg);
+    self->sent++;
     return wire_send(self->router, route, msg);
+}
+
+void children_counts(children_t *self, uint64_t *received, uint64_t *sent)
+{
+    *received = self->received;
+    *sent = self->sent;
 }
 
 int children_send(children_t *self, child_t *child, wire_msg_t **msg)
@@ -662,6 +671,7 @@ int children_send(children_t *self, child_t *child, wire_msg_t **msg)
     (*msg)->stamp_us = self->config.clock.now_us(self->config.clock.arg);
     char route[CHILDREN_ROUTE_MAX];
     children_route(route, child->id, child->incarnation);
+    self->sent++;
     return wire_send(self->router, route, msg);
 }
 

@@ -125,6 +125,9 @@ int children_recv(children_t *self, wire_msg_t **msg, child_t **child, char *joi
 //  Sends msg (taken) to a connection by its routing id (a joiner's).
 int children_send_route(children_t *self, const char *route, wire_msg_t **msg);
 
+//  The messages received from below (valid or not) and sent down since the start.
+void children_counts(children_t *self, uint64_t *received, uint64_t *sent);
+
 //  Binds the ROUTER to one more endpoint as well (the controller's --listen).
 int children_listen(children_t *self, const char *endpoint);
 

@@ -177,6 +177,11 @@ bool fold_merge(fold_t *self, const fold_t *other)
     return true;
 }
 
+reduce_t fold_reduction(const fold_t *self)
+{
+    return self->reduce;
+}
+
 const nodeset_t *fold_ids(const fold_t *self)
 {
     return self->all;

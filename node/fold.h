@@ -54,6 +54,8 @@ void fold_add(fold_t *self, int32_t id, uint8_t status, const void *text, size_t
 //  no id of this one's. Returns false, adding nothing, otherwise.
 bool fold_merge(fold_t *self, const fold_t *other);
 
+reduce_t fold_reduction(const fold_t *self);
+
 //  Every id it holds an answer of (the fold's own set, valid while it lives).
 const nodeset_t *fold_ids(const fold_t *self);
 

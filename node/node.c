@@ -756,6 +756,11 @@ void node_start(node_t *self)
     node_send_up(self, &hello);
 }
 
+void node_counts(node_t *self, uint64_t *received, uint64_t *sent)
+{
+    children_counts(self->children, received, sent);
+}
+
 size_t node_children_count(node_t *self)
 {
     return children_count(self->children);

@@ -97,6 +97,8 @@ int node_poll(node_t *self);
 void node_drain_children(node_t *self);
 
 size_t node_children_count(node_t *self);
+//  The messages the node received from its children and sent them, since the start.
+void node_counts(node_t *self, uint64_t *received, uint64_t *sent);
 child_t *node_child(node_t *self, int32_t id);
 const char *node_endpoint(node_t *self);
 timers_t *node_timers(node_t *self);

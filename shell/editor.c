@@ -26,9 +26,9 @@ static void *s_arg;
 static char *s_history_path;
 static bool s_cleared;
 
-static const char *s_commands[] = {"create", "remove",  "kill",      "exec",
-                                   "ping",   "pingall", "heartbeat", "tree",
-                                   "help",   "exit",    "quit",      NULL};
+static const char *s_commands[] = {"create", "remove",    "kill", "exec",  "ping",
+                                   "pingall", "heartbeat", "tree", "stats", "help",
+                                   "exit",   "quit",      NULL};
 static const char *s_ops[] = {"sum", "find", "set", "get", "timer", "sleep", NULL};
 
 static char *s_prompt_text(EditLine *editor)

@@ -52,9 +52,13 @@ static const char *s_help =
     "                       set name value | get name | timer start|stop|time |\n"
     "                       sleep ms\n"
     "ping id                Ok: 1 if the node answers within the timeout, else Ok: 0\n"
+    "exec SET op [args...] [--reduce sum|min|max|count]   ping SET\n"
+    "                       the same for a node set (all, 1-5,9, 3/ = 3 and below):\n"
+    "                       one line per distinct answer, Ok:1-4,6: 5\n"
     "pingall                the unavailable nodes, or Ok: -1 when all answer\n"
     "heartbeat ms           every node signals every ms (0 stops; at least " S_FLOOR ")\n"
     "tree [--endpoints] [id]  the topology with pids, states, hosts (endpoints)\n"
+    "stats                  nodes, the controller's children, messages it exchanged\n"
     "help                   this list\n"
     "exit | quit            wait for outstanding replies, end every node, leave";
 
@@ -79,9 +83,19 @@ static const struct {
                "  timer start|stop|time | sleep ms   (with --exec " EXEC_SYNTAX_BARE "\n"
                "  the op word is left out)\n"
                "  Ok:id: <result> | Ok:id | Error:id: Not found |\n"
-               "  Error:id: Node is unavailable | Error:id: <reason>"},
+               "  Error:id: Node is unavailable | Error:id: <reason>\n"
+               "exec SET op [args...] [--reduce sum|min|max|count]\n"
+               "  SET: all | ids and ranges 1-5,9,20-22 | N/ (node N and all below it).\n"
+               "  One broadcast; one line per distinct answer, by first id:\n"
+               "  Ok:1-4,6: 5 | Error:7-9: Node is unavailable | Error:12: Not found.\n"
+               "  --reduce combines numeric results in the tree: Ok:1-9: 45"},
     {" ping ",
-     "ping id\n  Ok: 1 (answered) | Ok: 0 (not within the timeout) | Error: Not found"},
+     "ping id\n  Ok: 1 (answered) | Ok: 0 (not within the timeout) | Error: Not found\n"
+     "ping SET\n  Ok:1-4: 1 | Ok:5: 0 | Error:9: Not found"},
+    {" stats ", "stats\n"
+                "  Ok: nodes N, children C, received R, sent S: the tree's nodes, the\n"
+                "  controller's own children, and the messages it received from and sent\n"
+                "  to them since it started (a broadcast costs one each way per child)."},
     {" pingall ", "pingall\n  Ok: -1 when every node answers, else the unavailable ids:\n"
                   "  Ok: 7;10;15"},
     {" heartbeat ",

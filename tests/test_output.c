@@ -13,6 +13,15 @@ static const int32_t s_missing[] = {7, 10, 15};
 #define ERROR RESULT_ERROR
 #define UNAVAILABLE RESULT_UNAVAILABLE
 
+//  A folded reply: groups by first id.
+static const result_group_t s_groups[] = {
+    {OK, "1-4,6", "5"},
+    {OK, "5", "'x' not found"},
+    {UNAVAILABLE, "7-9", ""},
+    {ERROR, "10", "Not found"},
+    {OK, "11", ""},
+};
+
 //  The result (seq, kind, status, id, has_id, shows_id, value, error), its line, and
 //  its JSON object when it took 1.5 ms.
 static const struct {
@@ -76,6 +85,33 @@ static const struct {
     {{7, CMD_PINGALL, OK, 0, false, false, {.unavailable = {s_missing, 3}}, NULL},
      "Ok: 7;10;15",
      "{\"cmd\":\"pingall\",\"ok\":true,\"result\":\"7;10;15\",\"ms\":1.5}"},
+    //  exec and ping to a set: folded, one line per group
+    {{7, CMD_EXEC, OK, 0, false, false, {.groups = {s_groups, 5, "all", NULL}}, NULL},
+     "Ok:1-4,6: 5\nOk:5: 'x' not found\nError:7-9: Node is unavailable\n"
+     "Error:10: Not found\nOk:11",
+     "{\"cmd\":\"exec\",\"set\":\"all\",\"ok\":false,\"groups\":["
+     "{\"ids\":\"1-4,6\",\"ok\":true,\"result\":\"5\"},"
+     "{\"ids\":\"5\",\"ok\":true,\"result\":\"'x' not found\"},"
+     "{\"ids\":\"7-9\",\"ok\":false,\"error\":\"Node is unavailable\"},"
+     "{\"ids\":\"10\",\"ok\":false,\"error\":\"Not found\"},"
+     "{\"ids\":\"11\",\"ok\":true}],\"ms\":1.5}"},
+    {{7, CMD_EXEC, OK, 0, false, false, {.groups = {s_groups, 1, "1-6", "sum"}}, NULL},
+     "Ok:1-4,6: 5",
+     "{\"cmd\":\"exec\",\"set\":\"1-6\",\"reduce\":\"sum\",\"ok\":true,\"groups\":["
+     "{\"ids\":\"1-4,6\",\"ok\":true,\"result\":\"5\"}],\"ms\":1.5}"},
+    {{7, CMD_PING, OK, 0, false, false, {.groups = {s_groups + 4, 1, "11", NULL}}, NULL},
+     "Ok:11",
+     "{\"cmd\":\"ping\",\"set\":\"11\",\"ok\":true,\"groups\":["
+     "{\"ids\":\"11\",\"ok\":true}],\"ms\":1.5}"},
+    //  A set that names nothing: an error of the command, no node named.
+    {{7, CMD_EXEC, ERROR, 0, false, false, {0}, "No node in the set"},
+     "Error: No node in the set",
+     "{\"cmd\":\"exec\",\"ok\":false,\"error\":\"No node in the set\",\"ms\":1.5}"},
+    //  stats
+    {{7, CMD_STATS, OK, 0, false, false, {.stats = {40, 3, 1234, 5678}}, NULL},
+     "Ok: nodes 40, children 3, received 1234, sent 5678",
+     "{\"cmd\":\"stats\",\"ok\":true,\"stats\":{\"nodes\":40,\"children\":3,"
+     "\"received\":1234,\"sent\":5678},\"ms\":1.5}"},
     //  tree and help: lines
     {{7,
       CMD_TREE,

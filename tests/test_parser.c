@@ -151,9 +151,41 @@ static void s_garbage(void)
     CHECK_STR(s_error, "Error: The line contains a NUL byte");
 }
 
+//  Sets where exec and ping take an id; --reduce at the end of a set's exec only.
+static void s_sets(void)
+{
+    CHECK(s_parse("exec 1-3,9 get x") == 1 && s_command->set && s_exec_is(0, "get", "x"));
+    CHECK(nodeset_count(s_command->set->ids) == 4 && !s_command->set->all);
+    CHECK_STR(s_command->set_word, "1-3,9");
+    CHECK(s_command->reduce == REDUCE_NONE);
+    CHECK(s_parse("exec all sum 2 1 1 --reduce sum") == 1 && s_command->set->all &&
+          s_exec_is(0, "sum", "2 1 1") && s_command->reduce == REDUCE_SUM);
+    CHECK(s_parse("exec 3/ get x  --reduce   count  ") == 1 &&
+          nodeset_contains(s_command->set->subtrees, 3) && s_exec_is(0, "get", "x") &&
+          s_command->reduce == REDUCE_COUNT);
+    CHECK(s_parse("exec 2,4 find --reduce max") == 1 && s_exec_is(0, "find", "") &&
+          s_command->reduce == REDUCE_MAX);
+    //  A single id keeps --reduce as argument text, as before sets.
+    CHECK(s_parse("exec 2 find a --reduce") == 1 && !s_command->set &&
+          s_exec_is(2, "find", "a --reduce"));
+    CHECK(s_parse("ping 1-5") == 1 && s_command->kind == CMD_PING && s_command->set);
+    CHECK(s_parse("ping all") == 1 && s_command->set->all);
+    CHECK(s_parse("stats") == 1 && s_command->kind == CMD_STATS);
+    CHECK(s_parse_with("exec 1-2 3 1 2 3", EXEC_SUM) == 1 && s_exec_is(0, "sum", "3 1 2 3"));
+    s_expect_error("exec 1-3 get x --reduce", "Error: Usage: --reduce sum|min|max|count");
+    s_expect_error("exec 1-3 get x --reduce avg",
+                   "Error: Unknown reduction 'avg' (sum, min, max or count)");
+    s_expect_error("exec 3-1 get x", "Error: Invalid node set '3-1': a range must go up");
+    s_expect_error("exec 1-3", "Error: Usage: exec id op [args...]");
+    s_expect_error("ping 1,,2", "Error: Invalid node set '1,,2': an empty item");
+    s_expect_error("ping all 3", "Error: Usage: ping id");
+    s_expect_error("stats 1", "Error: Usage: stats");
+}
+
 int main(void)
 {
     s_valid();
+    s_sets();
     s_blank();
     s_bare_syntaxes();
     s_garbage();

@@ -1,0 +1,155 @@
+"""Tree-wide commands (README, Node sets): exec and ping to a node set travel as one
+broadcast, and the reply is folded: one line per distinct answer, the nodes that
+gave it as a compact set, all lines of a command together, by first id."""
+import json
+
+from harness import Mqtree, kill, run, wait_until
+
+
+def build(m, count, fanout):
+    """Nodes 0..count-1, node i under (i - 1) // fanout (node 0 under the
+    controller), piped at once (the controller runs with --ordered); returns their
+    pids by id."""
+    m.send(*("create %d %d" % (i, (i - 1) // fanout if i else -1) for i in range(count)))
+    pids = {}
+    for i in range(count):
+        reply = m.line()
+        assert reply.startswith("Ok: "), reply
+        pids[i] = int(reply[4:])
+    return pids
+
+
+def lines_of(m, command, count):
+    """The folded reply to command: its count lines."""
+    m.send(command)
+    return [m.line() for _ in range(count)]
+
+
+def test_folded_200_nodes():
+    with Mqtree("--ordered") as m:
+        pids = build(m, 200, 8)
+        m.expect("exec 1-100 set x 5", "Ok:1-100")
+        m.expect("exec 101-150 set x 7", "Ok:101-150")
+        assert lines_of(m, "exec all get x", 3) == [
+            "Ok:0,151-199: 'x' not found", "Ok:1-100: 5", "Ok:101-150: 7"]
+        # Ids that are not there are named once, in order.
+        assert lines_of(m, "exec 98-102,500-502 get x", 3) == [
+            "Ok:98-100: 5", "Ok:101-102: 7", "Error:500-502: Not found"]
+        # A subtree: node 3 and everything below it (25-32, then none: < 200).
+        m.expect("exec 3/ get x", "Ok:3,25-32: 5")
+        # kill -9 of node 3: its whole subtree is listed once, as a set.
+        kill(pids[3])
+        wait_until(lambda: m.ask("ping 3") == "Ok: 0", what="node 3 known dead")
+        assert lines_of(m, "exec all get x", 4) == [
+            "Ok:0,151-199: 'x' not found", "Ok:1-2,4-24,33-100: 5",
+            "Error:3,25-32: Node is unavailable", "Ok:101-150: 7"]
+        assert lines_of(m, "ping 0-40", 2) == ["Ok:0-2,4-24,33-40: 1", "Ok:3,25-32: 0"]
+        assert m.close() == 0
+
+
+def test_ping_set():
+    with Mqtree("--ordered") as m:
+        pids = build(m, 20, 4)
+        m.expect("ping all", "Ok:0-19: 1")
+        kill(pids[2])
+        wait_until(lambda: m.ask("ping 2") == "Ok: 0", what="node 2 known dead")
+        # Node 2's children are 9-12; theirs would be 37-52 (none here).
+        assert lines_of(m, "ping all", 2) == ["Ok:0-1,3-8,13-19: 1", "Ok:2,9-12: 0"]
+        assert lines_of(m, "ping 1-3,40", 3) == ["Ok:1,3: 1", "Ok:2: 0",
+                                                "Error:40: Not found"]
+        assert m.close() == 0
+
+
+def test_reduce_equals_single_execs():
+    with Mqtree("--ordered") as m:
+        build(m, 60, 3)
+        values = {i: (i * 7919) % 1000 - 500 for i in range(60)}
+        m.send(*("exec %d set v %d" % (i, values[i]) for i in range(60)))
+        for i in range(60):
+            assert m.line() == "Ok:%d" % i
+        # What single execs say, summed here.
+        m.send(*("exec %d get v" % i for i in range(60)))
+        singles = [int(m.line().split(": ")[1]) for _ in range(60)]
+        assert singles == [values[i] for i in range(60)]
+        m.expect("exec all get v --reduce sum", "Ok:0-59: %d" % sum(singles))
+        m.expect("exec all get v --reduce min", "Ok:0-59: %d" % min(singles))
+        m.expect("exec all get v --reduce max", "Ok:0-59: %d" % max(singles))
+        m.expect("exec all get v --reduce count", "Ok:0-59: 60")
+        m.expect("exec 10/ get v --reduce count", "Ok:10,31-33: 4")
+        # What is not a number stays apart, and is named.
+        m.expect("exec 3 set w 1", "Ok:3")
+        assert lines_of(m, "exec 0-5 get w --reduce sum", 2) == [
+            "Error:0-2,4-5: Result is not a number", "Ok:3: 1"]
+        m.expect("exec 0-1 sum 1 9223372036854775807 --reduce sum", "Error:0-1: Overflow")
+        # An op's own error is a group of its own, reduced or not.
+        m.expect("exec all nope --reduce sum", "Error:0-59: Unknown op 'nope'")
+        assert m.close() == 0
+
+
+def test_set_syntax_and_errors():
+    with Mqtree("--ordered") as m:
+        m.expect("exec all get x", "Error: No node in the set")
+        m.expect("ping all", "Error: No node in the set")
+        build(m, 8, 2)
+        m.expect("exec 1- get x", "Error: Invalid node set '1-': a range is two ids joined by '-'")
+        m.expect("exec 5-1 get x", "Error: Invalid node set '5-1': a range must go up")
+        m.expect("exec all get x --reduce avg",
+                 "Error: Unknown reduction 'avg' (sum, min, max or count)")
+        m.expect("exec all", "Error: Usage: exec id op [args...]")
+        # The controller is no node of a set.
+        m.expect("exec -1/ get x", "Error:-1: Not found")
+        m.expect("exec 2/,6 set y 1", "Ok:2,5-6")
+        assert lines_of(m, "exec 1-3,5 get y", 2) == ["Ok:1,3: 'y' not found", "Ok:2,5: 1"]
+        # A single id keeps its line exactly.
+        m.expect("exec 2 get y", "Ok:2: 1")
+        m.expect("ping 2", "Ok: 1")
+        assert m.close() == 0
+
+
+def test_json_groups():
+    with Mqtree("--json", "--ordered") as m:
+        m.send("create 1", "create 2 1", "create 3 1")
+        for _ in range(3):
+            assert json.loads(m.line())["ok"]
+        m.send("exec 1-2 set x 4")
+        assert json.loads(m.line())["groups"] == [{"ids": "1-2", "ok": True}]
+        m.send("exec 1-4 get x --reduce sum")
+        reply = json.loads(m.line())
+        assert reply["cmd"] == "exec" and reply["set"] == "1-4" and reply["reduce"] == "sum"
+        assert reply["ok"] is False
+        assert reply["groups"] == [
+            {"ids": "1-2", "ok": True, "result": "8"},
+            {"ids": "3", "ok": False, "error": "Result is not a number"},
+            {"ids": "4", "ok": False, "error": "Not found"}]
+        m.send("ping all")
+        reply = json.loads(m.line())
+        assert reply["groups"] == [{"ids": "1-3", "ok": True, "result": "1"}]
+        assert m.close() == 0
+
+
+def test_controller_receives_one_message_per_child():
+    """A broadcast costs the controller one message from each child of its own,
+    whatever the size of the tree (stats counts what node -1 received)."""
+    with Mqtree("--ordered") as m:
+        build(m, 1, 1)
+        m.send(*("create %d %d" % (i, -1 if i < 3 else (i - 3) // 3) for i in range(1, 40)))
+        for _ in range(1, 40):
+            assert m.line().startswith("Ok: ")
+        stats = m.ask("stats")
+        assert stats.startswith("Ok: nodes 40, children 3, received "), stats
+
+        def received():
+            return int(m.ask("stats").split("received ")[1].split(",")[0])
+        before = received()
+        m.expect("exec all sum 2 1 1", "Ok:0-39: 2")
+        assert received() - before == 3
+        before = received()
+        m.expect("ping all", "Ok:0-39: 1")
+        assert received() - before == 3
+        assert m.close() == 0
+
+
+if __name__ == "__main__":
+    run([test_folded_200_nodes, test_ping_set, test_reduce_equals_single_execs,
+         test_set_syntax_and_errors, test_json_groups,
+         test_controller_receives_one_message_per_child])
