@@ -574,6 +574,8 @@ static pid_t s_spawn_worker(void *arg, int32_t id, const char *endpoint,
         s_arg(&argv, "--max-reply");
         s_arg_owned(&argv, process_format("%zu", tree->max_reply));
     }
+    if (tree->allow_run)
+        s_arg(&argv, "--allow-run");
     if (tcp) {
         //  A worker on another host listens on all of its addresses and tells its
         //  children the one on the route to us; one here binds as we do.

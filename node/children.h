@@ -44,6 +44,7 @@ typedef struct {
     log_level_t log_level;
     size_t children_max; //  spawn refuses beyond it; 0: none
     size_t max_reply;    //  the longest reply a node builds or passes (--max-reply)
+    bool allow_run;      //  the run op may start programs (--allow-run)
     //  tcp: the address this node's ROUTER binds (NULL: 127.0.0.1; 0.0.0.0: all), and
     //  the one its children are told (NULL: the bound one, or for all, this host's
     //  address on the route to the parent).

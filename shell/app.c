@@ -104,6 +104,14 @@ static const option_t s_options[] = {
      .kind = OPTION_FLAG,
      FIELD(insecure),
      .help = "tcp without CURVE: links neither authenticated nor encrypted"},
+    {.name = "allow-run",
+     .kind = OPTION_FLAG,
+     FIELD(controller.tree.allow_run),
+     .help = "let exec ... run PROGRAM start programs on the nodes' hosts",
+     .manual = "Let\n"
+               ".Ic exec Ar id|set Cm run Ar program Op Ar args ...\n"
+               "start programs on the nodes' hosts (off by default; refused with\n"
+               ".Fl -insecure ) ."},
     {.name = "listen",
      .kind = OPTION_STRING,
      .arg = "ENDPOINT",
@@ -267,6 +275,11 @@ static int s_security(app_config_t *config)
     if (config->insecure) {
         if (config->cert_path) {
             fprintf(stderr, "mqtree: --insecure and --cert contradict each other\n");
+            return -1;
+        }
+        if (tree->allow_run) {
+            fprintf(stderr, "mqtree: --allow-run is refused with --insecure: anyone who "
+                            "reaches an endpoint could run programs on the nodes\n");
             return -1;
         }
         fprintf(stderr, "mqtree: --insecure: tcp links are neither authenticated nor "

@@ -12,7 +12,7 @@ static int s_run(const char *op, const char *args)
 {
     free(s_result);
     s_result = NULL;
-    return ops_run(s_ops, op, args, strlen(args), &s_result);
+    return ops_run(s_ops, op, args, strlen(args), &s_result, NULL);
 }
 
 static void s_ok(const char *op, const char *args, const char *expected)
@@ -57,7 +57,7 @@ static void s_sum(void)
     s_error("sum", "2 1 0x5", "Invalid number '0x5'");
     //  Argument text is not NUL-terminated: the length bounds it.
     free(s_result);
-    CHECK(ops_run(s_ops, "sum", "2 1 2 3", 5, &s_result) == 0);
+    CHECK(ops_run(s_ops, "sum", "2 1 2 3", 5, &s_result, NULL) == 0);
     CHECK_STR(s_result, "3");
     //  A large input, summed in place.
     size_t count = 200000;
@@ -66,7 +66,7 @@ static void s_sum(void)
     for (size_t i = 0; i < count; i++)
         length += sprintf(text + length, " %d", (int)(i % 10) - 4);
     free(s_result);
-    CHECK(ops_run(s_ops, "sum", text, (size_t)length, &s_result) == 0);
+    CHECK(ops_run(s_ops, "sum", text, (size_t)length, &s_result, NULL) == 0);
     CHECK_STR(s_result, "100000"); //  each 10 numbers sum to 5
     free(text);
 }
@@ -156,9 +156,56 @@ static void s_reply_cap(void)
     s_error("find", "aaaaaaaa a", "Reply too large");
 }
 
+static int64_t s_now_us(void)
+{
+    return zclock_usecs();
+}
+
+//  run: off unless allowed; a program's status and output (any bytes), its errors,
+//  and its limits, each ending every process it started.
+static void s_run_op(void)
+{
+    s_error("run", "true", "The run op is off (start mqtree with --allow-run)");
+    ops_set_run(s_ops, true);
+    s_ok("run", "true", "0");
+    s_ok("run", "false", "1");
+    s_ok("run", "echo  hello   world", "0: hello world"); //  words, no shell
+    s_ok("run", "printf a\\n\\n", "0: a\n");           //  one newline less
+    s_ok("run", "sh -c kill${IFS}-9${IFS}$$", "137");     //  128 + SIGKILL
+    size_t size = 0;
+    free(s_result);
+    CHECK(ops_run(s_ops, "run", "printf a\\0b", 11, &s_result, &size) == 0);
+    CHECK(size == 6 && memcmp(s_result, "0: a\0b", 6) == 0);
+    free(s_result);
+    s_result = NULL;
+    s_error("run", "", "Expected: run program [args...]");
+    s_error("run", "no-such-program-here", "Cannot run 'no-such-program-here': No such "
+                                          "file or directory");
+    s_error("run", "/etc/passwd", "Cannot run '/etc/passwd': Permission denied");
+    //  The cap: over it, the program is killed.
+    s_error("run", "head -c 100000 /dev/zero", "Output over 65536 bytes: the program was killed");
+    ops_set_reply_max(s_ops, 1000);
+    s_error("run", "head -c 1001 /dev/zero", "Output over 1000 bytes: the program was killed");
+    ops_set_reply_max(s_ops, 16 << 20);
+    //  The deadline: killed at it, with what it started.
+    int64_t start = s_now_us();
+    ops_set_deadline(s_ops, start + 200000);
+    s_error("run", "sleep 5", "Time limit reached: the program was killed");
+    CHECK(s_now_us() - start < 4000000);
+    //  A program that exits leaving a child on its output: answered when it exits,
+    //  not when the child closes the output.
+    ops_set_deadline(s_ops, s_now_us() + 4000000);
+    start = s_now_us();
+    s_ok("run", "sh -c sleep${IFS}3&echo${IFS}x", "0: x");
+    CHECK(s_now_us() - start < 2500000);
+    ops_set_deadline(s_ops, 0);
+    ops_set_run(s_ops, false);
+}
+
 int main(void)
 {
     s_ops = ops_new();
+    s_run_op();
     s_sum();
     s_find();
     s_dictionary();

@@ -29,12 +29,14 @@ static wire_msg_t *s_run_one(ops_t *ops, wire_msg_t *exec)
     }
     char *op = wire_bytes_strdup(&exec->op);
     char *result = NULL;
-    int rc = ops_run(ops, op, (const char *)exec->text.data, exec->text.size, &result);
+    size_t size;
+    ops_set_deadline(ops, exec->deadline_us);
+    int rc = ops_run(ops, op, (const char *)exec->text.data, exec->text.size, &result, &size);
     free(op);
     wire_msg_t *reply = wire_msg_new(WIRE_REPLY);
     reply->request_id = exec->request_id;
     reply->status = rc == 0 ? WIRE_OK : WIRE_ERROR;
-    wire_bytes_give(&reply->text, result, strlen(result), s_free_result, NULL);
+    wire_bytes_give(&reply->text, result, size, s_free_result, NULL);
     return reply;
 }
 
@@ -143,6 +145,11 @@ void op_runner_destroy(op_runner_t **self_p)
     *self_p = NULL;
 }
 
+void op_runner_set_run(op_runner_t *self, bool allowed)
+{
+    ops_set_run(self->ops, allowed);
+}
+
 void op_runner_set_reply_max(op_runner_t *self, size_t bytes)
 {
     //  Before any op is submitted: the pipe's messages order this write before the
@@ -203,11 +210,12 @@ bool op_runner_running(op_runner_t *self)
 int op_runner_run_here(op_runner_t *self, const wire_msg_t *exec, char **result)
 {
     const wire_bytes_t *op = &exec->op, *args = &exec->text;
+    //  sleep and run wait: never on the loop.
     if (atomic_load(&self->pending) || args->size > INLINE_ARGS_MAX || op->size >= 16 ||
-        wire_bytes_eq(op, "sleep"))
+        wire_bytes_eq(op, "sleep") || wire_bytes_eq(op, "run"))
         return -2;
     char name[16];
     memcpy(name, op->data, op->size);
     name[op->size] = '\0';
-    return ops_run(self->ops, name, (const char *)args->data, args->size, result);
+    return ops_run(self->ops, name, (const char *)args->data, args->size, result, NULL);
 }

@@ -31,6 +31,9 @@ void op_runner_destroy(op_runner_t **self_p);
 //  the first op.
 void op_runner_set_reply_max(op_runner_t *self, size_t bytes);
 
+//  Whether the run op may start programs (--allow-run). Call before the first op.
+void op_runner_set_run(op_runner_t *self, bool allowed);
+
 //  The loop's end of the pipe: REPLY results arrive here (their node field unset).
 zsock_t *op_runner_sock(op_runner_t *self);
 

@@ -13,11 +13,15 @@
 #include "../common/numbers.h"
 #include "../common/process.h"
 #include "dict.h"
+#include "run.h"
 
 struct _ops_t {
     dict_t *dictionary;
     size_t dictionary_max;
     size_t reply_max;
+    bool allow_run;      //  --allow-run
+    int64_t deadline_us; //  the op's request's (run's time limit), 0: none
+    size_t result_size;  //  set by an op whose result may hold NUL bytes (run)
     bool timer_started;
     bool timer_stopped;
     int64_t timer_start_ms;
@@ -298,12 +302,21 @@ static int s_sleep(ops_t *self, const char *args, size_t length, char **result)
     return 0;
 }
 
+//  A program on the node's host (run.h), if the tree allows it.
+static int s_run(ops_t *self, const char *args, size_t length, char **result)
+{
+    if (!self->allow_run)
+        return s_fail(result, "The run op is off (start mqtree with --allow-run)");
+    size_t cap = self->reply_max < RUN_OUTPUT_MAX ? self->reply_max : RUN_OUTPUT_MAX;
+    return run_program(args, length, self->deadline_us, cap, result, &self->result_size);
+}
+
 static const struct {
     const char *name;
     op_handler_fn *handler;
 } s_ops[] = {
-    {"sum", s_sum}, {"find", s_find},   {"set", s_set},
-    {"get", s_get}, {"timer", s_timer}, {"sleep", s_sleep},
+    {"sum", s_sum},     {"find", s_find},   {"set", s_set}, {"get", s_get},
+    {"timer", s_timer}, {"sleep", s_sleep}, {"run", s_run},
 };
 
 ops_t *ops_new(void)
@@ -336,17 +349,36 @@ void ops_set_reply_max(ops_t *self, size_t bytes)
         self->reply_max = bytes;
 }
 
-int ops_run(ops_t *self, const char *op, const char *args, size_t length, char **result)
+void ops_set_run(ops_t *self, bool allowed)
+{
+    self->allow_run = allowed;
+}
+
+void ops_set_deadline(ops_t *self, int64_t deadline_us)
+{
+    self->deadline_us = deadline_us;
+}
+
+int ops_run(ops_t *self, const char *op, const char *args, size_t length, char **result,
+            size_t *size)
 {
     for (size_t i = 0; i < sizeof s_ops / sizeof s_ops[0]; i++)
         if (strcmp(op, s_ops[i].name) == 0) {
+            self->result_size = SIZE_MAX;
             int rc = s_ops[i].handler(self, args, length, result);
+            size_t built = self->result_size != SIZE_MAX ? self->result_size : strlen(*result);
             //  Whatever op built it, no result over the cap leaves the node.
-            if (rc == 0 && strlen(*result) > self->reply_max) {
+            if (rc == 0 && built > self->reply_max) {
                 free(*result);
-                return s_fail(result, TOO_LARGE);
+                rc = s_fail(result, TOO_LARGE);
+                built = strlen(*result);
             }
+            if (size)
+                *size = rc == 0 ? built : strlen(*result);
             return rc;
         }
-    return s_fail(result, "Unknown op '%.*s'", SHOWN, op);
+    int rc = s_fail(result, "Unknown op '%.*s'", SHOWN, op);
+    if (size)
+        *size = strlen(*result);
+    return rc;
 }

@@ -1,10 +1,13 @@
 /*  ops — what `exec` can ask of a node: one table of {name, handler}, and the node's
-    local state (its integer dictionary and its timer). Pure computation: no sockets,
-    so the op thread runs it and the unit tests call it directly. */
+    local state (its integer dictionary and its timer). No sockets, so the op thread
+    runs it and the unit tests call it directly; all is computation but run, which
+    starts a program (run.h) when the tree allows it. */
 #ifndef MQTREE_OPS_H
 #define MQTREE_OPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct _ops_t ops_t;
 
@@ -19,9 +22,19 @@ void ops_set_dictionary_max(ops_t *self, size_t names);
 //  whole: find stops at the cap.
 void ops_set_reply_max(ops_t *self, size_t bytes);
 
+//  Whether the run op may start programs (--allow-run; off unless told).
+void ops_set_run(ops_t *self, bool allowed);
+
+//  The deadline of the request whose op runs next (wire_now_us's clock; 0: none):
+//  run's time limit.
+void ops_set_deadline(ops_t *self, int64_t deadline_us);
+
 //  Runs op on the argument text args[0..length) (the rest of the exec line, not
-//  NUL-terminated). Sets *result to a freshly allocated text, possibly empty, that the
-//  caller frees. Returns 0 if the op succeeded, -1 if *result is an error message.
-int ops_run(ops_t *self, const char *op, const char *args, size_t length, char **result);
+//  NUL-terminated). Sets *result to a freshly allocated text, possibly empty and
+//  NUL-terminated, that the caller frees, and *size (if not NULL) to its length: run's
+//  output may hold NUL bytes. Returns 0 if the op succeeded, -1 if *result is an
+//  error message.
+int ops_run(ops_t *self, const char *op, const char *args, size_t length, char **result,
+            size_t *size);
 
 #endif

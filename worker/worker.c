@@ -274,6 +274,7 @@ worker_t *worker_new(const worker_config_t *config)
         goto error;
     }
     op_runner_set_reply_max(self->runner, config->tree.max_reply);
+    op_runner_set_run(self->runner, config->tree.allow_run);
     zmq_pollitem_t signals = {NULL, config->signal_fd, ZMQ_POLLIN, 0};
     loop_poller(self->loop, &signals, s_on_signal, self);
     if (config->stdin_link) {

@@ -130,6 +130,14 @@ static const option_t s_options[] = {
                "answered\n"
                ".Li Reply too large .\n"
                "Passed on to the node's children."},
+    {.name = "allow-run",
+     .kind = OPTION_FLAG,
+     FIELD(tree.allow_run),
+     .help = "the run op may start programs here (never on insecure tcp)",
+     .manual = "The\n"
+               ".Ic run\n"
+               "op may start programs on this host; refused on tcp without CURVE.\n"
+               "Passed on to the node's children."},
     OPTION_HELP_ROW,
     {.name = NULL},
 };
@@ -280,6 +288,12 @@ static int s_join(worker_config_t *config)
 
 static int s_run(worker_config_t *config)
 {
+    if (config->tree.allow_run && config->tree.transport == TRANSPORT_TCP &&
+        !config->tree.keys) {
+        //  Anyone who reaches an insecure endpoint could run programs here.
+        log_warn("the run op stays off: the tree's tcp links have no CURVE");
+        config->tree.allow_run = false;
+    }
     worker_t *worker = worker_new(config);
     if (!worker)
         return 1;

@@ -1,7 +1,11 @@
 """Tree-wide commands (README, Node sets): exec and ping to a node set travel as one
 broadcast, and the reply is folded: one line per distinct answer, the nodes that
 gave it as a compact set, all lines of a command together, by first id."""
+import glob
 import json
+import os
+import platform
+import subprocess
 
 from harness import Mqtree, kill, run, wait_until
 
@@ -149,7 +153,59 @@ def test_controller_receives_one_message_per_child():
         assert m.close() == 0
 
 
+def processes_with(word):
+    """Pids whose command line holds word."""
+    found = []
+    for path in glob.glob("/proc/[0-9]*/cmdline"):
+        try:
+            with open(path, "rb") as f:
+                if word.encode() in f.read().split(b"\0"):
+                    found.append(int(path.split("/")[2]))
+        except OSError:
+            pass
+    return found
+
+
+def test_run_refused_without_allow_run():
+    with Mqtree("--ordered") as m:
+        build(m, 3, 2)
+        m.expect("exec all run uname -r",
+                 "Error:0-2: The run op is off (start mqtree with --allow-run)")
+        m.expect("exec 1 run uname -r",
+                 "Error:1: The run op is off (start mqtree with --allow-run)")
+        assert m.close() == 0
+    # Never on insecure tcp: anyone who reaches an endpoint could run programs.
+    from harness import BIN
+    done = subprocess.run([BIN, "--transport", "tcp", "--insecure", "--allow-run"],
+                          stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
+    assert done.returncode == 2, done
+    assert b"--allow-run is refused with --insecure" in done.stderr, done.stderr
+
+
+def test_run():
+    with Mqtree("--ordered", "--allow-run", "--timeout", "1500") as m:
+        build(m, 20, 4)
+        # One line per distinct output: one kernel here.
+        m.expect("exec all run uname -r", "Ok:0-19: 0: %s" % platform.release())
+        assert lines_of(m, "exec 0-3 run test -d /proc/self/fd", 1) == ["Ok:0-3: 0"]
+        m.expect("exec 5 run false", "Ok:5: 1")
+        # Control bytes in the output are escaped: one reply, one line.
+        m.expect("exec 5 run printf a\\033[2Jb\\nc", "Ok:5: 0: a\\x1b[2Jb\\nc")
+        # 10 MB of output: the program is killed, and the reply says why.
+        m.expect("exec 2/ run head -c 10000000 /dev/zero",
+                 "Error:2,9-12: Output over 65536 bytes: the program was killed")
+        m.expect("exec 7 run no-such-program",
+                 "Error:7: Cannot run 'no-such-program': No such file or directory")
+        # The time limit is the request's: the program and what it started end.
+        m.expect("exec 8 run sh -c sleep${IFS}97.25&sleep${IFS}97.5",
+                 "Error:8: Time limit reached: the program was killed")
+        wait_until(lambda: not processes_with("97.25") and not processes_with("97.5"),
+                   what="the run op's programs ended")
+        assert m.close() == 0
+
+
 if __name__ == "__main__":
     run([test_folded_200_nodes, test_ping_set, test_reduce_equals_single_execs,
          test_set_syntax_and_errors, test_json_groups,
-         test_controller_receives_one_message_per_child])
+         test_controller_receives_one_message_per_child, test_run_refused_without_allow_run,
+         test_run])

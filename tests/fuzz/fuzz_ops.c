@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *args = (const char *)data + 1 + name_length;
     size_t length = size - 1 - name_length;
     char *result = NULL;
-    int rc = ops_run(s_ops, op, args, length, &result);
+    int rc = ops_run(s_ops, op, args, length, &result, NULL);
     FUZZ_ASSERT(rc == 0 || rc == -1);
     FUZZ_ASSERT(result != NULL);
     FUZZ_ASSERT(rc == 0 || strlen(result) < 200);

@@ -1,0 +1,317 @@
+/*  run — the run op: a program started with an argv, its output read within the
+    request's time (see run.h). */
+#define _GNU_SOURCE
+#include "run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+//  Words are echoed in errors, cut so a 1 GB argument makes a short message.
+#define SHOWN 40
+//  Where a program without a slash is looked for when PATH is unset.
+#define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+
+extern char **environ;
+
+static int s_fail(char **result, size_t *size, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int s_fail(char **result, size_t *size, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    int length = vasprintf(result, format, args);
+    va_end(args);
+    if (length < 0)
+        abort(); //  out of memory
+    *size = (size_t)length;
+    return -1;
+}
+
+static int64_t s_now_us(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+}
+
+//  The blank-separated words of args as an argv (NULL-terminated), *count of them.
+static char **s_words(const char *args, size_t length, size_t *count)
+{
+    char **words = (char **)calloc(length / 2 + 2, sizeof(char *));
+    if (!words)
+        abort();
+    *count = 0;
+    for (size_t at = 0; at < length;) {
+        while (at < length && (args[at] == ' ' || args[at] == '\t'))
+            at++;
+        size_t start = at;
+        while (at < length && args[at] != ' ' && args[at] != '\t')
+            at++;
+        if (at > start)
+            words[(*count)++] = strndup(args + start, at - start);
+    }
+    return words;
+}
+
+static void s_words_free(char **words)
+{
+    for (char **word = words; *word; word++)
+        free(*word);
+    free(words);
+}
+
+//  The file to execute for program: itself if it names a path, else the first
+//  executable of that name along PATH. NULL, errno set, if there is none.
+static char *s_resolve(const char *program)
+{
+    if (strchr(program, '/'))
+        return strdup(program);
+    const char *path = getenv("PATH");
+    char *dirs = strdup(path && *path ? path : DEFAULT_PATH);
+    char *found = NULL, *saved = NULL;
+    for (char *dir = strtok_r(dirs, ":", &saved); dir && !found;
+         dir = strtok_r(NULL, ":", &saved)) {
+        char *candidate = NULL;
+        if (asprintf(&candidate, "%s/%s", dir, program) < 0)
+            abort();
+        if (access(candidate, X_OK) == 0)
+            found = candidate;
+        else
+            free(candidate);
+    }
+    free(dirs);
+    if (!found)
+        errno = ENOENT;
+    return found;
+}
+
+//  A process of our own, without the C library's fork (whose handlers take locks
+//  that another thread of the worker may have held at the copy): 0 in the child.
+//  The plain clone system call, which valgrind knows too (not clone3).
+static long s_clone(int exit_signal)
+{
+    return syscall(SYS_clone, (unsigned long)exit_signal, NULL, NULL, NULL, NULL);
+}
+
+//  The program, after the second clone: system calls only until exec. An exec
+//  that fails tells its errno on report.
+static void s_program(const char *file, char **argv, int output, int null_fd, int report)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    dup2(null_fd, STDIN_FILENO);
+    dup2(output, STDOUT_FILENO);
+    dup2(null_fd, STDERR_FILENO);
+    //  The worker blocks signals for its signalfd and ignores SIGPIPE: a program
+    //  starts with neither.
+    struct sigaction standard = {.sa_handler = SIG_DFL};
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            sigaction(sig, &standard, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execve(file, argv, environ);
+    int error = errno;
+    ssize_t written = write(report, &error, sizeof error);
+    (void)written;
+    _exit(127);
+}
+
+//  The keeper, a clone child with no exit signal: the loop's waitpid(-1) never sees
+//  it (an exec would make a process an ordinary child again, so the keeper does not
+//  exec). It leads the program's process group, starts the program, waits for it
+//  and exits with its status: the exit code, or 128 + the signal that ended it.
+//  The keeper's copies of the program's file and words, kept where memcheck (which
+//  checks the keeper's end too) sees them: the keeper exits without freeing them,
+//  as it may not call free (see s_clone).
+static const char *volatile s_kept_file;
+static char **volatile s_kept_words;
+
+static void s_keeper(const char *file, char **argv, int output, int null_fd, int report,
+                     int life, pid_t worker)
+{
+    (void)life; //  held open until the keeper ends: its end is the pipe's
+    s_kept_file = file;
+    s_kept_words = argv;
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != worker)
+        _exit(127); //  the worker ended before the prctl: no orphan
+    long program = s_clone(SIGCHLD);
+    if (program == 0)
+        s_program(file, argv, output, null_fd, report);
+    if (program < 0) {
+        int error = errno;
+        ssize_t written = write(report, &error, sizeof error);
+        (void)written;
+        _exit(127);
+    }
+    close(output);
+    close(report);
+    int status = 0;
+    while (waitpid((pid_t)program, &status, 0) < 0 && errno == EINTR)
+        ;
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+//  Kills the program's group if asked, reaps the keeper: the program's status.
+static int s_end(pid_t pid, bool kill_first)
+{
+    if (kill_first)
+        kill(-pid, SIGKILL);
+    siginfo_t info = {0};
+    while (waitid(P_PID, (id_t)pid, &info, WEXITED | __WCLONE) != 0 && errno == EINTR)
+        ;
+    //  Anything it left in its group goes too: nothing outlives the op.
+    kill(-pid, SIGKILL);
+    return info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
+}
+
+typedef struct {
+    char *data;
+    size_t used, size;
+} output_t;
+
+//  Reads what is there: 1 at its end, 0 for more to come, -1 over max.
+static int s_read(int fd, output_t *out, size_t max)
+{
+    while (true) {
+        if (out->used == out->size) {
+            out->size = out->size ? out->size * 2 : 4096;
+            out->data = (char *)realloc(out->data, out->size + 1);
+            if (!out->data)
+                abort();
+        }
+        ssize_t got = read(fd, out->data + out->used, out->size - out->used);
+        if (got == 0)
+            return 1;
+        if (got < 0)
+            return errno == EINTR ? 0 : errno == EAGAIN ? 0 : 1;
+        out->used += (size_t)got;
+        if (out->used > max)
+            return -1;
+    }
+}
+
+int run_program(const char *args, size_t length, int64_t deadline_us, size_t output_max,
+                char **result, size_t *size)
+{
+    size_t count;
+    char **argv = s_words(args, length, &count);
+    if (!count) {
+        s_words_free(argv);
+        return s_fail(result, size, "Expected: run program [args...]");
+    }
+    char *file = s_resolve(argv[0]);
+    if (!file) {
+        int rc = s_fail(result, size, "Cannot run '%.*s': %s", SHOWN, argv[0],
+                        strerror(errno));
+        s_words_free(argv);
+        return rc;
+    }
+    int output[2] = {-1, -1}, report[2] = {-1, -1}, life[2] = {-1, -1};
+    int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    int rc = -1;
+    if (null_fd < 0 || pipe2(output, O_CLOEXEC) != 0 || pipe2(report, O_CLOEXEC) != 0 ||
+        pipe2(life, O_CLOEXEC) != 0) {
+        rc = s_fail(result, size, "Cannot run '%.*s': %s", SHOWN, argv[0], strerror(errno));
+        goto done;
+    }
+    pid_t worker = getpid();
+    long pid = s_clone(0);
+    if (pid == 0)
+        s_keeper(file, argv, output[1], null_fd, report[1], life[1], worker);
+    if (pid < 0) {
+        rc = s_fail(result, size, "Cannot run '%.*s': %s", SHOWN, argv[0], strerror(errno));
+        goto done;
+    }
+    close(output[1]);
+    close(report[1]);
+    close(life[1]);
+    output[1] = report[1] = life[1] = -1;
+    int error = 0;
+    ssize_t got;
+    while ((got = read(report[0], &error, sizeof error)) < 0 && errno == EINTR)
+        ;
+    if (got == sizeof error) {
+        s_end((pid_t)pid, false);
+        rc = s_fail(result, size, "Cannot run '%.*s': %s", SHOWN, argv[0], strerror(error));
+        goto done;
+    }
+    fcntl(output[0], F_SETFL, O_NONBLOCK);
+    if (!deadline_us)
+        deadline_us = s_now_us() + (int64_t)RUN_TIME_MAX_MS * 1000;
+    output_t out = {NULL, 0, 0};
+    bool exited = false, closed = false, over = false;
+    //  Its output until it ends (or closes it and ends), the deadline, or the cap.
+    while (!exited && !over) {
+        int64_t left = deadline_us - s_now_us();
+        if (left <= 0)
+            break;
+        struct pollfd polls[2] = {{life[0], POLLIN, 0}, {output[0], POLLIN, 0}};
+        int ready = poll(polls, closed ? 1 : 2, (int)((left + 999) / 1000));
+        if (ready < 0 && errno != EINTR)
+            break;
+        if (ready <= 0)
+            continue;
+        //  Once it ended, what it wrote is in the pipe, unless something it started
+        //  holds the pipe open: that is not waited for.
+        exited = polls[0].revents & (POLLIN | POLLHUP);
+        if (!closed) {
+            int state = s_read(output[0], &out, output_max);
+            over = state < 0;
+            closed = state > 0;
+        }
+    }
+    int status = s_end((pid_t)pid, !exited || over);
+    if (over || !exited) {
+        if (over)
+            rc = s_fail(result, size, "Output over %zu bytes: the program was killed",
+                        output_max);
+        else
+            rc = s_fail(result, size, "Time limit reached: the program was killed");
+        free(out.data);
+        goto done;
+    }
+    if (out.used && out.data[out.used - 1] == '\n')
+        out.used--;
+    char prefix[24];
+    int prefix_length = snprintf(prefix, sizeof prefix, out.used ? "%d: " : "%d", status);
+    *size = (size_t)prefix_length + out.used;
+    *result = (char *)malloc(*size + 1);
+    if (!*result)
+        abort();
+    memcpy(*result, prefix, (size_t)prefix_length);
+    if (out.used)
+        memcpy(*result + prefix_length, out.data, out.used);
+    (*result)[*size] = '\0';
+    free(out.data);
+    rc = 0;
+done:
+    for (int i = 0; i < 2; i++) {
+        if (output[i] >= 0)
+            close(output[i]);
+        if (report[i] >= 0)
+            close(report[i]);
+        if (life[i] >= 0)
+            close(life[i]);
+    }
+    if (null_fd >= 0)
+        close(null_fd);
+    free(file);
+    s_words_free(argv);
+    return rc;
+}
