@@ -156,6 +156,64 @@ def sets_behind_creates(mqtree, nodes, per_create, seed=7):
     return timings
 
 
+def tree_wide(mqtree, count, fanout, samples, blocks=3):
+    """Tree-wide commands on count nodes, fanout per node (the controller's own
+    included): `exec all sum 1 1` closed-loop against pingall on the same tree, in
+    turns (p50 ms each); count single `exec i sum 1 1` piped at once (median of
+    blocks, ms); and the messages the controller received per broadcast (stats)."""
+    shell = Shell(mqtree, "--timeout", "10000")
+    shell.send("".join("create %d %d\n" % (i, (i - 1) // fanout or -1)
+                       for i in range(1, count + 1)))
+    for _ in range(count):
+        reply = shell.line()
+        assert reply.startswith("Ok: "), reply
+    everyone = "Ok:1-%d: 1" % count
+
+    def timed(line, replies):
+        start = time.monotonic()
+        shell.send(line)
+        got = [shell.line() for _ in range(replies)]
+        return (time.monotonic() - start) * 1000, got
+
+    def cpu_ms():
+        """The controller's CPU time so far (user + system), in ms."""
+        with open("/proc/%d/stat" % shell.proc.pid) as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) * 1000 / HZ
+
+    pings, broadcasts, broadcast_cpu = [], [], 0
+    for _ in range(samples):
+        ms, got = timed("pingall\n", 1)
+        assert got == ["Ok: -1"], got
+        pings.append(ms)
+        cpu = cpu_ms()
+        ms, got = timed("exec all sum 1 1\n", 1)
+        broadcast_cpu += cpu_ms() - cpu
+        assert got == [everyone], got
+        broadcasts.append(ms)
+    singles, singles_cpu = [], 0
+    for _ in range(blocks):
+        cpu = cpu_ms()
+        ms, got = timed("".join("exec %d sum 1 1\n" % i for i in range(1, count + 1)), count)
+        singles_cpu += cpu_ms() - cpu
+        assert got == ["Ok:%d: 1" % i for i in range(1, count + 1)], got[:3]
+        singles.append(ms)
+
+    def received():
+        _, got = timed("stats\n", 1)
+        return int(got[0].split("received ")[1].split(",")[0])
+    before = received()
+    timed("exec all sum 1 1\n", 1)
+    per_broadcast = received() - before
+    children = int(timed("stats\n", 1)[1][0].split("children ")[1].split(",")[0])
+    shell.close()
+    return {"broadcast_p50_ms": percentile(broadcasts, 0.5),
+            "pingall_p50_ms": percentile(pings, 0.5),
+            "singles_ms": median_of(singles),
+            "broadcast_cpu_ms": broadcast_cpu / samples, "singles_cpu_ms": singles_cpu / blocks,
+            "per_broadcast": per_broadcast, "children": children}
+
+
 def heartbeat_cpu(mqtree, count, interval, seconds):
     shell = Shell(mqtree, "--timeout", "10000")
     shell.tree(count)
@@ -792,6 +850,24 @@ def local_figures(options, quick, baseline, both, row, on):
                                         options=("--ordered", "--timeout", "2000"))[key] / 1000)
     row("pingall, %d nodes, 10 SIGSTOPped, p50 (ms)" % stopped, value, "ms", None, "-",
         "<= timeout + 50 ms", value <= 2000 + 50, base)
+    # --- tree-wide commands (this build only: a baseline may not have them) ----------
+    wide_nodes = 300 if quick else 1000
+    wide = tree_wide(MQTREE, wide_nodes, 16, 50 if quick else 200)
+    raw_wave = floor("pingtree", wide_nodes, 16, 20)["pingtree_%d_p50_us" % wide_nodes] / 1000
+    row("exec all sum 1 1, %d nodes, fanout 16, p50 (ms)" % wide_nodes,
+        wide["broadcast_p50_ms"], "ms", wide["pingall_p50_ms"], "pingall, same tree",
+        "<= 2x", wide["broadcast_p50_ms"] <= 2 * wide["pingall_p50_ms"])
+    row("  the same against a raw libzmq tree's wave (ms)", wide["broadcast_p50_ms"], "ms",
+        raw_wave, "raw tree, a pingall's messages", "info", True)
+    row("  %d single execs piped, same tree (ms)" % wide_nodes, wide["singles_ms"], "ms",
+        wide["broadcast_p50_ms"], "exec all, one broadcast", ">= 20x",
+        wide["singles_ms"] >= 20 * wide["broadcast_p50_ms"])
+    row("  controller CPU, %d single execs (ms)" % wide_nodes, wide["singles_cpu_ms"], "ms",
+        max(wide["broadcast_cpu_ms"], 1000 / HZ / 50), "controller CPU, one broadcast",
+        ">= 20x", wide["singles_cpu_ms"] >= 20 * wide["broadcast_cpu_ms"])
+    row("  messages the controller received per broadcast", wide["per_broadcast"], "",
+        wide["children"], "the controller's children", "= floor",
+        wide["per_broadcast"] == wide["children"])
     # --- heartbeat CPU ---------------------------------------------------------------
     # 300 ms: the shortest interval the shell accepts (HEARTBEAT_MIN_MS).
     for interval in (300, 1000):
