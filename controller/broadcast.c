@@ -102,13 +102,15 @@ size_t broadcast_lines(const broadcast_t *self, result_group_t **out)
     fold_group_t *groups = (fold_group_t *)zmalloc((count + 1) * sizeof *groups);
     fold_groups(self->answers, groups);
     for (size_t index = 0; index < count; index++) {
-        result_status_t status = groups[index].status == WIRE_OK      ? RESULT_OK
-                                 : groups[index].status == WIRE_ERROR ? RESULT_ERROR
-                                                                      : RESULT_UNAVAILABLE;
+        result_status_t status = groups[index].status == WIRE_OK ? RESULT_OK
+                                 : groups[index].status == WIRE_ERROR
+                                     ? RESULT_ERROR
+                                     : RESULT_UNAVAILABLE;
         //  A node's text is data: escaped, so it stays on its line (text.h).
-        char *text = ping && status == RESULT_OK
-                         ? strdup("1")
-                         : text_escape((const char *)groups[index].text, groups[index].size);
+        char *text =
+            ping && status == RESULT_OK
+                ? strdup("1")
+                : text_escape((const char *)groups[index].text, groups[index].size);
         s_line(&lines, groups[index].ids, status, text);
     }
     free(groups);

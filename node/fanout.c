@@ -32,8 +32,7 @@ void fanout_expect(fanout_t *self, int32_t child)
     zlistx_add_end(self->waiting, idmap_key(child));
 }
 
-void fanout_add(fanout_t *self, int32_t id, uint8_t status, const void *text,
-                size_t size)
+void fanout_add(fanout_t *self, int32_t id, uint8_t status, const void *text, size_t size)
 {
     fold_add(self->fold, id, status, text, size);
 }
@@ -125,7 +124,8 @@ fanouts_t *fanouts_new(int32_t self_id, children_t *children, timers_t *timers,
                        fanout_send_fn *send_up, fanout_run_fn *run, void *arg)
 {
     fanouts_t *self = (fanouts_t *)zmalloc(sizeof(fanouts_t));
-    *self = (fanouts_t){self_id, children, timers, send_up, run, arg, idmap_new(), {0}, 0};
+    *self =
+        (fanouts_t){self_id, children, timers, send_up, run, arg, idmap_new(), {0}, 0};
     zhashx_set_destructor(self->table, (zhashx_destructor_fn *)fanout_destroy);
     return self;
 }
@@ -249,7 +249,8 @@ static void s_run_own(fanouts_t *self, fanout_t *fanout, const wire_msg_t *reque
     exec->node = self->self_id;
     //  Its start is due a little before our own answer: an op that did not start in
     //  time never runs, so what we report missing never takes effect (at most once).
-    exec->deadline_us = fanout_child_deadline(request->deadline_us, timers_now(self->timers));
+    exec->deadline_us =
+        fanout_child_deadline(request->deadline_us, timers_now(self->timers));
     wire_bytes_lend(&exec->op, request->op.data, request->op.size);
     wire_bytes_lend(&exec->text, request->text.data, request->text.size);
     self->run(self->arg, &exec);

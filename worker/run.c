@@ -227,7 +227,8 @@ int run_program(const char *args, size_t length, int64_t deadline_us, size_t out
     int rc = -1;
     if (null_fd < 0 || pipe2(output, O_CLOEXEC) != 0 || pipe2(report, O_CLOEXEC) != 0 ||
         pipe2(life, O_CLOEXEC) != 0) {
-        rc = s_fail(result, size, "Cannot run '%.*s': %s", SHOWN, argv[0], strerror(errno));
+        rc = s_fail(result, size, "Cannot run '%.*s': %s", SHOWN, argv[0],
+                    strerror(errno));
         goto done;
     }
     pid_t worker = getpid();
@@ -235,7 +236,8 @@ int run_program(const char *args, size_t length, int64_t deadline_us, size_t out
     if (pid == 0)
         s_keeper(file, argv, output[1], null_fd, report[1], life[1], worker);
     if (pid < 0) {
-        rc = s_fail(result, size, "Cannot run '%.*s': %s", SHOWN, argv[0], strerror(errno));
+        rc = s_fail(result, size, "Cannot run '%.*s': %s", SHOWN, argv[0],
+                    strerror(errno));
         goto done;
     }
     close(output[1]);
@@ -248,7 +250,8 @@ int run_program(const char *args, size_t length, int64_t deadline_us, size_t out
         ;
     if (got == sizeof error) {
         s_end((pid_t)pid, false);
-        rc = s_fail(result, size, "Cannot run '%.*s': %s", SHOWN, argv[0], strerror(error));
+        rc = s_fail(result, size, "Cannot run '%.*s': %s", SHOWN, argv[0],
+                    strerror(error));
         goto done;
     }
     fcntl(output[0], F_SETFL, O_NONBLOCK);
