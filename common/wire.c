@@ -90,10 +90,8 @@ static const kind_t s_kinds[WIRE_TYPE_COUNT] = {
     [WIRE_REPLY] = {"REPLY", 4, false, {F_STATUS, F_TEXT}},
     [WIRE_HELLO] = {"HELLO", 4, false, {F_PID, F_HOST, F_ENDPOINT}},
     [WIRE_EVENT] = {"EVENT", 4, false, {F_EVENT, F_CHILD, F_PID, F_CODE}},
-    [WIRE_BROADCAST] = {"BROADCAST",
-                        5,
-                        true,
-                        {F_PATH, F_REDUCE, F_SETS, F_ACTION, F_TEXT}},
+    [WIRE_BROADCAST] =
+        {"BROADCAST", 5, true, {F_PATH, F_REDUCE, F_SETS, F_ACTION, F_TEXT}},
     [WIRE_HEARTBEAT] = {"HEARTBEAT", 4, true, {F_PATH, F_INTERVAL}},
     [WIRE_BEAT] = {"BEAT", 4, false, {F_NONE}},
     [WIRE_ADOPT] = {"ADOPT", 4, true, {F_PATH, F_CHILD, F_PID, F_HOST}},
