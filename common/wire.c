@@ -82,6 +82,7 @@ typedef struct {
     uint8_t fields[KIND_FIELDS];
 } kind_t;
 
+// clang-format off: one row per kind, as wire.h lists them
 static const kind_t s_kinds[WIRE_TYPE_COUNT] = {
     [WIRE_CREATE] = {"CREATE", 4, true, {F_PATH, F_CHILD, F_HOST}},
     [WIRE_EXEC] = {"EXEC", 4, true, {F_PATH, F_OP, F_TEXT}},
@@ -90,14 +91,14 @@ static const kind_t s_kinds[WIRE_TYPE_COUNT] = {
     [WIRE_REPLY] = {"REPLY", 4, false, {F_STATUS, F_TEXT}},
     [WIRE_HELLO] = {"HELLO", 4, false, {F_PID, F_HOST, F_ENDPOINT}},
     [WIRE_EVENT] = {"EVENT", 4, false, {F_EVENT, F_CHILD, F_PID, F_CODE}},
-    [WIRE_BROADCAST] =
-        {"BROADCAST", 5, true, {F_PATH, F_REDUCE, F_SETS, F_ACTION, F_TEXT}},
+    [WIRE_BROADCAST] = {"BROADCAST", 5, true, {F_PATH, F_REDUCE, F_SETS, F_ACTION, F_TEXT}},
     [WIRE_HEARTBEAT] = {"HEARTBEAT", 4, true, {F_PATH, F_INTERVAL}},
     [WIRE_BEAT] = {"BEAT", 4, false, {F_NONE}},
     [WIRE_ADOPT] = {"ADOPT", 4, true, {F_PATH, F_CHILD, F_PID, F_HOST}},
     [WIRE_JOIN] = {"JOIN", 4, false, {F_PARENT, F_PID, F_HOST}},
     [WIRE_LEAVE] = {"LEAVE", 4, true, {F_PATH}},
 };
+// clang-format on
 
 static size_t s_field_count(const kind_t *kind)
 {
