@@ -82,7 +82,8 @@ typedef struct {
     uint8_t fields[KIND_FIELDS];
 } kind_t;
 
-// clang-format off: one row per kind, as wire.h lists them
+//  One row per kind, as wire.h lists them.
+// clang-format off
 static const kind_t s_kinds[WIRE_TYPE_COUNT] = {
     [WIRE_CREATE] = {"CREATE", 4, true, {F_PATH, F_CHILD, F_HOST}},
     [WIRE_EXEC] = {"EXEC", 4, true, {F_PATH, F_OP, F_TEXT}},
