@@ -214,6 +214,39 @@ def test_fifteen_nodes_over_four_hosts():
         no_worker_left(hosts)
 
 
+def test_sets_over_four_hosts():
+    """Tree-wide commands across hosts (README, Tree-wide commands): run folds the
+    same output of the nodes of one host into one line, reductions cross hosts, and
+    a dead remote subtree is one line."""
+    with Hosts(4) as hosts, start(hosts, "--allow-run") as m:
+        for node in range(1, 16):
+            m.create_at(node, node // 2 if node > 1 else -1, node % 4)
+        m.send("exec all run cat /proc/net/fib_trie")
+        lines = [m.line() for _ in range(4)]
+        for i in range(4):
+            # The nodes on host i, and what its network namespace says of itself.
+            ids = ",".join(str(node) for node in range(1, 16) if node % 4 == i)
+            # (a newline in the output reads \n: one reply, one line)
+            group = [line for line in lines if "-- 127.100.0.%d\\n" % (i + 1) in line]
+            assert len(group) == 1, (i, lines)
+            assert re.fullmatch(r"Ok:[0-9,-]+: 0: .*", group[0]), group[0]
+            got = group[0].split(":")[1]
+            expanded = []
+            for part in got.split(","):
+                first, _, last = part.partition("-")
+                expanded += range(int(first), int(last or first) + 1)
+            assert ",".join(map(str, expanded)) == ids, (i, got, ids)
+        m.expect("exec all sum 2 1 1 --reduce sum", "Ok:1-15: 30")
+        # Node 2's subtree (2, 4, 5, 8-11) spans the four hosts: one line.
+        os.kill(m.pids[2], signal.SIGKILL)
+        wait_until(lambda: m.ask("ping 2") == "Ok: 0", slack(10), "node 2 known dead")
+        m.send("exec all sum 1 1")
+        assert [m.line(), m.line()] == ["Ok:1,3,6-7,12-15: 1",
+                                        "Error:2,4-5,8-11: Node is unavailable"]
+        assert m.close() == 0
+        no_worker_left(hosts)
+
+
 def test_create_on_a_host_that_does_not_exist():
     with Hosts(2) as hosts, start(hosts) as m:
         reply = m.ask("create 9 -1 @%s-nosuchhost" % hosts.tag,
@@ -723,6 +756,7 @@ def test_controller_sigkill_ends_joined_workers():
 
 
 TESTS = [test_virtual_network, test_chain_over_three_hosts, test_fifteen_nodes_over_four_hosts,
+     test_sets_over_four_hosts,
      test_create_on_a_host_that_does_not_exist, test_create_behind_a_cut,
      test_curve_keeps_strangers_out, test_join_by_hand, test_kill_a_remote_worker,
      test_partition_and_heal_at_most_once, test_partition_long_cut_at_most_once,
