@@ -22,7 +22,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(rc >= -1 && rc <= 1);
     if (rc == 1) {
         FUZZ_ASSERT(command && !error);
-        FUZZ_ASSERT(command->kind >= CMD_CREATE && command->kind <= CMD_EXIT);
+        FUZZ_ASSERT(command->kind >= CMD_CREATE && command->kind <= CMD_STATS);
+        //  A set instead of an id: exec and ping only, as typed, with a known reduction
+        //  (exec only).
+        if (command->set) {
+            FUZZ_ASSERT(command->kind == CMD_EXEC || command->kind == CMD_PING);
+            FUZZ_ASSERT(command->set_word && strstr(line, command->set_word));
+            FUZZ_ASSERT(command->set->all || !nodeset_empty(command->set->ids) ||
+                        !nodeset_empty(command->set->subtrees));
+        }
+        FUZZ_ASSERT(command->reduce < REDUCE_KINDS);
+        FUZZ_ASSERT(command->kind == CMD_EXEC || command->reduce == REDUCE_NONE);
         if (command->kind == CMD_EXEC) {
             FUZZ_ASSERT(command->op[0] != '\0');
             FUZZ_ASSERT(strlen(command->op) < COMMAND_OP_MAX);

@@ -26,6 +26,9 @@ LINES = [
     ("any", "exec 10"), ("any", "frobnicate"), ("any", "exec 1 sum 1 \0 1"),
     ("sum", "exec 10 3 1 2 3"), ("find", "exec 10 abracadabra abra"),
     ("dict", "exec 10 MyVar 5"), ("dict", "exec 10 MyVar"), ("timer", "exec 12 time"),
+    ("any", "exec all get x --reduce sum"), ("any", "ping 1-5,9,20-22"),
+    ("any", "exec 3/,7,-5--3 run uname -r"), ("any", "stats"), ("sum", "exec 1-3 2 1 1"),
+    ("any", "exec 1- get x"), ("any", "exec all get x --reduce"),
 ]
 
 
