@@ -3,7 +3,9 @@
 #include "check.h"
 
 #include <czmq.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static ops_t *s_ops;
 static char *s_result;
@@ -172,6 +174,12 @@ static void s_run_op(void)
     s_ok("run", "echo  hello   world", "0: hello world"); //  words, no shell
     s_ok("run", "printf a\\n\\n", "0: a\n");           //  one newline less
     s_ok("run", "sh -c kill${IFS}-9${IFS}$$", "137");     //  128 + SIGKILL
+    //  Only its standard three descriptors reach it (3 is ls's own reading), not one
+    //  the worker holds without close-on-exec.
+    int held = open("/dev/null", O_RDONLY);
+    CHECK(held >= 0);
+    s_ok("run", "ls /proc/self/fd", "0: 0\n1\n2\n3");
+    close(held);
     size_t size = 0;
     free(s_result);
     CHECK(ops_run(s_ops, "run", "printf a\\0b", 11, &s_result, &size) == 0);
