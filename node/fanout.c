@@ -343,8 +343,13 @@ bool fanouts_answer(fanouts_t *self, child_t *child, const wire_msg_t *reply)
         return true;
     }
     bool complete = reply->status != WIRE_PARTIAL;
-    if (reply->node != child->id ||
-        !fanout_answer(fanout, child->id, reply->text.data, reply->text.size, complete))
+    if (!s_waiting_handle(fanout, child->id))
+        //  It was stopped meanwhile and counted out; its answer came all the same.
+        log_debug("broadcast %" PRIu64 ": child %d answered after it was counted out",
+                  reply->request_id, child->id);
+    else if (reply->node != child->id ||
+             !fanout_answer(fanout, child->id, reply->text.data, reply->text.size,
+                            complete))
         log_dropped("dropped a malformed broadcast answer from child %d", child->id);
     else if (fanout->answered || fanout_done(fanout))
         //  Once our own answer went up, late ones follow it at once.
