@@ -273,6 +273,7 @@ void fanouts_start(fanouts_t *self, const wire_msg_t *request)
     fanout_t *fanout =
         fanout_new(request->request_id, request->deadline_us, (reduce_t)request->reduce);
     fanout->asked_us = now;
+    fanout->effects = request->op.size > 0;
     int64_t deadline = fanout_child_deadline(request->deadline_us, now);
     for (child_t *child = children_first(self->children); child;
          child = children_next(self->children)) {
@@ -357,13 +358,19 @@ bool fanouts_answer(fanouts_t *self, child_t *child, const wire_msg_t *reply)
     return true;
 }
 
-void fanouts_forget(fanouts_t *self, int32_t child)
+void fanouts_forget(fanouts_t *self, int32_t child, bool gone)
 {
     zlist_t *finished = zlist_new();
     for (fanout_t *fanout = (fanout_t *)zhashx_first(self->table); fanout;
-         fanout = (fanout_t *)zhashx_next(self->table))
+         fanout = (fanout_t *)zhashx_next(self->table)) {
+        //  A stopped or silent child may still run the op after all, or hold its
+        //  subtree's answers: an op that has effects waits for it to its deadline,
+        //  as a single exec does (at most once). Presence alone needs no wait.
+        if (!gone && fanout->effects)
+            continue;
         if (fanout_forget(fanout, child) && fanout_done(fanout))
             zlist_append(finished, fanout);
+    }
     for (fanout_t *fanout = (fanout_t *)zlist_first(finished); fanout;
          fanout = (fanout_t *)zlist_next(finished))
         s_send(self, fanout);

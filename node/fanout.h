@@ -34,6 +34,7 @@ typedef struct {
     int64_t asked_us;  //  when the request came (the caller's, to time the wait)
     int timer_id;      //  the deadline timer (timers.h), 0 if none
     bool answered;     //  a partial answer went up: late answers follow it as they come
+    bool effects;      //  it runs an op (not presence alone, as pingall)
     zlistx_t *waiting; //  child ids not answered yet (as idmap keys), and our own
     fold_t *fold;      //  the answers gathered since the last one went up
 } fanout_t;
@@ -118,8 +119,10 @@ bool fanouts_own(fanouts_t *self, uint64_t request_id, uint8_t status, const voi
 //  pass up); true if it was ours (taken into account, or dropped as malformed).
 bool fanouts_answer(fanouts_t *self, child_t *child, const wire_msg_t *reply);
 
-//  A child will not answer (it ended or stopped): fanouts waiting for it only for
-//  it answer now.
-void fanouts_forget(fanouts_t *self, int32_t child);
+//  A child will not answer: its process is gone (gone), or it is stopped or silent.
+//  Fanouts waiting for it only answer now: all of them when it is gone, those that
+//  ask for presence alone (pingall, ping SET) when it is stopped or silent; one that
+//  runs an op waits for it to its deadline (it may run the op after SIGCONT).
+void fanouts_forget(fanouts_t *self, int32_t child, bool gone);
 
 #endif

@@ -212,20 +212,20 @@ static void s_on_report(void *arg, child_t *child, child_report_t report)
         case CHILD_SAYS_REMOVED:
             if (child->remove_request)
                 s_reply_text(self, child->remove_request, WIRE_OK, "");
-            fanouts_forget(self->fanouts, child->id);
+            fanouts_forget(self->fanouts, child->id, true);
             break;
         case CHILD_SAYS_EXITED:
             s_log_end(child);
             //  The event first: the parent then knows why before a pingall answer
             //  that leaves the child out reaches it, and the two never disagree.
             s_event(self, child, WIRE_CHILD_EXITED, child->status);
-            fanouts_forget(self->fanouts, child->id);
+            fanouts_forget(self->fanouts, child->id, true);
             break;
         case CHILD_SAYS_STOPPED:
             log_info("child %d (pid %d) stopped by signal %d", child->id,
                      (int)child->pid, WSTOPSIG(child->status));
             s_event(self, child, WIRE_CHILD_STOPPED, child->status);
-            fanouts_forget(self->fanouts, child->id);
+            fanouts_forget(self->fanouts, child->id, false);
             break;
         case CHILD_SAYS_CONTINUED:
             //  Its silence while stopped is known for what it was: the count of
@@ -236,7 +236,7 @@ static void s_on_report(void *arg, child_t *child, child_report_t report)
             break;
         case CHILD_SAYS_LOST:
             s_event(self, child, WIRE_CHILD_LOST, 0);
-            fanouts_forget(self->fanouts, child->id);
+            fanouts_forget(self->fanouts, child->id, false);
             break;
         case CHILD_SAYS_BACK:
             s_event(self, child, WIRE_CHILD_BACK, 0);

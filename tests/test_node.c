@@ -427,6 +427,23 @@ static void s_broadcasts(void)
     s_advance(2000000);
     CHECK(zlistx_size(s_up) == 0 && s_execs() == before + 3);
 
+    //  Node 3 stops (its parent sees it) after the broadcast reached it: an op with
+    //  effects waits for it to the deadline, since it may still run it; when it
+    //  continues in time, its answer is in the one answer that goes up.
+    s_nodes[3].frozen = true;
+    all = s_broadcast("id", NULL, NULL, REDUCE_SUM);
+    s_pump();
+    node_child_status(s_nodes[2].node, PID_BASE + 3, 0x137f); //  stopped by SIGSTOP
+    s_pump();
+    s_expect_event(2, WIRE_CHILD_STOPPED, 3);
+    s_advance(1000000);
+    CHECK(zlistx_size(s_up) == 0);
+    node_child_status(s_nodes[2].node, PID_BASE + 3, 0xffff); //  continued
+    s_nodes[3].frozen = false;
+    s_pump();
+    s_expect_event(2, WIRE_CHILD_CONTINUED, 3);
+    s_expect_groups(all, WIRE_OK, "=10:1-4");
+
     //  Sets that are not two node sets: dropped by the first node, nothing runs.
     wire_msg_t *bad = wire_msg_new(WIRE_BROADCAST);
     bad->request_id = s_next_request++;

@@ -5,6 +5,7 @@ import glob
 import json
 import os
 import platform
+import signal
 import subprocess
 
 from harness import Mqtree, kill, run, wait_until
@@ -87,6 +88,27 @@ def test_reduce_equals_single_execs():
         m.expect("exec 0-1 sum 1 9223372036854775807 --reduce sum", "Error:0-1: Overflow")
         # An op's own error is a group of its own, reduced or not.
         m.expect("exec all nope --reduce sum", "Error:0-59: Unknown op 'nope'")
+        assert m.close() == 0
+
+
+def test_stopped_relay_within_the_deadline():
+    """A broadcast with effects that went down past a node stopped meanwhile waits for
+    it to the deadline, as a single exec does: continued in time, its subtree's answers
+    count; reported failed at once, the op would have run all the same."""
+    with Mqtree("--ordered", "--timeout", "4000") as m:
+        pids = build(m, 5, 1)  # a chain: 0 - 1 - 2 - 3 - 4
+        m.send("exec 2-4 sleep 300", "exec 2-4 set x 1")
+        # Both went past node 1 once node 4 runs the sleep on its op thread (a
+        # worker has 3 threads until its first op that does not run inline).
+        wait_until(lambda: len(os.listdir("/proc/%d/task" % pids[4])) > 3,
+                   what="node 4 sleeping")
+        kill(pids[1], signal.SIGSTOP)
+        wait_until(lambda: open("/proc/%d/stat" % pids[1]).read().split(")")[1].split()[0]
+                   == "T", what="node 1 stopped")
+        m.no_line(1.0)
+        kill(pids[1], signal.SIGCONT)
+        assert [m.line(), m.line()] == ["Ok:2-4", "Ok:2-4"]
+        assert lines_of(m, "exec all get x", 2) == ["Ok:0-1: 'x' not found", "Ok:2-4: 1"]
         assert m.close() == 0
 
 
@@ -207,5 +229,6 @@ def test_run():
 if __name__ == "__main__":
     run([test_folded_200_nodes, test_ping_set, test_reduce_equals_single_execs,
          test_set_syntax_and_errors, test_json_groups,
-         test_controller_receives_one_message_per_child, test_run_refused_without_allow_run,
+         test_controller_receives_one_message_per_child, test_stopped_relay_within_the_deadline,
+         test_run_refused_without_allow_run,
          test_run])
