@@ -329,10 +329,16 @@ static blocker_t s_blocker(waiting_t *self, held_t *held)
     if (self->bst && held->command->kind == CMD_CREATE) {
         //  Where a BST insert goes depends on the nodes created meanwhile: the
         //  parent it has now must be up, as must the path down to it.
+        //  The parent it was indexed under may be gone since (removed): the subtree
+        //  commands read before it are looked for on the path it has now.
         topo_node_t *parent = topology_bst_parent(self->topology, held->command->id);
-        for (topo_node_t *above = parent; above; above = above->parent)
+        for (topo_node_t *above = parent; above; above = above->parent) {
             if (s_busy(above))
                 return (blocker_t){NULL, above->id, NULL, true};
+            held_t *subtree = s_front(self->subtrees, above->id);
+            if (subtree && s_before(subtree, held))
+                return (blocker_t){subtree, 0, NULL, true};
+        }
     }
     for (size_t i = 0; i < held->touch_count; i++) {
         touch_t touch = held->touches[i];

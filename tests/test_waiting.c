@@ -188,6 +188,29 @@ int main(void)
     waiting_destroy(&bst_waiting);
     topology_destroy(&bst);
 
+    //  A BST create held while its parent was node 7, which is removed meanwhile:
+    //  when it is looked at again, it still waits behind a set command read before
+    //  it (which waits for node 0's create), or the set would see node 15.
+    bst = topology_new(1);
+    bst_waiting = waiting_new(bst, requests, true, 0, s_run, bst);
+    topo_node_t *seven = topology_add(bst, 7, topology_root(bst));
+    seven->state = NODE_REMOVING;
+    s_ran_count = 0;
+    s_submit(bst_waiting, "ping all", 50);
+    s_submit(bst_waiting, "create 15", 51);
+    CHECK(s_ran_count == 0 && waiting_size(bst_waiting) == 2);
+    topology_remove(bst, seven);
+    topology_add(bst, 1, topology_root(bst))->state = NODE_UP;
+    topology_add(bst, 0, topology_find(bst, 1)); //  pending
+    waiting_wake(bst_waiting, 7);
+    CHECK(s_ran_count == 0 && waiting_size(bst_waiting) == 2);
+    topology_find(bst, 0)->state = NODE_UP;
+    waiting_wake(bst_waiting, 0);
+    uint64_t in_order[] = {50, 51};
+    CHECK(s_ran_is(in_order, 2) && waiting_size(bst_waiting) == 0);
+    waiting_destroy(&bst_waiting);
+    topology_destroy(&bst);
+
     //  A create of an id whose create is in flight waits for its answer (the id may
     //  be free again then), and what names the id waits behind it.
     topology_t *again = topology_new(1);
