@@ -27,7 +27,7 @@ struct _fold_t {
     nodeset_t *all; //  every id answered, wherever it went
     //  The reduction: the ids that gave a number, and what they make.
     nodeset_t *reduced;
-    int64_t value;
+    __int128 value; //  a sum of int64s: exact whatever the order (README, reductions)
     bool overflow;
 };
 
@@ -114,7 +114,7 @@ static group_t *s_group(fold_t *self, uint8_t status, const void *text, size_t s
 //  --- Reductions ----------------------------------------------------------------------
 
 //  Combines value into the reduction (count: one more).
-static void s_reduce(fold_t *self, int64_t value, bool first)
+static void s_reduce(fold_t *self, __int128 value, bool first)
 {
     if (first) {
         self->value = value;
@@ -211,8 +211,10 @@ void fold_groups(const fold_t *self, fold_group_t *out)
 
 const nodeset_t *fold_reduced(const fold_t *self, int64_t *value, bool *overflow)
 {
-    *value = self->value;
-    *overflow = self->overflow;
+    //  A sum's parts may leave int64 on the way: only the whole decides.
+    bool fits = self->value >= INT64_MIN && self->value <= INT64_MAX;
+    *value = fits ? (int64_t)self->value : 0;
+    *overflow = self->overflow || !fits;
     return nodeset_empty(self->reduced) ? NULL : self->reduced;
 }
 
@@ -247,7 +249,9 @@ uint8_t *fold_encode(const fold_t *self, size_t *size)
     *s_room(&out, 1) = (uint8_t)self->reduce;
     if (self->reduce != REDUCE_NONE) {
         *s_room(&out, 1) = self->overflow;
-        wire_put_u64(s_room(&out, 8), (uint64_t)self->value);
+        uint8_t *at = s_room(&out, 16);
+        wire_put_u64(at, (uint64_t)((unsigned __int128)self->value >> 64));
+        wire_put_u64(at + 8, (uint64_t)self->value);
         s_put_ranges(&out, self->reduced);
     }
     fold_group_t *groups = (fold_group_t *)zmalloc(self->count * sizeof *groups);
@@ -293,13 +297,14 @@ static const char *s_get_ranges(in_t *in, nodeset_t *ids, bool empty)
 static const char *s_decode(fold_t *self, in_t *in)
 {
     if (self->reduce != REDUCE_NONE) {
-        const uint8_t *at = s_take(in, 9);
+        const uint8_t *at = s_take(in, 17);
         if (!at)
             return "a fold is cut short";
         if (at[0] > 1)
             return "a fold's overflow flag is not 0 or 1";
         self->overflow = at[0];
-        self->value = (int64_t)wire_get_u64(at + 1);
+        self->value = (__int128)(((unsigned __int128)wire_get_u64(at + 1) << 64) |
+                                 wire_get_u64(at + 9));
         const char *error = s_get_ranges(in, self->reduced, true);
         if (error)
             return error;

@@ -8,7 +8,7 @@
 
     Pure: no sockets, no clock. The wire form is encoded and checked here:
 
-        reduction:1 [overflow:1 value:8 ranges]  groups...
+        reduction:1 [overflow:1 value:16 ranges]  groups...
         group:  status:1  text-length:4  text  ranges
         ranges: count:4  (first:4 last:4)...   ascending, never touching
 
@@ -65,7 +65,9 @@ size_t fold_size(const fold_t *self);
 void fold_groups(const fold_t *self, fold_group_t *out);
 
 //  The reduction's value and the ids that gave it (NULL when none did, or with no
-//  reduction); *overflow when a sum left int64 (the value is then meaningless).
+//  reduction); *overflow when a sum is outside int64 (the value is then 0). Sums are
+//  kept in 128 bits, so parts that leave int64 on the way change nothing: only the
+//  whole sum decides, whatever the tree's shape and the answers' order.
 const nodeset_t *fold_reduced(const fold_t *self, int64_t *value, bool *overflow);
 
 uint8_t *fold_encode(const fold_t *self, size_t *size);

@@ -7,6 +7,7 @@
 #include "../common/wire.h"
 #include "check.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 
 static char *s_set(const nodeset_t *ids)
@@ -167,6 +168,27 @@ static void s_reductions(void)
         fold_destroy(&right);
         fold_destroy(&top);
     }
+    //  A sum whose parts leave int64 on the way but whose whole fits: exact, in any
+    //  order and any shape of tree.
+    int64_t orders[3][3] = {{INT64_MAX, -INT64_MAX, INT64_MAX},
+                            {INT64_MAX, INT64_MAX, -INT64_MAX},
+                            {-INT64_MAX, INT64_MAX, INT64_MAX}};
+    for (int order = 0; order < 3; order++) {
+        fold_t *top = fold_new(REDUCE_SUM), *child = fold_new(REDUCE_SUM);
+        char text[24];
+        snprintf(text, sizeof text, "%" PRId64, orders[order][0]);
+        s_add(top, 1, WIRE_OK, text);
+        snprintf(text, sizeof text, "%" PRId64, orders[order][1]);
+        s_add(child, 2, WIRE_OK, text);
+        snprintf(text, sizeof text, "%" PRId64, orders[order][2]);
+        s_add(child, 3, WIRE_OK, text);
+        fold_t *wire = s_round_trip(child); //  the child's partial crosses a link
+        CHECK(wire && fold_merge(top, wire));
+        s_check_reduced(top, "1-3", INT64_MAX, false);
+        fold_destroy(&wire);
+        fold_destroy(&child);
+        fold_destroy(&top);
+    }
     //  A sum that leaves int64 says so, also once merged.
     fold_t *sum = fold_new(REDUCE_SUM), *child = fold_new(REDUCE_SUM);
     s_add(sum, 1, WIRE_OK, "9223372036854775807");
@@ -243,7 +265,8 @@ static void s_malformed(void)
     shared[24] = 'a'; //  a twice
     CHECK(s_refused(shared, sizeof shared, "a fold holds one answer twice"));
     //  A reduction with a value and no ids.
-    uint8_t reduced[] = {REDUCE_SUM, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0};
+    uint8_t reduced[] = {REDUCE_SUM, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                         0,          0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0};
     CHECK(
         s_refused(reduced, sizeof reduced, "a fold's reduction has a value but no ids"));
     reduced[1] = 2;

@@ -117,9 +117,10 @@ MESSAGES = {
 FOLDS = {
     "groups": b"\0" + group(0, b"5", (1, 4), (6, 6)) + group(0, b"'x' not found", (5, 5)) +
               group(2, b"Node is unavailable", (7, 9)),
-    "sum": b"\1\0" + struct.pack(">q", 12) + ranges((1, 2), (4, 4)) +
+    "sum": b"\1\0" + struct.pack(">qQ", 0, 12) + ranges((1, 2), (4, 4)) +
            group(1, b"Result is not a number", (3, 3)),
-    "max_none": b"\3\0" + struct.pack(">q", 0) + ranges() + group(1, b"x", (-5, -3)),
+    "max_none": b"\3\0" + struct.pack(">qQ", 0, 0) + ranges() + group(1, b"x", (-5, -3)),
+    "sum_wide": b"\1\0" + struct.pack(">qQ", -1, 2**64 - 5) + ranges((7, 9)),
     "set_ranges": b"1-5,9,20-22",
     "set_subtrees": b"3/,all,-5--3,7",
 }
