@@ -10,8 +10,13 @@
 #include "wire.h"
 
 struct _nodeset_t {
-    nodeset_range_t *ranges; //  ascending; no two overlap or touch
+    //  Ascending, no two overlapping or touching; unless unsorted: ranges added out of
+    //  order are appended and put in order once, when the set is next read, so that
+    //  building a set costs O(n log n) in any order (a list typed descending, the ids
+    //  of a walk of the tree), never O(n^2).
+    nodeset_range_t *ranges;
     size_t count, size;
+    bool unsorted;
 };
 
 nodeset_t *nodeset_new(void)
@@ -29,47 +34,57 @@ void nodeset_destroy(nodeset_t **self_p)
     *self_p = NULL;
 }
 
+static int s_by_first(const void *a, const void *b)
+{
+    int32_t left = ((const nodeset_range_t *)a)->first;
+    int32_t right = ((const nodeset_range_t *)b)->first;
+    return (left > right) - (left < right);
+}
+
+//  Puts the ranges in order and joins those that overlap or touch. A reader's
+//  business, so the set is logically unchanged: const is cast away here only.
+static const nodeset_t *s_sorted(const nodeset_t *set)
+{
+    nodeset_t *self = (nodeset_t *)set;
+    if (!self->unsorted)
+        return self;
+    qsort(self->ranges, self->count, sizeof *self->ranges, s_by_first);
+    size_t kept = 0;
+    for (size_t index = 0; index < self->count; index++) {
+        nodeset_range_t range = self->ranges[index];
+        if (kept && range.first <= (int64_t)self->ranges[kept - 1].last + 1) {
+            if (range.last > self->ranges[kept - 1].last)
+                self->ranges[kept - 1].last = range.last;
+        } else
+            self->ranges[kept++] = range;
+    }
+    self->count = kept;
+    self->unsorted = false;
+    return self;
+}
+
 void nodeset_add_range(nodeset_t *self, int32_t first, int32_t last)
 {
     if (first > last)
         return;
-    //  The ranges from the first that reaches first - 1 to the last that starts by
-    //  last + 1 become one (int64: no overflow at the ends of int32).
-    size_t low = 0, high = self->count;
-    while (low < high) {
-        size_t middle = (low + high) / 2;
-        if ((int64_t)self->ranges[middle].last + 1 < first)
-            low = middle + 1;
-        else
-            high = middle;
-    }
-    size_t end = low;
-    nodeset_range_t merged = {first, last};
-    while (end < self->count && self->ranges[end].first <= (int64_t)last + 1) {
-        merged.first = self->ranges[end].first < merged.first ? self->ranges[end].first
-                                                              : merged.first;
-        merged.last =
-            self->ranges[end].last > merged.last ? self->ranges[end].last : merged.last;
-        end++;
-    }
-    if (end == low) {
-        //  Nothing to merge with: a new range at low.
-        if (self->count == self->size) {
-            self->size = self->size ? self->size * 2 : 4;
-            self->ranges = (nodeset_range_t *)realloc(self->ranges,
-                                                      self->size * sizeof *self->ranges);
-            if (!self->ranges)
-                abort(); //  out of memory
+    if (self->count && !self->unsorted) {
+        nodeset_range_t *tail = &self->ranges[self->count - 1];
+        if (first >= tail->first && first <= (int64_t)tail->last + 1) {
+            //  Over or right after the last range, which it only extends.
+            if (last > tail->last)
+                tail->last = last;
+            return;
         }
-        memmove(self->ranges + low + 1, self->ranges + low,
-                (self->count - low) * sizeof *self->ranges);
-        self->count++;
-    } else if (end > low + 1) {
-        memmove(self->ranges + low + 1, self->ranges + end,
-                (self->count - end) * sizeof *self->ranges);
-        self->count -= end - low - 1;
+        self->unsorted = first < tail->first;
     }
-    self->ranges[low] = merged;
+    if (self->count == self->size) {
+        self->size = self->size ? self->size * 2 : 4;
+        self->ranges =
+            (nodeset_range_t *)realloc(self->ranges, self->size * sizeof *self->ranges);
+        if (!self->ranges)
+            abort(); //  out of memory
+    }
+    self->ranges[self->count++] = (nodeset_range_t){first, last};
 }
 
 void nodeset_add(nodeset_t *self, int32_t id)
@@ -79,6 +94,7 @@ void nodeset_add(nodeset_t *self, int32_t id)
 
 void nodeset_merge(nodeset_t *self, const nodeset_t *other)
 {
+    //  Appended as they are: put in order when next read.
     for (size_t index = 0; index < other->count; index++)
         nodeset_add_range(self, other->ranges[index].first, other->ranges[index].last);
 }
@@ -87,7 +103,9 @@ void nodeset_subtract(nodeset_t *self, const nodeset_t *other)
 {
     //  Each range less the ranges of other over it: at most one more range per range
     //  of other, built apart and swapped in.
-    nodeset_t rest = {NULL, 0, 0};
+    s_sorted(self);
+    s_sorted(other);
+    nodeset_t rest = {NULL, 0, 0, false};
     size_t cut = 0;
     for (size_t index = 0; index < self->count; index++) {
         int64_t first = self->ranges[index].first, last = self->ranges[index].last;
@@ -108,6 +126,7 @@ void nodeset_subtract(nodeset_t *self, const nodeset_t *other)
 
 bool nodeset_contains(const nodeset_t *self, int32_t id)
 {
+    s_sorted(self);
     size_t low = 0, high = self->count;
     while (low < high) {
         size_t middle = (low + high) / 2;
@@ -121,6 +140,8 @@ bool nodeset_contains(const nodeset_t *self, int32_t id)
 
 bool nodeset_overlaps(const nodeset_t *self, const nodeset_t *other)
 {
+    s_sorted(self);
+    s_sorted(other);
     size_t one = 0, two = 0;
     while (one < self->count && two < other->count) {
         nodeset_range_t a = self->ranges[one], b = other->ranges[two];
@@ -141,6 +162,7 @@ bool nodeset_empty(const nodeset_t *self)
 
 uint64_t nodeset_count(const nodeset_t *self)
 {
+    s_sorted(self);
     uint64_t ids = 0;
     for (size_t index = 0; index < self->count; index++)
         ids +=
@@ -150,16 +172,17 @@ uint64_t nodeset_count(const nodeset_t *self)
 
 size_t nodeset_ranges(const nodeset_t *self)
 {
-    return self->count;
+    return s_sorted(self)->count;
 }
 
 nodeset_range_t nodeset_range(const nodeset_t *self, size_t index)
 {
-    return self->ranges[index];
+    return s_sorted(self)->ranges[index];
 }
 
 char *nodeset_format(const nodeset_t *self)
 {
+    s_sorted(self);
     //  At most "-2147483648--2147483647," per range.
     char *text = (char *)malloc(self->count * 24 + 1);
     if (!text)
@@ -182,11 +205,12 @@ char *nodeset_format(const nodeset_t *self)
 
 size_t nodeset_encoded_size(const nodeset_t *self)
 {
-    return 4 + 8 * self->count;
+    return 4 + 8 * s_sorted(self)->count;
 }
 
 void nodeset_encode(const nodeset_t *self, uint8_t *out)
 {
+    s_sorted(self);
     wire_put_u32(out, (uint32_t)self->count);
     for (size_t index = 0; index < self->count; index++) {
         wire_put_u32(out + 4 + 8 * index, (uint32_t)self->ranges[index].first);
