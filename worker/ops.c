@@ -307,7 +307,9 @@ static int s_run(ops_t *self, const char *args, size_t length, char **result)
 {
     if (!self->allow_run)
         return s_fail(result, "The run op is off (start mqtree with --allow-run)");
-    size_t cap = self->reply_max < RUN_OUTPUT_MAX ? self->reply_max : RUN_OUTPUT_MAX;
+    //  The answer is "<status>: <output>": the status's room comes off --max-reply.
+    size_t room = self->reply_max > RUN_STATUS_ROOM ? self->reply_max - RUN_STATUS_ROOM : 0;
+    size_t cap = room < RUN_OUTPUT_MAX ? room : RUN_OUTPUT_MAX;
     return run_program(args, length, self->deadline_us, cap, result, &self->result_size);
 }
 

@@ -111,6 +111,7 @@ static long s_clone(int exit_signal)
 //  that fails tells its errno on report.
 static void s_program(const char *file, char **argv, int output, int null_fd, int report)
 {
+    setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(null_fd, STDIN_FILENO);
     dup2(output, STDOUT_FILENO);
@@ -118,8 +119,8 @@ static void s_program(const char *file, char **argv, int output, int null_fd, in
     //  Nothing else the worker holds (or inherited) reaches the program: every other
     //  descriptor closes at exec (report too, which is how a good exec is seen).
     syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-    //  The worker blocks signals for its signalfd and ignores SIGPIPE: a program
-    //  starts with neither.
+    //  The worker blocks signals for its signalfd and ignores SIGPIPE, the keeper
+    //  blocks those it waits for: a program starts with none of that.
     struct sigaction standard = {.sa_handler = SIG_DFL};
     for (int sig = 1; sig < NSIG; sig++)
         if (sig != SIGKILL && sig != SIGSTOP)
@@ -134,10 +135,64 @@ static void s_program(const char *file, char **argv, int output, int null_fd, in
     _exit(127);
 }
 
+//  The keeper's direct children, into pids (at most max): how many. Its orphaned
+//  descendants are among them (it is their subreaper). -1 if the kernel cannot say.
+static int s_children(pid_t keeper, pid_t *pids, int max)
+{
+    char path[64] = "/proc/self/task/", *at = path + strlen(path), digits[16];
+    int length = 0;
+    for (pid_t rest = keeper; rest; rest /= 10)
+        digits[length++] = (char)('0' + rest % 10);
+    while (length)
+        *at++ = digits[--length];
+    memcpy(at, "/children", sizeof "/children");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    char text[4096];
+    ssize_t got = read(fd, text, sizeof text - 1);
+    close(fd);
+    int count = 0;
+    pid_t pid = 0;
+    for (ssize_t index = 0; index < got && count < max; index++) {
+        if (text[index] >= '0' && text[index] <= '9')
+            pid = pid * 10 + (text[index] - '0');
+        else if (pid) {
+            pids[count++] = pid;
+            pid = 0;
+        }
+    }
+    if (pid && count < max)
+        pids[count++] = pid;
+    return count;
+}
+
+//  Ends the program's group and every process it left behind: a process that
+//  leaves the group (setsid, job control) becomes the keeper's child once its parent
+//  is gone, and is killed there, with its own group, until none is left.
+static void s_kill_descendants(pid_t keeper, pid_t program)
+{
+    kill(-program, SIGKILL);
+    kill(program, SIGKILL);
+    while (true) {
+        pid_t pids[256];
+        int count = s_children(keeper, pids, 256);
+        for (int index = 0; index < count; index++) {
+            kill(-pids[index], SIGKILL);
+            kill(pids[index], SIGKILL);
+        }
+        pid_t reaped = waitpid(-1, NULL, 0);
+        if (reaped < 0 && errno == ECHILD)
+            return;
+    }
+}
+
 //  The keeper, a clone child with no exit signal: the loop's waitpid(-1) never sees
 //  it (an exec would make a process an ordinary child again, so the keeper does not
-//  exec). It leads the program's process group, starts the program, waits for it
-//  and exits with its status: the exit code, or 128 + the signal that ended it.
+//  exec). It starts the program in a process group of its own, waits for it, ends
+//  whatever it left behind (it is their subreaper) and exits with its status: the
+//  exit code, or 128 + the signal that ended it. SIGHUP (the op gave up, or the
+//  worker died: PR_SET_PDEATHSIG) ends all of it at once.
 //  The keeper's copies of the program's file and words, kept where memcheck (which
 //  checks the keeper's end too) sees them: the keeper exits without freeing them,
 //  as it may not call free (see s_clone).
@@ -150,10 +205,16 @@ static void s_keeper(const char *file, char **argv, int output, int null_fd, int
     (void)life; //  held open until the keeper ends: its end is the pipe's
     s_kept_file = file;
     s_kept_words = argv;
-    setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    sigset_t awaited;
+    sigemptyset(&awaited);
+    sigaddset(&awaited, SIGCHLD);
+    sigaddset(&awaited, SIGHUP);
+    sigprocmask(SIG_BLOCK, &awaited, NULL);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    prctl(PR_SET_PDEATHSIG, SIGHUP);
     if (getppid() != worker)
         _exit(127); //  the worker ended before the prctl: no orphan
+    pid_t keeper = (pid_t)syscall(SYS_getpid);
     long program = s_clone(SIGCHLD);
     if (program == 0)
         s_program(file, argv, output, null_fd, report);
@@ -165,22 +226,39 @@ static void s_keeper(const char *file, char **argv, int output, int null_fd, int
     }
     close(output);
     close(report);
-    int status = 0;
-    while (waitpid((pid_t)program, &status, 0) < 0 && errno == EINTR)
-        ;
+    int status = SIGKILL; //  as if killed, when told to end first
+    bool ended = false;
+    while (!ended) {
+        siginfo_t info;
+        int sig = sigwaitinfo(&awaited, &info);
+        if (sig == SIGHUP)
+            break;
+        int got;
+        pid_t pid;
+        while ((pid = waitpid(-1, &got, WNOHANG)) > 0)
+            if (pid == (pid_t)program) {
+                status = got;
+                ended = true;
+            }
+    }
+    s_kill_descendants(keeper, (pid_t)program);
     _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
 
-//  Kills the program's group if asked, reaps the keeper: the program's status.
-static int s_end(pid_t pid, bool kill_first)
+//  Ends the run (the keeper ends everything the program started first, when asked)
+//  and reaps the keeper: the program's status.
+static int s_end(pid_t keeper, bool stop, int life)
 {
-    if (kill_first)
-        kill(-pid, SIGKILL);
+    if (stop) {
+        kill(keeper, SIGHUP);
+        //  The keeper is ours: it ends at once. Should it not, it goes.
+        struct pollfd ended = {life, POLLIN, 0};
+        if (poll(&ended, 1, 2000) == 0)
+            kill(keeper, SIGKILL);
+    }
     siginfo_t info = {0};
-    while (waitid(P_PID, (id_t)pid, &info, WEXITED | __WCLONE) != 0 && errno == EINTR)
+    while (waitid(P_PID, (id_t)keeper, &info, WEXITED | __WCLONE) != 0 && errno == EINTR)
         ;
-    //  Anything it left in its group goes too: nothing outlives the op.
-    kill(-pid, SIGKILL);
     return info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
 }
 
@@ -253,7 +331,7 @@ int run_program(const char *args, size_t length, int64_t deadline_us, size_t out
     while ((got = read(report[0], &error, sizeof error)) < 0 && errno == EINTR)
         ;
     if (got == sizeof error) {
-        s_end((pid_t)pid, false);
+        s_end((pid_t)pid, false, life[0]);
         rc = s_fail(result, size, "Cannot run '%.*s': %s", SHOWN, argv[0],
                     strerror(error));
         goto done;
@@ -283,7 +361,7 @@ int run_program(const char *args, size_t length, int64_t deadline_us, size_t out
             closed = state > 0;
         }
     }
-    int status = s_end((pid_t)pid, !exited || over);
+    int status = s_end((pid_t)pid, !exited || over, life[0]);
     if (over || !exited) {
         if (over)
             rc = s_fail(result, size, "Output over %zu bytes: the program was killed",

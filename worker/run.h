@@ -4,13 +4,14 @@
 
     The node's loop reaps its own children with waitpid(-1), so the program is not
     one: the op starts a keeper, a clone child whose exit sends no signal (exit
-    signal 0), which waitpid(-1) never sees; the keeper starts the program, waits
-    for it and exits with its status, which only this op collects (waitid with
-    __WCLONE; a pipe the keeper holds open tells when it has ended).
-    Both run in a process group of their own, the program with stdin and stderr on
-    /dev/null and no signal blocked, and both die with their parent
-    (PR_SET_PDEATHSIG); at the time limit or over the cap the whole group is killed
-    and reaped before the op answers. */
+    signal 0), which waitpid(-1) never sees; the keeper starts the program in a
+    process group of its own, waits for it and exits with its status, which only this
+    op collects (waitid with __WCLONE; a pipe the keeper holds open tells when it has
+    ended). The keeper is the subreaper of all the program starts: when the program
+    ends, or on SIGHUP (the op gives up at the time limit or the cap; the worker died:
+    PR_SET_PDEATHSIG), it kills the program's group and every process left as its
+    child, until none is. The program has stdin and stderr on /dev/null, no other
+    descriptor of the worker and no signal blocked. */
 #ifndef MQTREE_RUN_H
 #define MQTREE_RUN_H
 
@@ -20,6 +21,8 @@
 //  The most output a program may write: a tree-wide run folds every node's output
 //  at the controller, so each stays small. Over it, the program is killed.
 #define RUN_OUTPUT_MAX 65536
+//  The most the status takes before the output: "255: ".
+#define RUN_STATUS_ROOM 5
 
 //  Runs the words of args[0..length) as a program and its arguments until deadline_us
 //  (CLOCK_MONOTONIC µs, as wire_now_us; 0: RUN_TIME_MAX_MS from now), keeping at

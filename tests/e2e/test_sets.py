@@ -223,7 +223,17 @@ def test_run():
                  "Error:8: Time limit reached: the program was killed")
         wait_until(lambda: not processes_with("97.25") and not processes_with("97.5"),
                    what="the run op's programs ended")
-        assert m.close() == 0
+        # What leaves the program's process group (a new session) ends with it too.
+        m.expect("exec 9 run setsid -f sleep 97.75", "Ok:9: 0")
+        wait_until(lambda: not processes_with("97.75"), what="the new session's sleep ended")
+        # A controller killed with SIGKILL while programs run: nothing they started
+        # lives on.
+        m.send("exec 9 run sh -c setsid${IFS}-f${IFS}sleep${IFS}97.875;sleep${IFS}61.125")
+        wait_until(lambda: processes_with("97.875"), what="the program started")
+        m.proc.kill()
+        m.proc.wait(timeout=20)
+        wait_until(lambda: not processes_with("97.875") and not processes_with("61.125"),
+                   what="the programs ended with the tree")
 
 
 if __name__ == "__main__":
