@@ -314,10 +314,12 @@ void fanouts_start(fanouts_t *self, const wire_msg_t *request)
 bool fanouts_own(fanouts_t *self, uint64_t request_id, uint8_t status, const void *text,
                  size_t size)
 {
-    if (!request_id || !zhashx_size(self->table))
+    if (!request_id)
         return false;
     fanout_t *fanout =
-        (fanout_t *)zhashx_lookup(self->table, idmap_request_key(request_id));
+        zhashx_size(self->table)
+            ? (fanout_t *)zhashx_lookup(self->table, idmap_request_key(request_id))
+            : NULL;
     if (!fanout || !fanout_forget(fanout, self->self_id)) {
         if (!fanout && !s_ended(self, request_id))
             return false;

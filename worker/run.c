@@ -347,7 +347,9 @@ int run_program(const char *args, size_t length, int64_t deadline_us, size_t out
         if (left <= 0)
             break;
         struct pollfd polls[2] = {{life[0], POLLIN, 0}, {output[0], POLLIN, 0}};
-        int ready = poll(polls, closed ? 1 : 2, (int)((left + 999) / 1000));
+        int64_t wait_ms = (left + 999) / 1000;
+        int ready =
+            poll(polls, closed ? 1 : 2, wait_ms < INT32_MAX ? (int)wait_ms : INT32_MAX);
         if (ready < 0 && errno != EINTR)
             break;
         if (ready <= 0)
