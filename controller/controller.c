@@ -880,7 +880,9 @@ static void s_to_set(controller_t *self, command_t *command, uint64_t seq)
     if (nodeset_empty(broadcast->targets) && nodeset_empty(broadcast->missing)) {
         nodeset_destroy(&reach);
         broadcast_destroy(&broadcast);
-        s_error(self, s_command_result(command, seq), "No node in the set");
+        result_t answer = s_command_result(command, seq);
+        answer.value.groups.set = command->set_word; //  JSON's "set"
+        s_error(self, answer, "No node in the set");
         return;
     }
     request_t *request = s_request(self, CMD_BROADCAST, seq, TOPOLOGY_ROOT, NULL);

@@ -209,6 +209,10 @@ static char *s_json_result(const result_t *result, double ms)
         json_object_set_new(object, "ms", json_real(ms));
         return s_dump(object);
     }
+    //  A set command that could not be sent still names its set.
+    if ((result->kind == CMD_EXEC || result->kind == CMD_PING) && !result->has_id &&
+        result->value.groups.set)
+        json_object_set_new(object, "set", json_string(result->value.groups.set));
     json_object_set_new(object, "ok", json_boolean(ok));
     if (result->kind == CMD_STATS && ok) {
         const result_stats_t *stats = &result->value.stats;

@@ -67,7 +67,8 @@ typedef struct {
             const int32_t *ids;
             size_t count;
         } unavailable;
-        struct { //  exec or ping to a set (has_id false, Ok): its lines, by first id
+        struct { //  exec or ping to a set (has_id false): its lines, by first id (Ok),
+                 //  and the set as typed (an error too)
             const result_group_t *list;
             size_t count;
             const char *set;    //  the set as typed

@@ -104,9 +104,11 @@ static const struct {
      "{\"cmd\":\"ping\",\"set\":\"11\",\"ok\":true,\"groups\":["
      "{\"ids\":\"11\",\"ok\":true}],\"ms\":1.5}"},
     //  A set that names nothing: an error of the command, no node named.
-    {{7, CMD_EXEC, ERROR, 0, false, false, {0}, "No node in the set"},
+    {{7, CMD_EXEC, ERROR, 0, false, false, {.groups = {NULL, 0, "all", NULL}},
+      "No node in the set"},
      "Error: No node in the set",
-     "{\"cmd\":\"exec\",\"ok\":false,\"error\":\"No node in the set\",\"ms\":1.5}"},
+     "{\"cmd\":\"exec\",\"set\":\"all\",\"ok\":false,\"error\":\"No node in the "
+     "set\",\"ms\":1.5}"},
     //  stats
     {{7, CMD_STATS, OK, 0, false, false, {.stats = {40, 3, 1234, 5678}}, NULL},
      "Ok: nodes 40, children 3, received 1234, sent 5678",
