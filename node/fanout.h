@@ -1,7 +1,9 @@
 /*  fanout — one broadcast (wire.h) fanned out to a node's children and their answers
     gathered: the node passes it to each child on the way to a target, runs its own
     op if it is one, and waits for those answers until its deadline, a child's death
-    or stop, or the last answer, whichever comes first, then answers for its whole
+    (or stop, when it asks for presence alone: a stopped child may still run an op
+    after SIGCONT, so an op waits for it), or the last answer, whichever comes first,
+    then answers for its whole
     subtree at once with one fold (fold.h): identical answers grouped, reductions
     combined. pingall and every tree-wide exec are gathered this way at every level,
     so the controller receives one message per child of its own, and a hung subtree
