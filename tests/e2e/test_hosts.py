@@ -605,7 +605,9 @@ def lines_within(m, count, seconds):
 
 def test_heartbeat_across_a_cut():
     interval = 300
-    with Hosts(3) as hosts, start(hosts) as m:
+    # The quiet window below is an exec of 6 intervals: the timeout leaves it room (with
+    # the default 2 s, 200 ms were left for its answer, and a loaded run missed it).
+    with Hosts(3) as hosts, start(hosts, "--timeout", str(int(5000 * TIME_SCALE))) as m:
         m.create_at(1, -1, 1)
         m.create_at(2, 1, 2)
         m.create(3, 2)
