@@ -230,8 +230,7 @@ static result_t s_command_result(const command_t *command, uint64_t seq)
 //  The result that answers a request's command (pingall names no node).
 static result_t s_request_result(const request_t *request)
 {
-    return result_for(request->seq, request->kind, request->kind != CMD_PINGALL,
-                      request->node);
+    return result_for(request->seq, request->kind, true, request->node);
 }
 
 //  --- Requests: how each kind ends --------------------------------------------------
@@ -417,15 +416,13 @@ static void s_broadcast_done(void *arg, request_t *request)
         s_emit(self, &result);
         free(missing);
     } else {
-        static const char *reductions[] = {[REDUCE_SUM] = "sum", [REDUCE_MIN] = "min",
-                                           [REDUCE_MAX] = "max", [REDUCE_COUNT] = "count"};
         result_group_t *lines;
         size_t count = broadcast_lines(broadcast, &lines);
         reduce_t reduce = fold_reduction(broadcast->answers);
         result.value.groups.list = lines;
         result.value.groups.count = count;
         result.value.groups.set = broadcast->set;
-        result.value.groups.reduce = reduce != REDUCE_NONE ? reductions[reduce] : NULL;
+        result.value.groups.reduce = fold_reduce_name(reduce); //  NULL for none
         s_emit(self, &result);
         broadcast_lines_free(&lines, count);
     }
@@ -449,7 +446,6 @@ static const request_behaviour_t s_behaviours[] = {
     [CMD_REMOVE] = {s_remove_reply, s_remove_unconfirmed, s_remove_unconfirmed},
     [CMD_EXEC] = {s_exec_reply, s_exec_unavailable, s_exec_unavailable},
     [CMD_PING] = {s_ping_reply, s_ping_unanswered, s_ping_unanswered},
-    [CMD_PINGALL] = {s_broadcast_reply, s_broadcast_done, s_broadcast_done},
     [CMD_JOIN] = {s_join_reply, s_join_unanswered, s_join_unanswered},
     [CMD_BROADCAST] = {s_broadcast_reply, s_broadcast_done, s_broadcast_done},
 };
@@ -858,7 +854,7 @@ static void s_send_broadcast(controller_t *self, request_t *request, broadcast_t
 
 static void s_pingall(controller_t *self, uint64_t seq)
 {
-    request_t *request = s_request(self, CMD_PINGALL, seq, TOPOLOGY_ROOT, NULL);
+    request_t *request = s_request(self, CMD_BROADCAST, seq, TOPOLOGY_ROOT, NULL);
     broadcast_t *broadcast = broadcast_new(CMD_PINGALL, REDUCE_NONE, NULL);
     size_t count;
     int32_t *nodes = topology_ids(topology_root(self->topology), &count);
@@ -920,6 +916,11 @@ static void s_heartbeat(controller_t *self, int interval_ms)
 
 static void s_execute(controller_t *self, command_t *command, uint64_t seq)
 {
+    if (command->set) {
+        //  exec or ping to a set (only they take one).
+        s_to_set(self, command, seq);
+        return;
+    }
     result_t answer = s_command_result(command, seq);
     switch (command->kind) {
         case CMD_CREATE:
@@ -929,16 +930,10 @@ static void s_execute(controller_t *self, command_t *command, uint64_t seq)
             s_remove(self, command, seq);
             break;
         case CMD_EXEC:
-            if (command->set)
-                s_to_set(self, command, seq);
-            else
-                s_exec(self, command, seq);
+            s_exec(self, command, seq);
             break;
         case CMD_PING:
-            if (command->set)
-                s_to_set(self, command, seq);
-            else
-                s_ping(self, command, seq);
+            s_ping(self, command, seq);
             break;
         case CMD_STATS:
             answer.value.stats = (result_stats_t){
@@ -1074,7 +1069,7 @@ static void s_on_reply(controller_t *self, const wire_msg_t *reply)
         s_late_reply(self, reply);
         return;
     }
-    if (request->kind == CMD_PINGALL || request->kind == CMD_BROADCAST) {
+    if (request->kind == CMD_BROADCAST) {
         s_on_broadcast_answer(self, request, reply);
         return;
     }

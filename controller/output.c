@@ -76,13 +76,6 @@ static const char *s_error(const result_t *result)
 
 //  --- Text: the result lines ---------------------------------------------------------
 
-static char *s_stats(const result_stats_t *stats)
-{
-    return process_format("nodes %" PRIu64 ", children %" PRIu64 ", received %" PRIu64
-                          ", sent %" PRIu64,
-                          stats->nodes, stats->children, stats->received, stats->sent);
-}
-
 //  A folded reply: one line per group ("Ok:1-4: 5"), all in one block.
 static char *s_text_groups(const result_t *result)
 {
@@ -109,10 +102,11 @@ static char *s_text_result(const result_t *result, double ms)
     if (s_folded(result))
         return s_text_groups(result);
     if (result->kind == CMD_STATS && result->status == RESULT_OK) {
-        char *stats = s_stats(&result->value.stats);
-        char *line = process_format("Ok: %s", stats);
-        free(stats);
-        return line;
+        const result_stats_t *stats = &result->value.stats;
+        return process_format("Ok: nodes %" PRIu64 ", children %" PRIu64
+                              ", received %" PRIu64 ", sent %" PRIu64,
+                              stats->nodes, stats->children, stats->received,
+                              stats->sent);
     }
     if (s_has_lines(result))
         return strdup(result->value.text ? result->value.text : "");
@@ -170,7 +164,6 @@ static json_t *s_lines(const char *text)
 //  A folded reply: the set as typed, "ok" when every group is, and the groups.
 static void s_json_groups(json_t *object, const result_t *result)
 {
-    json_object_set_new(object, "set", json_string(result->value.groups.set));
     if (result->value.groups.reduce)
         json_object_set_new(object, "reduce", json_string(result->value.groups.reduce));
     bool all_ok = true;
@@ -204,15 +197,15 @@ static char *s_json_result(const result_t *result, double ms)
     if (result->has_id)
         json_object_set_new(object, "id", json_integer(result->id));
     bool ok = result->status == RESULT_OK;
+    //  A set command names its set, answered or not.
+    if ((result->kind == CMD_EXEC || result->kind == CMD_PING) && !result->has_id &&
+        result->value.groups.set)
+        json_object_set_new(object, "set", json_string(result->value.groups.set));
     if (s_folded(result)) {
         s_json_groups(object, result);
         json_object_set_new(object, "ms", json_real(ms));
         return s_dump(object);
     }
-    //  A set command that could not be sent still names its set.
-    if ((result->kind == CMD_EXEC || result->kind == CMD_PING) && !result->has_id &&
-        result->value.groups.set)
-        json_object_set_new(object, "set", json_string(result->value.groups.set));
     json_object_set_new(object, "ok", json_boolean(ok));
     if (result->kind == CMD_STATS && ok) {
         const result_stats_t *stats = &result->value.stats;

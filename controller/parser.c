@@ -182,8 +182,6 @@ static int s_set(word_t word, command_t *command, char **error)
 //  the end of what the scanner has left.
 static int s_reduce(scanner_t *scanner, command_t *command, char **error)
 {
-    static const char *names[] = {[REDUCE_SUM] = "sum", [REDUCE_MIN] = "min",
-                                  [REDUCE_MAX] = "max", [REDUCE_COUNT] = "count"};
     const char *end = scanner->end;
     while (end > scanner->cursor && s_blank(end[-1]))
         end--;
@@ -202,12 +200,12 @@ static int s_reduce(scanner_t *scanner, command_t *command, char **error)
         return s_fail(error, "Error: Usage: --reduce sum|min|max|count");
     if (!s_is(flag, "--reduce"))
         return 0;
-    for (int index = REDUCE_SUM; index < REDUCE_KINDS; index++)
-        if (s_is(value, names[index])) {
-            command->reduce = (uint8_t)index;
-            scanner->end = option;
-            return 0;
-        }
+    reduce_t reduce = fold_reduce_named(value.begin, value.length);
+    if (reduce != REDUCE_NONE) {
+        command->reduce = (uint8_t)reduce;
+        scanner->end = option;
+        return 0;
+    }
     return s_fail(error, "Error: Unknown reduction '%.*s' (sum, min, max or count)",
                   (int)MIN(value.length, SHOWN), value.begin);
 }

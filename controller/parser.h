@@ -22,7 +22,7 @@ typedef enum {
     CMD_EXIT,
     CMD_STATS,
     CMD_JOIN,      //  never parsed: a worker joining through --listen (controller.c)
-    CMD_BROADCAST, //  never parsed: the request of an exec or ping to a set
+    CMD_BROADCAST, //  never parsed: the request of a pingall or an exec or ping to a set
 } command_kind_t;
 
 //  How `exec` is written: with an op word (any), or the bare forms of the lab variants.

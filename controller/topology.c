@@ -193,6 +193,22 @@ static void s_resolve_whole(topo_node_t *node, void *arg)
         nodeset_add((nodeset_t *)arg, node->id);
 }
 
+//  Adds to reach the nodes of node's subtree that are targets or above one: one
+//  walk, children first. Returns whether node is one of them.
+static bool s_reach(topo_node_t *node, const nodeset_t *targets, nodeset_t *reach)
+{
+    bool on_the_way = false;
+    for (topo_node_t *child = (topo_node_t *)zlistx_first(node->children); child;
+         child = (topo_node_t *)zlistx_next(node->children))
+        on_the_way |= s_reach(child, targets, reach);
+    if (!node->parent)
+        return on_the_way; //  the root (the controller) is no node of a set
+    on_the_way |= nodeset_contains(targets, node->id);
+    if (on_the_way)
+        nodeset_add(reach, node->id);
+    return on_the_way;
+}
+
 void topology_resolve(topology_t *self, const nodeset_spec_t *spec, nodeset_t *targets,
                       nodeset_t *missing, nodeset_t *reach)
 {
@@ -211,15 +227,7 @@ void topology_resolve(topology_t *self, const nodeset_spec_t *spec, nodeset_t *t
                 nodeset_add(missing, (int32_t)id);
         }
     }
-    //  Each target and the nodes above it, up to one already on the way.
-    for (size_t range = 0; range < nodeset_ranges(targets); range++) {
-        nodeset_range_t ids = nodeset_range(targets, range);
-        for (int64_t id = ids.first; id <= ids.last; id++)
-            for (topo_node_t *node = topology_find(self, (int32_t)id);
-                 node && node->parent && !nodeset_contains(reach, node->id);
-                 node = node->parent)
-                nodeset_add(reach, node->id);
-    }
+    s_reach(self->root, targets, reach);
 }
 
 const char *topology_state_name(node_state_t state)

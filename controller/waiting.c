@@ -367,8 +367,7 @@ static blocker_t s_blocker(waiting_t *self, held_t *held)
         //  it was read.
         if (exclusive && requests_in_flight(self->requests, node->id) > 0)
             return (blocker_t){NULL, node->id, NULL, true};
-        if (exclusive && (requests_of_kind(self->requests, CMD_PINGALL) > 0 ||
-                          requests_of_kind(self->requests, CMD_BROADCAST) > 0))
+        if (exclusive && requests_of_kind(self->requests, CMD_BROADCAST) > 0)
             return (blocker_t){NULL, TOPOLOGY_ROOT, NULL, true};
         if (!node->parent) {
             //  The whole tree: every command read before it goes first.

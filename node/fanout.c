@@ -10,7 +10,6 @@ fanout_t *fanout_new(uint64_t request_id, int64_t deadline_us, reduce_t reduce)
     fanout_t *self = (fanout_t *)zmalloc(sizeof(fanout_t));
     self->request_id = request_id;
     self->deadline_us = deadline_us;
-    self->reduce = reduce;
     self->waiting = zlistx_new();
     self->fold = fold_new(reduce);
     return self;
@@ -65,8 +64,9 @@ bool fanout_answer(fanout_t *self, int32_t child, const byte *answer, size_t siz
 
 void fanout_sent(fanout_t *self)
 {
+    reduce_t reduce = fold_reduction(self->fold);
     fold_destroy(&self->fold);
-    self->fold = fold_new(self->reduce);
+    self->fold = fold_new(reduce);
     self->answered = true;
 }
 
@@ -114,6 +114,9 @@ struct _fanouts_t {
     fanout_run_fn *run; //  the node's own op, NULL: it runs none (node -1)
     void *arg;
     zhashx_t *table; //  request id -> fanout_t, broadcasts in progress
+    //  The node's own ops started for broadcasts and not answered yet: while none is,
+    //  a reply is no broadcast's, and an exec's answer costs no lookup.
+    size_t own_waiting;
     //  The last broadcasts ended here, so that answers still on their way to them are
     //  known for what they are (late), not taken for replies to pass up.
     uint64_t ended[ENDED_KEPT];
@@ -125,7 +128,7 @@ fanouts_t *fanouts_new(int32_t self_id, children_t *children, timers_t *timers,
 {
     fanouts_t *self = (fanouts_t *)zmalloc(sizeof(fanouts_t));
     *self =
-        (fanouts_t){self_id, children, timers, send_up, run, arg, idmap_new(), {0}, 0};
+        (fanouts_t){self_id, children, timers, send_up, run, arg, idmap_new(), 0, {0}, 0};
     zhashx_set_destructor(self->table, (zhashx_destructor_fn *)fanout_destroy);
     return self;
 }
@@ -235,14 +238,10 @@ bool fanout_sets(const wire_msg_t *request, nodeset_t **targets, nodeset_t **rea
     return false;
 }
 
-//  The node's own part: its op, run by the node's owner (the answer comes back
-//  through fanouts_own), or, with no op, its presence.
+//  The node's own op, run by the node's owner: its answer comes back through
+//  fanouts_own, at once or later.
 static void s_run_own(fanouts_t *self, fanout_t *fanout, const wire_msg_t *request)
 {
-    if (!request->op.size) {
-        fanout_add(fanout, self->self_id, WIRE_OK, "", 0);
-        return;
-    }
     fanout_expect(fanout, self->self_id);
     wire_msg_t *exec = wire_msg_new(WIRE_EXEC);
     exec->request_id = request->request_id;
@@ -253,6 +252,7 @@ static void s_run_own(fanouts_t *self, fanout_t *fanout, const wire_msg_t *reque
         fanout_child_deadline(request->deadline_us, timers_now(self->timers));
     wire_bytes_lend(&exec->op, request->op.data, request->op.size);
     wire_bytes_lend(&exec->text, request->text.data, request->text.size);
+    self->own_waiting++;
     self->run(self->arg, &exec);
     wire_msg_destroy(&exec);
 }
@@ -292,13 +292,13 @@ void fanouts_start(fanouts_t *self, const wire_msg_t *request)
         if (children_send(self->children, child, &down) == 0)
             fanout_expect(fanout, child->id);
     }
-    bool own = self->run && (!targets || nodeset_contains(targets, self->self_id));
+    bool target = self->run && (!targets || nodeset_contains(targets, self->self_id));
     nodeset_destroy(&targets);
     nodeset_destroy(&reach);
-    if (own && !request->op.size) {
-        s_run_own(self, fanout, request);
-        own = false;
-    }
+    //  Presence alone is answered here; an op is run last (below).
+    if (target && !fanout->effects)
+        fanout_add(fanout, self->self_id, WIRE_OK, "", 0);
+    bool own = target && fanout->effects;
     if ((!own && fanout_done(fanout)) || !request->deadline_us) {
         s_reply(self, fanout, WIRE_OK);
         fanout_destroy(&fanout);
@@ -314,15 +314,14 @@ void fanouts_start(fanouts_t *self, const wire_msg_t *request)
 bool fanouts_own(fanouts_t *self, uint64_t request_id, uint8_t status, const void *text,
                  size_t size)
 {
-    if (!request_id)
+    if (!request_id || !self->own_waiting)
         return false;
     fanout_t *fanout =
-        zhashx_size(self->table)
-            ? (fanout_t *)zhashx_lookup(self->table, idmap_request_key(request_id))
-            : NULL;
+        (fanout_t *)zhashx_lookup(self->table, idmap_request_key(request_id));
+    if (!fanout && !s_ended(self, request_id))
+        return false;
+    self->own_waiting--;
     if (!fanout || !fanout_forget(fanout, self->self_id)) {
-        if (!fanout && !s_ended(self, request_id))
-            return false;
         log_debug("broadcast %" PRIu64 ": our own answer came late", request_id);
         return true;
     }
@@ -346,15 +345,14 @@ bool fanouts_answer(fanouts_t *self, child_t *child, const wire_msg_t *reply)
         return true;
     }
     bool complete = reply->status != WIRE_PARTIAL;
-    if (!s_waiting_handle(fanout, child->id))
-        //  It was stopped meanwhile and counted out; its answer came all the same.
-        log_debug("broadcast %" PRIu64 ": child %d answered after it was counted out",
-                  reply->request_id, child->id);
-    else if (reply->node != child->id ||
-             !fanout_answer(fanout, child->id, reply->text.data, reply->text.size,
-                            complete))
-        log_dropped("dropped a malformed broadcast answer from child %d", child->id);
-    else if (fanout->answered || fanout_done(fanout))
+    if (reply->node != child->id ||
+        !fanout_answer(fanout, child->id, reply->text.data, reply->text.size, complete)) {
+        if (s_waiting_handle(fanout, child->id))
+            log_dropped("dropped a malformed broadcast answer from child %d", child->id);
+        else //  stopped meanwhile and counted out; its answer came all the same
+            log_debug("broadcast %" PRIu64 ": child %d answered after it was counted out",
+                      reply->request_id, child->id);
+    } else if (fanout->answered || fanout_done(fanout))
         //  Once our own answer went up, late ones follow it at once.
         s_send(self, fanout);
     return true;

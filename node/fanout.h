@@ -32,7 +32,6 @@
 typedef struct {
     uint64_t request_id;
     int64_t deadline_us;
-    reduce_t reduce;
     int64_t asked_us;  //  when the request came (the caller's, to time the wait)
     int timer_id;      //  the deadline timer (timers.h), 0 if none
     bool answered;     //  a partial answer went up: late answers follow it as they come

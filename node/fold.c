@@ -113,6 +113,25 @@ static group_t *s_group(fold_t *self, uint8_t status, const void *text, size_t s
 
 //  --- Reductions ----------------------------------------------------------------------
 
+static const char *const s_reduce_names[REDUCE_KINDS] = {[REDUCE_SUM] = "sum",
+                                                         [REDUCE_MIN] = "min",
+                                                         [REDUCE_MAX] = "max",
+                                                         [REDUCE_COUNT] = "count"};
+
+const char *fold_reduce_name(reduce_t reduce)
+{
+    return reduce < REDUCE_KINDS ? s_reduce_names[reduce] : NULL;
+}
+
+reduce_t fold_reduce_named(const char *word, size_t length)
+{
+    for (int kind = REDUCE_SUM; kind < REDUCE_KINDS; kind++)
+        if (strlen(s_reduce_names[kind]) == length &&
+            !memcmp(word, s_reduce_names[kind], length))
+            return (reduce_t)kind;
+    return REDUCE_NONE;
+}
+
 //  Combines value into the reduction (count: one more).
 static void s_reduce(fold_t *self, __int128 value, bool first)
 {

@@ -33,6 +33,11 @@ typedef enum {
     REDUCE_KINDS
 } reduce_t;
 
+//  "sum", "min", "max", "count" (NULL for none); and back from a word (REDUCE_NONE if
+//  it names none).
+const char *fold_reduce_name(reduce_t reduce);
+reduce_t fold_reduce_named(const char *word, size_t length);
+
 //  What an answer that is not a number becomes under a reduction.
 #define FOLD_NOT_A_NUMBER "Result is not a number"
 

@@ -264,7 +264,7 @@ int main(void)
     //  sent to, and the remove would take a node out from under it.
     topo_node_t *six = topology_add(other, 6, topology_root(other));
     six->state = NODE_UP;
-    request_t *pingall = requests_add(flying, CMD_PINGALL, 22, -1, -1, 1000);
+    request_t *pingall = requests_add(flying, CMD_BROADCAST, 22, -1, -1, 1000);
     s_ran_count = 0;
     s_submit(second_waiting, "remove 6", 23);
     s_submit(second_waiting, "exec 6 get X", 24); //  behind the remove

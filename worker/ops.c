@@ -364,23 +364,21 @@ void ops_set_deadline(ops_t *self, int64_t deadline_us)
 int ops_run(ops_t *self, const char *op, const char *args, size_t length, char **result,
             size_t *size)
 {
-    for (size_t i = 0; i < sizeof s_ops / sizeof s_ops[0]; i++)
-        if (strcmp(op, s_ops[i].name) == 0) {
-            self->result_size = SIZE_MAX;
-            int rc = s_ops[i].handler(self, args, length, result);
-            size_t built = self->result_size != SIZE_MAX ? self->result_size : strlen(*result);
-            //  Whatever op built it, no result over the cap leaves the node.
-            if (rc == 0 && built > self->reply_max) {
-                free(*result);
-                rc = s_fail(result, TOO_LARGE);
-                built = strlen(*result);
-            }
-            if (size)
-                *size = rc == 0 ? built : strlen(*result);
-            return rc;
-        }
-    int rc = s_fail(result, "Unknown op '%.*s'", SHOWN, op);
+    op_handler_fn *handler = NULL;
+    for (size_t i = 0; i < sizeof s_ops / sizeof s_ops[0] && !handler; i++)
+        if (strcmp(op, s_ops[i].name) == 0)
+            handler = s_ops[i].handler;
+    self->result_size = SIZE_MAX; //  set by an op whose result may hold NUL bytes
+    int rc = handler ? handler(self, args, length, result)
+                     : s_fail(result, "Unknown op '%.*s'", SHOWN, op);
+    size_t built = self->result_size != SIZE_MAX ? self->result_size : strlen(*result);
+    //  Whatever op built it, no result over the cap leaves the node.
+    if (rc == 0 && built > self->reply_max) {
+        free(*result);
+        rc = s_fail(result, TOO_LARGE);
+        built = strlen(*result);
+    }
     if (size)
-        *size = strlen(*result);
+        *size = built;
     return rc;
 }
