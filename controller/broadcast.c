@@ -12,7 +12,7 @@
 #include "../common/wire.h"
 #include "parser.h"
 
-broadcast_t *broadcast_new(int kind, reduce_t reduce, const char *set)
+broadcast_t *broadcast_new(int kind, reduce_t reduce, const char *set, size_t limit)
 {
     broadcast_t *self = (broadcast_t *)zmalloc(sizeof(broadcast_t));
     self->kind = kind;
@@ -20,6 +20,7 @@ broadcast_t *broadcast_new(int kind, reduce_t reduce, const char *set)
     self->targets = nodeset_new();
     self->missing = nodeset_new();
     self->answers = fold_new(reduce);
+    fold_limit(self->answers, limit);
     return self;
 }
 

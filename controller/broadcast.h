@@ -22,8 +22,9 @@ typedef struct {
     fold_t *answers;    //  what came back so far, merged
 } broadcast_t;
 
-//  A broadcast with empty sets and no answer; set is copied (NULL: none).
-broadcast_t *broadcast_new(int kind, reduce_t reduce, const char *set);
+//  A broadcast with empty sets and no answer; set is copied (NULL: none). limit: its
+//  answers' (fold_limit, --max-reply), 0 for none.
+broadcast_t *broadcast_new(int kind, reduce_t reduce, const char *set, size_t limit);
 void broadcast_destroy(broadcast_t **self_p);
 
 //  The targets that did not answer, ascending, in a fresh array the caller frees

@@ -855,7 +855,8 @@ static void s_send_broadcast(controller_t *self, request_t *request, broadcast_t
 static void s_pingall(controller_t *self, uint64_t seq)
 {
     request_t *request = s_request(self, CMD_BROADCAST, seq, TOPOLOGY_ROOT, NULL);
-    broadcast_t *broadcast = broadcast_new(CMD_PINGALL, REDUCE_NONE, NULL);
+    broadcast_t *broadcast =
+        broadcast_new(CMD_PINGALL, REDUCE_NONE, NULL, self->config.tree.max_reply);
     size_t count;
     int32_t *nodes = topology_ids(topology_root(self->topology), &count);
     for (size_t index = 0; index < count; index++)
@@ -869,7 +870,8 @@ static void s_to_set(controller_t *self, command_t *command, uint64_t seq)
 {
     const char *word = command->set_word;
     broadcast_t *broadcast =
-        broadcast_new(command->kind, (reduce_t)command->reduce, word ? word : "");
+        broadcast_new(command->kind, (reduce_t)command->reduce, word ? word : "",
+                      self->config.tree.max_reply);
     nodeset_t *reach = nodeset_new();
     topology_resolve(self->topology, command->set, broadcast->targets, broadcast->missing,
                      reach);

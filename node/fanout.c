@@ -5,13 +5,15 @@
 #include "../common/idmap.h"
 #include "../common/log.h"
 
-fanout_t *fanout_new(uint64_t request_id, int64_t deadline_us, reduce_t reduce)
+fanout_t *fanout_new(uint64_t request_id, int64_t deadline_us, reduce_t reduce,
+                     size_t limit)
 {
     fanout_t *self = (fanout_t *)zmalloc(sizeof(fanout_t));
     self->request_id = request_id;
     self->deadline_us = deadline_us;
     self->waiting = zlistx_new();
     self->fold = fold_new(reduce);
+    fold_limit(self->fold, limit);
     return self;
 }
 
@@ -64,9 +66,7 @@ bool fanout_answer(fanout_t *self, int32_t child, const byte *answer, size_t siz
 
 void fanout_sent(fanout_t *self)
 {
-    reduce_t reduce = fold_reduction(self->fold);
-    fold_destroy(&self->fold);
-    self->fold = fold_new(reduce);
+    fold_clear(self->fold);
     self->answered = true;
 }
 
@@ -108,6 +108,7 @@ int64_t fanout_root_deadline(int64_t deadline_us, int64_t now_us)
 
 struct _fanouts_t {
     int32_t self_id;
+    size_t reply_max; //  a fold's limit (--max-reply, fold.h)
     children_t *children;
     timers_t *timers;
     fanout_send_fn *send_up;
@@ -123,12 +124,19 @@ struct _fanouts_t {
     size_t ended_next;
 };
 
-fanouts_t *fanouts_new(int32_t self_id, children_t *children, timers_t *timers,
-                       fanout_send_fn *send_up, fanout_run_fn *run, void *arg)
+fanouts_t *fanouts_new(int32_t self_id, size_t reply_max, children_t *children,
+                       timers_t *timers, fanout_send_fn *send_up, fanout_run_fn *run,
+                       void *arg)
 {
     fanouts_t *self = (fanouts_t *)zmalloc(sizeof(fanouts_t));
-    *self =
-        (fanouts_t){self_id, children, timers, send_up, run, arg, idmap_new(), 0, {0}, 0};
+    *self = (fanouts_t){.self_id = self_id,
+                        .reply_max = reply_max,
+                        .children = children,
+                        .timers = timers,
+                        .send_up = send_up,
+                        .run = run,
+                        .arg = arg,
+                        .table = idmap_new()};
     zhashx_set_destructor(self->table, (zhashx_destructor_fn *)fanout_destroy);
     return self;
 }
@@ -270,8 +278,8 @@ void fanouts_start(fanouts_t *self, const wire_msg_t *request)
         return;
     }
     int64_t now = timers_now(self->timers);
-    fanout_t *fanout =
-        fanout_new(request->request_id, request->deadline_us, (reduce_t)request->reduce);
+    fanout_t *fanout = fanout_new(request->request_id, request->deadline_us,
+                                  (reduce_t)request->reduce, self->reply_max);
     fanout->asked_us = now;
     fanout->effects = request->op.size > 0;
     int64_t deadline = fanout_child_deadline(request->deadline_us, now);

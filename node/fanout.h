@@ -40,7 +40,9 @@ typedef struct {
     fold_t *fold;      //  the answers gathered since the last one went up
 } fanout_t;
 
-fanout_t *fanout_new(uint64_t request_id, int64_t deadline_us, reduce_t reduce);
+//  limit: the fold's (fold_limit), 0 for none.
+fanout_t *fanout_new(uint64_t request_id, int64_t deadline_us, reduce_t reduce,
+                     size_t limit);
 void fanout_destroy(fanout_t **self_p);
 
 //  A child was asked (or the node's own op started) and its answer is awaited.
@@ -100,9 +102,11 @@ typedef void(fanout_run_fn)(void *arg, wire_msg_t **exec);
 typedef struct _fanouts_t fanouts_t;
 
 //  run NULL: the node runs no op of its own and is no target (node -1, the
-//  controller, answers for its subtree only).
-fanouts_t *fanouts_new(int32_t self_id, children_t *children, timers_t *timers,
-                       fanout_send_fn *send_up, fanout_run_fn *run, void *arg);
+//  controller, answers for its subtree only). reply_max: the limit of every fold it
+//  gathers and sends (--max-reply, fold_limit), 0 for none.
+fanouts_t *fanouts_new(int32_t self_id, size_t reply_max, children_t *children,
+                       timers_t *timers, fanout_send_fn *send_up, fanout_run_fn *run,
+                       void *arg);
 void fanouts_destroy(fanouts_t **self_p);
 
 //  A BROADCAST for this node: asks every reachable child on the way to a target,

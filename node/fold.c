@@ -29,17 +29,35 @@ struct _fold_t {
     nodeset_t *reduced;
     __int128 value; //  a sum of int64s: exact whatever the order (README, reductions)
     bool overflow;
+    size_t limit, texts; //  the groups' texts: at most limit bytes (0: any), texts now
 };
+
+//  No answer yet.
+static void s_start(fold_t *self)
+{
+    self->all = nodeset_new();
+    self->reduced = nodeset_new();
+    self->index_mask = 7;
+    self->index = (size_t *)zmalloc(8 * sizeof(size_t));
+}
 
 fold_t *fold_new(reduce_t reduce)
 {
     fold_t *self = (fold_t *)zmalloc(sizeof(fold_t));
     self->reduce = reduce;
-    self->all = nodeset_new();
-    self->reduced = nodeset_new();
-    self->index_mask = 7;
-    self->index = (size_t *)zmalloc(8 * sizeof(size_t));
+    s_start(self);
     return self;
+}
+
+//  Frees the groups and their index.
+static void s_free_groups(fold_t *self)
+{
+    for (size_t index = 0; index < self->count; index++) {
+        free(self->groups[index].text);
+        nodeset_destroy(&self->groups[index].ids);
+    }
+    free(self->groups);
+    free(self->index);
 }
 
 void fold_destroy(fold_t **self_p)
@@ -47,16 +65,25 @@ void fold_destroy(fold_t **self_p)
     fold_t *self = *self_p;
     if (!self)
         return;
-    for (size_t index = 0; index < self->count; index++) {
-        free(self->groups[index].text);
-        nodeset_destroy(&self->groups[index].ids);
-    }
-    free(self->groups);
-    free(self->index);
+    s_free_groups(self);
     nodeset_destroy(&self->all);
     nodeset_destroy(&self->reduced);
     free(self);
     *self_p = NULL;
+}
+
+void fold_limit(fold_t *self, size_t bytes)
+{
+    self->limit = bytes;
+}
+
+void fold_clear(fold_t *self)
+{
+    s_free_groups(self);
+    nodeset_destroy(&self->all);
+    nodeset_destroy(&self->reduced);
+    *self = (fold_t){.reduce = self->reduce, .limit = self->limit};
+    s_start(self);
 }
 
 //  --- Groups by answer ---------------------------------------------------------------
@@ -80,12 +107,24 @@ static size_t *s_slot(fold_t *self, uint8_t status, const void *text, size_t siz
     return &self->index[at];
 }
 
-//  The group of an answer, made if it is new.
+static bool s_too_large(uint8_t status, const void *text, size_t size)
+{
+    return status == WIRE_ERROR && size == strlen(FOLD_TOO_LARGE) &&
+           memcmp(text, FOLD_TOO_LARGE, size) == 0;
+}
+
+//  The group of an answer, made if it is new; FOLD_TOO_LARGE's if it is new and its
+//  text would take the groups' texts past the limit.
 static group_t *s_group(fold_t *self, uint8_t status, const void *text, size_t size)
 {
     size_t *slot = s_slot(self, status, text, size);
     if (*slot)
         return &self->groups[*slot - 1];
+    if (!s_too_large(status, text, size)) {
+        if (self->limit && self->texts + size > self->limit)
+            return s_group(self, WIRE_ERROR, FOLD_TOO_LARGE, strlen(FOLD_TOO_LARGE));
+        self->texts += size;
+    }
     if (self->count == self->capacity) {
         self->capacity = self->capacity ? self->capacity * 2 : 4;
         self->groups = (group_t *)realloc(self->groups, self->capacity * sizeof(group_t));

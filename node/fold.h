@@ -6,6 +6,12 @@
     instead; an Ok answer that is not a number becomes an error group of its own.
     count counts the Ok answers, whatever they say.
 
+    A fold may be given a limit (--max-reply): the texts of its groups then total at
+    most that many bytes, and an answer that would need a new group past it is counted
+    in one group of its own, FOLD_TOO_LARGE. So no node, the controller included, holds
+    or sends more than the limit of answers, however many nodes answer differently;
+    which answers make it in depends on the order they arrive in.
+
     Pure: no sockets, no clock. The wire form is encoded and checked here:
 
         reduction:1 [overflow:1 value:16 ranges]  groups...
@@ -40,6 +46,8 @@ reduce_t fold_reduce_named(const char *word, size_t length);
 
 //  What an answer that is not a number becomes under a reduction.
 #define FOLD_NOT_A_NUMBER "Result is not a number"
+//  What an answer becomes when its text does not fit in the fold's limit (an error).
+#define FOLD_TOO_LARGE "Reply too large"
 
 typedef struct _fold_t fold_t;
 
@@ -52,6 +60,12 @@ typedef struct {
 
 fold_t *fold_new(reduce_t reduce);
 void fold_destroy(fold_t **self_p);
+
+//  The texts of its groups will total at most bytes from now on (0: no limit; a limit
+//  holds the FOLD_TOO_LARGE group's text beyond it).
+void fold_limit(fold_t *self, size_t bytes);
+//  Emptied of every answer; its reduction and limit stay.
+void fold_clear(fold_t *self);
 
 //  One node's answer.
 void fold_add(fold_t *self, int32_t id, uint8_t status, const void *text, size_t size);

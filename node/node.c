@@ -697,8 +697,9 @@ node_t *node_new(const node_config_t *config, loop_t *loop,
     }
     if (config->parent_endpoint && !(self->upstream = s_upstream(config)))
         goto error;
-    self->fanouts = fanouts_new(config->id, self->children, self->timers, s_send_up,
-                                handlers->on_exec ? s_run_own : NULL, self);
+    self->fanouts =
+        fanouts_new(config->id, config->children.tree.max_reply, self->children,
+                    self->timers, s_send_up, handlers->on_exec ? s_run_own : NULL, self);
     self->beats = beats_new(config->id, self->children, self->timers,
                             self->upstream ? s_send_up : NULL, self);
     if (loop) {

@@ -27,7 +27,7 @@ static bool s_gathered(fanout_t *fanout, const char *expected)
 
 static void s_gathering(void)
 {
-    fanout_t *fanout = fanout_new(7, 1000, REDUCE_NONE);
+    fanout_t *fanout = fanout_new(7, 1000, REDUCE_NONE, 0);
     fanout_add(fanout, 1, WIRE_OK, "", 0);
     CHECK(fanout_done(fanout));
     fanout_expect(fanout, 2);
@@ -62,7 +62,7 @@ static void s_gathering(void)
 //  sends next holds only what came since.
 static void s_partial_answers(void)
 {
-    fanout_t *fanout = fanout_new(8, 1000, REDUCE_NONE);
+    fanout_t *fanout = fanout_new(8, 1000, REDUCE_NONE, 0);
     fanout_add(fanout, 1, WIRE_OK, "", 0);
     fanout_expect(fanout, 2);
     fanout_expect(fanout, 5);

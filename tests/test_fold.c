@@ -1,8 +1,8 @@
 /*  Unit test: folds — answers grouped by what they say, groups in the order of their
     first id, children's folds merged (and refused when they claim an id twice),
-    reductions (sum with overflow, min, max, count, what is not a number), and the
-    wire form: every fold reads back as itself, byte for byte, and every malformed
-    encoding is refused with its reason. */
+    reductions (sum with overflow, min, max, count, what is not a number), the limit
+    on the texts a fold holds, and the wire form: every fold reads back as itself,
+    byte for byte, and every malformed encoding is refused with its reason. */
 #include "../node/fold.h"
 #include "../common/wire.h"
 #include "check.h"
@@ -273,10 +273,79 @@ static void s_malformed(void)
     CHECK(s_refused(reduced, sizeof reduced, "a fold's overflow flag is not 0 or 1"));
 }
 
+//  A limit: the groups' texts never total more; answers past it (added or merged)
+//  are counted in the FOLD_TOO_LARGE group, which the limit does not hold; known
+//  answers still join their group; a cleared fold keeps its limit and reduction.
+static void s_limited(void)
+{
+    fold_t *fold = fold_new(REDUCE_NONE);
+    fold_limit(fold, 10);
+    s_add(fold, 1, WIRE_OK, "aaaa");
+    s_add(fold, 2, WIRE_OK, "bbbb");
+    s_add(fold, 3, WIRE_OK, "ccc");   //  4 + 4 + 3 > 10
+    s_add(fold, 4, WIRE_OK, "aaaa");  //  a known answer takes no room
+    s_add(fold, 5, WIRE_ERROR, "dd"); //  4 + 4 + 2 = 10: fits
+    s_add(fold, 6, WIRE_OK, "e");
+    s_add(fold, 7, WIRE_OK, "");      //  an empty text always fits
+    CHECK_STR(s_lines(fold), "0:1,4:aaaa|0:2:bbbb|1:3,6:" FOLD_TOO_LARGE "|1:5:dd|0:7:");
+    //  A child's groups: known ones merge, new ones that do not fit are too large,
+    //  and the child's own too-large ids join ours.
+    fold_t *child = fold_new(REDUCE_NONE);
+    s_add(child, 10, WIRE_OK, "bbbb");
+    s_add(child, 11, WIRE_OK, "ffff");
+    s_add(child, 12, WIRE_ERROR, FOLD_TOO_LARGE);
+    CHECK(fold_merge(fold, child));
+    CHECK_STR(s_lines(fold),
+              "0:1,4:aaaa|0:2,10:bbbb|1:3,6,11-12:" FOLD_TOO_LARGE "|1:5:dd|0:7:");
+    CHECK_STR(s_set(fold_ids(fold)), "1-7,10-12");
+    fold_t *back = s_round_trip(fold);
+    CHECK(back && strcmp(s_lines(back), s_lines(fold)) == 0);
+    fold_destroy(&back);
+
+    //  Thousands of distinct answers of 64 KiB under a limit of 1 MiB: 16 kept.
+    fold_t *big = fold_new(REDUCE_NONE);
+    fold_limit(big, 1 << 20);
+    size_t size = 64 * 1024;
+    char *text = (char *)malloc(size);
+    for (int id = 0; id < 4000; id++) {
+        memset(text, 'a' + id % 26, size);
+        snprintf(text, size, "%d", id); //  distinct
+        fold_add(big, id, WIRE_OK, text, size);
+    }
+    free(text);
+    CHECK(fold_size(big) == 17);
+    size_t encoded;
+    uint8_t *bytes = fold_encode(big, &encoded);
+    CHECK(encoded > 16 * size && encoded < 16 * size + 4096);
+    free(bytes);
+
+    //  Cleared: no answer left, the limit and reduction stay.
+    fold_clear(fold);
+    CHECK(fold_size(fold) == 0 && nodeset_empty(fold_ids(fold)));
+    CHECK(fold_reduction(fold) == REDUCE_NONE);
+    s_add(fold, 20, WIRE_OK, "0123456789");
+    s_add(fold, 21, WIRE_OK, "x");
+    CHECK_STR(s_lines(fold), "0:20:0123456789|1:21:" FOLD_TOO_LARGE);
+    fold_destroy(&big);
+    fold_t *max = fold_new(REDUCE_MAX);
+    s_add(max, 1, WIRE_OK, "12");
+    fold_clear(max);
+    int64_t value;
+    bool overflow;
+    CHECK(fold_reduction(max) == REDUCE_MAX &&
+          fold_reduced(max, &value, &overflow) == NULL);
+    s_add(max, 2, WIRE_OK, "3");
+    s_check_reduced(max, "2", 3, false);
+    fold_destroy(&max);
+    fold_destroy(&child);
+    fold_destroy(&fold);
+}
+
 int main(void)
 {
     s_groups();
     s_reductions();
     s_malformed();
+    s_limited();
     return check_report("fold");
 }

@@ -112,6 +112,46 @@ def test_stopped_relay_within_the_deadline():
         assert m.close() == 0
 
 
+def ids_of(text):
+    """The ids of a folded line's set ("1-3,7" -> [1, 2, 3, 7])."""
+    ids = []
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        ids.extend(range(int(first), int(last or first) + 1))
+    return ids
+
+
+def test_fold_within_max_reply():
+    """The answers a fold holds never pass --max-reply, however many nodes answer
+    differently: those past it are listed once as "Reply too large", at every level
+    (60 distinct answers of 18 bytes, the smallest cap: 256)."""
+    with Mqtree("--ordered", "--max-reply", "256") as m:
+        build(m, 60, 3)
+        values = {i: str(10**17 + i) for i in range(60)}
+        m.send(*("exec %d set v %s" % (i, values[i]) for i in range(60)))
+        for i in range(60):
+            assert m.line() == "Ok:%d" % i
+        m.send("exec all get v", "ping 0")
+        lines = []
+        while True:
+            line = m.line()
+            if line == "Ok: 1":
+                break
+            lines.append(line)
+        seen, kept = [], 0
+        too_large = [line for line in lines if line.endswith(": Reply too large")]
+        assert len(too_large) == 1 and too_large[0].startswith("Error:"), lines
+        for line in lines:
+            status, ids, text = line.split(":", 2)
+            seen.extend(ids_of(ids))
+            if status == "Ok":
+                assert len(ids_of(ids)) == 1 and text == " " + values[ids_of(ids)[0]]
+                kept += len(values[0])
+        assert sorted(seen) == list(range(60)), lines
+        assert 0 < kept <= 256 and len(lines) == kept // 18 + 1
+        assert m.close() == 0
+
+
 def test_set_syntax_and_errors():
     with Mqtree("--ordered") as m:
         m.expect("exec all get x", "Error: No node in the set")
@@ -238,7 +278,7 @@ def test_run():
 
 if __name__ == "__main__":
     run([test_folded_200_nodes, test_ping_set, test_reduce_equals_single_execs,
-         test_set_syntax_and_errors, test_json_groups,
+         test_fold_within_max_reply, test_set_syntax_and_errors, test_json_groups,
          test_controller_receives_one_message_per_child, test_stopped_relay_within_the_deadline,
          test_run_refused_without_allow_run,
          test_run])

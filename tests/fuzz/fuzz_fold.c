@@ -1,8 +1,9 @@
 /*  Fuzz target: folds and node sets. The input, read as a fold's wire form: what
     decodes encodes back to the very bytes, merges into an empty fold of its reduction
     as itself, and cannot be merged twice (every id would be claimed twice). Read as
-    a node set typed by a user: what parses formats to a set that parses back to
-    the same ids. */
+    a node set merged into a fold with a limit keeps every id and holds texts within
+    the limit, the rest counted as too large. Read as a node set typed by a user: what
+   parses formats to a set that parses back to the same ids. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,25 @@ static bool s_same(const fold_t *fold, const uint8_t *data, size_t size)
     return same;
 }
 
+//  Merged into a fold whose limit is half the input: the same ids, texts within it.
+static void s_limited(const fold_t *fold, size_t limit)
+{
+    fold_t *limited = fold_new(fold_reduction(fold));
+    fold_limit(limited, limit);
+    FUZZ_ASSERT(fold_merge(limited, fold));
+    FUZZ_ASSERT(nodeset_count(fold_ids(limited)) == nodeset_count(fold_ids(fold)));
+    size_t count = fold_size(limited), texts = 0;
+    fold_group_t *groups = (fold_group_t *)calloc(count + 1, sizeof *groups);
+    fold_groups(limited, groups);
+    for (size_t index = 0; index < count; index++)
+        if (groups[index].size != strlen(FOLD_TOO_LARGE) ||
+            memcmp(groups[index].text, FOLD_TOO_LARGE, groups[index].size))
+            texts += groups[index].size;
+    FUZZ_ASSERT(texts <= limit);
+    free(groups);
+    fold_destroy(&limited);
+}
+
 static void s_fold(const uint8_t *data, size_t size)
 {
     const char *reason = NULL;
@@ -34,6 +54,7 @@ static void s_fold(const uint8_t *data, size_t size)
     FUZZ_ASSERT(s_same(merged, data, size));
     FUZZ_ASSERT(nodeset_empty(fold_ids(fold)) || !fold_merge(merged, fold));
     fold_destroy(&merged);
+    s_limited(fold, size / 2 + 1);
     fold_destroy(&fold);
 }
 

@@ -89,7 +89,7 @@ static void s_sets(const wire_msg_t *broadcast)
 //  A broadcast's answer is a fold; anything else must be refused.
 static void s_answer(const wire_msg_t *reply)
 {
-    fanout_t *fanout = fanout_new(1, 0, REDUCE_NONE);
+    fanout_t *fanout = fanout_new(1, 0, REDUCE_NONE, 0);
     fanout_expect(fanout, 7);
     bool complete = reply->status != WIRE_PARTIAL;
     bool taken = fanout_answer(fanout, 7, reply->text.data, reply->text.size, complete);
