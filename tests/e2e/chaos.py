@@ -16,8 +16,15 @@ whole of [ts - margin, tr]; it is *surely up* if neither it nor an ancestor was 
 killed before tr nor changed state within [ts - window, tr] and none is stopped.
 Between the two, any answer is allowed.
 
+Tree-wide commands (exec and ping to a node set: `exec 3,17,40 set k v`, `get`, `sum`
+with and without `--reduce sum`, `ping 5,9`) answer with a block of folded lines;
+the block must name every id of the set exactly once, and each id's part of it is
+checked as the reply of that id's own command would be (so `lost`, `resurrected`,
+`stale`, `false-down` and `ghost` hold for every node a broadcast reached).
+
 Invariants (each a violation, counted and described):
-  reply        exactly one reply per line, of the form its command allows; the reply
+  reply        exactly one reply per line (one block per set command, every id of the
+               set in it once), of the form its command allows; the reply
                to remove/create/ping/exec of an id the topology does not hold is
                `Not found` (and only then); values of sum are right
   lost         a `set` answered Ok, then a later `get` of it on the same incarnation
@@ -163,11 +170,25 @@ def surely_up(inc, ts, tr):
 
 class Cmd:
     __slots__ = ("index", "line", "kind", "node", "arg", "ts", "tr", "reply", "phase",
-                 "gen")
+                 "gen", "ids", "block")
 
-    def __init__(self, line, kind, node=None, arg=None, phase="chaos"):
+    def __init__(self, line, kind, node=None, arg=None, phase="chaos", ids=None):
         self.line, self.kind, self.node, self.arg, self.phase = line, kind, node, arg, phase
         self.index = self.ts = self.tr = self.reply = self.gen = None
+        self.ids = ids            # a set command's ids (kind "many"); node is the op
+        self.block = []           # its folded lines so far: (status, ids, text)
+
+
+FOLDED = re.compile(r"(Ok|Error):(\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*)(?:: (.*))?")
+
+
+def ids_of(text):
+    """The ids of a folded line's set: "1-3,7" -> [1, 2, 3, 7] (ids are positive)."""
+    ids = []
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        ids.extend(range(int(first), int(last or first) + 1))
+    return ids
 
 
 class SetRecord:
@@ -198,7 +219,7 @@ class Round:
         # The model, exact, in command order (follows the replies).
         self.topo = {}            # id -> Inc
         self.serials = {}         # id -> incarnations so far
-        self.sets = {}            # name -> SetRecord
+        self.sets = {}            # (name, id) -> SetRecord
         self.all_pids = []        # (pid, start, inc) of every node ever created
         # The generator's optimistic view (follows the commands as sent).
         self.gen = {}             # id -> (parent id, create Cmd)
@@ -381,6 +402,44 @@ class Round:
         return Cmd("exec %d sum %d %s" % (node, n, " ".join(map(str, nums))), "sum", node,
                    sum(nums), phase)
 
+    def c_many(self):
+        """A tree-wide command to 2-6 ids (mostly of the tree, often one the driver
+        killed or stopped, or a node below it): set, get, sum, sum reduced in the
+        tree, or ping."""
+        rng = self.rng
+        ids = {self.pick_node() for _ in range(rng.randint(2, 6))}
+        hit = [inc for inc in list(self.stopped) + [
+            inc for inc in self.topo.values() if inc.killed is not None]
+            if inc.id in self.gen]
+        if hit and rng.random() < 0.5:
+            inc = rng.choice(hit)
+            ids.add(inc.id)
+            if inc.children:
+                ids.add(rng.choice(inc.children).id)
+        while len(ids) < 2:
+            ids.add(rng.randint(1, 3 * self.target))
+        ids = sorted(ids)
+        words = ",".join(map(str, ids))
+        r = rng.random()
+        if r < 0.3:
+            k = self.fresh()
+            name, value = "k%d" % k, k * 7 + 3
+            for node in ids:
+                self.gen_names.setdefault(node, []).append(name)
+            return Cmd("exec %s set %s %d" % (words, name, value), "many", "set",
+                       (name, value), ids=ids)
+        if r < 0.6:
+            name = self.c_get(rng.choice(ids)).arg
+            return Cmd("exec %s get %s" % (words, name), "many", "get", name, ids=ids)
+        if r < 0.85:
+            reduce = r >= 0.75
+            n = rng.randint(1, 4)
+            nums = [rng.randint(-10**12, 10**12) for _ in range(n)]
+            return Cmd("exec %s sum %d %s%s" % (words, n, " ".join(map(str, nums)),
+                                                 " --reduce sum" if reduce else ""),
+                       "many", "rsum" if reduce else "sum", sum(nums), ids=ids)
+        return Cmd("ping %s" % words, "many", "ping", ids=ids)
+
     def pick_node(self):
         if self.gen and self.rng.random() < 0.97:
             return self.rng.choice(self.gen_ids)
@@ -449,6 +508,8 @@ class Round:
                 if self.gen_ids:
                     out.append(self.c_create(rng.choice(self.gen_ids), -1))
                 out.append(self.c_create(self.new_id(), 10**6 + rng.randint(0, 10**6)))
+            elif r < 0.942:
+                out.append(self.c_many())
             else:
                 out.append(self.c_sum(self.pick_node()))
         return out
@@ -519,10 +580,13 @@ class Round:
                 self.violation("reply", "a line with no command left to answer: %r" % line)
             else:
                 cmd = self.sent[self.verified]
-                self.verified += 1
-                cmd.tr, cmd.reply = tr, line
-                self.check_latency(cmd)
-                self.check(cmd)
+                cmd.tr = tr
+                if cmd.kind != "many":
+                    cmd.reply = line
+                if cmd.kind != "many" or self.block_line(cmd, line):
+                    self.verified += 1
+                    self.check_latency(cmd)
+                    self.check(cmd)
             try:
                 tr, line = self.replies.get_nowait()
             except queue.Empty:
@@ -575,6 +639,55 @@ class Round:
 
     def check(self, cmd):
         getattr(self, "check_" + cmd.kind)(cmd)
+
+    def block_line(self, cmd, line):
+        """One line of a set command's block; True when the block is complete (its
+        lines name as many ids as the set, or one cannot be read: block None)."""
+        cmd.reply = line if cmd.reply is None else cmd.reply + " | " + line
+        folded = FOLDED.fullmatch(line)
+        if not folded:
+            cmd.block = None  # "Error: No node in the set", or out of step
+            return True
+        cmd.block.append((folded.group(1), ids_of(folded.group(2)), folded.group(3)))
+        return sum(len(ids) for _, ids, _ in cmd.block) >= len(cmd.ids)
+
+    def check_many(self, cmd):
+        """A set command's block: every id of the set once, groups by first id, and
+        each id's part checked as its own command's reply (a reduced sum: the value
+        of the ids that gave it)."""
+        self.figures["broadcasts"] = self.figures.get("broadcasts", 0) + 1
+        if cmd.block is None:
+            if cmd.reply != "Error: No node in the set":
+                return self.bad(cmd)
+            present = [node for node in cmd.ids if node in self.topo]
+            if present:
+                self.violation("reply", "no node in the set, yet %s exist: %s" % (
+                    present, self.describe(cmd)))
+            return
+        named = sorted(node for _, ids, _ in cmd.block for node in ids)
+        firsts = [ids[0] for _, ids, _ in cmd.block]
+        if named != cmd.ids or firsts != sorted(firsts):
+            self.violation("reply", "the block does not name each id of the set once, by"
+                           " first id: %s" % self.describe(cmd))
+            return
+        for status, ids, text in cmd.block:
+            if cmd.node == "rsum" and status == "Ok" and text != str(cmd.arg * len(ids)):
+                self.violation("reply", "reduced sum of %d nodes should be %d: %s" % (
+                    len(ids), cmd.arg * len(ids), self.describe(cmd)))
+            kind = "sum" if cmd.node == "rsum" else cmd.node
+            for node in ids:
+                one = Cmd(cmd.line, kind, node, cmd.arg, cmd.phase)
+                one.index, one.ts, one.tr = cmd.index, cmd.ts, cmd.tr
+                if cmd.node == "ping":
+                    one.reply = ("Ok: " if status == "Ok" else "Error: ") + (text or "")
+                    self.check_ping(one)
+                elif cmd.node == "rsum" and status == "Ok":
+                    one.reply = "Ok:%d" % node
+                    self.exec_reply(one)
+                else:
+                    one.reply = "%s:%d%s" % (status, node, ": " + text if text is not None
+                                             else "")
+                    self.check(one)
 
     def check_create(self, cmd):
         node, parent, reply = cmd.node, cmd.arg, cmd.reply
@@ -716,9 +829,9 @@ class Round:
             self.violation("reply", "set with a payload: %s" % self.describe(cmd))
         if inc is not None:
             inc.names.append(name)
-            self.sets[name] = SetRecord(cmd, inc, value, "ok" if ok else "failed")
+            self.sets[name, cmd.node] = SetRecord(cmd, inc, value, "ok" if ok else "failed")
         else:
-            self.sets[name] = SetRecord(cmd, None, value, "failed")
+            self.sets[name, cmd.node] = SetRecord(cmd, None, value, "failed")
 
     def check_get(self, cmd):
         self.figures["gets"] += 1
@@ -726,7 +839,7 @@ class Round:
         inc, payload, ok = self.exec_reply(cmd)
         if not ok or inc is None:
             return
-        rec = self.sets.get(name)
+        rec = self.sets.get((name, cmd.node))
         if payload == "'%s' not found" % name:
             if rec is not None and rec.inc is inc and rec.status == "ok":
                 self.violation("lost", "set answered Ok is not visible: set %s; get %s; %s"
@@ -1060,6 +1173,6 @@ class Round:
 
 def summary(figures):
     keys = ("commands", "replies", "kills", "stops", "conts", "creates", "removes", "sets",
-            "gets", "pingalls", "unavailable", "timeouts", "stalls", "slow", "window",
+            "gets", "broadcasts", "pingalls", "unavailable", "timeouts", "stalls", "slow", "window",
             "violations")
     return ", ".join("%s %d" % (k, figures.get(k, 0)) for k in keys)
