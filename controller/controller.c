@@ -831,17 +831,22 @@ static void s_ping(controller_t *self, command_t *command, uint64_t seq)
 //  whole subtree. Nodes known dead or stopped are not asked: they and everything
 //  behind them are reported at once. Node -1 answers by the deadline less a reserve
 //  for the last, late answers to climb (fanout.h), which it passes on as they come.
+//  An op's reserve is a single exec's margin: a node may hold answers that took
+//  effect until its deadline (waiting for a silent sibling's subtree), and they must
+//  climb by ours as surely as an exec's answer does (at most once).
 //  sets: the targets and the reach in their wire form (NULL: every node).
 static void s_send_broadcast(controller_t *self, request_t *request, broadcast_t **broadcast,
                              const command_t *command, const byte *sets, size_t size)
 {
     wire_msg_t *msg = wire_msg_new(WIRE_BROADCAST);
     msg->request_id = request->id;
-    msg->deadline_us = fanout_root_deadline(request->deadline_us, wire_now_us());
+    bool op = command && command->kind == CMD_EXEC;
+    msg->deadline_us = op ? s_wire_deadline(self, WIRE_BROADCAST, request->deadline_us, 0)
+                          : fanout_root_deadline(request->deadline_us, wire_now_us());
     msg->node = TOPOLOGY_ROOT;
     if (command) {
         msg->reduce = command->reduce;
-        if (command->kind == CMD_EXEC) {
+        if (op) {
             wire_bytes_lend(&msg->op, command->op, strlen(command->op));
             wire_bytes_lend(&msg->text, command->args, command->args_length);
         }

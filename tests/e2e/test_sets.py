@@ -7,6 +7,7 @@ import os
 import platform
 import signal
 import subprocess
+import time
 
 from harness import Mqtree, kill, run, wait_until
 
@@ -152,6 +153,39 @@ def test_fold_within_max_reply():
         assert m.close() == 0
 
 
+def test_held_answers_keep_the_margin():
+    """At most once for what a node holds: node 1 keeps node 5's answer while node 3
+    (stopped with the set queued behind a sleep) stays silent, until node 1's own
+    deadline. That deadline must leave the way back the margin a single exec has (a
+    quarter of the timeout, at most 500 ms): node 1 stopped for 450 ms around the end
+    of the timeout must not turn node 5's answer, which took effect, into `Node is
+    unavailable`. (Before: 1/16 of the timeout, 125 ms, was left, and node 5's set
+    was reported failed and then visible.)"""
+    with Mqtree("--ordered", "--timeout", "2000") as m:
+        m.send("create 1", "create 2 1", "create 3 2", "create 4 1", "create 5 4")
+        pids = {i: int(m.line()[4:]) for i in range(1, 6)}
+        start = time.monotonic()
+        m.send("exec 3 sleep 300", "exec 3,5 set k 1")
+        time.sleep(0.1)
+        kill(pids[3], signal.SIGSTOP)
+        time.sleep(max(0.0, start + 1.65 - time.monotonic()))
+        kill(pids[1], signal.SIGSTOP)
+        time.sleep(0.45)
+        kill(pids[1], signal.SIGCONT)
+        replies = [m.line(), m.line()]
+        if replies[1].startswith("Error:3: "):
+            replies.append(m.line())  # node 5's line of the block
+        kill(pids[3], signal.SIGCONT)
+        wait_until(lambda: m.ask("ping 1,3") == "Ok:1,3: 1", what="nodes 1 and 3 continued")
+        got = m.ask("exec 5 get k")
+        # The set ran on node 5 (it was idle), so it must be reported Ok.
+        assert got == "Ok:5: 1", (got, replies)
+        assert replies == ["Error:3: Node is unavailable"] * 2 + ["Ok:5"], replies
+        # Node 3 dropped its set, whose deadline passed while it was stopped.
+        m.expect("exec 3 get k", "Ok:3: 'k' not found")
+        assert m.close() == 0
+
+
 def test_set_syntax_and_errors():
     with Mqtree("--ordered") as m:
         m.expect("exec all get x", "Error: No node in the set")
@@ -278,7 +312,8 @@ def test_run():
 
 if __name__ == "__main__":
     run([test_folded_200_nodes, test_ping_set, test_reduce_equals_single_execs,
-         test_fold_within_max_reply, test_set_syntax_and_errors, test_json_groups,
+         test_fold_within_max_reply, test_held_answers_keep_the_margin,
+         test_set_syntax_and_errors, test_json_groups,
          test_controller_receives_one_message_per_child, test_stopped_relay_within_the_deadline,
          test_run_refused_without_allow_run,
          test_run])
