@@ -44,8 +44,9 @@ static void s_on_up(void *owner, wire_msg_t **msg)
     *msg = NULL;
 }
 
-//  Ops: "id" answers the node's id, "parity" odd or even, any other "ran"; "late"
-//  keeps its answer until the test gives it (s_late).
+//  Ops: "id" answers the node's id, "parity" odd or even, "long" 40 bytes that name
+//  the node, any other "ran"; "late" keeps its answer until the test gives it
+//  (s_late).
 static wire_msg_t *s_late;
 
 static void s_on_exec(void *owner, wire_msg_t **msg)
@@ -58,7 +59,12 @@ static void s_on_exec(void *owner, wire_msg_t **msg)
         snprintf(text, sizeof text, "%d", id);
     else if (wire_bytes_eq(&(*msg)->op, "parity"))
         snprintf(text, sizeof text, "%s", id % 2 ? "odd" : "even");
-    else if (wire_bytes_eq(&(*msg)->op, "late")) {
+    else if (wire_bytes_eq(&(*msg)->op, "long")) {
+        char answer[41];
+        snprintf(answer, sizeof answer, "%-40d", id);
+        node_reply(sim->node, (*msg)->request_id, WIRE_OK, answer, 40);
+        return;
+    } else if (wire_bytes_eq(&(*msg)->op, "late")) {
         s_late = wire_reply_new((*msg)->request_id, id, WIRE_OK, "7", 1);
         return;
     }
@@ -94,13 +100,18 @@ static void s_kill(void *arg, pid_t pid)
 
 static const spawner_t s_spawner = {s_spawn, s_kill, NULL};
 
+//  The nodes' --max-reply (node -1's: none, so what it sends up shows theirs).
+#define NODES_REPLY_MAX 64
+
 static node_config_t s_config(int32_t id, const char *parent)
 {
     node_config_t config = {
         .id = id,
         .parent_endpoint = parent,
         .pid = PID_BASE + id,
-        .children = {.tree = {.transport = TRANSPORT_INPROC, .log_level = LEVEL_ERROR},
+        .children = {.tree = {.transport = TRANSPORT_INPROC,
+                              .log_level = LEVEL_ERROR,
+                              .max_reply = id == -1 ? 0 : NODES_REPLY_MAX},
                      .spawner = &s_spawner},
         .clock = {s_clock, NULL},
     };
@@ -419,6 +430,15 @@ static void s_broadcasts(void)
     node_op_reply(s_nodes[2].node, &s_late);
     s_pump();
     s_expect_groups(late, WIRE_OK, "=7:2");
+
+    //  Every node holds at most --max-reply of answers (64 bytes: one of these 40):
+    //  node 2 keeps its own and counts 3's as too large, node 1 its own and the rest
+    //  (node -1 has no limit here: what it sends is what node 1 sent).
+    uint64_t large = s_broadcast("long", NULL, NULL, REDUCE_NONE);
+    s_pump();
+    s_expect_groups(large, WIRE_OK,
+                    "0:1:1                                       |"
+                    "1:2-4:" FOLD_TOO_LARGE);
 
     //  Node 3 stopped: at the deadline the answer goes up without it; when it runs
     //  again the broadcast is past its deadline and it drops it, running nothing.

@@ -642,14 +642,20 @@ class Round:
 
     def block_line(self, cmd, line):
         """One line of a set command's block; True when the block is complete (its
-        lines name as many ids as the set, or one cannot be read: block None)."""
+        lines name every id of the set), or wrong: a line that is not a folded one
+        (the sets here name ids, so even `Error: No node in the set` cannot come:
+        absent ids are `Not found`), or names an id outside the set or already named.
+        A wrong block is None, and the round stops there: later lines would be read
+        against the wrong commands."""
         cmd.reply = line if cmd.reply is None else cmd.reply + " | " + line
         folded = FOLDED.fullmatch(line)
-        if not folded:
-            cmd.block = None  # "Error: No node in the set", or out of step
+        ids = ids_of(folded.group(2)) if folded else []
+        named = {node for _, before, _ in cmd.block for node in before}
+        if not folded or any(node not in cmd.ids or node in named for node in ids):
+            cmd.block = None
             return True
-        cmd.block.append((folded.group(1), ids_of(folded.group(2)), folded.group(3)))
-        return sum(len(ids) for _, ids, _ in cmd.block) >= len(cmd.ids)
+        cmd.block.append((folded.group(1), ids, folded.group(3)))
+        return len(named) + len(ids) == len(cmd.ids)
 
     def check_many(self, cmd):
         """A set command's block: every id of the set once, groups by first id, and
@@ -657,19 +663,11 @@ class Round:
         of the ids that gave it)."""
         self.figures["broadcasts"] = self.figures.get("broadcasts", 0) + 1
         if cmd.block is None:
-            if cmd.reply != "Error: No node in the set":
-                return self.bad(cmd)
-            present = [node for node in cmd.ids if node in self.topo]
-            if present:
-                self.violation("reply", "no node in the set, yet %s exist: %s" % (
-                    present, self.describe(cmd)))
-            return
-        named = sorted(node for _, ids, _ in cmd.block for node in ids)
+            return self.bad(cmd)
         firsts = [ids[0] for _, ids, _ in cmd.block]
-        if named != cmd.ids or firsts != sorted(firsts):
-            self.violation("reply", "the block does not name each id of the set once, by"
-                           " first id: %s" % self.describe(cmd))
-            return
+        if firsts != sorted(firsts):
+            self.violation("reply", "the block's groups are not in the order of their first"
+                           " id: %s" % self.describe(cmd))
         for status, ids, text in cmd.block:
             if cmd.node == "rsum" and status == "Ok" and text != str(cmd.arg * len(ids)):
                 self.violation("reply", "reduced sum of %d nodes should be %d: %s" % (

@@ -149,41 +149,60 @@ def test_fold_within_max_reply():
                 assert len(ids_of(ids)) == 1 and text == " " + values[ids_of(ids)[0]]
                 kept += len(values[0])
         assert sorted(seen) == list(range(60)), lines
-        assert 0 < kept <= 256 and len(lines) == kept // 18 + 1
+        # 14 answers of 18 bytes fit in 256, at every node: the first 14 to arrive.
+        assert kept == 14 * 18 and len(lines) == 15, lines
         assert m.close() == 0
+
+
+def held_answer_attempt():
+    """One attempt of test_held_answers_keep_the_margin: (the set's lines, what a get
+    of its name on node 5 says, on node 3)."""
+    with Mqtree("--ordered", "--timeout", "2000") as m:
+        m.send("create 1", "create 2 1", "create 3 2", "create 4 1", "create 5 4")
+        pids = {i: int(m.line()[4:]) for i in range(1, 6)}
+        start = time.monotonic()
+        m.send("exec 3 sleep 1000", "exec 3,5 set k 1")
+        time.sleep(0.1)
+        kill(pids[3], signal.SIGSTOP)  # during the sleep: the set waits behind it
+        time.sleep(max(0.0, start + 1.65 - time.monotonic()))
+        kill(pids[1], signal.SIGSTOP)
+        time.sleep(0.45)
+        kill(pids[1], signal.SIGCONT)
+        assert m.line() == "Error:3: Node is unavailable"  # the sleep, node 3 stopped
+        lines = [m.line()]
+        if lines[0].startswith("Error:3: "):
+            lines.append(m.line())  # node 5's line of the block
+        kill(pids[3], signal.SIGCONT)
+        wait_until(lambda: m.ask("ping 1,3") == "Ok:1,3: 1", what="nodes 1 and 3 continued")
+        on_5, on_3 = m.ask("exec 5 get k"), m.ask("exec 3 get k")
+        assert m.close() == 0
+    return lines, on_5, on_3
 
 
 def test_held_answers_keep_the_margin():
     """At most once for what a node holds: node 1 keeps node 5's answer while node 3
     (stopped with the set queued behind a sleep) stays silent, until node 1's own
     deadline. That deadline must leave the way back the margin a single exec has (a
-    quarter of the timeout, at most 500 ms): node 1 stopped for 450 ms around the end
-    of the timeout must not turn node 5's answer, which took effect, into `Node is
-    unavailable`. (Before: 1/16 of the timeout, 125 ms, was left, and node 5's set
-    was reported failed and then visible.)"""
-    with Mqtree("--ordered", "--timeout", "2000") as m:
-        m.send("create 1", "create 2 1", "create 3 2", "create 4 1", "create 5 4")
-        pids = {i: int(m.line()[4:]) for i in range(1, 6)}
-        start = time.monotonic()
-        m.send("exec 3 sleep 300", "exec 3,5 set k 1")
-        time.sleep(0.1)
-        kill(pids[3], signal.SIGSTOP)
-        time.sleep(max(0.0, start + 1.65 - time.monotonic()))
-        kill(pids[1], signal.SIGSTOP)
-        time.sleep(0.45)
-        kill(pids[1], signal.SIGCONT)
-        replies = [m.line(), m.line()]
-        if replies[1].startswith("Error:3: "):
-            replies.append(m.line())  # node 5's line of the block
-        kill(pids[3], signal.SIGCONT)
-        wait_until(lambda: m.ask("ping 1,3") == "Ok:1,3: 1", what="nodes 1 and 3 continued")
-        got = m.ask("exec 5 get k")
-        # The set ran on node 5 (it was idle), so it must be reported Ok.
-        assert got == "Ok:5: 1", (got, replies)
-        assert replies == ["Error:3: Node is unavailable"] * 2 + ["Ok:5"], replies
+    quarter of the timeout, at most 500 ms: node 1 answers 1.5 s into a 2 s timeout),
+    so node 1 stopped from 1.65 s to 2.1 s must not turn node 5's answer, which took
+    effect, into `Node is unavailable`. Before, 1/16 of the timeout was left (node 1
+    answered at 1.875 s, while stopped), and node 5's set was reported failed and
+    then visible, every time. A loaded machine can delay node 1's answer past 1.65 s
+    by itself (then the stop adds to that delay, past the margin), so up to three
+    attempts: one must be right."""
+    for attempt in range(3):
+        lines, on_5, on_3 = held_answer_attempt()
         # Node 3 dropped its set, whose deadline passed while it was stopped.
-        m.expect("exec 3 get k", "Ok:3: 'k' not found")
-        assert m.close() == 0
+        assert on_3 == "Ok:3: 'k' not found", on_3
+        # Node 5 was idle: its set ran, so it must not have been reported failed.
+        assert on_5 == "Ok:5: 1", on_5
+        assert lines[0] == "Error:3: Node is unavailable" or lines == [
+            "Error:3,5: Node is unavailable"], lines
+        if lines == ["Error:3: Node is unavailable", "Ok:5"]:
+            return
+        print("  attempt %d: %s (node 1 answered late on a loaded machine?)" % (
+            attempt + 1, lines))
+    raise AssertionError("node 5's set took effect and was reported failed 3 times")
 
 
 def test_set_syntax_and_errors():

@@ -1,14 +1,15 @@
 /*  Fuzz target: folds and node sets. The input, read as a fold's wire form: what
     decodes encodes back to the very bytes, merges into an empty fold of its reduction
-    as itself, and cannot be merged twice (every id would be claimed twice). Read as
-    a node set merged into a fold with a limit keeps every id and holds texts within
-    the limit, the rest counted as too large. Read as a node set typed by a user: what
-   parses formats to a set that parses back to the same ids. */
+    as itself, and cannot be merged twice (every id would be claimed twice); merged
+    into a fold with a limit, it keeps every id, and the texts within the limit (the
+    rest counted as too large). Read as a node set typed by a user: what parses
+    formats to a set that parses back to the same ids. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../common/nodeset.h"
+#include "../../common/wire.h"
 #include "../../node/fold.h"
 #include "fuzz.h"
 
@@ -32,7 +33,8 @@ static void s_limited(const fold_t *fold, size_t limit)
     fold_group_t *groups = (fold_group_t *)calloc(count + 1, sizeof *groups);
     fold_groups(limited, groups);
     for (size_t index = 0; index < count; index++)
-        if (groups[index].size != strlen(FOLD_TOO_LARGE) ||
+        if (groups[index].status != WIRE_ERROR ||
+            groups[index].size != strlen(FOLD_TOO_LARGE) ||
             memcmp(groups[index].text, FOLD_TOO_LARGE, groups[index].size))
             texts += groups[index].size;
     FUZZ_ASSERT(texts <= limit);
