@@ -227,7 +227,8 @@ static result_t s_command_result(const command_t *command, uint64_t seq)
     return result_for(seq, kind, has_id, command->id);
 }
 
-//  The result that answers a request's command (pingall names no node).
+//  The result that answers a request's command, which names its node (a tree-wide
+//  command's result is made where it ends: s_broadcast_done).
 static result_t s_request_result(const request_t *request)
 {
     return result_for(request->seq, request->kind, true, request->node);

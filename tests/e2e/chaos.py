@@ -62,6 +62,8 @@ import tempfile
 import threading
 import time
 
+from harness import ids_of
+
 MARGIN = 0.05        # s: a signal has surely taken effect this long after kill()
 WINDOW = 0.5         # s: state changes this close to a command may be seen either way
 GRACE = 12           # s: for the sweep after a time-limited stream
@@ -180,15 +182,6 @@ class Cmd:
 
 
 FOLDED = re.compile(r"(Ok|Error):(\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*)(?:: (.*))?")
-
-
-def ids_of(text):
-    """The ids of a folded line's set: "1-3,7" -> [1, 2, 3, 7] (ids are positive)."""
-    ids = []
-    for part in text.split(","):
-        first, _, last = part.partition("-")
-        ids.extend(range(int(first), int(last or first) + 1))
-    return ids
 
 
 class SetRecord:
@@ -672,20 +665,18 @@ class Round:
             if cmd.node == "rsum" and status == "Ok" and text != str(cmd.arg * len(ids)):
                 self.violation("reply", "reduced sum of %d nodes should be %d: %s" % (
                     len(ids), cmd.arg * len(ids), self.describe(cmd)))
+            # A reduced sum's Ok names no per-node value: only the node is checked.
+            reduced = cmd.node == "rsum" and status == "Ok"
             kind = "sum" if cmd.node == "rsum" else cmd.node
             for node in ids:
                 one = Cmd(cmd.line, kind, node, cmd.arg, cmd.phase)
                 one.index, one.ts, one.tr = cmd.index, cmd.ts, cmd.tr
-                if cmd.node == "ping":
+                if kind == "ping":
                     one.reply = ("Ok: " if status == "Ok" else "Error: ") + (text or "")
-                    self.check_ping(one)
-                elif cmd.node == "rsum" and status == "Ok":
-                    one.reply = "Ok:%d" % node
-                    self.exec_reply(one)
                 else:
-                    one.reply = "%s:%d%s" % (status, node, ": " + text if text is not None
-                                             else "")
-                    self.check(one)
+                    one.reply = "%s:%d%s" % (status, node, "" if text is None or reduced
+                                             else ": " + text)
+                (self.exec_reply if reduced else self.check)(one)
 
     def check_create(self, cmd):
         node, parent, reply = cmd.node, cmd.arg, cmd.reply
@@ -1171,6 +1162,6 @@ class Round:
 
 def summary(figures):
     keys = ("commands", "replies", "kills", "stops", "conts", "creates", "removes", "sets",
-            "gets", "broadcasts", "pingalls", "unavailable", "timeouts", "stalls", "slow", "window",
-            "violations")
+            "gets", "broadcasts", "pingalls", "unavailable", "timeouts", "stalls", "slow",
+            "window", "violations")
     return ", ".join("%s %d" % (k, figures.get(k, 0)) for k in keys)

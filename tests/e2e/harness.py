@@ -223,6 +223,15 @@ def wait_until(predicate, deadline=LINE_DEADLINE, what="condition"):
     raise AssertionError("%s not reached within %.0f s" % (what, deadline))
 
 
+def ids_of(text):
+    """The ids of a folded line's set, as positive ids: "1-3,7" -> [1, 2, 3, 7]."""
+    ids = []
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        ids.extend(range(int(first), int(last or first) + 1))
+    return ids
+
+
 def skip(reason):
     """Ends a script none of whose tests can run here: ctest shows it skipped."""
     print("skipped: %s" % reason)

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import time
 
-from harness import Mqtree, kill, run, wait_until
+from harness import Mqtree, ids_of, kill, run, wait_until
 
 
 def build(m, count, fanout):
@@ -113,15 +113,6 @@ def test_stopped_relay_within_the_deadline():
         assert m.close() == 0
 
 
-def ids_of(text):
-    """The ids of a folded line's set ("1-3,7" -> [1, 2, 3, 7])."""
-    ids = []
-    for part in text.split(","):
-        first, _, last = part.partition("-")
-        ids.extend(range(int(first), int(last or first) + 1))
-    return ids
-
-
 def test_fold_within_max_reply():
     """The answers a fold holds never pass --max-reply, however many nodes answer
     differently: those past it are listed once as "Reply too large", at every level
@@ -144,10 +135,11 @@ def test_fold_within_max_reply():
         assert len(too_large) == 1 and too_large[0].startswith("Error:"), lines
         for line in lines:
             status, ids, text = line.split(":", 2)
-            seen.extend(ids_of(ids))
+            ids = ids_of(ids)
+            seen.extend(ids)
             if status == "Ok":
-                assert len(ids_of(ids)) == 1 and text == " " + values[ids_of(ids)[0]]
-                kept += len(values[0])
+                assert len(ids) == 1 and text == " " + values[ids[0]]
+                kept += len(values[ids[0]])
         assert sorted(seen) == list(range(60)), lines
         # 14 answers of 18 bytes fit in 256, at every node: the first 14 to arrive.
         assert kept == 14 * 18 and len(lines) == 15, lines
