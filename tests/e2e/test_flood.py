@@ -189,9 +189,11 @@ def flood(m, payload=None, label=""):
         serves(m)
         held = meter.shares()
         closed = {pid: sum(1 for sock in junk[pid] if s_eof(sock)) for pid in pids}
-        # Nothing held on the node's side, late admissions included.
-        assert all(server_side(ports[pid]) <= base_links[pid] for pid in pids), \
-            [(server_side(ports[pid]), base_links[pid]) for pid in pids]
+        # Nothing held on the node's side, late admissions included: one admitted
+        # from the backlog during the 2 s above is closed by the handshake interval
+        # at the latest (an ASan CI run found 22 still open at this point once).
+        wait_back(pids, base_fds, ports, base_links, HANDSHAKE + slack(3),
+                  "the late admissions")
     finally:
         for socks in junk.values():
             for sock in socks:
