@@ -689,7 +689,8 @@ def test_pingall_and_remove_across_a_cut():
         assert time.monotonic() - started < TIMEOUT_MS / 1000 + slack(1.0)
         started = time.monotonic()
         m.expect("exec 3 sum 1 3", "Ok:3: 3")
-        assert time.monotonic() - started < slack(0.5), "node 3 slowed by the cut"
+        # Not held by the cut: well inside the timeout a held command would cost.
+        assert time.monotonic() - started < TIMEOUT_MS / 2000, "node 3 slowed by the cut"
         m.expect("ping 2", "Ok: 0")
         hosts.heal(1)
         wait_pingall(m, "Ok: -1", 15)

@@ -25,7 +25,9 @@ def test_hung_node():
             started = time.monotonic()
             assert m.line() == "Heartbit: node 2 is unavailable now"
             assert m.line() == "Heartbit: node 3 is unavailable now"
-            assert time.monotonic() - started < 1.2 + slack(1.5)
+            # Quiet, 4 intervals (scripts/bench measures it); bounded only to fail
+            # instead of hanging, as a starved parent forgives its children a round.
+            assert time.monotonic() - started < 3.0 + slack(3.0)
             # pingall: the hung subtree costs one timeout, not one per level.
             started = time.monotonic()
             m.expect("pingall", "Ok: 2;3")
@@ -35,7 +37,7 @@ def test_hung_node():
             # The others answer at full speed meanwhile.
             started = time.monotonic()
             m.expect("exec 4 sum 1 4", "Ok:4: 4")
-            assert time.monotonic() - started < slack(0.5)
+            assert time.monotonic() - started < TIMEOUT_MS / 2000  # not one timeout
             # exec into the hung subtree answers at the timeout.
             started = time.monotonic()
             m.expect("exec 3 sum 1 3", "Error:3: Node is unavailable")
