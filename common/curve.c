@@ -5,6 +5,7 @@
 #include <czmq.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -53,37 +54,67 @@ int curve_keys_save(const curve_keys_t *keys, const char *path, char *error,
     return rc;
 }
 
-int curve_keys_load(curve_keys_t *keys, const char *path, char *error,
-                    size_t error_size)
+//  A certificate is a few hundred bytes; more is not one.
+#define CERT_FILE_MAX 65536
+
+//  The file at path, read through one descriptor whose mode and owner are checked
+//  (so what is checked is what is read); NULL and error if it is not ours alone.
+static char *s_read_private(const char *path, char *error, size_t error_size)
 {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat info;
-    if (stat(path, &info) != 0) {
+    if (fd < 0 || fstat(fd, &info) != 0) {
         snprintf(error, error_size, "cannot read %s: %s", path, strerror(errno));
-        return -1;
+        if (fd >= 0)
+            close(fd);
+        return NULL;
     }
-    if (info.st_mode & (S_IRWXG | S_IRWXO)) {
+    char *text = NULL;
+    size_t size = (size_t)info.st_size;
+    if (!S_ISREG(info.st_mode) || size > CERT_FILE_MAX)
+        snprintf(error, error_size, "%s is not a certificate with a secret key", path);
+    else if (info.st_mode & (S_IRWXG | S_IRWXO))
         snprintf(error, error_size,
                  "%s may be read by others (mode %03o): it holds a secret key; "
                  "chmod 600 it",
                  path, (unsigned)(info.st_mode & 0777));
-        return -1;
-    }
-    if (info.st_uid != geteuid()) {
+    else if (info.st_uid != geteuid())
         snprintf(error, error_size, "%s belongs to another user", path);
-        return -1;
+    else if ((text = (char *)malloc(size + 1)) && read(fd, text, size) == (ssize_t)size)
+        text[size] = '\0';
+    else {
+        snprintf(error, error_size, "cannot read %s", path);
+        free(text);
+        text = NULL;
     }
-    zcert_t *cert = zcert_load(path);
-    const char *secret = cert ? zcert_secret_txt(cert) : NULL;
-    if (!cert || !s_key_valid(secret) ||
-        strcmp(secret, "0000000000000000000000000000000000000000") == 0) {
+    close(fd);
+    return text;
+}
+
+int curve_keys_load(curve_keys_t *keys, const char *path, char *error,
+                    size_t error_size)
+{
+    //  Parsed here, not by zcert_load, which reads PATH_secret instead of PATH when
+    //  that file exists: a file nobody checked.
+    char *text = s_read_private(path, error, error_size);
+    if (!text)
+        return -1;
+    zconfig_t *config = zconfig_str_load(text);
+    free(text);
+    const char *public_key = config ? zconfig_get(config, "curve/public-key", "") : "";
+    const char *secret_key = config ? zconfig_get(config, "curve/secret-key", "") : "";
+    //  The public key must be the secret key's.
+    char derived[CURVE_KEY_TEXT] = "";
+    bool valid = s_key_valid(secret_key) &&
+                 strcmp(secret_key, "0000000000000000000000000000000000000000") != 0 &&
+                 zmq_curve_public(derived, secret_key) == 0 && strcmp(derived, public_key) == 0;
+    if (valid) {
+        snprintf(keys->public_key, CURVE_KEY_TEXT, "%s", public_key);
+        snprintf(keys->secret_key, CURVE_KEY_TEXT, "%s", secret_key);
+    } else
         snprintf(error, error_size, "%s is not a certificate with a secret key", path);
-        zcert_destroy(&cert);
-        return -1;
-    }
-    snprintf(keys->public_key, CURVE_KEY_TEXT, "%s", zcert_public_txt(cert));
-    snprintf(keys->secret_key, CURVE_KEY_TEXT, "%s", secret);
-    zcert_destroy(&cert);
-    return 0;
+    zconfig_destroy(&config);
+    return valid ? 0 : -1;
 }
 
 void curve_line(const curve_keys_t *keys, char line[CURVE_LINE_MAX])

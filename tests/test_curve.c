@@ -1,11 +1,13 @@
 /*  Unit test: the tree's certificate and the ZAP handler. A certificate file is
-    written 0600 and read back, refused when others may read it; the link line
+    written 0600 and read back, refused when others may read it or it is not one
+    (and never read from a PATH_secret beside it); the link line
     round-trips; a ROUTER on 127.0.0.1 that is a CURVE server admits a client with
     the tree's keys and refuses one that knows the server's key but not the tree's
     (ZAP), and one that knows neither (the handshake). Every wait has a deadline. */
 #include "check.h"
 
 #include <czmq.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +16,15 @@
 #include "../node/zap.h"
 
 #define WAIT_MS 5000
+
+//  path, now holding length bytes of data, mode 0600.
+static void s_rewrite(const char *path, const char *data, size_t length)
+{
+    unlink(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    CHECK(fd >= 0 && write(fd, data, length) == (ssize_t)length);
+    close(fd);
+}
 
 static void s_certificate_files(void)
 {
@@ -35,8 +46,38 @@ static void s_certificate_files(void)
     chmod(path, 0644);
     CHECK(curve_keys_load(&back, path, error, sizeof error) == -1);
     CHECK(strstr(error, "may be read by others") != NULL);
+    chmod(path, 0600);
+    //  What is checked is what is read: a PATH_secret beside it (czmq's zcert_load
+    //  reads that one instead), readable by anyone and holding other keys, is not.
+    char sibling[160];
+    snprintf(sibling, sizeof sibling, "%s_secret", path);
+    curve_keys_t other;
+    CHECK(curve_keys_new(&other) == 0);
+    CHECK(curve_keys_save(&other, sibling, error, sizeof error) == 0);
+    chmod(sibling, 0644);
+    CHECK(curve_keys_load(&back, path, error, sizeof error) == 0);
+    CHECK_STR(back.secret_key, keys.secret_key);
+    unlink(sibling);
+    //  Not certificates: cut short (a parse error), garbage, a public key that is not
+    //  the secret key's. Refused, and nothing leaks (zconfig_load leaked on these).
+    FILE *file = fopen(path, "r");
+    char text[1024];
+    size_t length = fread(text, 1, sizeof text - 1, file);
+    fclose(file);
+    text[length] = '\0';
+    char *public_at = strstr(text, keys.public_key);
+    CHECK(public_at != NULL && length > 10);
+    s_rewrite(path, text, length - 10);
+    CHECK(curve_keys_load(&back, path, error, sizeof error) == -1);
+    CHECK(strstr(error, "is not a certificate") != NULL);
+    s_rewrite(path, "\x01\x02 curve = \"", 9);
+    CHECK(curve_keys_load(&back, path, error, sizeof error) == -1);
+    memcpy(public_at, other.public_key, CURVE_KEY_TEXT - 1);
+    s_rewrite(path, text, length);
+    CHECK(curve_keys_load(&back, path, error, sizeof error) == -1);
     unlink(path);
     CHECK(curve_keys_load(&back, path, error, sizeof error) == -1);
+    CHECK(curve_keys_load(&back, dir, error, sizeof error) == -1);
     rmdir(dir);
 
     char line[CURVE_LINE_MAX];
