@@ -38,9 +38,9 @@ struct _controller_t {
     int64_t timer_at;
     broadcasts_t *broadcasts; //  pingalls and set commands in flight: who was asked,
                               //  what they answered
-    //  Creates under a worker reported failed at their deadline: request id ->
+    //  Creates and joins reported failed at their deadline: request id ->
     //  tombstone_t. If the parent's success comes after all (it was held up on the
-    //  way), the child it started is ended: a create reported failed leaves no node.
+    //  way), the child is ended: a create or join reported failed leaves no node.
     zhashx_t *tombstones;
     stall_t stall;    //  the deadline timer was late: the I/O thread's grace (timers.h)
     uint32_t joins;   //  workers that asked to join: each one's number (children.h)
@@ -161,6 +161,25 @@ static void s_kill_process(topo_node_t *node, void *arg)
     //  the controller itself; a remote node's pid is another host's.
     if (node->parent && node->pid > 0 && !node->reaped && !node->remote)
         kill(node->pid, SIGKILL);
+}
+
+//  Asks parent to end its child id, process pid, once it can: with no deadline, since
+//  a cleanup must not be dropped as late itself (a stopped parent acts on it when
+//  continued), and by pid, so that a newer process of the id is spared.
+static void s_end_later(controller_t *self, topo_node_t *parent, int32_t id, int32_t pid)
+{
+    request_t cleanup = {0};
+    s_send_child(self, &cleanup, WIRE_REMOVE, parent, id, pid);
+}
+
+//  A remove its parent did not confirm (it is stopped, dead or slow): this host's
+//  processes of the subtree are ended here; the rest (a node on another host ends
+//  only through its parent's launcher) when the parent can act.
+static void s_end_unconfirmed(controller_t *self, topo_node_t *node)
+{
+    topology_walk(node, s_kill_process, NULL);
+    if (node->pid > 0 && !node->reaped)
+        s_end_later(self, node->parent, node->id, node->pid);
 }
 
 static void s_forget(controller_t *self, topo_node_t *node)
@@ -325,22 +344,24 @@ static void s_create_unavailable(void *arg, request_t *request)
     s_create_failed((controller_t *)arg, request, NULL);
 }
 
-//  A create may still succeed on its way (a worker's answer held up, or node -1's
-//  read after this deadline): its tombstone lets that late success end the child it
-//  started (s_late_reply). Every parent answers a create once, failure included, so
-//  every tombstone goes with that answer (or with its parent).
-static void s_create_timeout(void *arg, request_t *request)
+//  A create or join may still succeed on its way (a worker's answer held up, or node
+//  -1's read after this deadline): its tombstone lets that late success end the child
+//  (s_late_reply). Every parent answers a create or an adoption once, failure
+//  included, so every tombstone goes with that answer (or with its parent).
+static void s_bury(controller_t *self, request_t *request)
 {
-    controller_t *self = (controller_t *)arg;
     tombstone_t *tombstone = (tombstone_t *)zmalloc(sizeof(tombstone_t));
     *tombstone = (tombstone_t){request->node, request->target};
     zhashx_insert(self->tombstones, (void *)(uintptr_t)request->id, tombstone);
-    s_create_failed(self, request, NULL);
 }
 
-//  The nodes are removed however it ended (README, Failures), and the answer is Ok. If the parent
-//  did not confirm (it is stopped, dead or slow), the processes are ended directly;
-//  their parent reaps them when it can.
+static void s_create_timeout(void *arg, request_t *request)
+{
+    s_bury((controller_t *)arg, request);
+    s_create_failed((controller_t *)arg, request, NULL);
+}
+
+//  The nodes are removed however it ended (README, Failures), and the answer is Ok.
 static void s_remove_reply(void *arg, request_t *request, int status, const char *text)
 {
     (void)text;
@@ -348,7 +369,7 @@ static void s_remove_reply(void *arg, request_t *request, int status, const char
     topo_node_t *node = s_node(self, request->node);
     if (node) {
         if (status != WIRE_OK)
-            topology_walk(node, s_kill_process, NULL);
+            s_end_unconfirmed(self, node);
         s_forget(self, node);
     }
     result_t result = s_request_result(request);
@@ -440,6 +461,7 @@ static void s_broadcast_reply(void *arg, request_t *request, int status, const c
 //  What each kind of request does when it ends (request_end picks the entry).
 static void s_join_reply(void *arg, request_t *request, int status, const char *text);
 static void s_join_unanswered(void *arg, request_t *request);
+static void s_join_timeout(void *arg, request_t *request);
 
 static const request_behaviour_t s_behaviours[] = {
     //                 on_reply         on_unavailable        on_timeout
@@ -447,7 +469,7 @@ static const request_behaviour_t s_behaviours[] = {
     [CMD_REMOVE] = {s_remove_reply, s_remove_unconfirmed, s_remove_unconfirmed},
     [CMD_EXEC] = {s_exec_reply, s_exec_unavailable, s_exec_unavailable},
     [CMD_PING] = {s_ping_reply, s_ping_unanswered, s_ping_unanswered},
-    [CMD_JOIN] = {s_join_reply, s_join_unanswered, s_join_unanswered},
+    [CMD_JOIN] = {s_join_reply, s_join_unanswered, s_join_timeout},
     [CMD_BROADCAST] = {s_broadcast_reply, s_broadcast_done, s_broadcast_done},
 };
 
@@ -504,6 +526,12 @@ static void s_join_reply(void *arg, request_t *request, int status, const char *
 static void s_join_unanswered(void *arg, request_t *request)
 {
     s_join_reply(arg, request, WIRE_UNAVAILABLE, "");
+}
+
+static void s_join_timeout(void *arg, request_t *request)
+{
+    s_bury((controller_t *)arg, request);
+    s_join_unanswered(arg, request);
 }
 
 //  Why a worker may not join as node id under parent_id (NULL: it may). *parent is
@@ -768,8 +796,8 @@ static void s_remove(controller_t *self, command_t *command, uint64_t seq)
         return;
     topo_node_t *parent = node->parent;
     if (topology_blocker(parent)) {
-        //  Its parent cannot act on it: end the processes directly.
-        topology_walk(node, s_kill_process, NULL);
+        //  Its parent cannot act on it now.
+        s_end_unconfirmed(self, node);
         s_forget(self, node);
         s_emit(self, &answer);
         return;
@@ -1009,9 +1037,7 @@ static int s_on_deadline(loop_t *loop, int timer_id, void *arg)
 }
 
 //  A reply to a request already answered (at its deadline, or by a death). If it is
-//  the success of a create reported failed, the child it started must go: its parent
-//  is asked to end that process (by pid, so a newer process of the id is spared),
-//  with no deadline, since a cleanup must not be dropped as late itself.
+//  the success of a create or join reported failed, the child must go.
 static void s_late_reply(controller_t *self, const wire_msg_t *reply)
 {
     void *key = (void *)(uintptr_t)reply->request_id;
@@ -1026,10 +1052,9 @@ static void s_late_reply(controller_t *self, const wire_msg_t *reply)
     int32_t pid = s_created_pid(text, &endpoint);
     topo_node_t *parent = topology_find(self->topology, tombstone->parent);
     if (reply->status == WIRE_OK && pid > 0 && parent) {
-        log_info("node %d came up after its create was reported failed; ending pid %d",
+        log_info("node %d came up after it was reported failed; ending pid %d",
                  tombstone->node, (int)pid);
-        request_t cleanup = {0};
-        s_send_child(self, &cleanup, WIRE_REMOVE, parent, tombstone->node, pid);
+        s_end_later(self, parent, tombstone->node, pid);
     }
     free(text);
     zhashx_delete(self->tombstones, key);

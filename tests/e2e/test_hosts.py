@@ -9,6 +9,7 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -464,6 +465,85 @@ def test_join_by_hand():
             no_worker_left(hosts)
 
 
+def connected_to(pid, address, port):
+    """Whether process pid's host has a TCP connection to address:port (any state)."""
+    want = "%08X:%04X" % (int.from_bytes(socket.inet_aton(address), "little"), port)
+    try:
+        with open("/proc/%d/net/tcp" % pid) as table:
+            return any(line.split()[2] == want for line in list(table)[1:])
+    except OSError:
+        return False
+
+
+def test_late_join_leaves_no_worker():
+    """A join reported failed (its parent's answer held up past the deadline, here by
+    a stopped node above the parent) ends the worker when that answer comes after
+    all: it must not live on as a node the controller forgot, nor its id have two
+    live processes."""
+    timeout_ms = int(6000 * TIME_SCALE)  # room for TCP's retransmissions after a cut
+    with tempfile.TemporaryDirectory() as directory, Hosts(4) as hosts:
+        cert = keygen(directory)
+        with start(hosts, "--cert", cert, "--listen", listen_endpoint(hosts),
+                   "--timeout", str(timeout_ms)) as m:
+            m.create_at(1, -1, 1)
+            m.create_at(2, 1, 2)
+            address, port = endpoints(m)[2]
+            # Node 2's host cut off: the ADOPT waits in the link, and the joiner, told
+            # to connect to node 2, cannot reach it yet.
+            hosts.partition(2)
+            joiner = join(hosts, 3, cert, 7, 2)
+            try:
+                wait_until(lambda: connected_to(joiner.pid, address, port), slack(10),
+                           "the joiner connecting to node 2")
+                time.sleep(0.2)  # the ADOPT, sent before the joiner's answer, past node 1
+                os.kill(m.pids[1], signal.SIGSTOP)
+                # Node 2 takes the joiner in; its answer waits in stopped node 1
+                # until the join's deadline has passed.
+                hosts.heal(2)
+                time.sleep(timeout_ms / 1000 + 0.5)
+            finally:
+                hosts.heal(2)
+                os.kill(m.pids[1], signal.SIGCONT)
+            try:
+                joiner.communicate(timeout=slack(10))
+            except subprocess.TimeoutExpired:
+                joiner.kill()
+                joiner.communicate()
+                raise AssertionError("the joiner reported failed lives on")
+            m.expect("ping 7", "Error: Not found")
+            m.expect("pingall", "Ok: -1")
+            again = join(hosts, 3, cert, 7, 2)
+            on_host(hosts, joined(m, again, 7), 3)
+            m.expect("exec 7 sum 1 7", "Ok:7: 7")
+            assert m.close() == 0
+            again.communicate(timeout=slack(10))
+            no_worker_left(hosts)
+
+
+def test_remove_under_a_stopped_parent():
+    """remove of a node whose parent is stopped answers Ok at once; its processes on
+    other hosts (which the controller cannot signal) end as soon as the parent can
+    act, and the id can be created again."""
+    with Hosts(4) as hosts, start(hosts) as m:
+        m.create_at(1, -1, 1)
+        m.create_at(2, 1, 2)
+        m.create(3, 2)
+        os.kill(m.pids[1], signal.SIGSTOP)
+        try:
+            wait_until(lambda: m.ask("ping 1") == "Ok: 0", slack(10), "node 1 seen stopped")
+            m.expect("remove 2", "Ok")
+            m.expect("ping 2", "Error: Not found")
+        finally:
+            os.kill(m.pids[1], signal.SIGCONT)
+        for node in (2, 3):
+            wait_until(lambda: not alive(m.pids[node]), slack(10), "node %d ended" % node)
+        m.expect("pingall", "Ok: -1")
+        m.create_at(2, 1, 3)
+        m.expect("exec 2 sum 1 2", "Ok:2: 2")
+        assert m.close() == 0
+        no_worker_left(hosts)
+
+
 # -- failures across hosts ---------------------------------------------------------------
 
 def test_kill_a_remote_worker():
@@ -771,7 +851,8 @@ def test_controller_sigkill_ends_joined_workers():
 TESTS = [test_virtual_network, test_chain_over_three_hosts, test_fifteen_nodes_over_four_hosts,
      test_sets_over_four_hosts,
      test_create_on_a_host_that_does_not_exist, test_create_behind_a_cut,
-     test_curve_keeps_strangers_out, test_join_by_hand, test_kill_a_remote_worker,
+     test_curve_keeps_strangers_out, test_join_by_hand, test_late_join_leaves_no_worker,
+     test_remove_under_a_stopped_parent, test_kill_a_remote_worker,
      test_partition_and_heal_at_most_once, test_partition_long_cut_at_most_once,
      test_partition_and_heal_clock_behind,
      test_partition_and_heal_clock_ahead, test_clocks_disagree, test_heartbeat_across_a_cut,
