@@ -848,6 +848,39 @@ def test_controller_sigkill_ends_joined_workers():
             no_worker_left(hosts)
 
 
+def test_joiner_whose_parent_died_before_it_came_leaves():
+    """The controller told a joiner where its parent is, then died (SIGKILL) before
+    the joiner reached it: the joiner leaves as soon as that endpoint refuses it, not
+    after its 10 s wait for a welcome (no process outlives the controller)."""
+    with tempfile.TemporaryDirectory() as directory, Hosts(3) as hosts:
+        cert = keygen(directory)
+        with start(hosts, "--cert", cert, "--listen", listen_endpoint(hosts)) as m:
+            m.create_at(1, -1, 1)
+            address, port = endpoints(m)[1]
+            hosts.partition(1)  # the joiner's connect to node 1 hangs
+            joiner = join(hosts, 2, cert, 7, 1)
+            try:
+                wait_until(lambda: connected_to(joiner.pid, address, port), slack(10),
+                           "the joiner connecting to node 1")
+                m.proc.kill()
+                m.proc.wait(timeout=slack(5))
+                wait_until(lambda: not alive(m.pids[1]), slack(5), "node 1 ended")
+            finally:
+                hosts.heal(1)
+            started = time.monotonic()
+            try:
+                _, err = joiner.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                joiner.kill()
+                joiner.communicate()
+                raise AssertionError("the joiner outlived its parent and the controller")
+            elapsed = time.monotonic() - started
+            # TCP resends its SYN 1 s after the first, and is then refused.
+            assert elapsed < 5.0, "the joiner outlived the controller by %.1f s" % elapsed
+            assert joiner.returncode == 1 and b"gone" in err, (joiner.returncode, err)
+            no_worker_left(hosts)
+
+
 TESTS = [test_virtual_network, test_chain_over_three_hosts, test_fifteen_nodes_over_four_hosts,
      test_sets_over_four_hosts,
      test_create_on_a_host_that_does_not_exist, test_create_behind_a_cut,
@@ -859,6 +892,7 @@ TESTS = [test_virtual_network, test_chain_over_three_hosts, test_fifteen_nodes_o
      test_heal_says_each_node_once,
      test_pingall_and_remove_across_a_cut, test_id_of_a_node_removed_behind_a_cut_is_free,
      test_controller_sigkill_leaves_no_worker,
-     test_controller_sigkill_ends_joined_workers]
+     test_controller_sigkill_ends_joined_workers,
+     test_joiner_whose_parent_died_before_it_came_leaves]
 # Names on the command line run only those tests (for debugging).
 run([test for test in TESTS if not sys.argv[1:] or test.__name__ in sys.argv[1:]])
