@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 
-from harness import BIN, TIME_SCALE, alive, exists, run, slack, wait_until
+from harness import BIN, TIME_SCALE, alive, exists, run, slack, tree_line, wait_until
 from netns import Controller, Hosts, worker_bin
 
 TIMEOUT_MS = int(2000 * TIME_SCALE)
@@ -79,6 +79,21 @@ def endpoints(m):
             assert endpoint, "no tcp:// endpoint on %r" % line
             found[int(node.group(1))] = (endpoint.group(1), int(endpoint.group(2)))
     raise AssertionError("tree --endpoints never ended")
+
+
+def tree_states(m):
+    """`tree` as {id: state}, without the host a state may name."""
+    m.send("tree")
+    states = {}
+    for _ in range(100000):
+        line = m.line()
+        if SUMMARY.match(line):
+            return states
+        if line.startswith("-1 controller"):
+            continue
+        _, node, _, state, _ = tree_line(line)
+        states[node] = state.split(" on ")[0]
+    raise AssertionError("tree never ended")
 
 
 def check_endpoints(m, hosts, where):
@@ -708,6 +723,10 @@ def test_heartbeat_across_a_cut():
         lines = lines_within(m, 2, lost_within(interval))
         assert sorted(lines) == ["Heartbit: node 2 is unavailable now",
                                  "Heartbit: node 3 is unavailable now"], lines
+        # tree says it too.
+        states = tree_states(m)
+        assert states[2] == "silent" and states[3] == "unavailable (behind 2)", states
+        assert states[1] == "up", states
         m.expect("exec 1 sum 1 1", "Ok:1: 1")  # its parent, on another host, is fine
         m.expect("exec 2 sum 1 2", "Error:2: Node is unavailable")
         hosts.heal(2)
