@@ -39,6 +39,16 @@ size_t limits_raise_fds(void)
     return limit.rlim_cur == RLIM_INFINITY ? SIZE_MAX : (size_t)limit.rlim_cur;
 }
 
+size_t limits_fds_for(const char *program)
+{
+    size_t fds = limits_raise_fds();
+    if (fds >= LIMITS_FD_MIN)
+        return fds;
+    fprintf(stderr, "%s: only %zu file descriptors may be open (ulimit -n); %d are needed\n",
+            program, fds, LIMITS_FD_MIN);
+    return 0;
+}
+
 size_t limits_children_max(size_t fds)
 {
     return fds > LIMITS_FD_RESERVE ? fds - LIMITS_FD_RESERVE : 0;

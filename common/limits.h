@@ -19,6 +19,10 @@
 //  few foreign connections, and the shell's history file.
 #define LIMITS_FD_RESERVE 48
 
+//  The fewest descriptors a node runs with: the reserve and room for 16 children.
+//  Below it libzmq and czmq abort in their set-up, or a node could have no child.
+#define LIMITS_FD_MIN (LIMITS_FD_RESERVE + 16)
+
 //  Threads of one worker process: main loop, ZeroMQ's I/O thread and reaper, the
 //  op thread. Each is a task counted against pid_max, threads-max and RLIMIT_NPROC.
 #define LIMITS_THREADS_PER_NODE 4
@@ -37,6 +41,10 @@
 //  hard one is unlimited) and returns the soft limit in force afterwards. Call at
 //  start, before any descriptor-hungry work.
 size_t limits_raise_fds(void);
+
+//  limits_raise_fds, then 0 (said on stderr, for program) if that is below
+//  LIMITS_FD_MIN: the process cannot run.
+size_t limits_fds_for(const char *program);
 
 //  The most children one node may have with fds descriptors: fds minus the
 //  reserve, one per child; 0 when fds does not exceed the reserve.

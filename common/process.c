@@ -3,6 +3,7 @@
 #include "process.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -20,6 +21,20 @@
 #include <czmq.h>
 
 #include "log.h"
+
+int process_open_std_fds(void)
+{
+    int closed = 0;
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        //  The lowest free number: this one, as those below are open.
+        if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+            return -1;
+        closed |= 1 << fd;
+    }
+    return closed;
+}
 
 int process_signalfd(const int *signals)
 {

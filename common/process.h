@@ -7,6 +7,11 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+//  Opens /dev/null on each of descriptors 0-2 that whoever started us left closed:
+//  the next thing opened would take its number (a signalfd read as input, a socket
+//  written to as output). Returns which were closed (bit 1 << fd), or -1.
+int process_open_std_fds(void);
+
 //  Blocks the given signals (0-terminated list) in the calling thread, so threads
 //  created later (ZeroMQ's I/O threads, op threads) inherit the mask, and returns a
 //  signalfd (non-blocking, close-on-exec) that delivers them to the poll loop.

@@ -226,7 +226,9 @@ static int s_serve(app_config_t *config)
     //  Before the first socket. More children or nodes than these get an error
     //  reply (README, Limits); without them libzmq aborted the controller at about
     //  1,010 children under the usual soft limit of 1024 descriptors.
-    size_t fds = limits_raise_fds();
+    size_t fds = limits_fds_for("mqtree");
+    if (!fds)
+        return 1;
     zsys_set_max_sockets(limits_sockets_max(fds));
     config->controller.tree.children_max = limits_children_max(fds);
     config->controller.nodes_max = limits_nodes_max();
@@ -305,6 +307,12 @@ static int s_security(app_config_t *config)
 
 int app_run(app_config_t *config)
 {
+    //  A closed stdin reads as an empty script; a closed stdout would lose every reply.
+    int closed = process_open_std_fds();
+    if (closed < 0 || closed & (1 << STDOUT_FILENO)) {
+        fprintf(stderr, "mqtree: standard output is closed: the replies would be lost\n");
+        return 2;
+    }
     if (config->keygen_path)
         return s_keygen(config->keygen_path);
     if (s_security(config) != 0)

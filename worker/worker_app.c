@@ -212,6 +212,8 @@ static int s_run(worker_config_t *config);
 
 int worker_app_run(worker_config_t *config)
 {
+    if (process_open_std_fds() < 0)
+        return 1;
     //  Before anything creates a thread: SIGCHLD is read from a signalfd by the loop.
     int signals[] = {SIGCHLD, 0};
     config->signal_fd = process_signalfd(signals);
@@ -242,7 +244,9 @@ int worker_app_run(worker_config_t *config)
     zsys_handler_set(NULL);
     //  Before the first socket: a node meets its limits with error replies, as the
     //  controller does, instead of libzmq aborting it and its subtree.
-    size_t fds = limits_raise_fds();
+    size_t fds = limits_fds_for("mqtree-worker");
+    if (!fds)
+        return 1;
     zsys_set_max_sockets(limits_sockets_max(fds));
     config->tree.children_max = limits_children_max(fds);
     if (config->join)

@@ -108,6 +108,40 @@ def test_tree_over_the_budgets():
         finish(m)
 
 
+def test_too_few_descriptors():
+    # Below the reserve and 16 children, creates were never refused (the child limit
+    # came out as 0, "none") and libzmq or czmq aborted the parent, or the controller
+    # at start. Now neither program starts, and says why.
+    def limited(fds):
+        return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (fds, fds))
+    for fds in (12, 40, FD_RESERVE + 15):
+        for argv in ([BIN], [BIN + "-worker", "--id", "1", "--connect", "ipc:///nowhere",
+                             "--run-dir", "/nowhere"]):
+            done = subprocess.run(argv, input=b"create 1\nexec 1 sum 1 1\n",
+                                  capture_output=True, timeout=LINE_DEADLINE,
+                                  preexec_fn=limited(fds))
+            assert done.returncode == 1, (argv[0], fds, done.returncode, done.stderr[-500:])
+            assert b"file descriptors may be open (ulimit -n); 64 are needed" in done.stderr, \
+                done.stderr[-500:]
+            assert not done.stdout, done.stdout
+
+
+def test_standard_descriptors_closed():
+    # With stdin closed, the signalfd took descriptor 0 and was read as input: the
+    # controller never saw the end of its input and ignored SIGTERM. Closed stdin is
+    # an empty script; closed stdout is refused (every reply would be lost); closed
+    # stderr costs only the diagnostics.
+    def shell(redirect, **kwargs):
+        return subprocess.run(["sh", "-c", 'exec "$0" ' + redirect, BIN],
+                              timeout=LINE_DEADLINE, **kwargs)
+    assert shell("<&-").returncode == 0
+    done = shell(">&-", input=b"create 1\n", stderr=subprocess.PIPE)
+    assert done.returncode == 2 and b"standard output is closed" in done.stderr, done
+    done = shell("2>&-", input=b"create 1\nexec 1 sum 1 1\n", stdout=subprocess.PIPE)
+    lines = done.stdout.decode().splitlines()
+    assert done.returncode == 0 and lines[0].startswith("Ok: ") and lines[1] == "Ok:1: 1", done
+
+
 def test_reply_too_large():
     # find of one letter in a 20 MB text is 20 million matches, a 170 MB answer: with
     # --max-reply 1 MiB it is refused where it is built, and nothing grows by it.
@@ -188,5 +222,6 @@ def test_limit_options():
 
 
 if __name__ == "__main__":
-    run([test_soft_fd_limit_raised, test_tree_over_the_budgets, test_reply_too_large,
+    run([test_soft_fd_limit_raised, test_tree_over_the_budgets, test_too_few_descriptors,
+         test_standard_descriptors_closed, test_reply_too_large,
          test_line_too_long, test_limit_options])
