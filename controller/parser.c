@@ -314,10 +314,10 @@ int parser_parse(char *line, size_t length, exec_syntax_t syntax, command_t **co
     scanner_t scanner = {line, line + length};
     word_t word = s_word(&scanner);
     int rc = -1;
-    if (memchr(line, '\0', length))
+    if (!word.length || word.begin[0] == '#')
+        rc = 0; //  a comment is ignored whatever it holds
+    else if (memchr(line, '\0', length))
         s_fail(error, "Error: The line contains a NUL byte");
-    else if (!word.length || word.begin[0] == '#')
-        rc = 0;
     else if (s_is(word, "create")) {
         parsed->kind = CMD_CREATE;
         rc = s_create(&scanner, parsed, error) ? -1 : 1;

@@ -149,6 +149,12 @@ static void s_garbage(void)
     memcpy(line, "ping 1\0x", 8);
     CHECK(parser_parse(line, 7, EXEC_ANY, &s_command, &s_error) == -1);
     CHECK_STR(s_error, "Error: The line contains a NUL byte");
+    //  ... but a comment is ignored, NUL or not: a script's replies stay one a line.
+    free(s_error);
+    s_error = NULL;
+    line = (char *)malloc(8);
+    memcpy(line, " #ping\0x", 8);
+    CHECK(parser_parse(line, 8, EXEC_ANY, &s_command, &s_error) == 0 && !s_error);
 }
 
 //  Sets where exec and ping take an id; --reduce at the end of a set's exec only.
