@@ -36,8 +36,11 @@ static void s_reset(topo_node_t *node, void *arg)
 
 void heartbeat_set_interval(heartbeat_t *self, int ms)
 {
+    //  Switched on or off: everything starts afresh. A new interval while on keeps
+    //  what was said (and what is lost): a node is not said unavailable twice.
+    if (!self->interval_ms || ms <= 0)
+        topology_walk(topology_root(self->topology), s_reset, NULL);
     self->interval_ms = ms > 0 ? ms : 0;
-    topology_walk(topology_root(self->topology), s_reset, NULL);
 }
 
 int heartbeat_interval(heartbeat_t *self)

@@ -28,7 +28,8 @@ heartbeat_t *heartbeat_new(topology_t *topology, output_sink_fn *sink, void *sin
 void heartbeat_destroy(heartbeat_t **self_p);
 
 //  Turns heartbeats on (ms > 0) or off (0). Every node starts as available, so
-//  switching on reports only what is already known dead or stopped.
+//  switching on reports only what is already known dead or stopped; a new interval
+//  while on changes nothing that was said.
 void heartbeat_set_interval(heartbeat_t *self, int ms);
 int heartbeat_interval(heartbeat_t *self);
 

@@ -100,6 +100,9 @@ void beats_set_interval(beats_t *self, int interval_ms)
 {
     timers_cancel(self->timers, self->timer);
     self->timer = 0;
+    //  Switched on or off, every child starts afresh; a new interval while on keeps
+    //  a silent child silent until it beats (the controller keeps it lost).
+    bool afresh = !self->interval_ms || interval_ms <= 0;
     self->interval_ms = interval_ms > 0 ? interval_ms : 0;
     int64_t now = timers_now(self->timers);
     zlist_t *silent = zlist_new();
@@ -108,10 +111,9 @@ void beats_set_interval(beats_t *self, int interval_ms)
         child->last_beat_us = now;
         if (child_reachable(child))
             s_tell(self, child);
-        if (child->state == CHILD_SILENT)
+        if (afresh && child->state == CHILD_SILENT)
             zlist_append(silent, child);
     }
-    //  A new interval starts every child afresh: none is silent any more.
     for (child_t *child = (child_t *)zlist_first(silent); child;
          child = (child_t *)zlist_next(silent))
         children_set(self->children, child, CHILD_BEAT);

@@ -49,7 +49,11 @@ int main(void)
     CHECK_STR(s_lines, "Heartbit: node 2 is unavailable now\n"
                        "Heartbit: node 3 is unavailable now\n");
     s_lines[0] = '\0';
+    //  A new interval while on says nothing again (the lines once repeated).
+    heartbeat_set_interval(heartbeat, 200);
+    heartbeat_set_interval(heartbeat, 100);
     heartbeat_update(heartbeat, s_now);
+    CHECK_STR(s_lines, "");
     two->state = NODE_STOPPED; //  also stopped: no new line
     heartbeat_update(heartbeat, s_now);
     CHECK_STR(s_lines, "");

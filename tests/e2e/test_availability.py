@@ -114,6 +114,8 @@ def test_heartbeat_kill():
                          "Heartbit: node 3 is unavailable now",
                          "Heartbit: node 4 is unavailable now"], lines
         m.expect("exec 5 sleep 1500", "Ok:5")  # once, not at every tick
+        m.expect("heartbeat 400", "Ok")  # nor at a new interval
+        m.expect("exec 5 sleep 500", "Ok:5")
         kill(m.pids[6])
         lines, _ = lines_within(m, 2, 5)
         assert lines == ["Heartbit: node 6 is unavailable now",

@@ -28,6 +28,11 @@ def test_hung_node():
             # Quiet, 4 intervals (scripts/bench measures it); bounded only to fail
             # instead of hanging, as a starved parent forgives its children a round.
             assert time.monotonic() - started < 3.0 + slack(3.0)
+            # A new interval while it hangs says nothing again (nor "available
+            # again"): the next lines, 6 intervals on, are the sleeps'.
+            m.expect("heartbeat 300", "Ok")
+            for _ in range(2):
+                m.expect("exec 4 sleep 1000", "Ok:4")
             # pingall: the hung subtree costs one timeout, not one per level.
             started = time.monotonic()
             m.expect("pingall", "Ok: 2;3")
