@@ -306,7 +306,10 @@ static void s_lines(shell_t *self, bool at_end)
             continue;
         }
         size_t length = (newline ? (size_t)(newline - self->buffer) : self->used) - start;
-        if (length > self->config.max_line) {
+        //  The CR of a CRLF line is cut off, not counted (nor a last byte that may be
+        //  one, until the next read says).
+        bool cr = length && self->buffer[start + length - 1] == '\r';
+        if (length - cr > self->config.max_line) {
             s_refuse_line(self);
             start += newline ? length + 1 : length;
             //  Resynchronised at the next newline: the rest of this line is dropped.

@@ -186,6 +186,11 @@ def test_line_too_long():
         assert len(exact) == 1000
         m.expect(exact, "Ok:1: " + ";".join(str(i) for i in range(986)))
         m.expect(exact + "x", "Error: Line too long (limit 1000 bytes)")
+        m.send_bytes(exact.encode() + b"\r\n")  # the CR of CRLF is not counted
+        assert m.line() == "Ok:1: " + ";".join(str(i) for i in range(986))
+        m.send_bytes(exact.encode() + b"\r")  # ... nor while the LF is still to come
+        m.send_bytes(b"\n")
+        assert m.line() == "Ok:1: " + ";".join(str(i) for i in range(986))
         m.expect("exec 1 sum 2 1 2", "Ok:1: 3")
         # A long line arriving in pieces is answered once, as soon as it is over the
         # limit, never held whole; the next line is read normally.
