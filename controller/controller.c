@@ -357,8 +357,9 @@ static void s_bury(controller_t *self, request_t *request)
 
 static void s_create_timeout(void *arg, request_t *request)
 {
-    s_bury((controller_t *)arg, request);
-    s_create_failed((controller_t *)arg, request, NULL);
+    controller_t *self = (controller_t *)arg;
+    s_bury(self, request);
+    s_create_failed(self, request, NULL);
 }
 
 //  The nodes are removed however it ended (README, Failures), and the answer is Ok.

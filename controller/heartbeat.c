@@ -54,30 +54,17 @@ void heartbeat_set_lost(heartbeat_t *self, topo_node_t *node, bool lost)
     node->lost = lost;
 }
 
-static bool s_down(const topo_node_t *node)
-{
-    return node->state == NODE_DEAD || node->state == NODE_STOPPED || node->lost;
-}
-
-static bool s_unavailable(topo_node_t *node)
-{
-    for (; node && node->parent; node = node->parent)
-        if (s_down(node))
-            return true;
-    return false;
-}
-
 static void s_report(topo_node_t *node, void *arg)
 {
     heartbeat_t *self = (heartbeat_t *)arg;
     //  The root is the controller; nodes being created or removed have no say yet.
     if (!node->parent || node->state == NODE_PENDING || node->state == NODE_REMOVING)
         return;
-    bool unavailable = s_unavailable(node);
+    bool unavailable = topology_unavailable_from(node) != NULL;
     if (unavailable == node->reported_unavailable) {
         //  Still as said; but why may have changed (lost itself, behind another).
         if (unavailable)
-            node->reported_behind = !s_down(node);
+            node->reported_behind = !topology_down(node);
         node->back_due_us = 0;
         return;
     }
@@ -95,7 +82,7 @@ static void s_report(topo_node_t *node, void *arg)
     }
     node->back_due_us = 0;
     node->reported_unavailable = unavailable;
-    node->reported_behind = unavailable && !s_down(node);
+    node->reported_behind = unavailable && !topology_down(node);
     event_t event = {.kind = unavailable ? EVENT_NODE_UNAVAILABLE : EVENT_NODE_AVAILABLE,
                      .node = node->id};
     self->sink(self->sink_arg, NULL, &event);

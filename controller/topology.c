@@ -133,6 +133,20 @@ topo_node_t *topology_blocker(topo_node_t *node)
     return blocker;
 }
 
+bool topology_down(const topo_node_t *node)
+{
+    return node->state == NODE_DEAD || node->state == NODE_STOPPED || node->lost;
+}
+
+topo_node_t *topology_unavailable_from(topo_node_t *node)
+{
+    topo_node_t *down = NULL;
+    for (; node && node->parent; node = node->parent)
+        if (topology_down(node))
+            down = node;
+    return down;
+}
+
 size_t topology_path(topo_node_t *node, int32_t *hops)
 {
     size_t depth = node->depth;

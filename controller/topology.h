@@ -84,6 +84,14 @@ bool topology_within(topo_node_t *node, topo_node_t *ancestor);
 //  reached: dead or stopped. NULL if every link on the way is up.
 topo_node_t *topology_blocker(topo_node_t *node);
 
+//  Whether node is unavailable itself: dead, stopped, or reported silent by its
+//  parent (heartbeats; commands still go to a silent node, topology_blocker's way).
+bool topology_down(const topo_node_t *node);
+
+//  The highest node between the root (excluded) and node (included) that is down,
+//  as pingall and the Heartbit lines say. NULL if none is.
+topo_node_t *topology_unavailable_from(topo_node_t *node);
+
 //  The ids on the way from the root's child down to node, included. hops must have
 //  room for node->depth entries. Returns node->depth.
 size_t topology_path(topo_node_t *node, int32_t *hops);

@@ -27,23 +27,11 @@ static const char *s_branch[2][4] = {
 #define RED "\033[31m"
 #define PLAIN "\033[0m"
 
-//  The highest node from node up that is unavailable itself: dead, stopped, or, with
-//  heartbeats on, reported silent by its parent (as pingall and the Heartbit lines
-//  say; commands still go to a silent node, so topology_blocker leaves it out).
-static topo_node_t *s_unavailable_from(topo_node_t *node)
-{
-    topo_node_t *blocker = NULL;
-    for (; node && node->parent; node = node->parent)
-        if (node->state == NODE_DEAD || node->state == NODE_STOPPED || node->lost)
-            blocker = node;
-    return blocker;
-}
-
 static void s_state(view_t *view, topo_node_t *node)
 {
     char text[64];
     const char *colour = GREEN;
-    topo_node_t *blocker = s_unavailable_from(node);
+    topo_node_t *blocker = topology_unavailable_from(node);
     if (node->state == NODE_DEAD) {
         colour = RED;
         if (WIFSIGNALED(node->exit_status))

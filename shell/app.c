@@ -310,7 +310,9 @@ int app_run(app_config_t *config)
     //  A closed stdin reads as an empty script; a closed stdout would lose every reply.
     int closed = process_open_std_fds();
     if (closed < 0 || closed & (1 << STDOUT_FILENO)) {
-        fprintf(stderr, "mqtree: standard output is closed: the replies would be lost\n");
+        fprintf(stderr, "mqtree: %s\n",
+                closed < 0 ? "cannot open /dev/null for a closed standard descriptor"
+                           : "standard output is closed: the replies would be lost");
         return 2;
     }
     if (config->keygen_path)

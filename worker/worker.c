@@ -34,7 +34,6 @@ struct _worker_t {
     bool flush_due; //  coverage builds: counts to write (s_woken)
     zsock_t *link_monitor; //  joined: the parent link's connection events
     int link_timer;        //  joined: the link is down; the grace ends then (0: up)
-    bool linked;           //  joined: the link to the parent made its handshake once
     int exit_code;
 };
 
@@ -73,18 +72,17 @@ static int s_on_link_event(loop_t *loop, zsock_t *reader, void *arg)
         uint16_t kind = (uint16_t)(zframe_data(first)[0] | zframe_data(first)[1] << 8);
         if (kind == ZMQ_EVENT_DISCONNECTED && !self->link_timer)
             self->link_timer = loop_timer(loop, JOIN_LINK_GRACE_MS, 1, s_on_link_lost, self);
-        else if (kind == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-            self->linked = true;
-            if (self->link_timer)
-                loop_timer_end(loop, self->link_timer);
+        else if (kind == ZMQ_EVENT_HANDSHAKE_SUCCEEDED && self->link_timer) {
+            loop_timer_end(loop, self->link_timer);
             self->link_timer = 0;
-        } else if (kind == ZMQ_EVENT_CONNECT_RETRIED && (self->link_timer || !self->linked)) {
+        } else if (kind == ZMQ_EVENT_CONNECT_RETRIED &&
+                   (self->link_timer || !node_parent_heard(self->node))) {
             //  A connect that failed at once: the parent's host said no one listens
             //  there any more (a cut link never answers). The parent is gone, also
             //  when it went before this worker ever reached it (the controller told
             //  it where its parent was, then died): not 10 s of waiting for a welcome.
             zmsg_destroy(&event);
-            if (!self->linked) {
+            if (!node_parent_heard(self->node)) {
                 fprintf(stderr, "mqtree-worker: node %d: its parent at %s is gone\n",
                         self->config.id, self->config.parent_endpoint);
                 self->exit_code = 1;

@@ -63,37 +63,39 @@ ENDPOINT = re.compile(r"tcp://(\d+\.\d+\.\d+\.\d+):(\d+)")
 SUMMARY = re.compile(r"^\d+ nodes?: ")
 
 
-def endpoints(m):
-    """`tree --endpoints` as {id: (address, port)} (the controller's line may name an
-    endpoint or not)."""
-    m.send("tree --endpoints")
-    found = {}
+def tree_lines(m, command):
+    """The node lines `command` (a form of tree) prints, up to its summary."""
+    m.send(command)
     for _ in range(100000):
         line = m.line()
         if SUMMARY.match(line):
-            return found
+            return
+        yield line
+    raise AssertionError("%s never ended" % command)
+
+
+def endpoints(m):
+    """`tree --endpoints` as {id: (address, port)} (the controller's line may name an
+    endpoint or not)."""
+    found = {}
+    for line in tree_lines(m, "tree --endpoints"):
         node = re.match(TREE_PREFIX, line)
         assert node, "not a tree line: %r" % line
         endpoint = ENDPOINT.search(line)
         if node.group(1) != "-1":
             assert endpoint, "no tcp:// endpoint on %r" % line
             found[int(node.group(1))] = (endpoint.group(1), int(endpoint.group(2)))
-    raise AssertionError("tree --endpoints never ended")
+    return found
 
 
 def tree_states(m):
     """`tree` as {id: state}, without the host a state may name."""
-    m.send("tree")
     states = {}
-    for _ in range(100000):
-        line = m.line()
-        if SUMMARY.match(line):
-            return states
-        if line.startswith("-1 controller"):
-            continue
-        _, node, _, state, _ = tree_line(line)
-        states[node] = state.split(" on ")[0]
-    raise AssertionError("tree never ended")
+    for line in tree_lines(m, "tree"):
+        if not line.startswith("-1 controller"):
+            _, node, _, state, _ = tree_line(line)
+            states[node] = state.split(" on ")[0]
+    return states
 
 
 def check_endpoints(m, hosts, where):
