@@ -112,7 +112,8 @@ struct _fanouts_t {
     children_t *children;
     timers_t *timers;
     fanout_send_fn *send_up;
-    fanout_run_fn *run; //  the node's own op, NULL: it runs none (node -1)
+    fanout_run_fn *run;         //  the node's own op, NULL: it runs none (node -1)
+    fanout_changes_fn *changes; //  NULL: no op's answers are passed up at once
     void *arg;
     zhashx_t *table; //  request id -> fanout_t, broadcasts in progress
     //  The node's own ops started for broadcasts and not answered yet: while none is,
@@ -139,6 +140,11 @@ fanouts_t *fanouts_new(int32_t self_id, size_t reply_max, children_t *children,
                         .table = idmap_new()};
     zhashx_set_destructor(self->table, (zhashx_destructor_fn *)fanout_destroy);
     return self;
+}
+
+void fanouts_set_changes(fanouts_t *self, fanout_changes_fn *changes)
+{
+    self->changes = changes;
 }
 
 void fanouts_destroy(fanouts_t **self_p)
@@ -208,21 +214,22 @@ static void s_on_timer(void *arg, int timer_id)
          fanout = (fanout_t *)zhashx_next(self->table))
         if (fanout->timer_id == timer_id) {
             fanout->timer_id = 0; //  spent: nothing to cancel
-            if (fanout->answered) {
+            if (fanout->lingering) {
                 log_debug("broadcast %" PRIu64 ": no more waiting for silent children",
                           fanout->request_id);
                 s_end(self, fanout);
                 return;
             }
-            //  Our deadline: we answer with what we have, and pass late answers up
-            //  for as long again as we had. The controller's own deadline, after
-            //  ours by its reserve and the levels' shares, is well within that.
+            //  Our deadline: we answer with what we have (an op that changes nodes
+            //  sent each answer as it came), and pass late answers up for as long
+            //  again as we had. The controller's own deadline, after ours by its
+            //  reserve and the levels' shares, is well within that.
+            fanout->lingering = true;
             int64_t linger = fanout->deadline_us - fanout->asked_us;
-            bool last = fanout_done(fanout);
-            s_send(self, fanout); //  the last answer ends the fanout
-            if (!last)
-                fanout->timer_id = timers_add(
-                    self->timers, timers_now(self->timers) + linger, s_on_timer, self);
+            fanout->timer_id = timers_add(self->timers, timers_now(self->timers) + linger,
+                                          s_on_timer, self);
+            if (!fanout->answered || fold_size(fanout->fold))
+                s_send(self, fanout);
             return;
         }
 }
@@ -282,6 +289,7 @@ void fanouts_start(fanouts_t *self, const wire_msg_t *request)
                                   (reduce_t)request->reduce, self->reply_max);
     fanout->asked_us = now;
     fanout->effects = request->op.size > 0;
+    fanout->streams = fanout->effects && self->changes && self->changes(&request->op);
     int64_t deadline = fanout_child_deadline(request->deadline_us, now);
     for (child_t *child = children_first(self->children); child;
          child = children_next(self->children)) {
@@ -319,6 +327,13 @@ void fanouts_start(fanouts_t *self, const wire_msg_t *request)
         s_run_own(self, fanout, request);
 }
 
+//  Whether what a fanout just gathered goes up now: the last answer, and any once a
+//  partial answer went up (late ones follow it) or when the op changes nodes.
+static bool s_passes_on(fanout_t *fanout)
+{
+    return fanout->answered || fanout->streams || fanout_done(fanout);
+}
+
 bool fanouts_own(fanouts_t *self, uint64_t request_id, uint8_t status, const void *text,
                  size_t size)
 {
@@ -334,7 +349,7 @@ bool fanouts_own(fanouts_t *self, uint64_t request_id, uint8_t status, const voi
         return true;
     }
     fanout_add(fanout, self->self_id, status, text, size);
-    if (fanout->answered || fanout_done(fanout))
+    if (s_passes_on(fanout))
         s_send(self, fanout);
     return true;
 }
@@ -360,8 +375,7 @@ bool fanouts_answer(fanouts_t *self, child_t *child, const wire_msg_t *reply)
         else //  stopped meanwhile and counted out; its answer came all the same
             log_debug("broadcast %" PRIu64 ": child %d answered after it was counted out",
                       reply->request_id, child->id);
-    } else if (fanout->answered || fanout_done(fanout))
-        //  Once our own answer went up, late ones follow it at once.
+    } else if (s_passes_on(fanout))
         s_send(self, fanout);
     return true;
 }

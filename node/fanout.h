@@ -15,6 +15,13 @@
     depends on that level's timer firing before its parent's: only the controller
     keeps time in reserve, for the last answers to climb the tree.
 
+    An op that changes nodes (set, timer, run: the owner says which) is never held:
+    each answer leaves as a partial one as soon as it is known, and each level passes
+    it on at once, as a single exec's reply is. Held, it could be lost with the node
+    holding it, stopped for longer than the deadline, and a change that took effect
+    would be reported failed (at most once). Such a command costs the controller a
+    message per answer that comes apart from the others, not one per child.
+
     fanout_t is the bookkeeping of one; fanouts_t runs a node's: it sends down,
     times, and sends answers up through the node's function. */
 #ifndef MQTREE_FANOUT_H
@@ -34,8 +41,10 @@ typedef struct {
     int64_t deadline_us;
     int64_t asked_us;  //  when the request came (the caller's, to time the wait)
     int timer_id;      //  the deadline timer (timers.h), 0 if none
-    bool answered;     //  a partial answer went up: late answers follow it as they come
+    bool answered;     //  a partial answer went up: later answers follow it as they come
+    bool lingering;    //  its deadline passed: it only passes late answers up
     bool effects;      //  it runs an op (not presence alone, as pingall)
+    bool streams;      //  its op changes nodes: every answer goes up at once
     zlistx_t *waiting; //  child ids not answered yet (as idmap keys), and our own
     fold_t *fold;      //  the answers gathered since the last one went up
 } fanout_t;
@@ -101,6 +110,8 @@ typedef void(fanout_send_fn)(void *arg, wire_msg_t **msg);
 typedef void(fanout_run_fn)(void *arg, wire_msg_t **exec);
 typedef struct _fanouts_t fanouts_t;
 
+//  Whether an op (a broadcast's op name) changes the nodes it runs on (ops.h).
+typedef bool(fanout_changes_fn)(const wire_bytes_t *op);
 //  run NULL: the node runs no op of its own and is no target (node -1, the
 //  controller, answers for its subtree only). reply_max: the limit of every fold it
 //  gathers and sends (--max-reply, fold_limit), 0 for none.
@@ -108,6 +119,10 @@ fanouts_t *fanouts_new(int32_t self_id, size_t reply_max, children_t *children,
                        timers_t *timers, fanout_send_fn *send_up, fanout_run_fn *run,
                        void *arg);
 void fanouts_destroy(fanouts_t **self_p);
+
+//  Which ops change nodes, whose answers are passed up at once (above). None unless
+//  told (node -1 answers the controller itself, and holds nothing that could be lost).
+void fanouts_set_changes(fanouts_t *self, fanout_changes_fn *changes);
 
 //  A BROADCAST for this node: asks every reachable child on the way to a target,
 //  runs its own op if it is a target, answers up when all have answered (at once if

@@ -700,6 +700,7 @@ node_t *node_new(const node_config_t *config, loop_t *loop,
     self->fanouts =
         fanouts_new(config->id, config->children.tree.max_reply, self->children,
                     self->timers, s_send_up, handlers->on_exec ? s_run_own : NULL, self);
+    fanouts_set_changes(self->fanouts, handlers->op_changes);
     self->beats = beats_new(config->id, self->children, self->timers,
                             self->upstream ? s_send_up : NULL, self);
     if (loop) {

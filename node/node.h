@@ -34,6 +34,9 @@ typedef struct {
     //  own part of a broadcast. It answers with node_reply or node_op_reply. NULL:
     //  answered with an error, and the node is no target of broadcasts (node -1).
     void (*on_exec)(void *owner, wire_msg_t **msg);
+    //  Whether an op changes the node it runs on (ops_changes): a broadcast's
+    //  answers of such an op are passed up at once (fanout.h). NULL: none does.
+    bool (*op_changes)(const wire_bytes_t *op);
     //  The root only: a reply or event that would go up (taken).
     void (*on_up)(void *owner, wire_msg_t **msg);
     //  A reaped process that is no child of this node (an orphan given to us).

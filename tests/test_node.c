@@ -46,7 +46,7 @@ static void s_on_up(void *owner, wire_msg_t **msg)
 
 //  Ops: "id" answers the node's id, "parity" odd or even, "long" 40 bytes that name
 //  the node, any other "ran"; "late" keeps its answer until the test gives it
-//  (s_late).
+//  (s_late). "mark" is the one that changes nodes (s_changes).
 static wire_msg_t *s_late;
 
 static void s_on_exec(void *owner, wire_msg_t **msg)
@@ -71,6 +71,11 @@ static void s_on_exec(void *owner, wire_msg_t **msg)
     node_reply(sim->node, (*msg)->request_id, WIRE_OK, text, strlen(text));
 }
 
+static bool s_changes(const wire_bytes_t *op)
+{
+    return wire_bytes_eq(op, "mark");
+}
+
 static node_config_t s_config(int32_t id, const char *parent);
 
 static pid_t s_spawn(void *arg, int32_t id, const char *endpoint, const char *route,
@@ -82,7 +87,7 @@ static pid_t s_spawn(void *arg, int32_t id, const char *endpoint, const char *ro
     CHECK(id > 0 && id < MAX_NODES && !s_nodes[id].node);
     node_config_t config = s_config(id, endpoint);
     config.route = route;
-    node_handlers_t handlers = {.on_exec = s_on_exec};
+    node_handlers_t handlers = {.on_exec = s_on_exec, .op_changes = s_changes};
     s_nodes[id].node = node_new(&config, NULL, &handlers, &s_nodes[id]);
     CHECK(s_nodes[id].node != NULL);
     if (!s_no_hello[id])
@@ -468,6 +473,29 @@ static void s_broadcasts(void)
     s_pump();
     s_expect_event(2, WIRE_CHILD_CONTINUED, 3);
     s_expect_groups(all, WIRE_OK, "=10:1-4");
+
+    //  An op that changes nodes: each answer goes up as it comes, never held. Node 3
+    //  is stopped with the broadcast in its queue, then node 1, which waits for it
+    //  (through 2), is stopped past the deadline: what 1, 2 and 4 did is at the root
+    //  all the same. (Held by node 1 until its deadline, it was lost: the changes
+    //  would be reported failed although they took effect.) Node 3, run again, drops
+    //  the broadcast as past its deadline.
+    s_nodes[3].frozen = true;
+    before = s_execs();
+    uint64_t mark = s_broadcast("mark", NULL, NULL, REDUCE_NONE);
+    s_pump();
+    s_nodes[1].frozen = true;
+    s_past_deadlines(2000000);
+    s_expect_groups(mark, WIRE_PARTIAL, "0:1-2,4:ran");
+    s_nodes[1].frozen = false;
+    s_nodes[3].frozen = false;
+    s_advance(2000000);
+    s_advance(2000000);
+    CHECK(zlistx_size(s_up) == 0 && s_execs() == before + 3);
+    //  Nothing stopped: the answers came apart, the root still sends up one.
+    mark = s_broadcast("mark", NULL, NULL, REDUCE_NONE);
+    s_pump();
+    s_expect_groups(mark, WIRE_OK, "0:1-4:ran");
 
     //  Sets that are not two node sets: dropped by the first node, nothing runs.
     wire_msg_t *bad = wire_msg_new(WIRE_BROADCAST);

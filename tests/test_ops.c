@@ -212,6 +212,16 @@ static void s_run_op(void)
     ops_set_run(s_ops, false);
 }
 
+//  What changes a node (its answer in a tree-wide command is never held, fanout.h)
+//  and what only reads it.
+static void s_changes(void)
+{
+    CHECK(ops_changes("set", 3) && ops_changes("timer", 5) && ops_changes("run", 3));
+    CHECK(!ops_changes("get", 3) && !ops_changes("sum", 3) && !ops_changes("find", 4));
+    CHECK(!ops_changes("sleep", 5) && !ops_changes("unknown", 7));
+    CHECK(!ops_changes("se", 2) && !ops_changes("settle", 6) && !ops_changes("", 0));
+}
+
 int main(void)
 {
     s_ops = ops_new();
@@ -221,6 +231,7 @@ int main(void)
     s_dictionary();
     s_timer();
     s_reply_cap();
+    s_changes();
     ops_destroy(&s_ops);
     free(s_result);
     return check_report("ops");

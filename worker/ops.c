@@ -313,13 +313,25 @@ static int s_run(ops_t *self, const char *args, size_t length, char **result)
     return run_program(args, length, self->deadline_us, cap, result, &self->result_size);
 }
 
+//  changes: what the op does outlives its answer (a name set, a timer started, a
+//  program run), so its answer must not wait anywhere it could be lost (ops.h).
 static const struct {
     const char *name;
     op_handler_fn *handler;
+    bool changes;
 } s_ops[] = {
-    {"sum", s_sum},     {"find", s_find},   {"set", s_set}, {"get", s_get},
-    {"timer", s_timer}, {"sleep", s_sleep}, {"run", s_run},
+    {"sum", s_sum, false}, {"find", s_find, false},  {"set", s_set, true},
+    {"get", s_get, false}, {"timer", s_timer, true}, {"sleep", s_sleep, false},
+    {"run", s_run, true},
 };
+
+bool ops_changes(const char *op, size_t length)
+{
+    for (size_t i = 0; i < sizeof s_ops / sizeof s_ops[0]; i++)
+        if (strlen(s_ops[i].name) == length && memcmp(op, s_ops[i].name, length) == 0)
+            return s_ops[i].changes;
+    return false;
+}
 
 ops_t *ops_new(void)
 {

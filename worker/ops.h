@@ -29,6 +29,11 @@ void ops_set_run(ops_t *self, bool allowed);
 //  run's time limit.
 void ops_set_deadline(ops_t *self, int64_t deadline_us);
 
+//  Whether the op named op[0..length) changes the node (set, timer, run), rather than
+//  only reading it: a tree-wide command's answers of such an op leave each node as they
+//  come (fanout.h), since one that took effect must reach the controller in time.
+bool ops_changes(const char *op, size_t length);
+
 //  Runs op on the argument text args[0..length) (the rest of the exec line, not
 //  NUL-terminated). Sets *result to a freshly allocated text, possibly empty and
 //  NUL-terminated, that the caller frees, and *size (if not NULL) to its length: run's

@@ -13,6 +13,7 @@
 #include "../node/node.h"
 #include "join.h"
 #include "op_runner.h"
+#include "ops.h"
 
 //  Without a pidfd of the parent, how often the loop checks that its parent process
 //  is still the one that spawned it. PR_SET_PDEATHSIG does the real work; this
@@ -191,6 +192,11 @@ static void s_submit(worker_t *self, wire_msg_t **msg)
     }
 }
 
+static bool s_op_changes(const wire_bytes_t *op)
+{
+    return ops_changes((const char *)op->data, op->size);
+}
+
 //  An EXEC for this node: a small op runs here when the op thread is idle (a trip
 //  to the thread costs more than the op); the rest go to the thread, in order.
 static void s_on_exec(void *owner, wire_msg_t **msg)
@@ -216,7 +222,6 @@ static int s_on_signal(loop_t *loop, zmq_pollitem_t *item, void *arg)
     node_reap(self->node);
     return 0;
 }
-
 
 static int s_on_parent_check(loop_t *loop, int timer_id, void *arg)
 {
@@ -272,7 +277,8 @@ worker_t *worker_new(const worker_config_t *config)
                      .run_dir = config->run_dir,
                      .tree = config->tree},
     };
-    node_handlers_t handlers = {.on_exec = s_on_exec, .on_woken = s_woken};
+    node_handlers_t handlers = {
+        .on_exec = s_on_exec, .on_woken = s_woken, .op_changes = s_op_changes};
     self->node = node_new(&node_config, self->loop, &handlers, self);
     if (!self->node)
         goto error;

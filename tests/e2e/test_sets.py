@@ -197,6 +197,39 @@ def test_held_answers_keep_the_margin():
     raise AssertionError("node 5's set took effect and was reported failed 3 times")
 
 
+def test_a_changed_node_says_so_at_once():
+    """At most once for a node of the set itself: node 1 runs `set` at once and its
+    child node 2 (also in the set, stopped with the set queued behind a sleep) stays
+    silent. Node 1 is then stopped, 0.5 s in, for longer than the timeout. Its `Ok`
+    must already be on its way: an answer that changes a node leaves it when it is
+    done, not with its subtree's at the node's deadline. Before, node 1 held it for
+    node 2's, was stopped holding it, and the set was reported failed on both nodes
+    though node 1 had it (the one violation of the 15-minute soak, seed 9001)."""
+    with Mqtree("--ordered", "--timeout", "2000") as m:
+        m.send("create 1", "create 2 1")
+        pids = {i: int(m.line()[4:]) for i in (1, 2)}
+        start = time.monotonic()
+        m.send("exec 2 sleep 1000", "exec 1-2 set k 1")
+        time.sleep(0.1)
+        kill(pids[2], signal.SIGSTOP)  # during the sleep: its set waits behind it
+        time.sleep(max(0.0, start + 0.5 - time.monotonic()))
+        kill(pids[1], signal.SIGSTOP)
+        time.sleep(max(0.0, start + 2.4 - time.monotonic()))
+        kill(pids[1], signal.SIGCONT)
+        assert m.line() == "Error:2: Node is unavailable"  # the sleep, node 2 stopped
+        lines = [m.line()]
+        if lines[0].startswith("Ok:1"):
+            lines.append(m.line())
+        kill(pids[2], signal.SIGCONT)
+        wait_until(lambda: m.ask("ping 1-2") == "Ok:1-2: 1", what="nodes 1 and 2 continued")
+        on_1, on_2 = m.ask("exec 1 get k"), m.ask("exec 2 get k")
+        assert m.close() == 0
+    assert on_1 == "Ok:1: 1", on_1
+    # Node 2 dropped its set, whose deadline passed while it was stopped.
+    assert on_2 == "Ok:2: 'k' not found", on_2
+    assert lines == ["Ok:1", "Error:2: Node is unavailable"], lines
+
+
 def test_set_syntax_and_errors():
     with Mqtree("--ordered") as m:
         m.expect("exec all get x", "Error: No node in the set")
@@ -324,6 +357,7 @@ def test_run():
 if __name__ == "__main__":
     run([test_folded_200_nodes, test_ping_set, test_reduce_equals_single_execs,
          test_fold_within_max_reply, test_held_answers_keep_the_margin,
+         test_a_changed_node_says_so_at_once,
          test_set_syntax_and_errors, test_json_groups,
          test_controller_receives_one_message_per_child, test_stopped_relay_within_the_deadline,
          test_run_refused_without_allow_run,
