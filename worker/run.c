@@ -107,12 +107,28 @@ static long s_clone(int exit_signal)
     return syscall(SYS_clone, (unsigned long)exit_signal, NULL, NULL, NULL, NULL);
 }
 
+//  What the report pipe carries, in records of two ints that each writer writes
+//  whole (atomic, under PIPE_BUF): the program's pid from the keeper, then the errno
+//  of a clone or exec that failed. Its end (every writer gone: an exec closes it) is
+//  the program's start.
+enum { REPORT_PID = 1, REPORT_ERROR = 2 };
+
+static void s_report(int report, int kind, int value)
+{
+    int record[2] = {kind, value};
+    ssize_t written = write(report, record, sizeof record);
+    (void)written;
+}
+
 //  The program, after the second clone: system calls only until exec. An exec
 //  that fails tells its errno on report.
-static void s_program(const char *file, char **argv, int output, int null_fd, int report)
+static void s_program(const char *file, char **argv, int output, int null_fd, int report,
+                      pid_t keeper)
 {
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != keeper)
+        _exit(127); //  the keeper ended before the prctl: no orphan
     dup2(null_fd, STDIN_FILENO);
     dup2(output, STDOUT_FILENO);
     dup2(null_fd, STDERR_FILENO);
@@ -129,9 +145,7 @@ static void s_program(const char *file, char **argv, int output, int null_fd, in
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     execve(file, argv, environ);
-    int error = errno;
-    ssize_t written = write(report, &error, sizeof error);
-    (void)written;
+    s_report(report, REPORT_ERROR, errno);
     _exit(127);
 }
 
@@ -217,13 +231,13 @@ static void s_keeper(const char *file, char **argv, int output, int null_fd, int
     pid_t keeper = (pid_t)syscall(SYS_getpid);
     long program = s_clone(SIGCHLD);
     if (program == 0)
-        s_program(file, argv, output, null_fd, report);
+        s_program(file, argv, output, null_fd, report, keeper);
     if (program < 0) {
-        int error = errno;
-        ssize_t written = write(report, &error, sizeof error);
-        (void)written;
+        s_report(report, REPORT_ERROR, errno);
         _exit(127);
     }
+    //  Its group is the worker's to end should the keeper itself be killed.
+    s_report(report, REPORT_PID, (int)program);
     close(output);
     close(report);
     int status = SIGKILL; //  as if killed, when told to end first
@@ -246,8 +260,12 @@ static void s_keeper(const char *file, char **argv, int output, int null_fd, int
 }
 
 //  Ends the run (the keeper ends everything the program started first, when asked)
-//  and reaps the keeper: the program's status.
-static int s_end(pid_t keeper, bool stop, int life)
+//  and reaps the keeper: the program's status. A keeper killed (from outside, or here
+//  when it would not end) ended nothing: the program died with it (PDEATHSIG), but
+//  what it started in its group lives on, and is ended here. (A group is only
+//  reused once all of its processes are gone; what left it, with setsid, is ended
+//  by the controller at exit.)
+static int s_end(pid_t keeper, bool stop, int life, pid_t program)
 {
     if (stop) {
         kill(keeper, SIGHUP);
@@ -259,7 +277,11 @@ static int s_end(pid_t keeper, bool stop, int life)
     siginfo_t info = {0};
     while (waitid(P_PID, (id_t)keeper, &info, WEXITED | __WCLONE) != 0 && errno == EINTR)
         ;
-    return info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
+    if (info.si_code == CLD_EXITED)
+        return info.si_status;
+    if (program > 0)
+        kill(-program, SIGKILL);
+    return 128 + info.si_status;
 }
 
 typedef struct {
@@ -326,12 +348,21 @@ int run_program(const char *args, size_t length, int64_t deadline_us, size_t out
     close(report[1]);
     close(life[1]);
     output[1] = report[1] = life[1] = -1;
-    int error = 0;
+    int error = 0, record[2];
+    pid_t program = 0;
     ssize_t got;
-    while ((got = read(report[0], &error, sizeof error)) < 0 && errno == EINTR)
-        ;
-    if (got == sizeof error) {
-        s_end((pid_t)pid, false, life[0]);
+    while ((got = read(report[0], record, sizeof record)) != 0) {
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got != sizeof record)
+            break;
+        if (record[0] == REPORT_PID)
+            program = (pid_t)record[1];
+        else
+            error = record[1];
+    }
+    if (error) {
+        s_end((pid_t)pid, false, life[0], program);
         rc = s_fail(result, size, "Cannot run '%.*s': %s", SHOWN, argv[0],
                     strerror(error));
         goto done;
@@ -363,7 +394,7 @@ int run_program(const char *args, size_t length, int64_t deadline_us, size_t out
             closed = state > 0;
         }
     }
-    int status = s_end((pid_t)pid, !exited || over, life[0]);
+    int status = s_end((pid_t)pid, !exited || over, life[0], program);
     if (over || !exited) {
         if (over)
             rc = s_fail(result, size, "Output over %zu bytes: the program was killed",

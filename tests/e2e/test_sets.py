@@ -9,7 +9,7 @@ import signal
 import subprocess
 import time
 
-from harness import Mqtree, ids_of, kill, run, wait_until
+from harness import Mqtree, ids_of, kill, parent_of, run, wait_until
 
 
 def build(m, count, fanout):
@@ -354,6 +354,26 @@ def test_run():
                    what="the programs ended with the tree")
 
 
+def test_a_killed_keeper_ends_what_the_program_started():
+    """The keeper of a run op killed from outside (kill -9, the OOM killer): the
+    program dies with it (PR_SET_PDEATHSIG), the op answers status 137, and what the
+    program started in its process group ends too, at once. Before, the background
+    `sleep 97.625` lived on, reparented to the controller, until `exit`."""
+    with Mqtree("--ordered", "--allow-run", "--timeout", "20000") as m:
+        pids = build(m, 1, 1)
+        m.send("exec 0 run sh -c sleep${IFS}97.625&wait")
+        wait_until(lambda: processes_with("97.625"), what="the program started")
+        shell = parent_of(processes_with("97.625")[0])
+        keeper = parent_of(shell)
+        assert parent_of(keeper) == pids[0], (keeper, pids)
+        kill(keeper)
+        assert m.line() == "Ok:0: 137"
+        wait_until(lambda: not processes_with("97.625"),
+                   what="the program's background sleep ended with its keeper")
+        m.expect("exec 0 run true", "Ok:0: 0")
+        assert m.close() == 0
+
+
 if __name__ == "__main__":
     run([test_folded_200_nodes, test_ping_set, test_reduce_equals_single_execs,
          test_fold_within_max_reply, test_held_answers_keep_the_margin,
@@ -361,4 +381,4 @@ if __name__ == "__main__":
          test_set_syntax_and_errors, test_json_groups,
          test_controller_receives_one_message_per_child, test_stopped_relay_within_the_deadline,
          test_run_refused_without_allow_run,
-         test_run])
+         test_run, test_a_killed_keeper_ends_what_the_program_started])
