@@ -829,7 +829,7 @@ static void s_exec(controller_t *self, command_t *command, uint64_t seq)
     }
     request_t *request = s_request(self, CMD_EXEC, seq, node->id, node);
     wire_msg_t *msg = wire_msg_new(WIRE_EXEC);
-    wire_bytes_copy(&msg->op, command->op, strlen(command->op));
+    wire_bytes_copy(&msg->op, command->op, command->op_length);
     if (command->args_length >= ZERO_COPY_MIN) {
         //  A long line (sum of 10^8 numbers) goes out without a copy: ZeroMQ
         //  frees it once sent, so the controller holds it once, not twice.
@@ -877,7 +877,7 @@ static void s_send_broadcast(controller_t *self, request_t *request, broadcast_t
     if (command) {
         msg->reduce = command->reduce;
         if (op) {
-            wire_bytes_lend(&msg->op, command->op, strlen(command->op));
+            wire_bytes_lend(&msg->op, command->op, command->op_length);
             wire_bytes_lend(&msg->text, command->args, command->args_length);
         }
     }

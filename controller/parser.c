@@ -159,9 +159,10 @@ static int s_one_id(scanner_t *scanner, command_t *command, const char *usage,
     return s_no_more(scanner, usage, error);
 }
 
-static void s_set_op(command_t *command, const char *op, word_t args)
+static void s_set_op(command_t *command, const char *op, size_t length, word_t args)
 {
-    snprintf(command->op, sizeof command->op, "%s", op);
+    command->op = op;
+    command->op_length = length;
     command->args = args.begin;
     command->args_length = args.length;
 }
@@ -234,24 +235,19 @@ static int s_exec(scanner_t *scanner, exec_syntax_t syntax, command_t *command,
         word_t op = s_word(scanner);
         if (!op.length)
             return s_fail(error, "Error%s: Usage: %s", prefix, usages[syntax]);
-        if (op.length >= COMMAND_OP_MAX)
-            return s_fail(error, "Error%s: Unknown op '%.*s'", prefix,
-                          (int)MIN(op.length, SHOWN), op.begin);
-        char name[COMMAND_OP_MAX];
-        memcpy(name, op.begin, op.length);
-        name[op.length] = '\0';
-        s_set_op(command, name, s_rest(scanner));
+        //  Which ops there are is the nodes' to say, for every node it names.
+        s_set_op(command, op.begin, op.length, s_rest(scanner));
         return 0;
     }
     word_t rest = s_rest(scanner);
     if (!rest.length)
         return s_fail(error, "Error%s: Usage: %s", prefix, usages[syntax]);
     if (syntax == EXEC_SUM)
-        s_set_op(command, "sum", rest);
+        s_set_op(command, "sum", 3, rest);
     else if (syntax == EXEC_FIND)
-        s_set_op(command, "find", rest);
+        s_set_op(command, "find", 4, rest);
     else if (syntax == EXEC_TIMER)
-        s_set_op(command, "timer", rest);
+        s_set_op(command, "timer", 5, rest);
     else {
         //  The dict form has no op word: one word reads, two words write.
         scanner_t words = {rest.begin, rest.begin + rest.length};
@@ -259,7 +255,7 @@ static int s_exec(scanner_t *scanner, exec_syntax_t syntax, command_t *command,
         bool has_value = s_word(&words).length > 0;
         if (s_word(&words).length)
             return s_fail(error, "Error%s: Usage: %s", prefix, usages[syntax]);
-        s_set_op(command, has_value ? "set" : "get", rest);
+        s_set_op(command, has_value ? "set" : "get", 3, rest);
     }
     return 0;
 }

@@ -32,8 +32,6 @@ typedef enum { EXEC_ANY, EXEC_SUM, EXEC_FIND, EXEC_DICT, EXEC_TIMER } exec_synta
 //  (which stores the index of the word given) and the shell's help both quote them.
 #define EXEC_SYNTAX_BARE "sum|find|dict|timer"
 
-#define COMMAND_OP_MAX 16
-
 //  The longest host name of create @host.
 #define COMMAND_HOST_MAX 255
 
@@ -49,9 +47,12 @@ typedef struct {
     bool endpoints;          //  tree --endpoints
     char host[COMMAND_HOST_MAX + 1]; //  create @host: where it runs ("" : its parent's)
     int64_t interval_ms;     //  heartbeat
-    char op[COMMAND_OP_MAX]; //  exec
-    //  exec: the op's argument text, pointing into line (owned by the command), so
-    //  a line of 10^8 numbers is never copied or split here. help: the topic.
+    //  exec: the op's name, a word of line or the bare form's (not NUL-terminated:
+    //  any length; a node answers an unknown one), then its argument text, pointing
+    //  into line (owned by the command), so a line of 10^8 numbers is never copied
+    //  or split here. help: the topic, in args.
+    const char *op;
+    size_t op_length;
     const char *args;
     size_t args_length;
     char *line;

@@ -244,6 +244,11 @@ def test_set_syntax_and_errors():
         # The controller is no node of a set.
         m.expect("exec -1/ get x", "Error:-1: Not found")
         m.expect("exec 2/,6 set y 1", "Ok:2,5-6")
+        # An op of any length is the nodes' to refuse, for each node the set names
+        # (a long one got a line naming no node).
+        m.expect("exec 2/,6,99 averyveryverylongopname 1", "Error:2,5-6: Unknown op "
+                 "'averyveryverylongopname'")
+        assert m.line() == "Error:99: Not found"
         assert lines_of(m, "exec 1-3,5 get y", 2) == ["Ok:1,3: 'y' not found", "Ok:2,5: 1"]
         # A single id keeps its line exactly.
         m.expect("exec 2 get y", "Ok:2: 1")

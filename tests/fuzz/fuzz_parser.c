@@ -34,8 +34,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(command->reduce < REDUCE_KINDS);
         FUZZ_ASSERT(command->kind == CMD_EXEC || command->reduce == REDUCE_NONE);
         if (command->kind == CMD_EXEC) {
-            FUZZ_ASSERT(command->op[0] != '\0');
-            FUZZ_ASSERT(strlen(command->op) < COMMAND_OP_MAX);
+            //  One word: no blank, no NUL; the line's own or a bare form's name.
+            FUZZ_ASSERT(command->op_length > 0);
+            FUZZ_ASSERT(!memchr(command->op, ' ', command->op_length) &&
+                        !memchr(command->op, '\t', command->op_length) &&
+                        !memchr(command->op, '\0', command->op_length));
             FUZZ_ASSERT(command->args >= command->line);
             FUZZ_ASSERT(command->args + command->args_length <= command->line + length);
         }
