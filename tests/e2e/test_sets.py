@@ -365,16 +365,17 @@ def test_a_killed_keeper_ends_what_the_program_started():
     program dies with it (PR_SET_PDEATHSIG), the op answers status 137, and what the
     program started in its process group ends too, at once. Before, the background
     `sleep 97.625` lived on, reparented to the controller, until `exit`."""
+    seconds = "97.6%06d" % os.getpid()  # this run's own: no other run's leftover
     with Mqtree("--ordered", "--allow-run", "--timeout", "20000") as m:
         pids = build(m, 1, 1)
-        m.send("exec 0 run sh -c sleep${IFS}97.625&wait")
-        wait_until(lambda: processes_with("97.625"), what="the program started")
-        shell = parent_of(processes_with("97.625")[0])
+        m.send("exec 0 run sh -c sleep${IFS}%s&wait" % seconds)
+        wait_until(lambda: processes_with(seconds), what="the program started")
+        shell = parent_of(processes_with(seconds)[0])
         keeper = parent_of(shell)
         assert parent_of(keeper) == pids[0], (keeper, pids)
         kill(keeper)
         assert m.line() == "Ok:0: 137"
-        wait_until(lambda: not processes_with("97.625"),
+        wait_until(lambda: not processes_with(seconds),
                    what="the program's background sleep ended with its keeper")
         m.expect("exec 0 run true", "Ok:0: 0")
         assert m.close() == 0
