@@ -119,6 +119,10 @@ struct _fanouts_t {
     //  The node's own ops started for broadcasts and not answered yet: while none is,
     //  a reply is no broadcast's, and an exec's answer costs no lookup.
     size_t own_waiting;
+    //  Fanouts (by request id) whose gathered answers go up at the end of this pass
+    //  (fanouts_flush): one message for what came together, not one per answer.
+    uint64_t *due;
+    size_t due_count, due_size;
     //  The last broadcasts ended here, so that answers still on their way to them are
     //  known for what they are (late), not taken for replies to pass up.
     uint64_t ended[ENDED_KEPT];
@@ -153,6 +157,7 @@ void fanouts_destroy(fanouts_t **self_p)
     if (!self)
         return;
     zhashx_destroy(&self->table);
+    free(self->due);
     free(self);
     *self_p = NULL;
 }
@@ -194,14 +199,22 @@ static void s_reply(fanouts_t *self, fanout_t *fanout, wire_status_t status)
     self->send_up(self->arg, &reply);
 }
 
+//  Whether a fanout has gathered answers that have not gone up.
+static bool s_holds(const fanout_t *fanout)
+{
+    return !nodeset_empty(fold_ids(fanout->fold));
+}
+
 //  Sends up what was gathered since the last answer: the last answer once nothing
-//  is awaited (and then the fanout ends), a partial one otherwise.
+//  is awaited (and then the fanout ends), a partial one otherwise (none if nothing
+//  came since the last).
 static void s_send(fanouts_t *self, fanout_t *fanout)
 {
+    fanout->due = false;
     if (fanout_done(fanout)) {
         s_reply(self, fanout, WIRE_OK);
         s_end(self, fanout);
-    } else {
+    } else if (s_holds(fanout) || !fanout->answered) {
         s_reply(self, fanout, WIRE_PARTIAL);
         fanout_sent(fanout);
     }
@@ -228,8 +241,7 @@ static void s_on_timer(void *arg, int timer_id)
             int64_t linger = fanout->deadline_us - fanout->asked_us;
             fanout->timer_id = timers_add(self->timers, timers_now(self->timers) + linger,
                                           s_on_timer, self);
-            if (!fanout->answered || fold_size(fanout->fold))
-                s_send(self, fanout);
+            s_send(self, fanout);
             return;
         }
 }
@@ -327,11 +339,38 @@ void fanouts_start(fanouts_t *self, const wire_msg_t *request)
         s_run_own(self, fanout, request);
 }
 
-//  Whether what a fanout just gathered goes up now: the last answer, and any once a
-//  partial answer went up (late ones follow it) or when the op changes nodes.
-static bool s_passes_on(fanout_t *fanout)
+//  A fanout gathered an answer (own: the node's own): the last one goes up at once;
+//  any other once the deadline passed (late ones follow the partial answer sent
+//  then), and the node's own when its op changes nodes, at the end of this pass
+//  (fanouts_flush), with whatever else came in it. Until then the rest waits to go
+//  up together: one message for a subtree, not one per answer at every level.
+static void s_gathered(fanouts_t *self, fanout_t *fanout, bool own)
 {
-    return fanout->answered || fanout->streams || fanout_done(fanout);
+    if (fanout_done(fanout)) {
+        s_send(self, fanout);
+        return;
+    }
+    if (fanout->due || !(fanout->lingering || (own && fanout->streams)))
+        return;
+    fanout->due = true;
+    if (self->due_count == self->due_size) {
+        self->due_size = self->due_size ? self->due_size * 2 : 16;
+        self->due = (uint64_t *)realloc(self->due, self->due_size * sizeof(uint64_t));
+        assert(self->due);
+    }
+    self->due[self->due_count++] = fanout->request_id;
+}
+
+void fanouts_flush(fanouts_t *self)
+{
+    //  A fanout may have ended since (its last answer came, or it was forgotten).
+    for (size_t i = 0; i < self->due_count; i++) {
+        fanout_t *fanout =
+            (fanout_t *)zhashx_lookup(self->table, idmap_request_key(self->due[i]));
+        if (fanout && fanout->due)
+            s_send(self, fanout);
+    }
+    self->due_count = 0;
 }
 
 bool fanouts_own(fanouts_t *self, uint64_t request_id, uint8_t status, const void *text,
@@ -349,8 +388,7 @@ bool fanouts_own(fanouts_t *self, uint64_t request_id, uint8_t status, const voi
         return true;
     }
     fanout_add(fanout, self->self_id, status, text, size);
-    if (s_passes_on(fanout))
-        s_send(self, fanout);
+    s_gathered(self, fanout, true);
     return true;
 }
 
@@ -375,8 +413,8 @@ bool fanouts_answer(fanouts_t *self, child_t *child, const wire_msg_t *reply)
         else //  stopped meanwhile and counted out; its answer came all the same
             log_debug("broadcast %" PRIu64 ": child %d answered after it was counted out",
                       reply->request_id, child->id);
-    } else if (s_passes_on(fanout))
-        s_send(self, fanout);
+    } else
+        s_gathered(self, fanout, false);
     return true;
 }
 

@@ -474,20 +474,21 @@ static void s_broadcasts(void)
     s_expect_event(2, WIRE_CHILD_CONTINUED, 3);
     s_expect_groups(all, WIRE_OK, "=10:1-4");
 
-    //  An op that changes nodes: each answer goes up as it comes, never held. Node 3
-    //  is stopped with the broadcast in its queue, then node 1, which waits for it
-    //  (through 2), is stopped past the deadline: what 1, 2 and 4 did is at the root
-    //  all the same. (Held by node 1 until its deadline, it was lost: the changes
-    //  would be reported failed although they took effect.) Node 3, run again, drops
-    //  the broadcast as past its deadline.
+    //  An op that changes nodes: a node's own answer is not held for its subtree's.
+    //  Node 3 is stopped with the broadcast in its queue; node 2 runs the op, and is
+    //  stopped while node 3 keeps its fanout waiting, past the deadline: what node 2
+    //  did reaches the root all the same, sent to node 1 when it was done, and passed
+    //  up by node 1 at its deadline. (Held by node 2 for node 3's, it was lost: the
+    //  change would be reported failed although it took effect.) Node 3, run again,
+    //  drops the broadcast as past its deadline.
     s_nodes[3].frozen = true;
     before = s_execs();
     uint64_t mark = s_broadcast("mark", NULL, NULL, REDUCE_NONE);
     s_pump();
-    s_nodes[1].frozen = true;
+    s_nodes[2].frozen = true;
     s_past_deadlines(2000000);
     s_expect_groups(mark, WIRE_PARTIAL, "0:1-2,4:ran");
-    s_nodes[1].frozen = false;
+    s_nodes[2].frozen = false;
     s_nodes[3].frozen = false;
     s_advance(2000000);
     s_advance(2000000);

@@ -51,6 +51,15 @@ def test_pingall_deep_chain():
         m.expect("pingall", "Ok: -1")
         print("  pingall, %d deep, all up: %.0f ms" % (DEPTH, (time.monotonic() - started) * 1000))
         m.expect("exec %d sum 2 %d 1" % (DEPTH, DEPTH), "Ok:%d: %d" % (DEPTH, DEPTH + 1))
+        # A tree-wide op that changes nodes, down the whole chain and back, in time:
+        # each node's own answer leaves it at once, but waits one level up with the
+        # rest of its subtree. Passed on at once at every level, the answers made
+        # depth^2/2 messages, and a 290-deep chain's `set` failed on its last 20-50
+        # nodes at the 2000 ms timeout (an attack, 2026-12-02).
+        started = time.monotonic()
+        m.expect("exec all set x 1", "Ok:1-%d" % DEPTH)
+        print("  exec all set, %d deep: %.0f ms" % (DEPTH, (time.monotonic() - started) * 1000))
+        m.expect("exec all get x --reduce sum", "Ok:1-%d: %d" % (DEPTH, DEPTH))
         # kill -9 deep down: it and its subtree (its descendants die with it), and
         # nothing else.
         kill(m.pids[KILLED])

@@ -181,8 +181,8 @@ def test_held_answers_keep_the_margin():
     answered at 1.875 s, while stopped), and node 5's set was reported failed and
     then visible, every time. A loaded machine can delay node 1's answer past 1.65 s
     by itself (then the stop adds to that delay, past the margin), so up to three
-    attempts: one must be right. (Since the answers of a `set` are no longer held at
-    all, node 5's passes node 1 at once: the outcome checked here holds either way.)"""
+    attempts: one must be right. (Node 5's answer is its subtree's whole: it waits at
+    node 1 as before, where only a node's own answer, sent ahead, would not.)"""
     for attempt in range(3):
         lines, on_5, on_3 = held_answer_attempt()
         # Node 3 dropped its set, whose deadline passed while it was stopped.
