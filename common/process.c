@@ -84,15 +84,20 @@ int process_parent_fd(pid_t expected_parent)
     return fd;
 }
 
+char *process_vformat(const char *format, va_list args)
+{
+    char *text = NULL;
+    if (vasprintf(&text, format, args) < 0)
+        abort();
+    return text;
+}
+
 char *process_format(const char *format, ...)
 {
     va_list args;
     va_start(args, format);
-    char *text = NULL;
-    int rc = vasprintf(&text, format, args);
+    char *text = process_vformat(format, args);
     va_end(args);
-    if (rc < 0)
-        abort();
     return text;
 }
 

@@ -70,12 +70,9 @@ static int s_fail(char **error, const char *format, ...)
 {
     va_list args;
     va_start(args, format);
-    char *raw = NULL;
-    int length = vasprintf(&raw, format, args);
+    char *raw = process_vformat(format, args);
     va_end(args);
-    if (length < 0)
-        abort();
-    *error = text_escape(raw, (size_t)length);
+    *error = text_escape(raw, strlen(raw));
     free(raw);
     return -1;
 }
