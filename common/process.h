@@ -45,6 +45,7 @@ void process_reap_all(int cap_ms);
 //  Formats into a freshly allocated string; aborts on out-of-memory like czmq does.
 char *process_format(const char *format, ...) __attribute__((format(printf, 1, 2)));
 //  The same with a va_list.
-char *process_vformat(const char *format, va_list args) __attribute__((format(printf, 1, 0)));
+char *process_vformat(const char *format, va_list args)
+    __attribute__((format(printf, 1, 0)));
 
 #endif

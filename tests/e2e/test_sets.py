@@ -146,20 +146,27 @@ def test_fold_within_max_reply():
         assert m.close() == 0
 
 
+def stop_behind_a_sleep(m, pids, sleeper, command, stopped, stop_at, cont_at):
+    """Sends command behind `exec sleeper sleep 1000`, stops the sleeper 0.1 s in
+    (the command's op on it waits behind the sleep), then stops node stopped at
+    stop_at and continues it at cont_at (seconds from the send)."""
+    start = time.monotonic()
+    m.send("exec %d sleep 1000" % sleeper, command)
+    time.sleep(0.1)
+    kill(pids[sleeper], signal.SIGSTOP)
+    time.sleep(max(0.0, start + stop_at - time.monotonic()))
+    kill(pids[stopped], signal.SIGSTOP)
+    time.sleep(max(0.0, start + cont_at - time.monotonic()))
+    kill(pids[stopped], signal.SIGCONT)
+
+
 def held_answer_attempt():
     """One attempt of test_held_answers_keep_the_margin: (the set's lines, what a get
     of its name on node 5 says, on node 3)."""
     with Mqtree("--ordered", "--timeout", "2000") as m:
         m.send("create 1", "create 2 1", "create 3 2", "create 4 1", "create 5 4")
         pids = {i: int(m.line()[4:]) for i in range(1, 6)}
-        start = time.monotonic()
-        m.send("exec 3 sleep 1000", "exec 3,5 set k 1")
-        time.sleep(0.1)
-        kill(pids[3], signal.SIGSTOP)  # during the sleep: the set waits behind it
-        time.sleep(max(0.0, start + 1.65 - time.monotonic()))
-        kill(pids[1], signal.SIGSTOP)
-        time.sleep(0.45)
-        kill(pids[1], signal.SIGCONT)
+        stop_behind_a_sleep(m, pids, 3, "exec 3,5 set k 1", 1, 1.65, 2.1)
         assert m.line() == "Error:3: Node is unavailable"  # the sleep, node 3 stopped
         lines = [m.line()]
         if lines[0].startswith("Error:3: "):
@@ -209,14 +216,7 @@ def test_a_changed_node_says_so_at_once():
     with Mqtree("--ordered", "--timeout", "2000") as m:
         m.send("create 1", "create 2 1")
         pids = {i: int(m.line()[4:]) for i in (1, 2)}
-        start = time.monotonic()
-        m.send("exec 2 sleep 1000", "exec 1-2 set k 1")
-        time.sleep(0.1)
-        kill(pids[2], signal.SIGSTOP)  # during the sleep: its set waits behind it
-        time.sleep(max(0.0, start + 0.5 - time.monotonic()))
-        kill(pids[1], signal.SIGSTOP)
-        time.sleep(max(0.0, start + 2.4 - time.monotonic()))
-        kill(pids[1], signal.SIGCONT)
+        stop_behind_a_sleep(m, pids, 2, "exec 1-2 set k 1", 1, 0.5, 2.4)
         assert m.line() == "Error:2: Node is unavailable"  # the sleep, node 2 stopped
         lines = [m.line()]
         if lines[0].startswith("Ok:1"):
