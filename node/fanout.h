@@ -3,10 +3,10 @@
     op if it is one, and waits for those answers until its deadline, a child's death
     (or stop, when it asks for presence alone: a stopped child may still run an op
     after SIGCONT, so an op waits for it), or the last answer, whichever comes first,
-    then answers for its whole
-    subtree at once with one fold (fold.h): identical answers grouped, reductions
-    combined. pingall and every tree-wide exec are gathered this way at every level,
-    so the controller receives one message per child of its own, and a hung subtree
+    then answers for its whole subtree at once with one fold (fold.h): identical
+    answers grouped, reductions combined. pingall and every tree-wide exec are
+    gathered this way at every level, so the controller receives one message per
+    child of its own (two for an op that changes nodes, below), and a hung subtree
     anywhere costs one deadline, never a sum of them.
 
     An answer sent at the deadline, with children still silent, is partial
