@@ -164,6 +164,12 @@ static void s_set_op(command_t *command, const char *op, size_t length, word_t a
     command->args_length = args.length;
 }
 
+//  An op of a bare form, named by the parser.
+static void s_set_bare(command_t *command, const char *name, word_t args)
+{
+    s_set_op(command, name, strlen(name), args);
+}
+
 //  A node set where a command takes an id (nodeset.h), parsed into command->set.
 static int s_set(word_t word, command_t *command, char **error)
 {
@@ -240,11 +246,11 @@ static int s_exec(scanner_t *scanner, exec_syntax_t syntax, command_t *command,
     if (!rest.length)
         return s_fail(error, "Error%s: Usage: %s", prefix, usages[syntax]);
     if (syntax == EXEC_SUM)
-        s_set_op(command, "sum", 3, rest);
+        s_set_bare(command, "sum", rest);
     else if (syntax == EXEC_FIND)
-        s_set_op(command, "find", 4, rest);
+        s_set_bare(command, "find", rest);
     else if (syntax == EXEC_TIMER)
-        s_set_op(command, "timer", 5, rest);
+        s_set_bare(command, "timer", rest);
     else {
         //  The dict form has no op word: one word reads, two words write.
         scanner_t words = {rest.begin, rest.begin + rest.length};
@@ -252,7 +258,7 @@ static int s_exec(scanner_t *scanner, exec_syntax_t syntax, command_t *command,
         bool has_value = s_word(&words).length > 0;
         if (s_word(&words).length)
             return s_fail(error, "Error%s: Usage: %s", prefix, usages[syntax]);
-        s_set_op(command, has_value ? "set" : "get", 3, rest);
+        s_set_bare(command, has_value ? "set" : "get", rest);
     }
     return 0;
 }

@@ -113,16 +113,12 @@ struct _fanouts_t {
     timers_t *timers;
     fanout_send_fn *send_up;
     fanout_run_fn *run;         //  the node's own op, NULL: it runs none (node -1)
-    fanout_changes_fn *changes; //  NULL: no op's answers are passed up at once
+    fanout_changes_fn *changes; //  NULL: no op's own answer is sent ahead
     void *arg;
     zhashx_t *table; //  request id -> fanout_t, broadcasts in progress
     //  The node's own ops started for broadcasts and not answered yet: while none is,
     //  a reply is no broadcast's, and an exec's answer costs no lookup.
     size_t own_waiting;
-    //  Fanouts (by request id) whose gathered answers go up at the end of this pass
-    //  (fanouts_flush): one message for what came together, not one per answer.
-    uint64_t *due;
-    size_t due_count, due_size;
     //  The last broadcasts ended here, so that answers still on their way to them are
     //  known for what they are (late), not taken for replies to pass up.
     uint64_t ended[ENDED_KEPT];
@@ -157,7 +153,6 @@ void fanouts_destroy(fanouts_t **self_p)
     if (!self)
         return;
     zhashx_destroy(&self->table);
-    free(self->due);
     free(self);
     *self_p = NULL;
 }
@@ -210,7 +205,6 @@ static bool s_holds(const fanout_t *fanout)
 //  came since the last).
 static void s_send(fanouts_t *self, fanout_t *fanout)
 {
-    fanout->due = false;
     if (fanout_done(fanout)) {
         s_reply(self, fanout, WIRE_OK);
         s_end(self, fanout);
@@ -233,10 +227,10 @@ static void s_on_timer(void *arg, int timer_id)
                 s_end(self, fanout);
                 return;
             }
-            //  Our deadline: we answer with what we have (an op that changes nodes
-            //  sent each answer as it came), and pass late answers up for as long
-            //  again as we had. The controller's own deadline, after ours by its
-            //  reserve and the levels' shares, is well within that.
+            //  Our deadline: we answer with what we have (but what went ahead), and
+            //  pass late answers up for as long again as we had. The controller's own
+            //  deadline, after ours by its reserve and the levels' shares, is well
+            //  within that.
             fanout->lingering = true;
             int64_t linger = fanout->deadline_us - fanout->asked_us;
             fanout->timer_id = timers_add(self->timers, timers_now(self->timers) + linger,
@@ -339,38 +333,15 @@ void fanouts_start(fanouts_t *self, const wire_msg_t *request)
         s_run_own(self, fanout, request);
 }
 
-//  A fanout gathered an answer (own: the node's own): the last one goes up at once;
-//  any other once the deadline passed (late ones follow the partial answer sent
-//  then), and the node's own when its op changes nodes, at the end of this pass
-//  (fanouts_flush), with whatever else came in it. Until then the rest waits to go
-//  up together: one message for a subtree, not one per answer at every level.
+//  A fanout gathered an answer (own: the node's own). It goes up at once if it is
+//  the last, if the deadline passed (late ones follow the partial answer sent then),
+//  or if it is the node's own to an op that changes nodes (fanout.h); otherwise it
+//  waits to go up with the rest of the subtree: one message for a subtree, not one
+//  per answer at every level.
 static void s_gathered(fanouts_t *self, fanout_t *fanout, bool own)
 {
-    if (fanout_done(fanout)) {
+    if (fanout_done(fanout) || fanout->lingering || (own && fanout->streams))
         s_send(self, fanout);
-        return;
-    }
-    if (fanout->due || !(fanout->lingering || (own && fanout->streams)))
-        return;
-    fanout->due = true;
-    if (self->due_count == self->due_size) {
-        self->due_size = self->due_size ? self->due_size * 2 : 16;
-        self->due = (uint64_t *)realloc(self->due, self->due_size * sizeof(uint64_t));
-        assert(self->due);
-    }
-    self->due[self->due_count++] = fanout->request_id;
-}
-
-void fanouts_flush(fanouts_t *self)
-{
-    //  A fanout may have ended since (its last answer came, or it was forgotten).
-    for (size_t i = 0; i < self->due_count; i++) {
-        fanout_t *fanout =
-            (fanout_t *)zhashx_lookup(self->table, idmap_request_key(self->due[i]));
-        if (fanout && fanout->due)
-            s_send(self, fanout);
-    }
-    self->due_count = 0;
 }
 
 bool fanouts_own(fanouts_t *self, uint64_t request_id, uint8_t status, const void *text,

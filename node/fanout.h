@@ -16,9 +16,8 @@
     keeps time in reserve, for the last answers to climb the tree.
 
     A node's own answer to an op that changes nodes (set, timer, run: the owner says
-    which) is not held for its subtree's: it goes up as a partial answer at the end of
-    the loop's pass that brought it (fanouts_flush), as a single exec's reply would
-    leave. Held, it was lost with the node when the node was stopped, and a change
+    which) is not held for its subtree's: it goes up as a partial answer as soon as
+    it is known, as a single exec's reply would. Held, it was lost with the node when the node was stopped, and a change
     that took effect was reported failed (at most once). One level up it waits with
     the rest of that subtree as any answer does: its parent, which runs, passes it on
     with them, or at its own deadline if the node stays stopped. (Passing every answer
@@ -48,7 +47,6 @@ typedef struct {
     bool lingering;    //  its deadline passed: late answers follow as they come
     bool effects;      //  it runs an op (not presence alone, as pingall)
     bool streams;      //  its op changes nodes: the node's own answer goes up at once
-    bool due;          //  gathered answers go up at the end of this pass
     zlistx_t *waiting; //  child ids not answered yet (as idmap keys), and our own
     fold_t *fold;      //  the answers gathered since the last one went up
 } fanout_t;
@@ -124,8 +122,8 @@ fanouts_t *fanouts_new(int32_t self_id, size_t reply_max, children_t *children,
                        void *arg);
 void fanouts_destroy(fanouts_t **self_p);
 
-//  Which ops change nodes, whose answers are passed up at once (above). None unless
-//  told (node -1 answers the controller itself, and holds nothing that could be lost).
+//  Which ops change nodes, whose node's own answer goes up at once (above). None
+//  unless told (node -1 answers the controller itself: nothing of its could be lost).
 void fanouts_set_changes(fanouts_t *self, fanout_changes_fn *changes);
 
 //  A BROADCAST for this node: asks every reachable child on the way to a target,
@@ -142,10 +140,6 @@ bool fanouts_own(fanouts_t *self, uint64_t request_id, uint8_t status, const voi
 //  A reply from child: false if it answers none of our fanouts (someone else's, to
 //  pass up); true if it was ours (taken into account, or dropped as malformed).
 bool fanouts_answer(fanouts_t *self, child_t *child, const wire_msg_t *reply);
-
-//  The end of a pass of the node's loop (its sockets read, a timer run, an op's
-//  answer taken): what fanouts gathered in it that goes up before they complete, goes.
-void fanouts_flush(fanouts_t *self);
 
 //  A child will not answer: its process is gone (gone), or it is stopped or silent.
 //  Fanouts waiting for it only answer now: all of them when it is gone, those that

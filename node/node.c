@@ -72,7 +72,6 @@ void node_op_reply(node_t *self, wire_msg_t **reply)
     if (fanouts_own(self->fanouts, answer->request_id, answer->status, answer->text.data,
                     answer->text.size)) {
         wire_msg_destroy(reply);
-        fanouts_flush(self->fanouts); //  an op's answer from off the loop: a pass of its own
         return;
     }
     answer->node = self->config.id;
@@ -534,10 +533,8 @@ static int s_read_parent(node_t *self)
 
 //  --- The loop ----------------------------------------------------------------------
 
-//  The end of a pass over one of the node's sockets.
 static void s_woken(node_t *self)
 {
-    fanouts_flush(self->fanouts);
     if (self->handlers.on_woken)
         self->handlers.on_woken(self->owner);
 }
@@ -588,7 +585,6 @@ static int s_on_loop_timer(loop_t *loop, int timer_id, void *arg)
     s_read_parent(self);
     node_drain_children(self);
     timers_run(self->timers);
-    fanouts_flush(self->fanouts);
     s_arm(self, timers_next(self->timers));
     return 0;
 }
@@ -616,7 +612,6 @@ int node_poll(node_t *self)
     count += s_read_parent(self);
     count += s_read_children(self);
     count += timers_run(self->timers);
-    fanouts_flush(self->fanouts);
     return count;
 }
 
@@ -624,7 +619,6 @@ void node_drain_children(node_t *self)
 {
     while (zsock_events(children_router(self->children)) & ZMQ_POLLIN)
         s_read_children(self);
-    fanouts_flush(self->fanouts);
 }
 
 void node_child_status(node_t *self, pid_t pid, int status)

@@ -325,12 +325,19 @@ static const struct {
     {"run", s_run, true},
 };
 
+//  The table's row of the op named op[0..length), -1 if there is none.
+static int s_op(const char *op, size_t length)
+{
+    for (int i = 0; i < (int)(sizeof s_ops / sizeof s_ops[0]); i++)
+        if (strlen(s_ops[i].name) == length && memcmp(op, s_ops[i].name, length) == 0)
+            return i;
+    return -1;
+}
+
 bool ops_changes(const char *op, size_t length)
 {
-    for (size_t i = 0; i < sizeof s_ops / sizeof s_ops[0]; i++)
-        if (strlen(s_ops[i].name) == length && memcmp(op, s_ops[i].name, length) == 0)
-            return s_ops[i].changes;
-    return false;
+    int row = s_op(op, length);
+    return row >= 0 && s_ops[row].changes;
 }
 
 ops_t *ops_new(void)
@@ -376,10 +383,8 @@ void ops_set_deadline(ops_t *self, int64_t deadline_us)
 int ops_run(ops_t *self, const char *op, const char *args, size_t length, char **result,
             size_t *size)
 {
-    op_handler_fn *handler = NULL;
-    for (size_t i = 0; i < sizeof s_ops / sizeof s_ops[0] && !handler; i++)
-        if (strcmp(op, s_ops[i].name) == 0)
-            handler = s_ops[i].handler;
+    int row = s_op(op, strlen(op));
+    op_handler_fn *handler = row >= 0 ? s_ops[row].handler : NULL;
     self->result_size = SIZE_MAX; //  set by an op whose result may hold NUL bytes
     int rc = handler ? handler(self, args, length, result)
                      : s_fail(result, "Unknown op '%.*s'", SHOWN, op);

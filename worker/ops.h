@@ -30,8 +30,8 @@ void ops_set_run(ops_t *self, bool allowed);
 void ops_set_deadline(ops_t *self, int64_t deadline_us);
 
 //  Whether the op named op[0..length) changes the node (set, timer, run), rather than
-//  only reading it: a tree-wide command's answers of such an op leave each node as they
-//  come (fanout.h), since one that took effect must reach the controller in time.
+//  only reading it: in a tree-wide command a node's own answer of such an op is sent
+//  ahead of its subtree's (fanout.h), since one that took effect must not be lost.
 bool ops_changes(const char *op, size_t length);
 
 //  Runs op on the argument text args[0..length) (the rest of the exec line, not
