@@ -48,6 +48,9 @@
                                                    of the nodes that answered (fold.h),
                                                    status PARTIAL if more may follow
                                                    (fanout.h)
+        CREATED  header, pid:4, endpoint           a CREATE's or ADOPT's success: the
+                                                   child's pid (on its host), where its
+                                                   children connect (a failure is a REPLY)
         HELLO    header, pid:4, host, endpoint     a new child to its parent, one hop: its
                                                    pid and host, where its children connect
         EVENT    header, kind:1 child-id:4 pid:4 code:4
@@ -80,7 +83,8 @@
 //  4: a message is one frame (fields after the header, byte fields with their
 //  length), its last field in a second frame when long; pingall answers are folds.
 //  5: PINGALL became BROADCAST (an op for a node set, folded and reduced on the way up).
-#define WIRE_VERSION 5
+//  6: a create's success is CREATED (pid and endpoint as fields), not REPLY text.
+#define WIRE_VERSION 6
 #define WIRE_HEADER_SIZE 30
 //  The largest time budget (about 11 days) and stamp (2^62 µs) a message may carry.
 #define WIRE_BUDGET_MAX 1000000000000LL
@@ -106,6 +110,7 @@ typedef enum {
     WIRE_ADOPT,
     WIRE_JOIN,
     WIRE_LEAVE,
+    WIRE_CREATED,
     WIRE_TYPE_COUNT
 } wire_type_t;
 
@@ -150,7 +155,7 @@ typedef struct {
     int32_t node;
     wire_bytes_t path; //  requests: hops below the receiver, 4 bytes each
     int32_t child;     //  CREATE, REMOVE, EVENT
-    int32_t pid;       //  REMOVE (0: any), HELLO, EVENT
+    int32_t pid;       //  REMOVE (0: any), HELLO, EVENT, CREATED
     int32_t code;      //  EVENT: exit status, or the signal that ended or stopped it
     int32_t interval_ms; //  HEARTBEAT
     uint8_t status;      //  REPLY (wire_status_t)
@@ -160,7 +165,7 @@ typedef struct {
     wire_bytes_t op;     //  EXEC, BROADCAST
     wire_bytes_t text;   //  EXEC, BROADCAST: the args; REPLY: the result text or fold
     wire_bytes_t host;   //  CREATE: where to start the child (empty: here); HELLO, JOIN
-    wire_bytes_t endpoint; //  HELLO: where the node's children connect
+    wire_bytes_t endpoint; //  HELLO, CREATED: where the node's children connect
     int32_t parent;        //  JOIN: the node to be placed under
     //  Decoded: the frame the message came in (framed), which its fields view.
     zmq_msg_t frame;

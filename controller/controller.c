@@ -300,36 +300,24 @@ static void s_create_failed(controller_t *self, request_t *request, const char *
         s_unavailable(self, s_request_result(request));
 }
 
-//  A create's success: "PID ENDPOINT" (node.c s_ready). The pid, or 0 if malformed;
-//  *endpoint points into text.
-static int32_t s_created_pid(const char *text, const char **endpoint)
+//  A create's failure: text is the parent's reason. (Its success is a CREATED; no
+//  node sends an Ok REPLY to a create, and s_on_reply drops one.)
+static void s_create_reply(void *arg, request_t *request, int status, const char *text)
 {
-    const char *space = strchr(text, ' ');
-    size_t length = space ? (size_t)(space - text) : strlen(text);
-    char number[16];
-    int32_t pid = 0;
-    if (length < sizeof number) {
-        memcpy(number, text, length);
-        number[length] = '\0';
-        if (id_parse(number, &pid) != 0 || pid < 0)
-            pid = 0;
-    }
-    *endpoint = space ? space + 1 : "";
-    return pid;
+    s_create_failed((controller_t *)arg, request, status == WIRE_ERROR ? text : NULL);
 }
 
-//  text: the new node's pid and endpoint, or the parent's reason. A success for a
-//  node no longer in the topology counts as a failure.
-static void s_create_reply(void *arg, request_t *request, int status, const char *text)
+//  The parent made the node: its pid on its host, and where its children connect.
+//  A success for a node no longer in the topology counts as a failure.
+static void s_create_made(void *arg, request_t *request, int32_t pid,
+                          const char *endpoint)
 {
     controller_t *self = (controller_t *)arg;
     topo_node_t *node = s_made(self, request->node, request->id);
-    if (status == WIRE_ERROR || !node) {
-        s_create_failed(self, request, status == WIRE_ERROR ? text : NULL);
+    if (!node) {
+        s_create_failed(self, request, NULL);
         return;
     }
-    const char *endpoint;
-    int32_t pid = s_created_pid(text, &endpoint);
     node->pid = pid;
     free(node->endpoint);
     node->endpoint = *endpoint ? strdup(endpoint) : NULL;
@@ -461,17 +449,18 @@ static void s_broadcast_reply(void *arg, request_t *request, int status, const c
 
 //  What each kind of request does when it ends (request_end picks the entry).
 static void s_join_reply(void *arg, request_t *request, int status, const char *text);
+static void s_join_made(void *arg, request_t *request, int32_t pid, const char *endpoint);
 static void s_join_unanswered(void *arg, request_t *request);
 static void s_join_timeout(void *arg, request_t *request);
 
 static const request_behaviour_t s_behaviours[] = {
-    //                 on_reply         on_unavailable        on_timeout
-    [CMD_CREATE] = {s_create_reply, s_create_unavailable, s_create_timeout},
-    [CMD_REMOVE] = {s_remove_reply, s_remove_unconfirmed, s_remove_unconfirmed},
-    [CMD_EXEC] = {s_exec_reply, s_exec_unavailable, s_exec_unavailable},
-    [CMD_PING] = {s_ping_reply, s_ping_unanswered, s_ping_unanswered},
-    [CMD_JOIN] = {s_join_reply, s_join_unanswered, s_join_timeout},
-    [CMD_BROADCAST] = {s_broadcast_reply, s_broadcast_done, s_broadcast_done},
+    //  on_reply, on_unavailable, on_timeout, and on_made for kinds that make a node
+    [CMD_CREATE] = {s_create_reply, s_create_unavailable, s_create_timeout, s_create_made},
+    [CMD_REMOVE] = {s_remove_reply, s_remove_unconfirmed, s_remove_unconfirmed, NULL},
+    [CMD_EXEC] = {s_exec_reply, s_exec_unavailable, s_exec_unavailable, NULL},
+    [CMD_PING] = {s_ping_reply, s_ping_unanswered, s_ping_unanswered, NULL},
+    [CMD_JOIN] = {s_join_reply, s_join_unanswered, s_join_timeout, s_join_made},
+    [CMD_BROADCAST] = {s_broadcast_reply, s_broadcast_done, s_broadcast_done, NULL},
 };
 
 //  When a request that goes through node may start to count its timeout: now, or if
@@ -503,20 +492,27 @@ static request_t *s_request(controller_t *self, int kind, uint64_t seq, int32_t 
 
 //  --- Joins ------------------------------------------------------------------------
 
-//  The joiner's node said HELLO to its parent: it is in the tree.
+//  The joiner's parent could not adopt it. (Its success is a CREATED.)
 static void s_join_reply(void *arg, request_t *request, int status, const char *text)
+{
+    (void)status;
+    controller_t *self = (controller_t *)arg;
+    topo_node_t *node = s_node(self, request->node);
+    if (!node)
+        return;
+    log_warn("node %d did not join: %s", request->node, *text ? text : "no answer");
+    topology_remove(self->topology, node);
+}
+
+//  The joiner's node said HELLO to its parent: it is in the tree.
+static void s_join_made(void *arg, request_t *request, int32_t pid, const char *endpoint)
 {
     controller_t *self = (controller_t *)arg;
     topo_node_t *node = s_node(self, request->node);
     if (!node)
         return;
-    if (status != WIRE_OK) {
-        log_warn("node %d did not join: %s", request->node, *text ? text : "no answer");
-        topology_remove(self->topology, node);
-        return;
-    }
-    const char *endpoint;
-    node->pid = s_created_pid(text, &endpoint);
+    node->pid = pid;
+    free(node->endpoint);
     node->endpoint = *endpoint ? strdup(endpoint) : NULL;
     node->state = NODE_UP;
     event_t event = {.kind = EVENT_NODE_JOINED, .node = node->id, .pid = node->pid,
@@ -602,12 +598,9 @@ static void s_on_join(void *owner, const char *route, wire_msg_t **msg)
     s_send(self, request, &adopt, parent);
 }
 
-//  Ends a request: its kind's behaviour answers it and updates the topology; then it
-//  is freed, and the commands that waited for its nodes run.
-static void s_complete(controller_t *self, request_t *request, int status,
-                       const char *text)
+//  Frees an answered request, and runs the commands that waited for its nodes.
+static void s_forget_request(controller_t *self, request_t *request)
 {
-    request_end(request, self, status, text);
     int32_t node = request->node, target = request->target;
     spawn_slot_t *slot = (spawn_slot_t *)request->slot;
     requests_remove(self->requests, request);
@@ -615,6 +608,15 @@ static void s_complete(controller_t *self, request_t *request, int status,
         waiting_spawn_ended(self->waiting, slot);
     waiting_wake(self->waiting, target);
     waiting_wake(self->waiting, node);
+}
+
+//  Ends a request: its kind's behaviour answers it and updates the topology; then it
+//  is forgotten.
+static void s_complete(controller_t *self, request_t *request, int status,
+                       const char *text)
+{
+    request_end(request, self, status, text);
+    s_forget_request(self, request);
 }
 
 typedef struct {
@@ -1037,27 +1039,25 @@ static int s_on_deadline(loop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
-//  A reply to a request already answered (at its deadline, or by a death). If it is
-//  the success of a create or join reported failed, the child must go.
-static void s_late_reply(controller_t *self, const wire_msg_t *reply)
+//  An answer (REPLY or CREATED) to a request already answered (at its deadline, or
+//  by a death). If it is the success of a create or join reported failed, the child
+//  must go.
+static void s_late_answer(controller_t *self, const wire_msg_t *answer)
 {
-    void *key = (void *)(uintptr_t)reply->request_id;
+    void *key = (void *)(uintptr_t)answer->request_id;
     tombstone_t *tombstone =
-        reply->request_id ? (tombstone_t *)zhashx_lookup(self->tombstones, key) : NULL;
-    if (!tombstone || reply->node != tombstone->parent) {
-        log_debug("dropped a late reply to request %" PRIu64, reply->request_id);
+        answer->request_id ? (tombstone_t *)zhashx_lookup(self->tombstones, key) : NULL;
+    if (!tombstone || answer->node != tombstone->parent) {
+        log_debug("dropped a late %s to request %" PRIu64, wire_type_name(answer->type),
+                  answer->request_id);
         return;
     }
-    char *text = wire_bytes_strdup(&reply->text);
-    const char *endpoint;
-    int32_t pid = s_created_pid(text, &endpoint);
     topo_node_t *parent = topology_find(self->topology, tombstone->parent);
-    if (reply->status == WIRE_OK && pid > 0 && parent) {
+    if (answer->type == WIRE_CREATED && answer->pid > 0 && parent) {
         log_info("node %d came up after it was reported failed; ending pid %d",
-                 tombstone->node, (int)pid);
-        s_end_later(self, parent, tombstone->node, pid);
+                 tombstone->node, (int)answer->pid);
+        s_end_later(self, parent, tombstone->node, answer->pid);
     }
-    free(text);
     zhashx_delete(self->tombstones, key);
 }
 
@@ -1100,11 +1100,16 @@ static void s_on_reply(controller_t *self, const wire_msg_t *reply)
 {
     request_t *request = requests_find(self->requests, reply->request_id);
     if (!request) {
-        s_late_reply(self, reply);
+        s_late_answer(self, reply);
         return;
     }
     if (request->kind == CMD_BROADCAST) {
         s_on_broadcast_answer(self, request, reply);
+        return;
+    }
+    if (reply->status == WIRE_OK && request->behaviour->on_made) {
+        log_dropped("dropped an Ok REPLY to request %" PRIu64 ": a CREATED answers it",
+                    reply->request_id);
         return;
     }
     int32_t expected = request->kind == CMD_EXEC || request->kind == CMD_PING
@@ -1129,6 +1134,26 @@ static void s_on_reply(controller_t *self, const wire_msg_t *reply)
     free(text);
 }
 
+//  A parent made the node of a create or join: the answer, typed.
+static void s_on_created(controller_t *self, const wire_msg_t *created)
+{
+    request_t *request = requests_find(self->requests, created->request_id);
+    if (!request) {
+        s_late_answer(self, created);
+        return;
+    }
+    if (!request->behaviour->on_made || created->node != request->target ||
+        created->pid <= 0) {
+        log_dropped("dropped a CREATED for request %" PRIu64 " from node %d",
+                    created->request_id, created->node);
+        return;
+    }
+    char *endpoint = wire_bytes_strdup(&created->endpoint);
+    request_made(request, self, created->pid, endpoint);
+    free(endpoint);
+    s_forget_request(self, request);
+}
+
 static void s_on_event(controller_t *self, const wire_msg_t *event)
 {
     topo_node_t *node = s_node(self, event->child);
@@ -1149,6 +1174,8 @@ static void s_on_up(void *owner, wire_msg_t **msg)
     stall_heard(&self->stall);
     if ((*msg)->type == WIRE_REPLY)
         s_on_reply(self, *msg);
+    else if ((*msg)->type == WIRE_CREATED)
+        s_on_created(self, *msg);
     else if ((*msg)->type == WIRE_EVENT)
         s_on_event(self, *msg);
     else

@@ -1,5 +1,6 @@
 /*  requests — in-flight request table with deadline order (see requests.h). */
 #include "requests.h"
+#include <assert.h>
 
 #include <czmq.h>
 
@@ -145,6 +146,12 @@ void request_end(request_t *request, void *arg, int status, const char *text)
         behaviour->on_reply(arg, request, status, text);
     else
         behaviour->on_unavailable(arg, request);
+}
+
+void request_made(request_t *request, void *arg, int32_t pid, const char *endpoint)
+{
+    assert(request->behaviour->on_made);
+    request->behaviour->on_made(arg, request, pid, endpoint);
 }
 
 request_t *requests_find(requests_t *self, uint64_t id)

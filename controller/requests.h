@@ -21,6 +21,9 @@ typedef struct {
     void (*on_unavailable)(void *arg, request_t *request);
     //  Its deadline passed with no answer.
     void (*on_timeout)(void *arg, request_t *request);
+    //  Its node was made (a CREATED came: creates and joins only, NULL for the other
+    //  kinds): its pid on its host, and where its children connect ("" if unknown).
+    void (*on_made)(void *arg, request_t *request, int32_t pid, const char *endpoint);
 } request_behaviour_t;
 
 struct _request_t {
@@ -51,6 +54,8 @@ request_t *requests_add(requests_t *self, int kind, uint64_t seq, int32_t node,
 //  in the table: the caller removes it.
 #define REQUEST_TIMED_OUT -1
 void request_end(request_t *request, void *arg, int status, const char *text);
+//  Runs the entry of request's behaviour for its node made (on_made, which it has).
+void request_made(request_t *request, void *arg, int32_t pid, const char *endpoint);
 
 //  NULL if there is none; id 0 names no request.
 request_t *requests_find(requests_t *self, uint64_t id);

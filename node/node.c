@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "../common/log.h"
-#include "../common/process.h"
 #include "fanout.h"
 #include "heartbeat.h"
 #include "zap.h"
@@ -169,14 +168,17 @@ static void s_ready(node_t *self, child_t *child)
         s_end_child(self, child);
         return;
     }
-    //  Its pid (on its host), and where its children will connect.
-    char *text = process_format("%d %s", (int)child_pid(child),
-                                child->endpoint ? child->endpoint : "");
     //  What was held first: at the root the answer reaches the controller at once,
     //  and it may send this child more before this returns.
     s_send_held(self, child);
-    s_reply_text(self, request, WIRE_OK, text);
-    free(text);
+    //  Its pid (on its host), and where its children will connect.
+    wire_msg_t *created = wire_msg_new(WIRE_CREATED);
+    created->request_id = request;
+    created->node = self->config.id;
+    created->pid = (int32_t)child_pid(child);
+    if (child->endpoint)
+        wire_bytes_copy(&created->endpoint, child->endpoint, strlen(child->endpoint));
+    node_send_up(self, &created);
 }
 
 static void s_log_end(child_t *child)
@@ -476,6 +478,7 @@ static child_msg_fn *const s_from_child[WIRE_TYPE_COUNT] = {
     [WIRE_BEAT] = s_on_beat,
     [WIRE_REPLY] = s_on_reply,
     [WIRE_EVENT] = s_pass_up,
+    [WIRE_CREATED] = s_pass_up,
 };
 
 static int s_read_children(node_t *self)

@@ -204,6 +204,21 @@ static void s_expect_reply(uint64_t request, int32_t origin, int status, const c
     wire_msg_destroy(&msg);
 }
 
+//  A parent's answer to a create or adoption that made its child: typed fields, pid
+//  and endpoint (NULL: any endpoint).
+static void s_expect_created(uint64_t request, int32_t origin, int32_t pid,
+                             const char *endpoint)
+{
+    wire_msg_t *msg = s_next_up();
+    CHECK(msg && msg->type == WIRE_CREATED);
+    if (msg && msg->type == WIRE_CREATED) {
+        CHECK(msg->request_id == request && msg->node == origin && msg->pid == pid);
+        if (endpoint)
+            CHECK(wire_bytes_eq(&msg->endpoint, endpoint));
+    }
+    wire_msg_destroy(&msg);
+}
+
 static void s_expect_event(int32_t origin, wire_event_t kind, int32_t child)
 {
     wire_msg_t *msg = s_next_up();
@@ -279,11 +294,7 @@ static void s_create_ok(int32_t id, int32_t parent, const int32_t *path, size_t 
 {
     uint64_t request = s_create(id, parent, path, hops);
     s_pump();
-    char *text = NULL;
-    if (asprintf(&text, "%d %s", PID_BASE + id, node_endpoint(s_nodes[id].node)) < 0)
-        text = NULL;
-    s_expect_reply(request, parent, WIRE_OK, text);
-    free(text);
+    s_expect_created(request, parent, PID_BASE + id, node_endpoint(s_nodes[id].node));
 }
 
 static void s_build(void)
@@ -675,11 +686,7 @@ static void s_adopt(void)
         return;
     node_start(s_nodes[9].node);
     s_pump();
-    char *text = NULL;
-    if (asprintf(&text, "777 %s", node_endpoint(s_nodes[9].node)) < 0)
-        text = NULL;
-    s_expect_reply(adopt, 1, WIRE_OK, text);
-    free(text);
+    s_expect_created(adopt, 1, 777, node_endpoint(s_nodes[9].node));
     CHECK(node_parent_heard(s_nodes[9].node));
     int32_t path[] = {1, 9};
     uint64_t exec = s_request(WIRE_EXEC, 9, path, 2, 1000000);
@@ -723,11 +730,11 @@ static void s_held_while_starting(void)
     CHECK(zlistx_size(s_up) == 0 && s_nodes[11].execs == 0 && !s_nodes[12].node);
     node_start(s_nodes[11].node);
     s_pump();
-    s_expect_reply(create, 1, WIRE_OK, NULL);
+    s_expect_created(create, 1, PID_BASE + 11, NULL);
     s_expect_reply(exec, 11, WIRE_OK, "ran");
     //  A create is answered when the new child says HELLO: after the second exec.
     s_expect_reply(again, 11, WIRE_OK, "ran");
-    s_expect_reply(below, 11, WIRE_OK, NULL);
+    s_expect_created(below, 11, PID_BASE + 12, NULL);
     CHECK(s_nodes[11].execs == 2 && s_nodes[12].node);
     CHECK(zlistx_size(s_up) == 0);
 

@@ -97,7 +97,8 @@ static void s_ids(void)
     requests_destroy(&requests);
 }
 
-//  What the behaviour below was called with: "reply 1 why", "unavailable", "timeout".
+//  What the behaviour below was called with: "reply 1 why", "unavailable", "timeout",
+//  "made 4321 ipc://e".
 static char s_called[64];
 
 static void s_on_reply(void *arg, request_t *request, int status, const char *text)
@@ -118,11 +119,18 @@ static void s_on_timeout(void *arg, request_t *request)
     snprintf(s_called, sizeof s_called, "timeout");
 }
 
+static void s_on_made(void *arg, request_t *request, int32_t pid, const char *endpoint)
+{
+    CHECK(arg == s_called && request->id == 1);
+    snprintf(s_called, sizeof s_called, "made %d %s", (int)pid, endpoint);
+}
+
 static const request_behaviour_t s_behaviour = {s_on_reply, s_on_unavailable,
-                                                s_on_timeout};
+                                                s_on_timeout, s_on_made};
 
 //  Replies (ok, error) go to on_reply with their text; a deadline to on_timeout;
-//  a death on the way, or a status no node sends, to on_unavailable. The request
+//  a death on the way, or a status no node sends, to on_unavailable; a node made to
+//  on_made with its pid and endpoint. The request
 //  stays in the table for its owner to remove.
 static void s_end(void)
 {
@@ -139,6 +147,8 @@ static void s_end(void)
     CHECK_STR(s_called, "timeout");
     request_end(request, s_called, 77, "");
     CHECK_STR(s_called, "unavailable");
+    request_made(request, s_called, 4321, "ipc://e");
+    CHECK_STR(s_called, "made 4321 ipc://e");
     CHECK(requests_find(requests, 1) == request && requests_size(requests) == 1);
     requests_destroy(&requests);
 }

@@ -32,8 +32,11 @@ static wire_msg_t *s_example(int type)
         wire_set_path(msg, s_hops, 3);
     if (type == WIRE_CREATE || type == WIRE_REMOVE || type == WIRE_EVENT)
         msg->child = 8;
-    if (type == WIRE_REMOVE || type == WIRE_HELLO || type == WIRE_EVENT)
+    if (type == WIRE_REMOVE || type == WIRE_HELLO || type == WIRE_EVENT ||
+        type == WIRE_CREATED)
         msg->pid = 4321;
+    if (type == WIRE_CREATED)
+        wire_bytes_lend(&msg->endpoint, "ipc:///tmp/x/8", 14);
     if (type == WIRE_EVENT) {
         msg->event = WIRE_CHILD_STOPPED;
         msg->code = 19;

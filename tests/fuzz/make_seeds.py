@@ -1,4 +1,4 @@
-"""Writes the seed corpus of each fuzz target from SPEC.md's examples and the
+"""Writes the seed corpus of each fuzz target from the README's examples and the
 end-to-end tests' lines. Run again after changing the wire format."""
 import os
 import struct
@@ -32,9 +32,12 @@ LINES = [
 ]
 
 
+WIRE_VERSION = 6
+
+
 def header(kind, request=1, budget=0, node=1, stamp=5000000):
     """The time left (budget) and the sender's clock (stamp)."""
-    return struct.pack(">BBQqqi", 5, kind, request, budget, stamp, node)
+    return struct.pack(">BBQqqi", WIRE_VERSION, kind, request, budget, stamp, node)
 
 
 def frames(*parts):
@@ -76,8 +79,8 @@ PINGALL_FOLD = b"\0" + group(0, b"", (3, 5))
 
 
 (CREATE, EXEC, PING, REMOVE, REPLY, HELLO, EVENT, BROADCAST, HEARTBEAT, BEAT, ADOPT, JOIN,
- LEAVE) = range(1, 14)
-# Version 5: one frame (header, then the fields); a long last field may be a second.
+ LEAVE, CREATED) = range(1, 15)
+# Since version 5: one frame (header, then the fields); a long last field may be a second.
 MESSAGES = {
     "create": frames(header(CREATE) + sized(path(2, 3)) + i32(4)),
     "create_host": frames(header(CREATE, budget=2000000) + sized(path(2)) + i32(4) +
@@ -95,6 +98,7 @@ MESSAGES = {
     "reply_apart": frames(header(REPLY, node=3) + b"\0", b"x" * 300),
     "hello": frames(header(HELLO, request=0, node=6) + i32(1234) + sized(b"vm") +
                     b"tcp://127.0.0.1:40000"),
+    "created": frames(header(CREATED, node=6) + i32(1234) + b"tcp://127.0.0.1:40000"),
     "event": frames(header(EVENT, request=0) + struct.pack(">Biii", 1, 7, 4321, 9)),
     "pingall": frames(header(BROADCAST, budget=123456789) + sized(path()) + b"\0" +
                       sized(b"") + sized(b"")),
