@@ -60,24 +60,42 @@ static bool s_is(word_t word, const char *text)
     return word.length == strlen(text) && memcmp(word.begin, text, word.length) == 0;
 }
 
-static int s_fail(char **error, const char *format, ...)
+static int s_fail(parse_error_t *error, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 
 //  Error texts echo the user's words: escaped (text.h), so that a control byte in a
 //  word cannot break the reply's line or reach the terminal. The formats themselves
 //  hold none, nor a backslash: escaping the whole text escapes just the words.
-static int s_fail(char **error, const char *format, ...)
+static int s_fail(parse_error_t *error, const char *format, ...)
 {
     va_list args;
     va_start(args, format);
     char *raw = process_vformat(format, args);
     va_end(args);
-    *error = text_escape(raw, strlen(raw));
+    free(error->why);
+    error->why = text_escape(raw, strlen(raw));
     free(raw);
     return -1;
 }
 
-static int s_id(word_t word, int32_t *id, char **error)
+//  An exec's arguments do not fit its usage: the reply names its node, if it names
+//  one (not a set).
+static int s_exec_usage(parse_error_t *error, const command_t *command, const char *usage)
+{
+    if (!command->set) {
+        error->id = command->id;
+        error->names_node = true;
+    }
+    return s_fail(error, "Usage: %s", usage);
+}
+
+void parse_error_clear(parse_error_t *self)
+{
+    free(self->why);
+    *self = (parse_error_t){0};
+}
+
+static int s_id(word_t word, int32_t *id, parse_error_t *error)
 {
     char text[16];
     if (word.length > 0 && word.length < sizeof text) {
@@ -86,14 +104,14 @@ static int s_id(word_t word, int32_t *id, char **error)
         if (id_parse(text, id) == 0)
             return 0;
     }
-    return s_fail(error, "Error: Invalid id '%.*s'", (int)MIN(word.length, SHOWN),
+    return s_fail(error, "Invalid id '%.*s'", (int)MIN(word.length, SHOWN),
                   word.begin);
 }
 
-static int s_no_more(scanner_t *scanner, const char *usage, char **error)
+static int s_no_more(scanner_t *scanner, const char *usage, parse_error_t *error)
 {
     if (s_word(scanner).length)
-        return s_fail(error, "Error: Usage: %s", usage);
+        return s_fail(error, "Usage: %s", usage);
     return 0;
 }
 
@@ -110,26 +128,26 @@ bool parser_host_valid(const char *host, size_t length)
 }
 
 //  "@host" as the last word of a create: where its node runs.
-static int s_host(word_t word, command_t *command, char **error)
+static int s_host(word_t word, command_t *command, parse_error_t *error)
 {
     if (!parser_host_valid(word.begin + 1, word.length - 1))
-        return s_fail(error, "Error: Invalid host '%.*s'", (int)MIN(word.length, SHOWN),
+        return s_fail(error, "Invalid host '%.*s'", (int)MIN(word.length, SHOWN),
                       word.begin);
     memcpy(command->host, word.begin + 1, word.length - 1);
     command->host[word.length - 1] = '\0';
     return 0;
 }
 
-static int s_create(scanner_t *scanner, command_t *command, char **error)
+static int s_create(scanner_t *scanner, command_t *command, parse_error_t *error)
 {
     const char *usage = "create id [parent] [@host]";
     word_t id = s_word(scanner);
     if (!id.length)
-        return s_fail(error, "Error: Usage: %s", usage);
+        return s_fail(error, "Usage: %s", usage);
     if (s_id(id, &command->id, error))
         return -1;
     if (command->id == TOPOLOGY_ROOT)
-        return s_fail(error, "Error: Invalid id '-1' (-1 is the controller)");
+        return s_fail(error, "Invalid id '-1' (-1 is the controller)");
     command->parent = TOPOLOGY_ROOT;
     word_t next = s_word(scanner);
     if (next.length && next.begin[0] != '@') {
@@ -141,16 +159,16 @@ static int s_create(scanner_t *scanner, command_t *command, char **error)
     if (next.length && next.begin[0] == '@' && s_host(next, command, error))
         return -1;
     if (next.length && next.begin[0] != '@')
-        return s_fail(error, "Error: Usage: %s", usage);
+        return s_fail(error, "Usage: %s", usage);
     return s_no_more(scanner, usage, error);
 }
 
 static int s_one_id(scanner_t *scanner, command_t *command, const char *usage,
-                    char **error)
+                    parse_error_t *error)
 {
     word_t id = s_word(scanner);
     if (!id.length)
-        return s_fail(error, "Error: Usage: %s", usage);
+        return s_fail(error, "Usage: %s", usage);
     if (s_id(id, &command->id, error))
         return -1;
     return s_no_more(scanner, usage, error);
@@ -171,20 +189,20 @@ static void s_set_bare(command_t *command, const char *name, word_t args)
 }
 
 //  A node set where a command takes an id (nodeset.h), parsed into command->set.
-static int s_set(word_t word, command_t *command, char **error)
+static int s_set(word_t word, command_t *command, parse_error_t *error)
 {
     command->set = (nodeset_spec_t *)zmalloc(sizeof(nodeset_spec_t));
     command->set_word = strndup(word.begin, word.length);
     const char *reason;
     if (nodeset_parse(word.begin, word.length, command->set, &reason) != 0)
-        return s_fail(error, "Error: Invalid node set '%.*s': %s",
+        return s_fail(error, "Invalid node set '%.*s': %s",
                       (int)MIN(word.length, SHOWN), word.begin, reason);
     return 0;
 }
 
 //  The words a set's exec may end with: "--reduce sum|min|max|count", taken off
 //  the end of what the scanner has left.
-static int s_reduce(scanner_t *scanner, command_t *command, char **error)
+static int s_reduce(scanner_t *scanner, command_t *command, parse_error_t *error)
 {
     const char *end = scanner->end;
     while (end > scanner->cursor && s_blank(end[-1]))
@@ -201,7 +219,7 @@ static int s_reduce(scanner_t *scanner, command_t *command, char **error)
     word_t flag = {option, (size_t)(option_end - option)};
     word_t value = {kind, (size_t)(end - kind)};
     if (s_is(value, "--reduce"))
-        return s_fail(error, "Error: Usage: --reduce sum|min|max|count");
+        return s_fail(error, "Usage: --reduce sum|min|max|count");
     if (!s_is(flag, "--reduce"))
         return 0;
     reduce_t reduce = fold_reduce_named(value.begin, value.length);
@@ -210,12 +228,12 @@ static int s_reduce(scanner_t *scanner, command_t *command, char **error)
         scanner->end = option;
         return 0;
     }
-    return s_fail(error, "Error: Unknown reduction '%.*s' (sum, min, max or count)",
+    return s_fail(error, "Unknown reduction '%.*s' (sum, min, max or count)",
                   (int)MIN(value.length, SHOWN), value.begin);
 }
 
 static int s_exec(scanner_t *scanner, exec_syntax_t syntax, command_t *command,
-                  char **error)
+                  parse_error_t *error)
 {
     static const char *usages[] = {
         [EXEC_ANY] = "exec id op [args...]",      [EXEC_SUM] = "exec id n k1 ... kn",
@@ -224,27 +242,24 @@ static int s_exec(scanner_t *scanner, exec_syntax_t syntax, command_t *command,
     };
     word_t id = s_word(scanner);
     if (!id.length)
-        return s_fail(error, "Error: Usage: %s", usages[syntax]);
+        return s_fail(error, "Usage: %s", usages[syntax]);
     //  Errors name the node ("Error:10: ..."), or for a set name none.
-    char prefix[16] = "";
     if (nodeset_is_set(id.begin, id.length)) {
         if (s_set(id, command, error) || s_reduce(scanner, command, error))
             return -1;
     } else if (s_id(id, &command->id, error))
         return -1;
-    else
-        snprintf(prefix, sizeof prefix, ":%d", command->id);
     if (syntax == EXEC_ANY) {
         word_t op = s_word(scanner);
         if (!op.length)
-            return s_fail(error, "Error%s: Usage: %s", prefix, usages[syntax]);
+            return s_exec_usage(error, command, usages[syntax]);
         //  Which ops there are is the nodes' to say, for every node it names.
         s_set_op(command, op.begin, op.length, s_rest(scanner));
         return 0;
     }
     word_t rest = s_rest(scanner);
     if (!rest.length)
-        return s_fail(error, "Error%s: Usage: %s", prefix, usages[syntax]);
+        return s_exec_usage(error, command, usages[syntax]);
     if (syntax == EXEC_SUM)
         s_set_bare(command, "sum", rest);
     else if (syntax == EXEC_FIND)
@@ -257,29 +272,29 @@ static int s_exec(scanner_t *scanner, exec_syntax_t syntax, command_t *command,
         s_word(&words);
         bool has_value = s_word(&words).length > 0;
         if (s_word(&words).length)
-            return s_fail(error, "Error%s: Usage: %s", prefix, usages[syntax]);
+            return s_exec_usage(error, command, usages[syntax]);
         s_set_bare(command, has_value ? "set" : "get", rest);
     }
     return 0;
 }
 
 //  ping id, or ping SET.
-static int s_ping(scanner_t *scanner, command_t *command, char **error)
+static int s_ping(scanner_t *scanner, command_t *command, parse_error_t *error)
 {
     word_t id = s_word(scanner);
     if (!id.length)
-        return s_fail(error, "Error: Usage: ping id");
+        return s_fail(error, "Usage: ping id");
     if (nodeset_is_set(id.begin, id.length) ? s_set(id, command, error)
                                             : s_id(id, &command->id, error))
         return -1;
     return s_no_more(scanner, "ping id", error);
 }
 
-static int s_heartbeat(scanner_t *scanner, command_t *command, char **error)
+static int s_heartbeat(scanner_t *scanner, command_t *command, parse_error_t *error)
 {
     word_t interval = s_word(scanner);
     if (!interval.length)
-        return s_fail(error, "Error: Usage: heartbeat ms");
+        return s_fail(error, "Usage: heartbeat ms");
     bool digits = true;
     for (size_t i = 0; i < interval.length; i++)
         digits &= interval.begin[i] >= '0' && interval.begin[i] <= '9';
@@ -287,23 +302,23 @@ static int s_heartbeat(scanner_t *scanner, command_t *command, char **error)
     if (!digits ||
         int64_parse(interval.begin, interval.begin + interval.length, &value) ||
         value > INT32_MAX)
-        return s_fail(error, "Error: Invalid interval '%.*s' (0 to %d ms)",
+        return s_fail(error, "Invalid interval '%.*s' (0 to %d ms)",
                       (int)MIN(interval.length, SHOWN), interval.begin, INT32_MAX);
     if (s_no_more(scanner, "heartbeat ms", error))
         return -1;
     //  Shorter intervals only flood the tree and the screen with false losses.
     if (value && value < HEARTBEAT_MIN_MS)
-        return s_fail(error, "Error: heartbeat must be 0 or at least %d ms",
+        return s_fail(error, "heartbeat must be 0 or at least %d ms",
                       HEARTBEAT_MIN_MS);
     command->interval_ms = value;
     return 0;
 }
 
 int parser_parse(char *line, size_t length, exec_syntax_t syntax, command_t **command,
-                 char **error)
+                 parse_error_t *error)
 {
     *command = NULL;
-    *error = NULL;
+    *error = (parse_error_t){0};
     //  malloc, not zmalloc: glibc's calloc never takes from the per-thread cache, and
     //  a piped script makes one command per line.
     command_t *parsed = (command_t *)malloc(sizeof(command_t));
@@ -316,7 +331,7 @@ int parser_parse(char *line, size_t length, exec_syntax_t syntax, command_t **co
     if (!word.length || word.begin[0] == '#')
         rc = 0; //  a comment is ignored whatever it holds
     else if (memchr(line, '\0', length))
-        s_fail(error, "Error: The line contains a NUL byte");
+        s_fail(error, "The line contains a NUL byte");
     else if (s_is(word, "create")) {
         parsed->kind = CMD_CREATE;
         rc = s_create(&scanner, parsed, error) ? -1 : 1;
@@ -361,7 +376,7 @@ int parser_parse(char *line, size_t length, exec_syntax_t syntax, command_t **co
         parsed->kind = CMD_EXIT;
         rc = s_no_more(&scanner, "exit", error) ? -1 : 1;
     } else
-        s_fail(error, "Error: Unknown command '%.*s' (try help)",
+        s_fail(error, "Unknown command '%.*s' (try help)",
                (int)MIN(word.length, SHOWN), word.begin);
     if (rc == 1)
         *command = parsed;

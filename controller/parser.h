@@ -58,11 +58,23 @@ typedef struct {
     char *line;
 } command_t;
 
+//  Why a line did not parse: the reason, escaped (text.h), as the reply line shows
+//  it after "Error: "; for an exec whose id parsed, the node the line names, which
+//  the reply line shows too ("Error:10: Usage: ...").
+typedef struct {
+    char *why;
+    int32_t id;
+    bool names_node;
+} parse_error_t;
+
 //  Parses line[0..length), which must be NUL-terminated at length and is taken over
 //  in every case. Returns 1 and sets *command, 0 for a blank or comment line, or -1
-//  and sets *error to the whole reply line ("Error: ..."), which the caller frees.
+//  and fills *error, whose why the caller frees (parse_error_clear).
 int parser_parse(char *line, size_t length, exec_syntax_t syntax, command_t **command,
-                 char **error);
+                 parse_error_t *error);
+
+//  Frees the reason and zeroes the error.
+void parse_error_clear(parse_error_t *self);
 
 void command_destroy(command_t **self_p);
 

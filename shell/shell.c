@@ -212,20 +212,14 @@ void shell_sink(void *arg, const result_t *result, const event_t *event)
     s_deliver(self, result->seq, self->format->result(result, ms));
 }
 
-//  The parser's error is its whole reply line, "Error: <why>", or "Error:N: <why>"
-//  for an exec whose arguments are wrong: answered as a line that did not parse.
-static void s_parse_error(shell_t *self, uint64_t seq, const char *line)
+//  A line that did not parse is answered like a command that failed.
+static void s_parse_error(shell_t *self, uint64_t seq, const parse_error_t *error)
 {
     result_t result = result_for(seq, RESULT_NO_COMMAND, false, 0);
     result.status = RESULT_ERROR;
-    const char *why = line + strlen("Error");
-    if (why[0] == ':' && why[1] != ' ') {
-        char *end;
-        result.id = (int32_t)strtol(why + 1, &end, 10);
-        result.shows_id = true;
-        why = end;
-    }
-    result.error = strncmp(why, ": ", 2) == 0 ? why + 2 : why;
+    result.id = error->id;
+    result.shows_id = error->names_node;
+    result.error = error->why;
     shell_sink(self, &result, NULL);
 }
 
@@ -252,7 +246,7 @@ static void s_line(shell_t *self, char *line, size_t length)
     if (length && line[length - 1] == '\r')
         line[--length] = '\0';
     command_t *command;
-    char *error;
+    parse_error_t error;
     int rc = parser_parse(line, length, self->config.syntax, &command, &error);
     if (rc == 0)
         return;
@@ -265,8 +259,8 @@ static void s_line(shell_t *self, char *line, size_t length)
     uint64_t seq = self->next_seq++;
     s_note_read(self, seq);
     if (rc < 0) {
-        s_parse_error(self, seq, error);
-        free(error);
+        s_parse_error(self, seq, &error);
+        parse_error_clear(&error);
     } else if (command->kind == CMD_HELP) {
         s_answer_help(self, seq, command->args, command->args_length);
         command_destroy(&command);

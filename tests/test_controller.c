@@ -73,9 +73,9 @@ static const char *s_do(uint64_t seq, const char *text)
     size_t length = strlen(text);
     char *line = strdup(text);
     command_t *command = NULL;
-    char *error = NULL;
+    parse_error_t error;
     CHECK(parser_parse(line, length, EXEC_ANY, &command, &error) == 1);
-    free(error);
+    parse_error_clear(&error);
     s_awaited = seq;
     controller_submit(s_controller, &command, seq);
     if (!s_lines[seq]) {

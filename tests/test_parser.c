@@ -1,23 +1,39 @@
 /*  Unit test: the command language, every form the README's Commands lists, and garbage. */
 #include "../controller/heartbeat.h"
 #include "../controller/parser.h"
+#include "../common/process.h"
 #include "check.h"
 
 #include <stdlib.h>
 
 static command_t *s_command;
+static parse_error_t s_parsed_error;
+//  The error as its reply line shows it: "Error: why", or "Error:10: why" when it
+//  names a node. NULL: none.
 static char *s_error;
 
-//  Parses a copy of text; returns the parser's result code.
-static int s_parse_with(const char *text, exec_syntax_t syntax)
+//  Parses a copy of bytes[0..length); returns the parser's result code.
+static int s_parse_bytes(const char *bytes, size_t length, exec_syntax_t syntax)
 {
     command_destroy(&s_command);
     free(s_error);
     s_error = NULL;
-    size_t length = strlen(text);
     char *line = (char *)malloc(length + 1);
-    memcpy(line, text, length + 1);
-    return parser_parse(line, length, syntax, &s_command, &s_error);
+    memcpy(line, bytes, length);
+    line[length] = '\0';
+    int rc = parser_parse(line, length, syntax, &s_command, &s_parsed_error);
+    CHECK((rc == -1) == (s_parsed_error.why != NULL));
+    if (s_parsed_error.why && s_parsed_error.names_node)
+        s_error = process_format("Error:%d: %s", (int)s_parsed_error.id, s_parsed_error.why);
+    else if (s_parsed_error.why)
+        s_error = process_format("Error: %s", s_parsed_error.why);
+    parse_error_clear(&s_parsed_error);
+    return rc;
+}
+
+static int s_parse_with(const char *text, exec_syntax_t syntax)
+{
+    return s_parse_bytes(text, strlen(text), syntax);
 }
 
 static int s_parse(const char *text)
@@ -147,17 +163,10 @@ static void s_garbage(void)
     long_line[sizeof long_line - 1] = '\0';
     CHECK(s_parse(long_line) == -1 && strlen(s_error) < 100);
     //  A NUL inside the line.
-    free(s_error);
-    char *line = (char *)malloc(8);
-    memcpy(line, "ping 1\0x", 8);
-    CHECK(parser_parse(line, 7, EXEC_ANY, &s_command, &s_error) == -1);
+    CHECK(s_parse_bytes("ping 1\0x", 8, EXEC_ANY) == -1);
     CHECK_STR(s_error, "Error: The line contains a NUL byte");
     //  ... but a comment is ignored, NUL or not: a script's replies stay one a line.
-    free(s_error);
-    s_error = NULL;
-    line = (char *)malloc(8);
-    memcpy(line, " #ping\0x", 8);
-    CHECK(parser_parse(line, 8, EXEC_ANY, &s_command, &s_error) == 0 && !s_error);
+    CHECK(s_parse_bytes(" #ping\0x", 8, EXEC_ANY) == 0 && !s_error);
 }
 
 //  Sets where exec and ping take an id; --reduce at the end of a set's exec only.

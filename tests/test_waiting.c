@@ -28,9 +28,9 @@ static command_t *s_command(const char *text)
     char *line = malloc(length + 1);
     memcpy(line, text, length + 1);
     command_t *command = NULL;
-    char *error = NULL;
+    parse_error_t error;
     CHECK(parser_parse(line, length, EXEC_ANY, &command, &error) == 1);
-    free(error);
+    parse_error_clear(&error);
     return command;
 }
 
