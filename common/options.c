@@ -286,4 +286,6 @@ void options_roff(const options_spec_t *spec, FILE *out)
         }
     }
     fprintf(out, ".El\n");
+    if (spec->manual_sections)
+        spec->manual_sections(out);
 }

@@ -58,6 +58,9 @@ typedef struct {
     const void *defaults;
     size_t config_size;
     const char *notes; //  lines printed after the synopsis in the usage
+    //  Prints the manual's sections that come after OPTIONS, for --help=roff (NULL:
+    //  none): those made from another table than the options'.
+    void (*manual_sections)(FILE *out);
     //  A lenient program (the worker, whose parent checked every value already)
     //  takes a malformed value as the field's default, silently, and ignores extra
     //  arguments; a strict one refuses them with a message, the usage and exit 2.
@@ -75,8 +78,8 @@ int options_parse(const options_spec_t *spec, int argc, char **argv, void *confi
 void options_usage(const options_spec_t *spec, FILE *out, bool full);
 
 //  The manual's SYNOPSIS and OPTIONS sections in mdoc, each from its .Sh line to the
-//  line before the next section (what --help=roff prints; scripts/man-options puts
-//  them into doc/<program>.1).
+//  line before the next section, then the spec's manual_sections (what --help=roff
+//  prints; scripts/man-options puts them into doc/<program>.1).
 void options_roff(const options_spec_t *spec, FILE *out);
 
 #endif

@@ -14,6 +14,7 @@
 #include "../common/log.h"
 #include "../common/process.h"
 #include "../common/run_dir.h"
+#include "commands.h"
 
 #define MQTREE_VERSION "0.1.0"
 
@@ -214,6 +215,7 @@ const options_spec_t app_options = {
     .options = s_options,
     .defaults = &s_defaults,
     .config_size = sizeof s_defaults,
+    .manual_sections = commands_roff,
     .notes = "BYTES: a number, or with K, M or G (1024-based): 16M, 1G.\n"
              "Reads commands on stdin; type help for the list. Manual: man mqtree\n"
              "(in the source tree: man -l doc/mqtree.1).\n",

@@ -7,16 +7,11 @@
 #include <unistd.h>
 
 #include "../common/numbers.h"
+#include "commands.h"
 #include "editor.h"
-#include "../controller/heartbeat.h"
 #include "../controller/output.h"
 #include "../common/process.h"
 #include "../common/text.h"
-
-//  A macro's value as a string literal, for the help texts.
-#define S_TEXT_(x) #x
-#define S_TEXT(x) S_TEXT_(x)
-#define S_FLOOR S_TEXT(HEARTBEAT_MIN_MS)
 
 //  Reads grow with the line being read, so a 1 GB line takes few system calls.
 #define READ_MIN 65536
@@ -43,86 +38,6 @@ struct _shell_t {
     //  --json: when each command awaiting its result was read, for its "ms".
     zhashx_t *read_at; //  seq (as text) -> int64_t, microseconds
 };
-
-static const char *s_help =
-    "create id [parent] [@host]  start a node under parent (default -1, the\n"
-    "                       controller), on host (tcp: through --launcher)\n"
-    "remove id | kill id    end a node and its whole subtree\n"
-    "exec id op [args...]   run an op on a node: sum n k1..kn | find text pattern |\n"
-    "                       set name value | get name | timer start|stop|time |\n"
-    "                       sleep ms\n"
-    "ping id                Ok: 1 if the node answers within the timeout, else Ok: 0\n"
-    "exec SET op [args...] [--reduce sum|min|max|count]   ping SET\n"
-    "                       the same for a node set (all, 1-5,9, 3/ = 3 and below):\n"
-    "                       one line per distinct answer, Ok:1-4,6: 5\n"
-    "pingall                the unavailable nodes, or Ok: -1 when all answer\n"
-    "heartbeat ms           every node signals every ms (0 stops; at least " S_FLOOR ")\n"
-    "tree [--endpoints] [id]  the topology with pids, states, hosts (endpoints)\n"
-    "stats                  nodes, the controller's children, messages it exchanged\n"
-    "help                   this list\n"
-    "exit | quit            wait for outstanding replies, end every node, leave";
-
-//  help <command>: its usage, then what it answers.
-static const struct {
-    const char *names;
-    const char *text;
-} s_topics[] = {
-    {" create ",
-     "create id [parent] [@host]\n"
-     "  Starts node id as a child of parent (default -1, the controller; ignored\n"
-     "  with --topology bst, where the BST decides). With @host (--transport tcp)\n"
-     "  the parent starts it on host through --launcher; without, it runs on its\n"
-     "  parent's host.\n"
-     "  Ok: <pid> | Error: Already exists | Error: Parent not found |\n"
-     "  Error: Parent is unavailable | Error: Invalid id 'x'"},
-    {" remove kill ", "remove id   (or kill id)\n"
-                      "  Ends node id and its whole subtree and forgets them.\n"
-                      "  Ok | Error: Not found"},
-    {" exec ", "exec id op [args...]\n"
-               "  sum n k1..kn | find text pattern | set name value | get name |\n"
-               "  timer start|stop|time | sleep ms   (with --exec " EXEC_SYNTAX_BARE "\n"
-               "  the op word is left out)\n"
-               "  Ok:id: <result> | Ok:id | Error:id: Not found |\n"
-               "  Error:id: Node is unavailable | Error:id: <reason>\n"
-               "exec SET op [args...] [--reduce sum|min|max|count]\n"
-               "  SET: all | ids and ranges 1-5,9,20-22 | N/ (node N and all below it).\n"
-               "  One broadcast; one line per distinct answer, by first id:\n"
-               "  Ok:1-4,6: 5 | Error:7-9: Node is unavailable | Error:12: Not found.\n"
-               "  --reduce combines numeric results in the tree: Ok:1-9: 45"},
-    {" ping ",
-     "ping id\n  Ok: 1 (answered) | Ok: 0 (not within the timeout) | Error: Not found\n"
-     "ping SET\n  Ok:1-4: 1 | Ok:5: 0 | Error:9: Not found"},
-    {" stats ", "stats\n"
-                "  Ok: nodes N, children C, received R, sent S: the tree's nodes, the\n"
-                "  controller's own children, and the messages it received from and sent\n"
-                "  to them since it started (a broadcast costs one each way per child)."},
-    {" pingall ", "pingall\n  Ok: -1 when every node answers, else the unavailable ids:\n"
-                  "  Ok: 7;10;15"},
-    {" heartbeat ",
-     "heartbeat ms\n"
-     "  Every node signals every ms (0 stops; else at least " S_FLOOR "). Ok, or\n"
-     "  Error: heartbeat must be 0 or at least " S_FLOOR " ms. Then, once per change:\n"
-     "  Heartbit: node X is unavailable now | ... is available again"},
-    {" tree ", "tree [--endpoints] [id]\n"
-               "  The topology (or id's subtree), one node per line, with pid, state,\n"
-               "  host (on HOST) and, with --endpoints, where its children connect."},
-    {" help ", "help [command]\n  The commands, or one command's usage and replies."},
-    {" exit quit ", "exit   (or quit, or end of input)\n"
-                    "  Waits for the replies still due, ends every node, and leaves."},
-};
-
-//  The help text for topic, or NULL if there is no such topic.
-static const char *s_help_text(const char *topic, size_t length)
-{
-    if (!length)
-        return s_help;
-    char key[48];
-    snprintf(key, sizeof key, " %.*s ", (int)MIN(length, 40), topic);
-    for (size_t i = 0; i < sizeof s_topics / sizeof s_topics[0]; i++)
-        if (strstr(s_topics[i].names, key))
-            return s_topics[i].text;
-    return NULL;
-}
 
 static int s_on_idle(loop_t *loop, int timer_id, void *arg);
 
@@ -226,9 +141,11 @@ static void s_parse_error(shell_t *self, uint64_t seq, const parse_error_t *erro
 static void s_answer_help(shell_t *self, uint64_t seq, const char *topic, size_t length)
 {
     result_t result = result_for(seq, CMD_HELP, false, 0);
-    result.value.text = s_help_text(topic, length);
-    if (result.value.text) {
+    char *text = commands_help(topic, length);
+    if (text) {
+        result.value.text = text;
         shell_sink(self, &result, NULL);
+        free(text);
         return;
     }
     //  The topic is the user's word, echoed: escaped like every echo (text.h).
