@@ -1,6 +1,8 @@
 /*  curve — the tree's certificate (see curve.h). */
 #define _GNU_SOURCE
 #include "curve.h"
+#include "mem.h"
+#include "process.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -40,10 +42,8 @@ int curve_keys_save(const curve_keys_t *keys, const char *path, char *error,
     zmq_z85_decode(secret_key, keys->secret_key);
     zcert_t *cert = zcert_new_from(public_key, secret_key);
     zcert_set_meta(cert, "tool", "mqtree");
-    char *proc_path = NULL;
-    int rc = -1;
-    if (cert && asprintf(&proc_path, "/proc/self/fd/%d", fd) > 0)
-        rc = zcert_save_secret(cert, proc_path);
+    char *proc_path = process_format("/proc/self/fd/%d", fd);
+    int rc = cert ? zcert_save_secret(cert, proc_path) : -1;
     if (rc != 0) {
         snprintf(error, error_size, "cannot write %s", path);
         unlink(path);
@@ -80,7 +80,7 @@ static char *s_read_private(const char *path, char *error, size_t error_size)
                  path, (unsigned)(info.st_mode & 0777));
     else if (info.st_uid != geteuid())
         snprintf(error, error_size, "%s belongs to another user", path);
-    else if ((text = (char *)malloc(size + 1)) && read(fd, text, size) == (ssize_t)size)
+    else if (read(fd, (text = (char *)mem_alloc(size + 1)), size) == (ssize_t)size)
         text[size] = '\0';
     else {
         snprintf(error, error_size, "cannot read %s", path);

@@ -8,6 +8,7 @@
     that announced input without the descriptor firing again. Entries ended during a
     turn are only marked, and swept before the next. */
 #include "loop.h"
+#include "mem.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -55,18 +56,14 @@ struct _loop_t {
     size_t pollfd_max;
 };
 
-//  Grows an array to hold one more element; false if memory ran out.
-static bool s_grow(void **array, size_t *max, size_t count, size_t size)
+//  Grows an array to hold one more element.
+static void s_grow(void **array, size_t *max, size_t count, size_t size)
 {
     if (count < *max)
-        return true;
+        return;
     size_t wanted = *max ? *max * 2 : 8;
-    void *grown = realloc(*array, wanted * size);
-    if (!grown)
-        return false;
-    *array = grown;
+    *array = mem_realloc(*array, wanted * size);
     *max = wanted;
-    return true;
 }
 
 loop_t *loop_new(void)
@@ -90,9 +87,9 @@ void loop_destroy(loop_t **self_p)
 int loop_reader(loop_t *self, zsock_t *sock, loop_reader_fn *handler, void *arg)
 {
     int fd = zsock_fd(sock);
-    if (fd < 0 || !s_grow((void **)&self->readers, &self->reader_max, self->reader_count,
-                          sizeof(reader_t)))
+    if (fd < 0)
         return -1;
+    s_grow((void **)&self->readers, &self->reader_max, self->reader_count, sizeof(reader_t));
     self->readers[self->reader_count++] =
         (reader_t){sock, fd, handler, arg, false, false, true, false};
     self->dirty = true;
@@ -116,9 +113,9 @@ void loop_reader_set_own(loop_t *self, zsock_t *sock)
 
 int loop_poller(loop_t *self, zmq_pollitem_t *item, loop_fn *handler, void *arg)
 {
-    if (item->socket || !s_grow((void **)&self->pollers, &self->poller_max,
-                                self->poller_count, sizeof(poller_t)))
+    if (item->socket)
         return -1;
+    s_grow((void **)&self->pollers, &self->poller_max, self->poller_count, sizeof(poller_t));
     self->pollers[self->poller_count++] = (poller_t){*item, handler, arg, false, false, 0};
     self->dirty = true;
     return 0;
@@ -142,9 +139,7 @@ void loop_poller_set_tolerant(loop_t *self, zmq_pollitem_t *item)
 int loop_timer(loop_t *self, size_t delay_ms, size_t times, loop_timer_fn *handler,
                void *arg)
 {
-    if (!s_grow((void **)&self->timers, &self->timer_max, self->timer_count,
-                sizeof(timer_t_)))
-        return -1;
+    s_grow((void **)&self->timers, &self->timer_max, self->timer_count, sizeof(timer_t_));
     self->last_timer_id = self->last_timer_id == INT32_MAX ? 1 : self->last_timer_id + 1;
     int64_t delay = (int64_t)delay_ms;
     self->timers[self->timer_count++] = (timer_t_){
@@ -182,10 +177,7 @@ static int s_sweep(loop_t *self)
     self->timer_count = kept;
     size_t wanted = self->reader_count + self->poller_count;
     if (wanted > self->pollfd_max) {
-        struct pollfd *grown = realloc(self->pollfds, wanted * sizeof(struct pollfd));
-        if (!grown)
-            return -1;
-        self->pollfds = grown;
+        self->pollfds = mem_realloc(self->pollfds, wanted * sizeof(struct pollfd));
         self->pollfd_max = wanted;
     }
     for (size_t index = 0; index < self->reader_count; index++)

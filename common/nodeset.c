@@ -8,6 +8,7 @@
 
 #include "numbers.h"
 #include "wire.h"
+#include "mem.h"
 
 struct _nodeset_t {
     //  Ascending, no two overlapping or touching; unless unsorted: ranges added out of
@@ -80,9 +81,7 @@ void nodeset_add_range(nodeset_t *self, int32_t first, int32_t last)
     if (self->count == self->size) {
         self->size = self->size ? self->size * 2 : 4;
         self->ranges =
-            (nodeset_range_t *)realloc(self->ranges, self->size * sizeof *self->ranges);
-        if (!self->ranges)
-            abort(); //  out of memory
+            (nodeset_range_t *)mem_realloc(self->ranges, self->size * sizeof *self->ranges);
     }
     self->ranges[self->count++] = (nodeset_range_t){first, last};
 }
@@ -184,9 +183,7 @@ char *nodeset_format(const nodeset_t *self)
 {
     s_sorted(self);
     //  At most "-2147483648--2147483647," per range.
-    char *text = (char *)malloc(self->count * 24 + 1);
-    if (!text)
-        abort(); //  out of memory
+    char *text = (char *)mem_alloc(self->count * 24 + 1);
     size_t used = 0;
     for (size_t index = 0; index < self->count; index++) {
         nodeset_range_t range = self->ranges[index];

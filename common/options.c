@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "numbers.h"
+#include "mem.h"
 
 //  The usage wraps its synopsis, and starts a help line on a line of its own after
 //  an option too wide for the first column, to stay inside 80 columns.
@@ -154,15 +155,10 @@ int options_parse(const options_spec_t *spec, int argc, char **argv, void *confi
 {
     memcpy(config, spec->defaults, spec->config_size);
     size_t count = s_count(spec);
-    struct option *longopts = calloc(count + 1, sizeof *longopts);
-    char *shortopts = calloc(2 * count + 1, 1);
-    bool *valid = calloc(count + 1, sizeof *valid);
+    struct option *longopts = mem_calloc(count + 1, sizeof *longopts);
+    char *shortopts = mem_calloc(2 * count + 1, 1);
+    bool *valid = mem_calloc(count + 1, sizeof *valid);
     int exit_code = -1;
-    if (!longopts || !shortopts || !valid) {
-        fprintf(stderr, "%s: out of memory\n", spec->program);
-        exit_code = 1;
-        goto done;
-    }
     s_getopt_tables(spec, count, longopts, shortopts);
     //  0, not 1: glibc starts afresh, so a process may parse more than one argv.
     optind = 0;
@@ -188,7 +184,6 @@ int options_parse(const options_spec_t *spec, int argc, char **argv, void *confi
             options_usage(spec, stderr, false);
             exit_code = 2;
         }
-done:
     free(longopts);
     free(shortopts);
     free(valid);

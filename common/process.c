@@ -21,6 +21,7 @@
 #include <czmq.h>
 
 #include "log.h"
+#include "mem.h"
 
 int process_open_std_fds(void)
 {
@@ -107,7 +108,7 @@ char *process_worker_path(void)
     //  may name the worker binary instead.
     const char *chosen = getenv("MQTREE_WORKER");
     if (chosen && *chosen)
-        return access(chosen, X_OK) == 0 ? strdup(chosen) : NULL;
+        return access(chosen, X_OK) == 0 ? mem_strdup(chosen) : NULL;
     char self[PATH_MAX];
     ssize_t length = readlink("/proc/self/exe", self, sizeof self - 1);
     if (length < 0)

@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "process.h"
+#include "mem.h"
 
 struct _run_dir_t {
     char *path;       //  absolute, no symbolic link in it
@@ -50,7 +51,7 @@ static int s_open_safe(const char *path, const char **why, size_t *where)
         *why = "not accessible";
         return -1;
     }
-    char *copy = strdup(path);
+    char *copy = mem_strdup(path);
     char *save = NULL;
     char *part = strtok_r(copy, "/", &save);
     while (true) {
@@ -102,7 +103,7 @@ int run_dir_check_parent(const char *path, const char **why)
 //  fatal tells whether what failed was the check of a directory we just made.
 static run_dir_t *s_make(const char *base, int parent_fd, bool *fatal)
 {
-    run_dir_t *self = (run_dir_t *)calloc(1, sizeof(run_dir_t));
+    run_dir_t *self = (run_dir_t *)mem_calloc(1, sizeof(run_dir_t));
     self->parent_fd = parent_fd;
     self->dir_fd = -1;
     self->path = process_format("%s/mqtree-%d-XXXXXX", strcmp(base, "/") ? base : "",

@@ -1,5 +1,6 @@
 /*  text — escaping outside bytes for result lines (see text.h). */
 #include "text.h"
+#include "mem.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -38,9 +39,7 @@ static size_t s_utf8_length(const uint8_t *bytes, size_t left)
 char *text_escape(const char *data, size_t size)
 {
     //  At most four output bytes per input byte (\xNN), and the NUL.
-    char *escaped = (char *)malloc(size * 4 + 1);
-    if (!escaped)
-        abort();
+    char *escaped = (char *)mem_alloc(size * 4 + 1);
     static const char hex[] = "0123456789abcdef";
     const uint8_t *bytes = (const uint8_t *)data;
     char *out = escaped;

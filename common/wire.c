@@ -1,6 +1,7 @@
 /*  wire — the message table, and the one encoder and one decoder that walk it
     (see wire.h). Nothing else in mqtree reads or writes a frame. */
 #include "wire.h"
+#include "mem.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -245,7 +246,7 @@ void wire_bytes_give(wire_bytes_t *field, void *data, size_t size, zmq_free_fn *
 void wire_bytes_copy(wire_bytes_t *field, const void *data, size_t size)
 {
     //  One byte more than asked: a zero-size copy still has an address.
-    void *copy = malloc(size + 1);
+    void *copy = mem_alloc(size + 1);
     assert(copy);
     if (size)
         memcpy(copy, data, size);
@@ -273,7 +274,7 @@ void wire_msg_keep(wire_msg_t *self)
 
 char *wire_bytes_strdup(const wire_bytes_t *field)
 {
-    char *text = (char *)malloc(field->size + 1);
+    char *text = (char *)mem_alloc(field->size + 1);
     assert(text);
     if (field->size)
         memcpy(text, field->data, field->size);
@@ -294,9 +295,7 @@ wire_msg_t *wire_msg_new(wire_type_t type)
 {
     //  malloc, not zmalloc: glibc's calloc never takes from the per-thread cache, and
     //  a message is made and freed per hop.
-    wire_msg_t *self = (wire_msg_t *)malloc(sizeof(wire_msg_t));
-    if (!self)
-        abort(); //  out of memory
+    wire_msg_t *self = (wire_msg_t *)mem_alloc(sizeof(wire_msg_t));
     *self = (wire_msg_t){.type = type};
     return self;
 }
@@ -362,7 +361,7 @@ int32_t wire_pop_hop(wire_msg_t *self)
 
 void wire_set_path(wire_msg_t *self, const int32_t *hops, size_t count)
 {
-    byte *path = (byte *)malloc(count * 4 + 1);
+    byte *path = (byte *)mem_alloc(count * 4 + 1);
     assert(path);
     for (size_t hop = 0; hop < count; hop++)
         wire_put_u32(path + hop * 4, (uint32_t)hops[hop]);
@@ -646,9 +645,7 @@ static void s_frame_free(void *data, void *hint)
 //  A second frame's message, empty (s_tail_free releases it).
 static zmq_msg_t *s_tail_new(void)
 {
-    zmq_msg_t *tail = (zmq_msg_t *)malloc(sizeof(zmq_msg_t));
-    if (!tail)
-        abort(); //  out of memory
+    zmq_msg_t *tail = (zmq_msg_t *)mem_alloc(sizeof(zmq_msg_t));
     zmq_msg_init(tail);
     return tail;
 }

@@ -189,7 +189,7 @@ typedef struct {
 //  peer's stamps show it (they are compared with each other, never with our clock).
 void wire_localize(wire_msg_t *self, wire_peer_clock_t *peer, int64_t now_us);
 
-//  A message of type with every field zero. NULL only on OOM.
+//  A message of type with every field zero (never NULL: mem.h).
 wire_msg_t *wire_msg_new(wire_type_t type);
 //  Releases the bytes the message owns.
 void wire_msg_destroy(wire_msg_t **self_p);

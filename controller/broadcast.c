@@ -11,12 +11,13 @@
 #include "../common/text.h"
 #include "../common/wire.h"
 #include "parser.h"
+#include "../common/mem.h"
 
 broadcast_t *broadcast_new(int kind, reduce_t reduce, const char *set, size_t limit)
 {
     broadcast_t *self = (broadcast_t *)zmalloc(sizeof(broadcast_t));
     self->kind = kind;
-    self->set = set ? strdup(set) : NULL;
+    self->set = set ? mem_strdup(set) : NULL;
     self->targets = nodeset_new();
     self->missing = nodeset_new();
     self->answers = fold_new(reduce);
@@ -50,7 +51,7 @@ int32_t *broadcast_unavailable(const broadcast_t *self, size_t *count)
 {
     nodeset_t *silent = s_silent(self);
     uint64_t ids = nodeset_count(silent);
-    int32_t *list = (int32_t *)malloc((ids + 1) * sizeof(int32_t));
+    int32_t *list = (int32_t *)mem_alloc((ids + 1) * sizeof(int32_t));
     assert(list);
     *count = 0;
     for (size_t index = 0; index < nodeset_ranges(silent); index++) {
@@ -77,7 +78,7 @@ typedef struct {
 static void s_line(lines_t *lines, const nodeset_t *ids, result_status_t status,
                    char *text)
 {
-    lines->list = (line_t *)realloc(lines->list, (lines->count + 1) * sizeof(line_t));
+    lines->list = (line_t *)mem_realloc(lines->list, (lines->count + 1) * sizeof(line_t));
     assert(lines->list);
     lines->list[lines->count++] =
         (line_t){nodeset_range(ids, 0).first, {status, nodeset_format(ids), text}};
@@ -98,7 +99,7 @@ size_t broadcast_lines(const broadcast_t *self, result_group_t **out)
     const nodeset_t *reduced = fold_reduced(self->answers, &value, &overflow);
     if (reduced)
         s_line(&lines, reduced, overflow ? RESULT_ERROR : RESULT_OK,
-               overflow ? strdup("Overflow") : process_format("%" PRId64, value));
+               overflow ? mem_strdup("Overflow") : process_format("%" PRId64, value));
     size_t count = fold_size(self->answers);
     fold_group_t *groups = (fold_group_t *)zmalloc((count + 1) * sizeof *groups);
     fold_groups(self->answers, groups);
@@ -110,20 +111,20 @@ size_t broadcast_lines(const broadcast_t *self, result_group_t **out)
         //  A node's text is data: escaped, so it stays on its line (text.h).
         char *text =
             ping && status == RESULT_OK
-                ? strdup("1")
+                ? mem_strdup("1")
                 : text_escape((const char *)groups[index].text, groups[index].size);
         s_line(&lines, groups[index].ids, status, text);
     }
     free(groups);
     if (!nodeset_empty(self->missing))
-        s_line(&lines, self->missing, RESULT_ERROR, strdup("Not found"));
+        s_line(&lines, self->missing, RESULT_ERROR, mem_strdup("Not found"));
     nodeset_t *silent = s_silent(self);
     if (!nodeset_empty(silent))
         s_line(&lines, silent, ping ? RESULT_OK : RESULT_UNAVAILABLE,
-               strdup(ping ? "0" : ""));
+               mem_strdup(ping ? "0" : ""));
     nodeset_destroy(&silent);
     qsort(lines.list, lines.count, sizeof(line_t), s_by_first);
-    *out = (result_group_t *)malloc((lines.count + 1) * sizeof(result_group_t));
+    *out = (result_group_t *)mem_alloc((lines.count + 1) * sizeof(result_group_t));
     assert(*out);
     for (size_t index = 0; index < lines.count; index++)
         (*out)[index] = lines.list[index].line;

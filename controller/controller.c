@@ -22,6 +22,7 @@
 #include "requests.h"
 #include "topology.h"
 #include "waiting.h"
+#include "../common/mem.h"
 
 //  How a request ended when no reply said otherwise.
 
@@ -120,7 +121,7 @@ static void s_send(controller_t *self, request_t *request, wire_msg_t **msg,
                    topo_node_t *target)
 {
     wire_msg_t *out = *msg;
-    int32_t *hops = (int32_t *)malloc((target->depth + 1) * sizeof(int32_t));
+    int32_t *hops = (int32_t *)mem_alloc((target->depth + 1) * sizeof(int32_t));
     topology_path(target, hops);
     out->request_id = request->id;
     out->deadline_us =
@@ -219,9 +220,7 @@ static void s_error(controller_t *self, result_t result, const char *format, ...
 {
     va_list args;
     va_start(args, format);
-    char *error = NULL;
-    if (vasprintf(&error, format, args) < 0)
-        abort();
+    char *error = process_vformat(format, args);
     va_end(args);
     result.status = RESULT_ERROR;
     result.error = error;
@@ -320,7 +319,7 @@ static void s_create_made(void *arg, request_t *request, int32_t pid,
     }
     node->pid = pid;
     free(node->endpoint);
-    node->endpoint = *endpoint ? strdup(endpoint) : NULL;
+    node->endpoint = *endpoint ? mem_strdup(endpoint) : NULL;
     node->state = NODE_UP;
     result_t result = s_request_result(request);
     result.value.pid = pid;
@@ -513,7 +512,7 @@ static void s_join_made(void *arg, request_t *request, int32_t pid, const char *
         return;
     node->pid = pid;
     free(node->endpoint);
-    node->endpoint = *endpoint ? strdup(endpoint) : NULL;
+    node->endpoint = *endpoint ? mem_strdup(endpoint) : NULL;
     node->state = NODE_UP;
     event_t event = {.kind = EVENT_NODE_JOINED, .node = node->id, .pid = node->pid,
                      .host = node->host ? node->host : "?"};
@@ -577,7 +576,7 @@ static void s_on_join(void *owner, const char *route, wire_msg_t **msg)
     uint32_t number = ++self->joins & 0x7fffffffu;
     char route_id[CHILDREN_ROUTE_MAX], *text = NULL;
     children_route(route_id, join->node, CHILDREN_JOINED | number);
-    text = why ? strdup(why) : process_format("%s %s", route_id, endpoint);
+    text = why ? mem_strdup(why) : process_format("%s %s", route_id, endpoint);
     wire_msg_t *answer = wire_reply_new(join->request_id, TOPOLOGY_ROOT,
                                         why ? WIRE_ERROR : WIRE_OK, text, strlen(text));
     free(text);
@@ -643,7 +642,7 @@ static void s_fail_through(controller_t *self, topo_node_t *node, bool only_ping
     //  Ids first, then answers: answering one request may end or start others.
     zlist_t *pending = requests_snapshot(self->requests);
     size_t count = 0;
-    failing_t *failing = (failing_t *)malloc((zlist_size(pending) + 1) * sizeof(failing_t));
+    failing_t *failing = (failing_t *)mem_alloc((zlist_size(pending) + 1) * sizeof(failing_t));
     for (request_t *request = (request_t *)zlist_first(pending); request;
          request = (request_t *)zlist_next(pending)) {
         topo_node_t *target = topology_find(self->topology, request->target);
@@ -769,7 +768,7 @@ static void s_create(controller_t *self, command_t *command, uint64_t seq)
         return;
     topo_node_t *node = topology_add(self->topology, command->id, parent);
     const char *host = topology_child_host(parent, command->host);
-    node->host = host ? strdup(host) : NULL;
+    node->host = host ? mem_strdup(host) : NULL;
     node->remote = command->host[0] || parent->remote;
     request_t *request = s_request(self, CMD_CREATE, seq, node->id, parent);
     node->ready_by_us = request->deadline_us;
@@ -927,7 +926,7 @@ static void s_to_set(controller_t *self, command_t *command, uint64_t seq)
         //  "all" needs no sets: every node is a target.
         size_t first = nodeset_encoded_size(broadcast->targets);
         size = first + nodeset_encoded_size(reach);
-        sets = (byte *)malloc(size);
+        sets = (byte *)mem_alloc(size);
         assert(sets);
         nodeset_encode(broadcast->targets, sets);
         nodeset_encode(reach, sets + first);
@@ -1254,7 +1253,7 @@ controller_t *controller_new(const controller_config_t *config, loop_t *loop,
         return NULL;
     }
     self->topology = topology_new(getpid());
-    topology_root(self->topology)->endpoint = strdup(node_endpoint(self->node));
+    topology_root(self->topology)->endpoint = mem_strdup(node_endpoint(self->node));
     self->requests = requests_new();
     self->broadcasts = broadcasts_new();
     self->tombstones = idmap_new();

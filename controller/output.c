@@ -10,6 +10,7 @@
 
 #include "../common/process.h"
 #include "parser.h"
+#include "../common/mem.h"
 
 result_t result_for(uint64_t seq, int kind, bool has_id, int32_t id)
 {
@@ -46,15 +47,15 @@ static char *s_value(const result_t *result)
         case CMD_PING:
             return process_format("%d", result->value.answered);
         case CMD_EXEC:
-            return result->value.text && *result->value.text ? strdup(result->value.text)
+            return result->value.text && *result->value.text ? mem_strdup(result->value.text)
                                                              : NULL;
         case CMD_PINGALL: {
             size_t count = result->value.unavailable.count;
             if (!count)
-                return strdup("-1");
+                return mem_strdup("-1");
             char *text = NULL;
             size_t size = 0;
-            FILE *out = open_memstream(&text, &size);
+            FILE *out = mem_stream(&text, &size);
             for (size_t i = 0; i < count; i++)
                 fprintf(out, i ? ";%d" : "%d", result->value.unavailable.ids[i]);
             fclose(out);
@@ -81,7 +82,7 @@ static char *s_text_groups(const result_t *result)
 {
     char *text = NULL;
     size_t size = 0;
-    FILE *out = open_memstream(&text, &size);
+    FILE *out = mem_stream(&text, &size);
     for (size_t index = 0; index < result->value.groups.count; index++) {
         const result_group_t *group = &result->value.groups.list[index];
         if (index)
@@ -109,7 +110,7 @@ static char *s_text_result(const result_t *result, double ms)
                               stats->sent);
     }
     if (s_has_lines(result))
-        return strdup(result->value.text ? result->value.text : "");
+        return mem_strdup(result->value.text ? result->value.text : "");
     char node[16] = "";
     if (result->shows_id)
         snprintf(node, sizeof node, ":%d", result->id);

@@ -15,6 +15,7 @@
 #include "../common/text.h"
 #include "heartbeat.h"
 #include "topology.h"
+#include "../common/mem.h"
 
 //  Words are echoed in errors, cut so that 1 MB of garbage makes a short line.
 #define SHOWN 40
@@ -192,7 +193,7 @@ static void s_set_bare(command_t *command, const char *name, word_t args)
 static int s_set(word_t word, command_t *command, parse_error_t *error)
 {
     command->set = (nodeset_spec_t *)zmalloc(sizeof(nodeset_spec_t));
-    command->set_word = strndup(word.begin, word.length);
+    command->set_word = mem_strndup(word.begin, word.length);
     const char *reason;
     if (nodeset_parse(word.begin, word.length, command->set, &reason) != 0)
         return s_fail(error, "Invalid node set '%.*s': %s",
@@ -321,9 +322,7 @@ int parser_parse(char *line, size_t length, exec_syntax_t syntax, command_t **co
     *error = (parse_error_t){0};
     //  malloc, not zmalloc: glibc's calloc never takes from the per-thread cache, and
     //  a piped script makes one command per line.
-    command_t *parsed = (command_t *)malloc(sizeof(command_t));
-    if (!parsed)
-        abort(); //  out of memory
+    command_t *parsed = (command_t *)mem_alloc(sizeof(command_t));
     *parsed = (command_t){.line = line};
     scanner_t scanner = {line, line + length};
     word_t word = s_word(&scanner);

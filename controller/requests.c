@@ -6,6 +6,7 @@
 
 #include "../common/idmap.h"
 #include "../common/wire.h"
+#include "../common/mem.h"
 
 //  Requests by id: open addressing over a power-of-two table kept at most half full,
 //  probed linearly from the id's Fibonacci hash (ids come in sequence: as their own
@@ -33,9 +34,7 @@ static request_t **s_by_id_slot(by_id_t *table, uint64_t id)
 
 static void s_by_id_grow(by_id_t *table, size_t size)
 {
-    by_id_t grown = {(request_t **)calloc(size, sizeof(request_t *)), size - 1, 0};
-    if (!grown.slots)
-        abort(); //  out of memory
+    by_id_t grown = {(request_t **)mem_calloc(size, sizeof(request_t *)), size - 1, 0};
     for (size_t at = 0; table->slots && at <= table->mask; at++)
         if (table->slots[at])
             *s_by_id_slot(&grown, table->slots[at]->id) = table->slots[at];
@@ -117,9 +116,7 @@ request_t *requests_add(requests_t *self, int kind, uint64_t seq, int32_t node,
                         int32_t target, int64_t deadline_us)
 {
     //  malloc, not zmalloc: glibc's calloc never takes from the per-thread cache.
-    request_t *request = (request_t *)malloc(sizeof(request_t));
-    if (!request)
-        abort(); //  out of memory
+    request_t *request = (request_t *)mem_alloc(sizeof(request_t));
     *request = (request_t){.id = ++self->last_id,
                            .seq = seq,
                            .kind = kind,

@@ -2,6 +2,7 @@
 #include "topology.h"
 
 #include "../common/idmap.h"
+#include "../common/mem.h"
 
 struct _topology_t {
     topo_node_t *root;
@@ -262,7 +263,7 @@ static void s_collect_id(topo_node_t *node, void *arg)
         return;
     if (list->count == list->size) {
         list->size = list->size ? list->size * 2 : 64;
-        list->ids = (int32_t *)realloc(list->ids, list->size * sizeof(int32_t));
+        list->ids = (int32_t *)mem_realloc(list->ids, list->size * sizeof(int32_t));
         assert(list->ids);
     }
     list->ids[list->count++] = node->id;
@@ -270,7 +271,7 @@ static void s_collect_id(topo_node_t *node, void *arg)
 
 int32_t *topology_ids(topo_node_t *node, size_t *count)
 {
-    id_list_t list = {(int32_t *)malloc(sizeof(int32_t)), 0, 1};
+    id_list_t list = {(int32_t *)mem_alloc(sizeof(int32_t)), 0, 1};
     assert(list.ids);
     topology_walk(node, s_collect_id, &list);
     *count = list.count;

@@ -1,6 +1,7 @@
 /*  tree_view — rendering of `tree` (see tree_view.h). */
 #define _GNU_SOURCE
 #include "tree_view.h"
+#include "../common/mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,12 +122,10 @@ char *tree_view_render(topo_node_t *top, const tree_style_t *style, tree_busy_fn
 {
     char *text = NULL;
     size_t size = 0;
-    view_t view = {open_memstream(&text, &size), style, busy, arg, endpoints, 0, 0, 0, 0};
-    if (!view.out)
-        abort();
+    view_t view = {mem_stream(&text, &size), style, busy, arg, endpoints, 0, 0, 0, 0};
     s_line(&view, top);
     //  Each level adds at most 6 bytes of branch (a UTF-8 bar and spaces).
-    char *prefix = malloc((s_max_depth(top) - top->depth + 1) * 8);
+    char *prefix = mem_alloc((s_max_depth(top) - top->depth + 1) * 8);
     s_children(&view, top, prefix, 0);
     free(prefix);
     fprintf(view.out, "%zu node%s: %zu up, %zu unavailable", view.total,

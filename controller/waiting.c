@@ -12,6 +12,7 @@
 #include <czmq.h>
 
 #include "../common/idmap.h"
+#include "../common/mem.h"
 
 //  What a command depends on: one node, or a node with everything below it.
 typedef enum {
@@ -187,7 +188,7 @@ static void s_push(waiting_t *self, held_t *held)
     held->candidate = true;
     if (self->heap_count == self->heap_size) {
         self->heap_size = self->heap_size ? self->heap_size * 2 : 64;
-        self->heap = (held_t **)realloc(self->heap, self->heap_size * sizeof(held_t *));
+        self->heap = (held_t **)mem_realloc(self->heap, self->heap_size * sizeof(held_t *));
         assert(self->heap);
     }
     size_t at = self->heap_count++;

@@ -14,6 +14,7 @@
 #include "../common/idmap.h"
 #include "../common/numbers.h"
 #include "../common/process.h"
+#include "../common/mem.h"
 
 struct _children_t {
     children_config_t config;
@@ -144,7 +145,7 @@ static char *s_route_address(const char *endpoint)
 {
     if (!endpoint || strncmp(endpoint, "tcp://", 6) != 0)
         return NULL;
-    char *host = strdup(endpoint + 6);
+    char *host = mem_strdup(endpoint + 6);
     char *colon = strrchr(host, ':');
     char *address = NULL;
     if (colon) {
@@ -166,7 +167,7 @@ static char *s_route_address(const char *endpoint)
                 getnameinfo((struct sockaddr *)&local, size, text, sizeof text, NULL, 0,
                             NI_NUMERICHOST) == 0)
                 address = local.ss_family == AF_INET6 ? process_format("[%s]", text)
-                                                      : strdup(text);
+                                                      : mem_strdup(text);
             if (fd >= 0)
                 close(fd);
             freeaddrinfo(found);
@@ -193,11 +194,11 @@ static char *s_bind_tcp(children_t *self)
         return NULL;
     char *address = NULL;
     if (tree->advertise)
-        address = strdup(tree->advertise);
+        address = mem_strdup(tree->advertise);
     else if (!s_wildcard(bind))
-        address = strdup(bind);
+        address = mem_strdup(bind);
     else if (!(address = s_route_address(self->config.parent_endpoint)))
-        address = strdup("127.0.0.1");
+        address = mem_strdup("127.0.0.1");
     char *endpoint = process_format("tcp://%s:%d", address, port);
     free(address);
     return endpoint;
@@ -409,7 +410,7 @@ child_t *children_adopt(children_t *self, int32_t id, uint32_t incarnation,
     child->incarnation = incarnation;
     child->link_fd = -1;
     //  Its pid is its HELLO's, as for any child on another host.
-    child->host = strdup(host && *host ? host : "?");
+    child->host = mem_strdup(host && *host ? host : "?");
     child->state = CHILD_SPAWNING;
     zhashx_insert(self->by_id, idmap_key(id), child);
     self->adopted++;
@@ -457,7 +458,7 @@ child_t *children_spawn(children_t *self, int32_t id, const char *host)
     child->incarnation = incarnation;
     child->pid = pid;
     child->link_fd = link_fd;
-    child->host = host && *host ? strdup(host) : NULL;
+    child->host = host && *host ? mem_strdup(host) : NULL;
     child->state = CHILD_SPAWNING;
     s_replace(self, id);
     zhashx_insert(self->by_pid, s_pid_key(pid), child);
@@ -497,7 +498,7 @@ static bool s_shell_safe(const char *word)
 //  The launcher's words, {host} replaced in each. -1 if there are too many.
 static int s_launcher(argv_t *argv, const char *launcher, const char *host)
 {
-    char *copy = strdup(launcher);
+    char *copy = mem_strdup(launcher);
     int rc = 0;
     char *save = NULL;
     for (char *word = strtok_r(copy, " \t", &save); word; word = strtok_r(NULL, " \t", &save)) {
@@ -510,7 +511,7 @@ static int s_launcher(argv_t *argv, const char *launcher, const char *host)
             s_arg_owned(argv, process_format("%.*s%s%s", (int)(mark - word), word, host,
                                              mark + strlen("{host}")));
         else
-            s_arg_owned(argv, strdup(word));
+            s_arg_owned(argv, mem_strdup(word));
     }
     free(copy);
     return rc;

@@ -9,6 +9,7 @@
 #include "../common/numbers.h"
 #include "../common/strhash.h"
 #include "../common/wire.h"
+#include "../common/mem.h"
 
 typedef struct {
     uint8_t status;
@@ -127,9 +128,7 @@ static group_t *s_group(fold_t *self, uint8_t status, const void *text, size_t s
     }
     if (self->count == self->capacity) {
         self->capacity = self->capacity ? self->capacity * 2 : 4;
-        self->groups = (group_t *)realloc(self->groups, self->capacity * sizeof(group_t));
-        if (!self->groups)
-            abort(); //  out of memory
+        self->groups = (group_t *)mem_realloc(self->groups, self->capacity * sizeof(group_t));
     }
     group_t *group = &self->groups[self->count++];
     *group = (group_t){status, (uint8_t *)zmalloc(size ? size : 1), size, nodeset_new()};
@@ -288,9 +287,7 @@ static uint8_t *s_room(out_t *out, size_t size)
 {
     if (out->used + size > out->size) {
         out->size = (out->used + size) * 2;
-        out->data = (uint8_t *)realloc(out->data, out->size);
-        if (!out->data)
-            abort(); //  out of memory
+        out->data = (uint8_t *)mem_realloc(out->data, out->size);
     }
     out->used += size;
     return out->data + out->used - size;

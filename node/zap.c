@@ -2,6 +2,7 @@
 #include "zap.h"
 
 #include "../common/log.h"
+#include "../common/mem.h"
 
 struct _zap_t {
     zsock_t *sock;
@@ -53,7 +54,7 @@ static bool s_admitted(zap_t *self, zmsg_t *request, char **address)
     zmsg_next(request); //  routing id
     zframe_t *mechanism = zmsg_next(request);
     zframe_t *key = zmsg_next(request);
-    *address = from ? zframe_strdup(from) : strdup("?");
+    *address = from ? zframe_strdup(from) : mem_strdup("?");
     return version && zframe_streq(version, "1.0") && mechanism &&
            zframe_streq(mechanism, "CURVE") && key && zframe_size(key) == 32 &&
            memcmp(zframe_data(key), self->key, 32) == 0;

@@ -8,6 +8,7 @@
 
 #include "../controller/heartbeat.h"
 #include "../controller/parser.h"
+#include "../common/mem.h"
 
 //  A macro's value as a string literal, for the texts.
 #define S_TEXT_(x) #x
@@ -134,14 +135,6 @@ static const char *s_manual_tail =
     "other control bytes, DEL, C1 controls and bytes that are not valid UTF-8 as\n"
     "\\xNN.\n";
 
-static FILE *s_open(char **text, size_t *size)
-{
-    FILE *out = open_memstream(text, size);
-    if (!out)
-        abort(); //  out of memory, as czmq does
-    return out;
-}
-
 //  Each line of text after indent (a reply line after twice as much).
 static void s_indented(FILE *out, const char *text, int indent)
 {
@@ -176,7 +169,7 @@ char *commands_help(const char *topic, size_t length)
     snprintf(key, sizeof key, " %.*s ", (int)length, topic);
     char *text = NULL;
     size_t size = 0;
-    FILE *out = s_open(&text, &size);
+    FILE *out = mem_stream(&text, &size);
     bool found = false;
     if (!length) {
         s_list(out);

@@ -5,6 +5,8 @@
     blocks the loop. */
 #define _GNU_SOURCE
 #include "editor.h"
+#include "../common/mem.h"
+#include "../common/process.h"
 
 #include <histedit.h>
 #include <stdio.h>
@@ -50,8 +52,8 @@ static void s_add(candidates_t *candidates, const char *word, const char *prefix
     if (strncmp(word, prefix, prefix_length) != 0)
         return;
     candidates->words =
-        realloc(candidates->words, (candidates->count + 1) * sizeof(char *));
-    candidates->words[candidates->count++] = strdup(word);
+        mem_realloc(candidates->words, (candidates->count + 1) * sizeof(char *));
+    candidates->words[candidates->count++] = mem_strdup(word);
 }
 
 static void s_add_list(candidates_t *candidates, const char **words, const char *prefix,
@@ -150,8 +152,10 @@ void editor_start(const char *prompt, editor_line_fn *on_line, editor_ids_fn *id
     history(s_history, &s_event, H_SETSIZE, HISTORY_MAX);
     history(s_history, &s_event, H_SETUNIQUE, 1);
     const char *home = getenv("HOME");
-    if (home && *home && asprintf(&s_history_path, "%s/.mqtree_history", home) >= 0)
+    if (home && *home) {
+        s_history_path = process_format("%s/.mqtree_history", home);
         history(s_history, &s_event, H_LOAD, s_history_path);
+    }
     s_editor = el_init("mqtree", stdin, stdout, stderr);
     el_set(s_editor, EL_EDITOR, "emacs");
     el_set(s_editor, EL_PROMPT, s_prompt_text);
@@ -179,7 +183,7 @@ void editor_read(void)
     }
     if (count <= 0 || (buffer[count - 1] != '\n' && buffer[count - 1] != '\r'))
         return; //  still typing
-    char *line = strndup(buffer, (size_t)count - 1);
+    char *line = mem_strndup(buffer, (size_t)count - 1);
     if (*line)
         history(s_history, &s_event, H_ENTER, line);
     //  In character mode libedit keeps the finished line: leaving and entering the

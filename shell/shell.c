@@ -12,6 +12,7 @@
 #include "../controller/output.h"
 #include "../common/process.h"
 #include "../common/text.h"
+#include "../common/mem.h"
 
 //  Reads grow with the line being read, so a 1 GB line takes few system calls.
 #define READ_MIN 65536
@@ -71,7 +72,7 @@ static void s_note_read(shell_t *self, uint64_t seq)
 {
     if (!self->config.json)
         return;
-    int64_t *read_us = (int64_t *)malloc(sizeof(int64_t));
+    int64_t *read_us = (int64_t *)mem_alloc(sizeof(int64_t));
     *read_us = zclock_usecs();
     char key[24];
     zhashx_update(self->read_at, s_key(seq, key, sizeof key), read_us);
@@ -235,11 +236,11 @@ static void s_lines(shell_t *self, bool at_end)
         if (start == 0 && rest < length) {
             line = self->buffer;
             self->capacity = MAX(READ_MIN, rest + 1);
-            self->buffer = (char *)malloc(self->capacity);
+            self->buffer = (char *)mem_alloc(self->capacity);
             memcpy(self->buffer, line + consumed, rest);
             self->used = rest;
         } else {
-            line = (char *)malloc(length + 1);
+            line = (char *)mem_alloc(length + 1);
             memcpy(line, self->buffer + start, length);
             start += consumed;
         }
@@ -257,7 +258,7 @@ static void s_lines(shell_t *self, bool at_end)
         //  The refused line grew the buffer to the limit: give that memory back.
         free(self->buffer);
         self->capacity = READ_MIN;
-        self->buffer = (char *)malloc(self->capacity);
+        self->buffer = (char *)mem_alloc(self->capacity);
     }
 }
 
@@ -300,9 +301,7 @@ static int s_on_stdin(loop_t *loop, zmq_pollitem_t *item, void *arg)
     //  copied the line each time (quadratic where realloc cannot remap, as under ASan).
     if (self->capacity - self->used < READ_MIN) {
         self->capacity = self->used + MIN(MAX(READ_MIN, self->used), READ_MAX);
-        self->buffer = (char *)realloc(self->buffer, self->capacity);
-        if (!self->buffer)
-            abort();
+        self->buffer = (char *)mem_realloc(self->buffer, self->capacity);
     }
     size_t want = MIN(self->capacity - self->used, READ_MAX);
     ssize_t got = read(item->fd, self->buffer + self->used, want);
@@ -362,7 +361,7 @@ shell_t *shell_new(const shell_config_t *config, loop_t *loop)
     //  Line editing needs a terminal on both sides.
     self->interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
     self->capacity = READ_MIN;
-    self->buffer = (char *)malloc(self->capacity);
+    self->buffer = (char *)mem_alloc(self->capacity);
     self->format = config->json ? &output_json : &output_text;
     self->waiting = zhashx_new();
     self->read_at = zhashx_new();

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../common/strhash.h"
+#include "../common/mem.h"
 
 typedef struct _entry_t entry_t;
 struct _entry_t {
@@ -24,11 +25,9 @@ struct _dict_t {
 
 dict_t *dict_new(void)
 {
-    dict_t *self = (dict_t *)calloc(1, sizeof(dict_t));
+    dict_t *self = (dict_t *)mem_calloc(1, sizeof(dict_t));
     self->bucket_count = INITIAL_BUCKETS;
-    self->buckets = (entry_t **)calloc(self->bucket_count, sizeof(entry_t *));
-    if (!self->buckets)
-        abort();
+    self->buckets = (entry_t **)mem_calloc(self->bucket_count, sizeof(entry_t *));
     return self;
 }
 
@@ -67,9 +66,7 @@ int64_t *dict_find(dict_t *self, const char *name)
 static void s_grow(dict_t *self)
 {
     size_t count = self->bucket_count * 2;
-    entry_t **buckets = (entry_t **)calloc(count, sizeof(entry_t *));
-    if (!buckets)
-        abort();
+    entry_t **buckets = (entry_t **)mem_calloc(count, sizeof(entry_t *));
     for (size_t index = 0; index < self->bucket_count; index++)
         for (entry_t *entry = self->buckets[index], *next; entry; entry = next) {
             next = entry->next;
@@ -90,9 +87,7 @@ void dict_set(dict_t *self, const char *name, int64_t value)
         return;
     }
     size_t length = strlen(name);
-    entry = (entry_t *)malloc(sizeof(entry_t) + length + 1);
-    if (!entry)
-        abort();
+    entry = (entry_t *)mem_alloc(sizeof(entry_t) + length + 1);
     memcpy(entry->name, name, length + 1);
     entry->hash = hash;
     entry->value = value;

@@ -7,6 +7,7 @@
 
 #include "../common/process.h"
 #include "../common/wire.h"
+#include "../common/mem.h"
 
 #define MONITOR_ENDPOINT "inproc://mqtree-join-monitor"
 
@@ -77,8 +78,8 @@ int join_ask(const worker_config_t *config, const curve_keys_t *keys, char **rou
         if (answer->status == WIRE_OK && space) {
             //  "ROUTE ENDPOINT": who it is at its parent, and where that is.
             *space = '\0';
-            *route = strdup(text);
-            *endpoint = strdup(space + 1);
+            *route = mem_strdup(text);
+            *endpoint = mem_strdup(space + 1);
             free(text);
             rc = 0;
         } else if (answer->status == WIRE_OK) {

@@ -14,6 +14,7 @@
 #include "../common/process.h"
 #include "dict.h"
 #include "run.h"
+#include "../common/mem.h"
 
 struct _ops_t {
     dict_t *dictionary;
@@ -45,8 +46,7 @@ static int s_fail(char **result, const char *format, ...)
 {
     va_list args;
     va_start(args, format);
-    if (vasprintf(result, format, args) < 0)
-        abort();
+    *result = process_vformat(format, args);
     va_end(args);
     return -1;
 }
@@ -155,9 +155,7 @@ static int s_find(ops_t *self, const char *args, size_t length, char **result)
     token_t text = words[0], pattern = words[1];
     char *found = NULL;
     size_t found_size = 0;
-    FILE *out = open_memstream(&found, &found_size);
-    if (!out)
-        abort();
+    FILE *out = mem_stream(&found, &found_size);
     size_t matches = 0;
     const char *from = text.begin, *end = text.begin + text.length;
     //  Restarting one byte after each match start reports overlapping matches.
@@ -218,7 +216,7 @@ static int s_set(ops_t *self, const char *args, size_t length, char **result)
     if (int64_parse(words[1].begin, words[1].begin + words[1].length, &value) != 0)
         return s_fail(result, "Invalid value '%.*s' (a 64-bit integer)",
                       (int)MIN(words[1].length, SHOWN), words[1].begin);
-    char *name = strndup(words[0].begin, words[0].length);
+    char *name = mem_strndup(words[0].begin, words[0].length);
     if (dict_size(self->dictionary) >= self->dictionary_max &&
         !dict_find(self->dictionary, name)) {
         free(name);
@@ -226,7 +224,7 @@ static int s_set(ops_t *self, const char *args, size_t length, char **result)
     }
     dict_set(self->dictionary, name, value);
     free(name);
-    *result = strdup("");
+    *result = mem_strdup("");
     return 0;
 }
 
@@ -236,7 +234,7 @@ static int s_get(ops_t *self, const char *args, size_t length, char **result)
     if (s_expect_words(s_tokens(args, length, words, 1), 1, "get name", result) ||
         s_name_check(words[0], result))
         return -1;
-    char *name = strndup(words[0].begin, words[0].length);
+    char *name = mem_strndup(words[0].begin, words[0].length);
     int64_t *stored = dict_find(self->dictionary, name);
     if (stored)
         *result = process_format("%" PRId64, *stored);
@@ -262,14 +260,14 @@ static int s_timer(ops_t *self, const char *args, size_t length, char **result)
         self->timer_started = true;
         self->timer_stopped = false;
         self->timer_start_ms = now;
-        *result = strdup("");
+        *result = mem_strdup("");
     } else if (s_word_is(words[0], "stop")) {
         //  Stopping a stopped or never started timer changes nothing.
         if (self->timer_started && !self->timer_stopped) {
             self->timer_stopped = true;
             self->timer_stop_ms = now;
         }
-        *result = strdup("");
+        *result = mem_strdup("");
     } else if (s_word_is(words[0], "time")) {
         int64_t elapsed = 0;
         if (self->timer_started)
@@ -298,7 +296,7 @@ static int s_sleep(ops_t *self, const char *args, size_t length, char **result)
     //  This runs on the op thread, never on the routing loop: the node stays busy
     //  for its ops while it keeps routing and answering pings.
     zclock_sleep((int)ms);
-    *result = strdup("");
+    *result = mem_strdup("");
     return 0;
 }
 

@@ -2,6 +2,8 @@
     request's time (see run.h). */
 #define _GNU_SOURCE
 #include "run.h"
+#include "../common/mem.h"
+#include "../common/process.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,11 +35,9 @@ static int s_fail(char **result, size_t *size, const char *format, ...)
 {
     va_list args;
     va_start(args, format);
-    int length = vasprintf(result, format, args);
+    *result = process_vformat(format, args);
     va_end(args);
-    if (length < 0)
-        abort(); //  out of memory
-    *size = (size_t)length;
+    *size = strlen(*result);
     return -1;
 }
 
@@ -51,9 +51,7 @@ static int64_t s_now_us(void)
 //  The blank-separated words of args as an argv (NULL-terminated), *count of them.
 static char **s_words(const char *args, size_t length, size_t *count)
 {
-    char **words = (char **)calloc(length / 2 + 2, sizeof(char *));
-    if (!words)
-        abort();
+    char **words = (char **)mem_calloc(length / 2 + 2, sizeof(char *));
     *count = 0;
     for (size_t at = 0; at < length;) {
         while (at < length && (args[at] == ' ' || args[at] == '\t'))
@@ -62,7 +60,7 @@ static char **s_words(const char *args, size_t length, size_t *count)
         while (at < length && args[at] != ' ' && args[at] != '\t')
             at++;
         if (at > start)
-            words[(*count)++] = strndup(args + start, at - start);
+            words[(*count)++] = mem_strndup(args + start, at - start);
     }
     return words;
 }
@@ -79,15 +77,13 @@ static void s_words_free(char **words)
 static char *s_resolve(const char *program)
 {
     if (strchr(program, '/'))
-        return strdup(program);
+        return mem_strdup(program);
     const char *path = getenv("PATH");
-    char *dirs = strdup(path && *path ? path : DEFAULT_PATH);
+    char *dirs = mem_strdup(path && *path ? path : DEFAULT_PATH);
     char *found = NULL, *saved = NULL;
     for (char *dir = strtok_r(dirs, ":", &saved); dir && !found;
          dir = strtok_r(NULL, ":", &saved)) {
-        char *candidate = NULL;
-        if (asprintf(&candidate, "%s/%s", dir, program) < 0)
-            abort();
+        char *candidate = process_format("%s/%s", dir, program);
         if (access(candidate, X_OK) == 0)
             found = candidate;
         else
@@ -295,9 +291,7 @@ static int s_read(int fd, output_t *out, size_t max)
     while (true) {
         if (out->used == out->size) {
             out->size = out->size ? out->size * 2 : 4096;
-            out->data = (char *)realloc(out->data, out->size + 1);
-            if (!out->data)
-                abort();
+            out->data = (char *)mem_realloc(out->data, out->size + 1);
         }
         ssize_t got = read(fd, out->data + out->used, out->size - out->used);
         if (got == 0)
@@ -409,9 +403,7 @@ int run_program(const char *args, size_t length, int64_t deadline_us, size_t out
     char prefix[24];
     int prefix_length = snprintf(prefix, sizeof prefix, out.used ? "%d: " : "%d", status);
     *size = (size_t)prefix_length + out.used;
-    *result = (char *)malloc(*size + 1);
-    if (!*result)
-        abort();
+    *result = (char *)mem_alloc(*size + 1);
     memcpy(*result, prefix, (size_t)prefix_length);
     if (out.used)
         memcpy(*result + prefix_length, out.data, out.used);
