@@ -300,7 +300,7 @@ def big_sum(mqtree, count, depth):
 # host 0 of a virtual network of namespaces, and nodes on other hosts through the
 # launcher `ip netns exec {host}`: the tests' own network (tests/e2e/netns.py: host i
 # is 127.100.0.(i+1)/24 on a veth to a bridge in a namespace of its own, unique names,
-# torn down on every exit path; NOTES.md, "Network namespaces as hosts").
+# torn down on every exit path).
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                                 "tests", "e2e"))
 import netns  # noqa: E402

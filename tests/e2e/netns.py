@@ -7,8 +7,8 @@
 One bridge namespace holds a Linux bridge; each host namespace h0..h(N-1) has one
 veth, `eth0`, with address 127.100.0.(i+1)/24, whose peer sits in the bridge namespace
 on the bridge. In each host namespace `lo` is narrowed to 127.0.0.1/32 and
-route_localnet is on, so 127.100.0.x really travels over the veth (NOTES.md, "Network
-namespaces as hosts"); there is no default route. Names are unique per run
+route_localnet is on, so 127.100.0.x really travels over the veth (without, the
+kernel answers it on lo); there is no default route. Names are unique per run
 (`mqt<6 hex>-...`).
 
 Nothing here touches the root namespace's interfaces, routes, sysctls or firewall:

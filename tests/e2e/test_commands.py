@@ -1,4 +1,4 @@
-"""Every SPEC.md example of create, remove, exec, ping, tree and help: the command
+"""Every README example of create, remove, exec, ping, tree and help: the command
 sent, the line expected."""
 from harness import Mqtree, run
 

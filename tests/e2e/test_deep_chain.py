@@ -22,7 +22,7 @@ def chain(m, depth):
     """1 -> 2 -> ... -> depth, piped in one go: each create waits for its parent's.
 
     On a loaded machine a create at the bottom, crossing the chain twice, can outlast
-    its timeout; a failed create leaves nothing behind (SPEC), and every create after
+    its timeout; a failed create leaves nothing behind (README, Failures), and every create after
     it fails too (no parent), so the rest is piped again from there, a few times."""
     first = 1
     for attempt in range(4):

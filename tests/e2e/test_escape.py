@@ -1,4 +1,4 @@
-"""Reply text is data (SPEC.md, Limits): a result or error that carries control bytes
+"""Reply text is data (README, Limits): a result or error that carries control bytes
 is printed escaped, so one reply is always one line and nothing reaches the
 terminal that it would obey, in text and in --json output. The bytes come from
 the user's words echoed back: by a node (Unknown op, Invalid name, Invalid number),

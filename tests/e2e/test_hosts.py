@@ -1,4 +1,4 @@
-"""Many hosts (SPEC.md "Many hosts", "Failures"): trees over TCP spanning network
+"""Many hosts (README, "Many hosts", "Failures"): trees over TCP spanning network
 namespaces that stand for machines (netns.py), launched with `ip netns exec {host}`.
 
 Needs root (it makes network namespaces); without it every test fails with the reason,

@@ -1,4 +1,4 @@
-"""Limits instead of aborts (SPEC "Limits"): more children or nodes than the
+"""Limits instead of aborts (README, "Limits"): more children or nodes than the
 descriptor and process budgets allow are refused with an Error line, replies and
 lines over their caps are refused with bounded memory, and the controller and every
 node live on. Budgets are made small with rlimits, so they come after a few dozen

@@ -76,7 +76,7 @@ def test_controller_killed():
         m.proc.wait(timeout=20)
         started = time.monotonic()
         for pid in m.pids.values():
-            # SPEC: within a second. The margin covers a loaded machine.
+            # The promise: within a second. The margin covers a loaded machine.
             wait_until(lambda: not alive(pid), 3, "pid %d gone" % pid)
         assert time.monotonic() - started < 3
 

@@ -1,5 +1,5 @@
 """The run directory: private, never made where others can swap its entries, and
-removed at exit without ever following a symbolic link (SPEC.md, Failures:
+removed at exit without ever following a symbolic link (README, Failures:
 Endpoints). The test runs as root, so it can play the other user who wins every
 race: it swaps and plants links wherever the directories allow it."""
 import glob
