@@ -53,7 +53,8 @@ def timed_out_under_load():
 
 def piped_creates():
     """A random tree of 300 piped at once gets the replies it gets typed line by line
-    (README, Failures): no `Parent is unavailable` under parents that are up."""
+    (README, How it works, Asynchrony): no `Parent is unavailable` under parents that
+    are up."""
     rng = random.Random(1)
     lines = ["create 1"] + ["create %d %d" % (i, rng.randint(1, i - 1))
                             for i in range(2, 301)]

@@ -1,12 +1,12 @@
 """Spawns are paced: hundreds of creates piped at once with the default timeout all
-succeed (README, How it works, Asynchrony: a piped script gets the replies typed lines get). Run
-alone (CMakeLists: RUN_SERIAL): its spawns fill both cores for seconds, and tests
+succeed (README, How it works, Asynchrony: a piped script gets the replies typed
+lines get). Run alone (CMakeLists: RUN_SERIAL): its spawns fill both cores for seconds, and tests
 beside it with tight deadlines would miss them."""
 from harness import Mqtree, run, slack
 
 
 def test_hundreds_of_creates_piped_default_timeout():
-    # README, How it works, Asynchrony: a piped script gets the replies typed lines get. 300 creates
+    # A piped script gets the replies typed lines get. 300 creates
     # (fanout 16, three levels) written at once with the default 2 s timeout: before
     # spawns were paced, hundreds of spawns started together and most creates
     # answered "Parent is unavailable" (252 of 300 here) or "Parent not found".
