@@ -1,7 +1,7 @@
 """Spawns are paced: hundreds of creates piped at once with the default timeout all
 succeed (README, How it works, Asynchrony: a piped script gets the replies typed
-lines get). Run alone (CMakeLists: RUN_SERIAL): its spawns fill both cores for seconds, and tests
-beside it with tight deadlines would miss them."""
+lines get). Run alone (CMakeLists: RUN_SERIAL): its spawns fill both cores for
+seconds, and tests beside it with tight deadlines would miss them."""
 from harness import Mqtree, run, slack
 
 
