@@ -1,4 +1,5 @@
-/*  curve — the tree's certificate (see curve.h). */
+/*  curve — the tree's certificate (see curve.h): owns making, reading and writing the
+    keypair file, and setting a socket up as a CURVE server or client with it. */
 #define _GNU_SOURCE
 #include "curve.h"
 #include "mem.h"

@@ -1,4 +1,5 @@
-/*  idmap — integer-keyed zhashx (see idmap.h). */
+/*  idmap — integer-keyed zhashx (see idmap.h): owns the key folding and the hasher
+    and comparator that let a zhashx take an integer for a key without formatting it. */
 #include "idmap.h"
 
 static size_t s_hash(const void *key)

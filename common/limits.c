@@ -1,4 +1,5 @@
-/*  limits — fd, process and socket budgets of one mqtree process (see limits.h). */
+/*  limits — fd, process and socket budgets of one mqtree process (see limits.h): owns
+    reading the kernel's limits at start, raising what may be raised, and the sums. */
 #include "limits.h"
 
 #include <stdint.h>

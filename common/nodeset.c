@@ -1,4 +1,5 @@
-/*  nodeset — sorted, disjoint id ranges; the set syntax users type (see nodeset.h). */
+/*  nodeset — sorted, disjoint id ranges (see nodeset.h): owns the set operations, the
+    ClusterShell-style text both ways, the syntax users type, and the wire form. */
 #include "nodeset.h"
 
 #include <czmq.h>

@@ -1,4 +1,5 @@
-/*  numbers — strict integer parsing for ids and op arguments. */
+/*  numbers — strict integer parsing for ids and op arguments (see numbers.h): owns
+    what counts as a canonical decimal integer, and every range check on one. */
 #include "numbers.h"
 
 #include <string.h>

@@ -1,4 +1,5 @@
-/*  options — one table, read by the parser, the usage and the manual (options.h). */
+/*  options — one table per program (options.h): owns reading it three ways, as
+    getopt_long's tables with each value's check, as the usage, and as the manual. */
 #include "options.h"
 
 #include <assert.h>
