@@ -1,4 +1,5 @@
-/*  process — signals, parent death and binary lookup (see process.h). */
+/*  process — what every mqtree process does around its loop (see process.h): owns
+    signals, the tie to its parent's life, binary lookup, formatting (aborts on OOM). */
 #define _GNU_SOURCE
 #include "process.h"
 

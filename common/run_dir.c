@@ -1,4 +1,5 @@
-/*  run_dir — the controller's private directory for ipc endpoints (see run_dir.h). */
+/*  run_dir — the controller's private directory for ipc endpoints (see run_dir.h):
+    owns choosing, making and checking it, and emptying it without following a link. */
 #define _GNU_SOURCE
 #include "run_dir.h"
 

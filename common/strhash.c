@@ -1,4 +1,5 @@
-/*  strhash — SipHash-2-4 with a per-process random key (see strhash.h). */
+/*  strhash — SipHash-2-4 with a per-process random key (see strhash.h): owns the key
+    and the hash; callers give it to zhashx or to their own tables. */
 #include "strhash.h"
 
 #include <pthread.h>

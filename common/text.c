@@ -1,4 +1,5 @@
-/*  text — escaping outside bytes for result lines (see text.h). */
+/*  text — escaping outside bytes for result lines (see text.h): owns which bytes are
+    shown as they are and how the others are written, once for every caller. */
 #include "text.h"
 #include "mem.h"
 

@@ -1,4 +1,5 @@
-/*  controller — the controller core (see controller.h). */
+/*  controller — the controller core, node -1 (see controller.h): owns turning
+    commands into requests down the tree, and replies, deaths, deadlines into results. */
 #define _GNU_SOURCE
 #include "controller.h"
 

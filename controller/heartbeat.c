@@ -1,4 +1,5 @@
-/*  heartbeat — the controller's heartbeat view and its availability events. */
+/*  heartbeat — the controller's heartbeat view (see heartbeat.h): owns which nodes
+    count as unavailable for Heartbit lines, and the events when that changes. */
 #include "heartbeat.h"
 
 struct _heartbeat_t {

@@ -1,4 +1,5 @@
-/*  output — results and events as result lines or JSON objects (see output.h). */
+/*  output — results and events as data (see output.h): owns the two formats over
+    result_t and event_t, the result lines and JSON; nothing here re-reads text. */
 #define _GNU_SOURCE
 #include "output.h"
 

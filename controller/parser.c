@@ -1,4 +1,5 @@
-/*  parser — the shell's command language (see parser.h). */
+/*  parser — the shell's command language (see parser.h): owns the words of every
+    command, their usage errors, and the command_t each line becomes. */
 #define _GNU_SOURCE
 #include "parser.h"
 

@@ -1,4 +1,5 @@
-/*  requests — in-flight request table with deadline order (see requests.h). */
+/*  requests — the requests in flight (see requests.h): owns their ids, the table by
+    id, the deadline order, the counts per target and kind, and dispatch by outcome. */
 #include "requests.h"
 #include <assert.h>
 

@@ -1,4 +1,5 @@
-/*  topology — the controller's tree model (see topology.h). */
+/*  topology — the controller's tree model (see topology.h): owns nodes, parents and
+    states, the paths requests take, BST placement, and the sets commands resolve. */
 #include "topology.h"
 
 #include "../common/idmap.h"

@@ -1,4 +1,5 @@
-/*  tree_view — rendering of `tree` (see tree_view.h). */
+/*  tree_view — rendering of `tree` (see tree_view.h): owns the branches, the state
+    words and colours, and the summary line; it reads the topology, never changes it. */
 #define _GNU_SOURCE
 #include "tree_view.h"
 #include "../common/mem.h"

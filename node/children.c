@@ -1,4 +1,5 @@
-/*  children — spawn, track and reap a node's child processes (see children.h). */
+/*  children — a node's child processes (see children.h): owns their ROUTER, spawning
+    (here or through a launcher), killing, reaping, and routing a message by child id. */
 #define _GNU_SOURCE
 #include "children.h"
 

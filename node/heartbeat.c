@@ -1,4 +1,5 @@
-/*  heartbeat — beats out, stall detection in (see heartbeat.h). */
+/*  heartbeat — beats out, stall detection in (see heartbeat.h): owns the interval,
+    the beat to the parent, and counting each child's silence until it is lost. */
 #include "heartbeat.h"
 
 #include <czmq.h>

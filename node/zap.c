@@ -1,4 +1,5 @@
-/*  zap — admits the tree's key, refuses every other (see zap.h). */
+/*  zap — admits the tree's key, refuses every other (see zap.h): owns the ZAP socket
+    and the check of each request libzmq makes on a CURVE handshake. */
 #include "zap.h"
 
 #include "../common/log.h"

@@ -1,4 +1,5 @@
-/*  app — mqtree's option table and its run (see app.h). */
+/*  app — mqtree's option table and its run (see app.h): owns the options, the
+    process set-up around the controller core and the shell, and the way out. */
 #include "app.h"
 
 #include <signal.h>

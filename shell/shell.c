@@ -1,4 +1,5 @@
-/*  shell — stdin lines in, result lines out (see shell.h). */
+/*  shell — stdin lines in, result lines out (see shell.h): owns reading lines of
+    any length, --ordered and --json delivery, the prompt, and when the shell is done. */
 #include "shell.h"
 
 #include <errno.h>

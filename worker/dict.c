@@ -1,4 +1,5 @@
-/*  dict — a node's integer dictionary (see dict.h). */
+/*  dict — a node's integer dictionary (see dict.h): owns the chained table, its
+    growth by size only, and the keyed hash of the names users choose. */
 #include "dict.h"
 
 #include <stdlib.h>

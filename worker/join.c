@@ -1,4 +1,5 @@
-/*  join — the JOIN exchange with the controller (see join.h). */
+/*  join — the JOIN exchange with the controller (see join.h): owns the one request a
+    joining worker makes, and reading its answer: its route and its parent's endpoint. */
 #include "join.h"
 
 #include <czmq.h>

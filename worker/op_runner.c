@@ -1,4 +1,5 @@
-/*  op_runner — the op thread of a worker (see op_runner.h). */
+/*  op_runner — the op thread of a worker (see op_runner.h): owns the thread, its
+    start on the first op and stop when idle, and the pipe of EXEC in, REPLY out. */
 #include "op_runner.h"
 
 #include <pthread.h>

@@ -1,4 +1,5 @@
-/*  ops — the op table and its handlers: sum, find, set/get, timer, sleep. */
+/*  ops — the op table and its handlers (see ops.h): owns sum, find, set/get, timer,
+    sleep and the run op's policy; each handler's arguments and its answer's text. */
 #define _GNU_SOURCE
 #include "ops.h"
 

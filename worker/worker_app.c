@@ -1,4 +1,5 @@
-/*  worker_app — mqtree-worker's option table and its run (see worker_app.h). */
+/*  worker_app — mqtree-worker's option table and its run (see worker_app.h): owns
+    the options its parent passes, and the process set-up before the routing loop. */
 #include "worker_app.h"
 
 #include <errno.h>
