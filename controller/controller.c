@@ -25,18 +25,18 @@
 #include "waiting.h"
 #include "../common/mem.h"
 
-//  How a request ended when no reply said otherwise.
-
 struct _controller_t {
     controller_config_t config;
-    loop_t *loop;
     output_sink_fn *sink; //  every result and event goes there
     void *sink_arg;
     node_t *node; //  the controller as node -1: its children, routing, fan-out
     topology_t *topology;
     requests_t *requests;
     waiting_t *waiting; //  commands waiting for a create or remove in flight
-    int timer_id;       //  0 when no deadline timer is armed
+    //  The node's timers (node_timers), on its clock: the controller's deadlines run
+    //  there, after the node has read what arrived (and through a stall's grace).
+    timers_t *timers;
+    int timer_id; //  0 when no deadline timer is armed
     int64_t timer_at;
     broadcasts_t *broadcasts; //  pingalls and set commands in flight: who was asked,
                               //  what they answered
@@ -44,8 +44,7 @@ struct _controller_t {
     //  tombstone_t. If the parent's success comes after all (it was held up on the
     //  way), the child is ended: a create or join reported failed leaves no node.
     zhashx_t *tombstones;
-    stall_t stall;    //  the deadline timer was late: the I/O thread's grace (timers.h)
-    uint32_t joins;   //  workers that asked to join: each one's number (children.h)
+    uint32_t joins; //  workers that asked to join: each one's number (children.h)
     int heartbeat_timer; //  the timer that reports availability (0: none)
     bool heartbeat_soon; //  ... set for the end of this turn, not an interval later
     heartbeat_t *heartbeat;
@@ -66,7 +65,12 @@ static topo_node_t *s_node(controller_t *self, int32_t id)
 
 //  --- Deadlines ---------------------------------------------------------------------
 
-static int s_on_deadline(loop_t *loop, int timer_id, void *arg);
+static int64_t s_now(controller_t *self)
+{
+    return timers_now(self->timers);
+}
+
+static void s_on_deadline(void *arg, int timer_id);
 
 //  Keeps one one-shot timer armed for the earliest deadline. It may fire early (the
 //  earliest request was answered meanwhile): then it only re-arms.
@@ -75,10 +79,8 @@ static void s_arm(controller_t *self)
     int64_t next = requests_next_deadline(self->requests);
     if (next < 0 || (self->timer_id && self->timer_at <= next))
         return;
-    if (self->timer_id)
-        loop_timer_end(self->loop, self->timer_id);
-    self->timer_id = loop_timer(self->loop, wire_delay_ms(next, wire_now_us()), 1,
-                                 s_on_deadline, self);
+    timers_cancel(self->timers, self->timer_id);
+    self->timer_id = timers_add(self->timers, next, s_on_deadline, self);
     self->timer_at = next;
 }
 
@@ -158,10 +160,14 @@ static void s_unlink_socket(topo_node_t *node, void *arg)
 
 static void s_kill_process(topo_node_t *node, void *arg)
 {
-    (void)arg;
+    controller_t *self = (controller_t *)arg;
     //  Only a process not yet reaped: its pid cannot have been reused. The root is
     //  the controller itself; a remote node's pid is another host's.
-    if (node->parent && node->pid > 0 && !node->reaped && !node->remote)
+    if (!node->parent || node->pid <= 0 || node->reaped || node->remote)
+        return;
+    if (self->config.spawner)
+        self->config.spawner->kill(self->config.spawner->arg, node->pid);
+    else
         kill(node->pid, SIGKILL);
 }
 
@@ -179,7 +185,7 @@ static void s_end_later(controller_t *self, topo_node_t *parent, int32_t id, int
 //  only through its parent's launcher) when the parent can act.
 static void s_end_unconfirmed(controller_t *self, topo_node_t *node)
 {
-    topology_walk(node, s_kill_process, NULL);
+    topology_walk(node, s_kill_process, self);
     if (node->pid > 0 && !node->reaped)
         s_end_later(self, node->parent, node->id, node->pid);
 }
@@ -469,7 +475,7 @@ static const request_behaviour_t s_behaviours[] = {
 //  waits behind a create (README, Asynchrony).
 static int64_t s_start_us(controller_t *self, topo_node_t *node)
 {
-    int64_t start = wire_now_us();
+    int64_t start = s_now(self);
     if (!requests_of_kind(self->requests, CMD_CREATE))
         return start; //  nothing is being created: no walk up the path
     for (; node; node = node->parent)
@@ -665,19 +671,15 @@ static void s_fail_through(controller_t *self, topo_node_t *node, bool only_ping
     free(failing);
 }
 
-static int s_on_heartbeat_due(loop_t *loop, int timer_id, void *arg)
+static void s_on_heartbeat_due(void *arg, int timer_id)
 {
-    (void)loop;
     (void)timer_id;
     controller_t *self = (controller_t *)arg;
     self->heartbeat_timer = 0;
     self->heartbeat_soon = false;
-    int64_t now = wire_now_us();
-    int64_t next = heartbeat_update(self->heartbeat, now);
+    int64_t next = heartbeat_update(self->heartbeat, s_now(self));
     if (next >= 0)
-        self->heartbeat_timer = loop_timer(self->loop, wire_delay_ms(next, now), 1,
-                                            s_on_heartbeat_due, self);
-    return 0;
+        self->heartbeat_timer = timers_add(self->timers, next, s_on_heartbeat_due, self);
 }
 
 //  Availability is reported once per turn of the loop, after every message that came
@@ -688,9 +690,8 @@ static void s_heartbeat_due(controller_t *self)
 {
     if (self->heartbeat_timer && self->heartbeat_soon)
         return; //  a burst of events: one update at the end of the turn
-    if (self->heartbeat_timer)
-        loop_timer_end(self->loop, self->heartbeat_timer);
-    self->heartbeat_timer = loop_timer(self->loop, 0, 1, s_on_heartbeat_due, self);
+    timers_cancel(self->timers, self->heartbeat_timer);
+    self->heartbeat_timer = timers_add(self->timers, s_now(self), s_on_heartbeat_due, self);
     self->heartbeat_soon = true;
 }
 
@@ -874,7 +875,7 @@ static void s_send_broadcast(controller_t *self, request_t *request, broadcast_t
     msg->request_id = request->id;
     bool op = command && command->kind == CMD_EXEC;
     msg->deadline_us = op ? s_wire_deadline(self, WIRE_BROADCAST, request->deadline_us, 0)
-                          : fanout_root_deadline(request->deadline_us, wire_now_us());
+                          : fanout_root_deadline(request->deadline_us, s_now(self));
     msg->node = TOPOLOGY_ROOT;
     if (command) {
         msg->reduce = command->reduce;
@@ -950,7 +951,7 @@ static void s_heartbeat(controller_t *self, int interval_ms)
     msg->interval_ms = interval_ms;
     node_request(self->node, &msg);
     //  What is known dead or stopped is said at once, before the command's Ok.
-    heartbeat_update(self->heartbeat, wire_now_us());
+    heartbeat_update(self->heartbeat, s_now(self));
 }
 
 static void s_execute(controller_t *self, command_t *command, uint64_t seq)
@@ -1016,27 +1017,18 @@ static void s_run(void *arg, command_t *command, uint64_t seq)
 
 //  --- Events from the tree ----------------------------------------------------------
 
-//  A deadline timer this late: this process was stopped or starved (timers.h).
-static int s_on_deadline(loop_t *loop, int timer_id, void *arg)
+//  Run by the node's timers, after it has read what arrived, however late the timer
+//  (and through a stall's grace: timers.h): replies answer their requests first;
+//  only then does silence count as failure.
+static void s_on_deadline(void *arg, int timer_id)
 {
     (void)timer_id;
     controller_t *self = (controller_t *)arg;
     self->timer_id = 0;
-    int64_t now = wire_now_us();
-    int wait_ms = stall_wait_ms(&self->stall, now, self->timer_at);
-    if (wait_ms) {
-        self->timer_id = loop_timer(loop, (size_t)wait_ms, 1, s_on_deadline, self);
-        self->timer_at = now + wait_ms * 1000;
-        return 0;
-    }
-    //  Replies first: what has arrived answers its request, however late the
-    //  timer; only then does silence count as failure.
-    node_drain_children(self->node);
     request_t *request;
-    while ((request = requests_expired(self->requests, wire_now_us())))
+    while ((request = requests_expired(self->requests, s_now(self))))
         s_complete(self, request, REQUEST_TIMED_OUT, "");
     s_arm(self);
-    return 0;
 }
 
 //  An answer (REPLY or CREATED) to a request already answered (at its deadline, or
@@ -1171,7 +1163,6 @@ static void s_on_event(controller_t *self, const wire_msg_t *event)
 static void s_on_up(void *owner, wire_msg_t **msg)
 {
     controller_t *self = (controller_t *)owner;
-    stall_heard(&self->stall);
     if ((*msg)->type == WIRE_REPLY)
         s_on_reply(self, *msg);
     else if ((*msg)->type == WIRE_CREATED)
@@ -1231,14 +1222,15 @@ controller_t *controller_new(const controller_config_t *config, loop_t *loop,
 {
     controller_t *self = (controller_t *)zmalloc(sizeof(controller_t));
     self->config = *config;
-    self->loop = loop;
     self->sink = sink;
     self->sink_arg = sink_arg;
     node_config_t node_config = {
         .id = TOPOLOGY_ROOT,
         .children = {.worker_path = config->worker_path,
-                     .run_dir = run_dir_path(config->run_dir),
-                     .tree = config->tree},
+                     .run_dir = config->run_dir ? run_dir_path(config->run_dir) : NULL,
+                     .tree = config->tree,
+                     .spawner = config->spawner},
+        .clock = config->clock,
     };
     node_handlers_t handlers = {.on_up = s_on_up, .on_other = s_on_orphan,
                                 .on_join = s_on_join};
@@ -1247,6 +1239,7 @@ controller_t *controller_new(const controller_config_t *config, loop_t *loop,
         free(self);
         return NULL;
     }
+    self->timers = node_timers(self->node);
     if (config->listen && node_listen(self->node, config->listen) != 0) {
         log_error("cannot listen on %s: %s", config->listen, zmq_strerror(zmq_errno()));
         node_destroy(&self->node);
@@ -1270,16 +1263,15 @@ void controller_destroy(controller_t **self_p)
     controller_t *self = *self_p;
     if (!self)
         return;
-    if (self->timer_id)
-        loop_timer_end(self->loop, self->timer_id);
-    if (self->heartbeat_timer)
-        loop_timer_end(self->loop, self->heartbeat_timer);
+    timers_cancel(self->timers, self->timer_id);
+    timers_cancel(self->timers, self->heartbeat_timer);
     //  Every process we know of gets SIGKILL; processes we do not know of (started
     //  by a create that timed out) follow their parent through its death signal.
-    topology_walk(topology_root(self->topology), s_kill_process, NULL);
+    topology_walk(topology_root(self->topology), s_kill_process, self);
     node_destroy(&self->node);
     //  Everything of the tree is gone when the controller is, but exit is bounded.
-    process_reap_all(REAP_CAP_MS);
+    if (!self->config.spawner)
+        process_reap_all(REAP_CAP_MS);
     waiting_destroy(&self->waiting);
     requests_destroy(&self->requests);
     broadcasts_destroy(&self->broadcasts);
@@ -1288,6 +1280,11 @@ void controller_destroy(controller_t **self_p)
     topology_destroy(&self->topology);
     free(self);
     *self_p = NULL;
+}
+
+int controller_poll(controller_t *self)
+{
+    return node_poll(self->node);
 }
 
 size_t controller_outstanding(controller_t *self)

@@ -27,14 +27,23 @@ typedef struct {
     tree_style_t tree_style;
     size_t nodes_max; //  nodes in the tree (see limits.h); 0: no limit
     const char *listen; //  tcp: where workers join (mqtree-worker --join); NULL: none
+    //  For tests with no process and no sleep: the clock of every deadline and timer
+    //  (now_us NULL: CLOCK_MONOTONIC), and what starts and ends the nodes (NULL:
+    //  mqtree-worker processes; with one, nothing is reaped at the end).
+    clock_source_t clock;
+    const spawner_t *spawner;
 } controller_config_t;
 
 typedef struct _controller_t controller_t;
 
-//  Registers the controller's sockets and timers on loop; every result and event
-//  goes to sink. NULL on failure.
+//  Registers the controller's sockets and timers on loop (NULL: the caller drives
+//  it with controller_poll); every result and event goes to sink. NULL on failure.
 controller_t *controller_new(const controller_config_t *config, loop_t *loop,
                              output_sink_fn *sink, void *sink_arg);
+
+//  Without a loop: handles every message waiting and runs the timers that are due
+//  on the clock. Returns how many it handled.
+int controller_poll(controller_t *self);
 
 //  Ends every worker process and reaps them; removes nothing from disk.
 void controller_destroy(controller_t **self_p);
