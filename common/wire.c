@@ -100,6 +100,7 @@ static const kind_t s_kinds[WIRE_TYPE_COUNT] = {
     [WIRE_JOIN] = {"JOIN", 4, false, {F_PARENT, F_PID, F_HOST}},
     [WIRE_LEAVE] = {"LEAVE", 4, true, {F_PATH}},
     [WIRE_CREATED] = {"CREATED", 6, false, {F_PID, F_ENDPOINT}},
+    [WIRE_ADMIT] = {"ADMIT", 6, false, {F_PID, F_ENDPOINT}},
 };
 // clang-format on
 

@@ -51,6 +51,10 @@
         CREATED  header, pid:4, endpoint           a CREATE's or ADOPT's success: the
                                                    child's pid (on its host), where its
                                                    children connect (a failure is a REPLY)
+        ADMIT    header, join:4, endpoint          a JOIN accepted: the worker's join
+                                                   number (in pid, as in ADOPT: its routing
+                                                   id at its parent follows, children.h)
+                                                   and its parent's endpoint
         HELLO    header, pid:4, host, endpoint     a new child to its parent, one hop: its
                                                    pid and host, where its children connect
         EVENT    header, kind:1 child-id:4 pid:4 code:4
@@ -59,9 +63,8 @@
                  host                              itself from host, as join number `join`
                                                    (in pid): its HELLO answers it
         JOIN     header, parent:4 pid:4, host      a joining worker to the controller's
-                                                   --listen endpoint: answered "ROUTE
-                                                   ENDPOINT" (its routing id, and where to
-                                                   connect), or an error
+                                                   --listen endpoint: answered ADMIT, or a
+                                                   REPLY that says why not
         LEAVE    header, path                      a joined node removed: it exits
 
     path is the list of hops still to take below the receiver (4 bytes each, possibly
@@ -83,7 +86,8 @@
 //  4: a message is one frame (fields after the header, byte fields with their
 //  length), its last field in a second frame when long; pingall answers are folds.
 //  5: PINGALL became BROADCAST (an op for a node set, folded and reduced on the way up).
-//  6: a create's success is CREATED (pid and endpoint as fields), not REPLY text.
+//  6: a create's success is CREATED, a join's ADMIT (their fields typed), not REPLY
+//  text.
 #define WIRE_VERSION 6
 #define WIRE_HEADER_SIZE 30
 //  The largest time budget (about 11 days) and stamp (2^62 µs) a message may carry.
@@ -111,6 +115,7 @@ typedef enum {
     WIRE_JOIN,
     WIRE_LEAVE,
     WIRE_CREATED,
+    WIRE_ADMIT,
     WIRE_TYPE_COUNT
 } wire_type_t;
 
@@ -155,7 +160,7 @@ typedef struct {
     int32_t node;
     wire_bytes_t path; //  requests: hops below the receiver, 4 bytes each
     int32_t child;     //  CREATE, REMOVE, EVENT
-    int32_t pid;       //  REMOVE (0: any), HELLO, EVENT, CREATED
+    int32_t pid;       //  REMOVE (0: any), HELLO, EVENT, CREATED; ADOPT, ADMIT: join
     int32_t code;      //  EVENT: exit status, or the signal that ended or stopped it
     int32_t interval_ms; //  HEARTBEAT
     uint8_t status;      //  REPLY (wire_status_t)
@@ -165,7 +170,8 @@ typedef struct {
     wire_bytes_t op;     //  EXEC, BROADCAST
     wire_bytes_t text;   //  EXEC, BROADCAST: the args; REPLY: the result text or fold
     wire_bytes_t host;   //  CREATE: where to start the child (empty: here); HELLO, JOIN
-    wire_bytes_t endpoint; //  HELLO, CREATED: where the node's children connect
+    wire_bytes_t endpoint; //  HELLO, CREATED: where the node's children connect; ADMIT:
+                           //  where the joiner's parent is
     int32_t parent;        //  JOIN: the node to be placed under
     //  Decoded: the frame the message came in (framed), which its fields view.
     zmq_msg_t frame;

@@ -579,19 +579,21 @@ static void s_on_join(void *owner, const char *route, wire_msg_t **msg)
             why = refusal;
         }
     }
-    //  Its routing id at its parent: a join number of ours (children.h).
-    uint32_t number = ++self->joins & 0x7fffffffu;
-    char route_id[CHILDREN_ROUTE_MAX], *text = NULL;
-    children_route(route_id, join->node, CHILDREN_JOINED | number);
-    text = why ? mem_strdup(why) : process_format("%s %s", route_id, endpoint);
-    wire_msg_t *answer = wire_reply_new(join->request_id, TOPOLOGY_ROOT,
-                                        why ? WIRE_ERROR : WIRE_OK, text, strlen(text));
-    free(text);
-    node_join_reply(self->node, route, &answer);
     if (why) {
+        wire_msg_t *refusal = wire_reply_new(join->request_id, TOPOLOGY_ROOT, WIRE_ERROR,
+                                             why, strlen(why));
+        node_join_reply(self->node, route, &refusal);
         log_info("refused a worker joining as node %d: %s", join->node, why);
         return;
     }
+    //  Its routing id at its parent follows from a join number of ours (children.h).
+    uint32_t number = ++self->joins & 0x7fffffffu;
+    wire_msg_t *admit = wire_msg_new(WIRE_ADMIT);
+    admit->request_id = join->request_id;
+    admit->node = TOPOLOGY_ROOT;
+    admit->pid = (int32_t)number;
+    wire_bytes_copy(&admit->endpoint, endpoint, strlen(endpoint));
+    node_join_reply(self->node, route, &admit);
     topo_node_t *node = topology_add(self->topology, join->node, parent);
     node->host = text_escape((const char *)join->host.data, join->host.size);
     node->remote = true;

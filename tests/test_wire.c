@@ -33,9 +33,9 @@ static wire_msg_t *s_example(int type)
     if (type == WIRE_CREATE || type == WIRE_REMOVE || type == WIRE_EVENT)
         msg->child = 8;
     if (type == WIRE_REMOVE || type == WIRE_HELLO || type == WIRE_EVENT ||
-        type == WIRE_CREATED)
+        type == WIRE_CREATED || type == WIRE_ADMIT)
         msg->pid = 4321;
-    if (type == WIRE_CREATED)
+    if (type == WIRE_CREATED || type == WIRE_ADMIT)
         wire_bytes_lend(&msg->endpoint, "ipc:///tmp/x/8", 14);
     if (type == WIRE_EVENT) {
         msg->event = WIRE_CHILD_STOPPED;

@@ -69,27 +69,21 @@ int join_ask(const worker_config_t *config, const curve_keys_t *keys, char **rou
         }
         wire_msg_t *answer = NULL;
         const char *reason = NULL;
-        if (wire_recv(sock, NULL, 0, &answer, &reason) != 1 || answer->type != WIRE_REPLY) {
-            wire_msg_destroy(&answer);
-            s_refused(config, "not an mqtree controller (or another version)");
-            break;
-        }
-        char *text = wire_bytes_strdup(&answer->text);
-        char *space = strchr(text, ' ');
-        if (answer->status == WIRE_OK && space) {
-            //  "ROUTE ENDPOINT": who it is at its parent, and where that is.
-            *space = '\0';
-            *route = mem_strdup(text);
-            *endpoint = mem_strdup(space + 1);
-            free(text);
+        int got = wire_recv(sock, NULL, 0, &answer, &reason);
+        if (got == 1 && answer->type == WIRE_ADMIT && answer->pid > 0 &&
+            answer->endpoint.size) {
+            //  Who it is at its parent, and where that is.
+            char route_id[CHILDREN_ROUTE_MAX];
+            children_route(route_id, config->id, CHILDREN_JOINED | (uint32_t)answer->pid);
+            *route = mem_strdup(route_id);
+            *endpoint = wire_bytes_strdup(&answer->endpoint);
             rc = 0;
-        } else if (answer->status == WIRE_OK) {
+        } else if (got == 1 && answer->type == WIRE_REPLY && answer->status == WIRE_ERROR) {
+            char *why = wire_bytes_strdup(&answer->text);
+            s_refused(config, why);
+            free(why);
+        } else
             s_refused(config, "not an mqtree controller (or another version)");
-            free(text);
-        } else {
-            s_refused(config, text);
-            free(text);
-        }
         wire_msg_destroy(&answer);
         break;
     }

@@ -79,7 +79,7 @@ PINGALL_FOLD = b"\0" + group(0, b"", (3, 5))
 
 
 (CREATE, EXEC, PING, REMOVE, REPLY, HELLO, EVENT, BROADCAST, HEARTBEAT, BEAT, ADOPT, JOIN,
- LEAVE, CREATED) = range(1, 15)
+ LEAVE, CREATED, ADMIT) = range(1, 16)
 # Since version 5: one frame (header, then the fields); a long last field may be a second.
 MESSAGES = {
     "create": frames(header(CREATE) + sized(path(2, 3)) + i32(4)),
@@ -99,6 +99,7 @@ MESSAGES = {
     "hello": frames(header(HELLO, request=0, node=6) + i32(1234) + sized(b"vm") +
                     b"tcp://127.0.0.1:40000"),
     "created": frames(header(CREATED, node=6) + i32(1234) + b"tcp://127.0.0.1:40000"),
+    "admit": frames(header(ADMIT, node=-1) + i32(7) + b"tcp://127.0.0.1:40001"),
     "event": frames(header(EVENT, request=0) + struct.pack(">Biii", 1, 7, 4321, 9)),
     "pingall": frames(header(BROADCAST, budget=123456789) + sized(path()) + b"\0" +
                       sized(b"") + sized(b"")),
