@@ -124,8 +124,9 @@ char *process_worker_path(void)
 }
 
 //  SIGKILLs every process whose parent we are (read from /proc: it may be one the
-//  topology lost track of). Returns how many.
-static int s_kill_our_children(void)
+//  topology lost track of) that expected does not know of (NULL: every one). Returns
+//  how many.
+static int s_kill_our_children(process_expected_fn *expected, void *arg)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)getpid(),
@@ -133,19 +134,25 @@ static int s_kill_our_children(void)
     FILE *file = fopen(path, "r");
     int count = 0, pid;
     while (file && fscanf(file, "%d", &pid) == 1)
-        count += kill(pid, SIGKILL) == 0;
+        if (!expected || !expected((pid_t)pid, arg))
+            count += kill(pid, SIGKILL) == 0;
     if (file)
         fclose(file);
     return count;
 }
 
-void process_reap_all(int cap_ms)
+//  A stray is handed to us when its parent dies, which tells us nothing (SIGCHLD
+//  comes only for our own children): while children remain, exit looks this often.
+#define STRAY_LOOK_MS 50
+
+void process_reap_all(int cap_ms, process_expected_fn *expected, void *arg)
 {
     sigset_t chld, old;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
     pthread_sigmask(SIG_BLOCK, &chld, &old);
     int64_t cap = zclock_mono() + cap_ms;
+    int strays = 0;
     bool warned = false;
     while (true) {
         pid_t pid;
@@ -153,19 +160,26 @@ void process_reap_all(int cap_ms)
             ;
         if (pid < 0 && errno == ECHILD)
             break;
+        //  Orphans come to us as their parents die: each look may find new ones.
+        if (expected)
+            strays += s_kill_our_children(expected, arg);
         int64_t left = cap - zclock_mono();
         if (left <= 0) {
-            int killed = s_kill_our_children();
+            int killed = s_kill_our_children(NULL, NULL);
             if (killed && !warned)
                 log_warn("%d processes still running %d ms after exit; killed", killed,
                          cap_ms);
             warned = warned || killed;
             //  Orphans of those come to us next; look again soon.
             left = 100;
-        }
+        } else if (expected && left > STRAY_LOOK_MS)
+            left = STRAY_LOOK_MS;
         struct timespec wait = {left / 1000, (left % 1000) * 1000000};
         sigtimedwait(&chld, NULL, &wait);
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (strays)
+        log_warn("%d processes that no node accounts for (a program left in a session "
+                 "of its own?) were still running at exit; killed", strays);
 }
 

@@ -36,11 +36,16 @@ int process_parent_fd(pid_t expected_parent);
 //  MQTREE_WORKER, for running under valgrind), or NULL. Caller frees.
 char *process_worker_path(void);
 
+//  Whether pid is a process that ends by itself now (a node already sent SIGKILL).
+typedef bool(process_expected_fn)(pid_t pid, void *arg);
+
 //  Waits for every child process, so that nothing started under a subreaper is left
-//  when it goes, but never for long: past cap_ms whatever is still there (read from
-//  /proc: it may be a process nobody tracked) is SIGKILLed, with a warning, and
-//  reaped. SIGCHLD is blocked meanwhile.
-void process_reap_all(int cap_ms);
+//  when it goes, but never for long. A child that expected (if given) does not know
+//  of is SIGKILLed as soon as it is seen: a process handed to this subreaper that no
+//  one ends (a program that left its group, its keeper killed). Past cap_ms
+//  whatever is still there (read from /proc) is SIGKILLed. Each with a warning; all
+//  are reaped. SIGCHLD is blocked meanwhile.
+void process_reap_all(int cap_ms, process_expected_fn *expected, void *arg);
 
 //  Formats into a freshly allocated string; aborts on out-of-memory like czmq does.
 char *process_format(const char *format, ...) __attribute__((format(printf, 1, 2)));

@@ -158,6 +158,18 @@ static void s_unlink_socket(topo_node_t *node, void *arg)
     free(name);
 }
 
+//  The pids of this host's nodes, for exit (pids: an idmap).
+static void s_add_pid(topo_node_t *node, void *pids)
+{
+    if (node->parent && node->pid > 0 && !node->remote)
+        zhashx_insert((zhashx_t *)pids, idmap_key(node->pid), node);
+}
+
+static bool s_is_node(pid_t pid, void *pids)
+{
+    return zhashx_lookup((zhashx_t *)pids, idmap_key((int32_t)pid)) != NULL;
+}
+
 static void s_kill_process(topo_node_t *node, void *arg)
 {
     controller_t *self = (controller_t *)arg;
@@ -1271,9 +1283,15 @@ void controller_destroy(controller_t **self_p)
     //  by a create that timed out) follow their parent through its death signal.
     topology_walk(topology_root(self->topology), s_kill_process, self);
     node_destroy(&self->node);
-    //  Everything of the tree is gone when the controller is, but exit is bounded.
-    if (!self->config.spawner)
-        process_reap_all(REAP_CAP_MS);
+    //  Everything of the tree is gone when the controller is, but exit is bounded; a
+    //  process that is no node (a program whose keeper was killed from outside, left
+    //  in a session of its own) is ended as soon as it is ours.
+    if (!self->config.spawner) {
+        zhashx_t *pids = idmap_new();
+        topology_walk(topology_root(self->topology), s_add_pid, pids);
+        process_reap_all(REAP_CAP_MS, s_is_node, pids);
+        zhashx_destroy(&pids);
+    }
     waiting_destroy(&self->waiting);
     requests_destroy(&self->requests);
     broadcasts_destroy(&self->broadcasts);

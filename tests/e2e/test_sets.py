@@ -381,6 +381,30 @@ def test_a_killed_keeper_ends_what_the_program_started():
         assert m.close() == 0
 
 
+def test_a_stray_program_ends_at_exit_at_once():
+    """A program that left its run's group (setsid) outlives its keeper killed from
+    outside: handed to the controller (the subreaper), it is no node, and exit ends
+    it as soon as it sees it, with a warning. Before, exit waited for its 2 s bound
+    and killed it then, with the bound's warning."""
+    seconds = "97.8%06d" % os.getpid()  # this run's own: no other run's leftover
+    with Mqtree("--ordered", "--allow-run", "--timeout", "20000") as m:
+        build(m, 1, 1)
+        m.send("exec 0 run sh -c setsid${IFS}-f${IFS}sleep${IFS}%s;sleep${IFS}61.%s"
+               % (seconds, seconds[5:]))
+        wait_until(lambda: processes_with(seconds), what="the program started")
+        stray = processes_with(seconds)[0]
+        keeper = parent_of(parent_of(processes_with("61.%s" % seconds[5:])[0]))
+        kill(keeper)
+        assert m.line() == "Ok:0: 137"
+        wait_until(lambda: parent_of(stray) == m.proc.pid,
+                   what="the stray handed to the controller")
+        assert m.close() == 0
+        assert not processes_with(seconds), "the stray outlived the controller"
+        log = m.log()
+        assert "no node accounts for" in log, log
+        assert "after exit" not in log, log
+
+
 if __name__ == "__main__":
     run([test_folded_200_nodes, test_ping_set, test_reduce_equals_single_execs,
          test_fold_within_max_reply, test_held_answers_keep_the_margin,
@@ -388,4 +412,5 @@ if __name__ == "__main__":
          test_set_syntax_and_errors, test_json_groups,
          test_controller_receives_one_message_per_child, test_stopped_relay_within_the_deadline,
          test_run_refused_without_allow_run,
-         test_run, test_a_killed_keeper_ends_what_the_program_started])
+         test_run, test_a_killed_keeper_ends_what_the_program_started,
+         test_a_stray_program_ends_at_exit_at_once])
