@@ -153,6 +153,7 @@ void process_reap_all(int cap_ms, process_expected_fn *expected, void *arg)
     pthread_sigmask(SIG_BLOCK, &chld, &old);
     int64_t cap = zclock_mono() + cap_ms;
     int strays = 0;
+    int64_t next_look = 0;
     bool warned = false;
     while (true) {
         pid_t pid;
@@ -160,10 +161,15 @@ void process_reap_all(int cap_ms, process_expected_fn *expected, void *arg)
             ;
         if (pid < 0 && errno == ECHILD)
             break;
-        //  Orphans come to us as their parents die: each look may find new ones.
-        if (expected)
+        //  Orphans come to us as their parents die: each look may find new ones. (At
+        //  most one look per STRAY_LOOK_MS: a tree of thousands ends in thousands of
+        //  SIGCHLDs, and each look reads the list of our children.)
+        int64_t now = zclock_mono();
+        if (expected && now >= next_look) {
             strays += s_kill_our_children(expected, arg);
-        int64_t left = cap - zclock_mono();
+            next_look = now + STRAY_LOOK_MS;
+        }
+        int64_t left = cap - now;
         if (left <= 0) {
             int killed = s_kill_our_children(NULL, NULL);
             if (killed && !warned)
