@@ -1,41 +1,21 @@
-/*  Unit test: the node core with no process and no sleep. Nodes are in-process,
-    linked over inproc:// (a spawner that makes a node_t instead of a process), on a
-    clock the test moves by hand; a "stopped" node is one the test does not poll, a
-    death is a wait status handed to its parent. Root is node -1, as the controller:
-    what it sends up lands in s_up.
+/*  Unit test: the node core with no process and no sleep, over in-process nodes
+    (sim_nodes.h: a spawner that makes a node_t instead of a process, a clock the test
+    moves by hand; a "stopped" node is one the test does not poll, a death is a wait
+    status handed to its parent). Root is node -1, as the controller: what it sends up
+    lands in s_up.
 
         -1 ── 1 ── 2 ── 3
                └── 4                                                              */
 #define _GNU_SOURCE
-#include "../node/node.h"
-#include "check.h"
+#include "sim_nodes.h"
 
 #include <inttypes.h>
 #include <sys/wait.h>
 
 #include "../node/fanout.h"
 
-#define MAX_NODES 16
-#define PID_BASE 1000
-
-typedef struct {
-    node_t *node;
-    bool frozen; //  "stopped": not polled
-    int execs;   //  EXECs it ran
-} sim_t;
-
-static sim_t s_nodes[MAX_NODES]; //  by id; the root apart
 static node_t *s_root;
-static int64_t s_now = 1000000000;
-static zlistx_t *s_up;     //  wire_msg_t *, what the root sent up
-static bool s_no_hello[MAX_NODES]; //  spawned, but never says HELLO
-static int s_killed[MAX_NODES];
-
-static int64_t s_clock(void *arg)
-{
-    (void)arg;
-    return s_now;
-}
+static zlistx_t *s_up; //  wire_msg_t *, what the root sent up
 
 static void s_on_up(void *owner, wire_msg_t **msg)
 {
@@ -51,9 +31,9 @@ static wire_msg_t *s_late;
 
 static void s_on_exec(void *owner, wire_msg_t **msg)
 {
-    sim_t *sim = (sim_t *)owner;
+    sim_node_t *sim = (sim_node_t *)owner;
     sim->execs++;
-    int id = (int)(sim - s_nodes);
+    int id = (int)(sim - sim_nodes);
     char text[16] = "ran";
     if (wire_bytes_eq(&(*msg)->op, "id"))
         snprintf(text, sizeof text, "%d", id);
@@ -76,61 +56,14 @@ static bool s_changes(const wire_bytes_t *op)
     return wire_bytes_eq(op, "mark");
 }
 
-static node_config_t s_config(int32_t id, const char *parent);
-
-static pid_t s_spawn(void *arg, int32_t id, const char *endpoint, const char *route,
-                     const char *host, int *link_fd)
-{
-    (void)arg;
-    (void)host;
-    (void)link_fd;
-    CHECK(id > 0 && id < MAX_NODES && !s_nodes[id].node);
-    node_config_t config = s_config(id, endpoint);
-    config.route = route;
-    node_handlers_t handlers = {.on_exec = s_on_exec, .op_changes = s_changes};
-    s_nodes[id].node = node_new(&config, NULL, &handlers, &s_nodes[id]);
-    CHECK(s_nodes[id].node != NULL);
-    if (!s_no_hello[id])
-        node_start(s_nodes[id].node);
-    return PID_BASE + id;
-}
-
-static void s_kill(void *arg, pid_t pid)
-{
-    (void)arg;
-    int32_t id = (int32_t)(pid - PID_BASE);
-    s_killed[id]++;
-    node_destroy(&s_nodes[id].node);
-}
-
-static const spawner_t s_spawner = {s_spawn, s_kill, NULL};
-
 //  The nodes' --max-reply (node -1's: none, so what it sends up shows theirs).
 #define NODES_REPLY_MAX 64
-
-static node_config_t s_config(int32_t id, const char *parent)
-{
-    node_config_t config = {
-        .id = id,
-        .parent_endpoint = parent,
-        .pid = PID_BASE + id,
-        .children = {.tree = {.transport = TRANSPORT_INPROC,
-                              .log_level = LEVEL_ERROR,
-                              .max_reply = id == -1 ? 0 : NODES_REPLY_MAX},
-                     .spawner = &s_spawner},
-        .clock = {s_clock, NULL},
-    };
-    return config;
-}
 
 //  Polls every node that is not frozen until nothing moves.
 static void s_pump(void)
 {
     for (int round = 0; round < 1000; round++) {
-        int moved = node_poll(s_root);
-        for (int id = 0; id < MAX_NODES; id++)
-            if (s_nodes[id].node && !s_nodes[id].frozen)
-                moved += node_poll(s_nodes[id].node);
+        int moved = node_poll(s_root) + sim_poll();
         if (!moved)
             return;
     }
@@ -139,7 +72,7 @@ static void s_pump(void)
 
 static void s_advance(int64_t us)
 {
-    s_now += us;
+    sim_now += us;
     s_pump();
 }
 
@@ -167,7 +100,7 @@ static uint64_t s_request(wire_type_t type, int32_t target, const int32_t *path,
 {
     wire_msg_t *msg = wire_msg_new(type);
     msg->request_id = s_next_request++;
-    msg->deadline_us = timeout_us ? s_now + timeout_us : 0;
+    msg->deadline_us = timeout_us ? sim_now + timeout_us : 0;
     msg->node = target;
     if (type == WIRE_EXEC)
         wire_bytes_lend(&msg->op, "set", 3);
@@ -181,7 +114,7 @@ static uint64_t s_create(int32_t id, int32_t parent, const int32_t *path, size_t
 {
     wire_msg_t *msg = wire_msg_new(WIRE_CREATE);
     msg->request_id = s_next_request++;
-    msg->deadline_us = s_now + 1000000;
+    msg->deadline_us = sim_now + 1000000;
     msg->node = parent;
     msg->child = id;
     wire_set_path(msg, path, hops);
@@ -225,7 +158,7 @@ static void s_expect_event(int32_t origin, wire_event_t kind, int32_t child)
     CHECK(msg && msg->type == WIRE_EVENT);
     if (msg && msg->type == WIRE_EVENT)
         CHECK(msg->node == origin && msg->event == kind && msg->child == child &&
-              msg->pid == PID_BASE + child);
+              msg->pid == SIM_PID_BASE + child);
     wire_msg_destroy(&msg);
 }
 
@@ -294,7 +227,7 @@ static void s_create_ok(int32_t id, int32_t parent, const int32_t *path, size_t 
 {
     uint64_t request = s_create(id, parent, path, hops);
     s_pump();
-    s_expect_created(request, parent, PID_BASE + id, node_endpoint(s_nodes[id].node));
+    s_expect_created(request, parent, SIM_PID_BASE + id, node_endpoint(sim_nodes[id].node));
 }
 
 static void s_build(void)
@@ -313,7 +246,7 @@ static void s_routing(void)
     uint64_t exec = s_request(WIRE_EXEC, 3, to_three, 3, 1000000);
     s_pump();
     s_expect_reply(exec, 3, WIRE_OK, "ran");
-    CHECK(s_nodes[3].execs == 1);
+    CHECK(sim_nodes[3].execs == 1);
     uint64_t ping = s_request(WIRE_PING, 2, to_three, 2, 1000000);
     s_pump();
     s_expect_reply(ping, 2, WIRE_OK, "");
@@ -329,14 +262,14 @@ static void s_routing(void)
 static void s_deadline_drop(void)
 {
     int32_t to_three[] = {1, 2, 3};
-    s_nodes[3].frozen = true;
+    sim_nodes[3].frozen = true;
     s_request(WIRE_EXEC, 3, to_three, 3, 500000);
     s_pump();
-    CHECK(s_nodes[3].execs == 1);
+    CHECK(sim_nodes[3].execs == 1);
     s_advance(600000);
-    s_nodes[3].frozen = false;
+    sim_nodes[3].frozen = false;
     s_pump();
-    CHECK(s_nodes[3].execs == 1);
+    CHECK(sim_nodes[3].execs == 1);
     CHECK(zlistx_size(s_up) == 0);
 }
 
@@ -349,13 +282,13 @@ static void s_pingall(void)
     //  Node 3 is stopped: each level answers at its deadline with what it has (2's
     //  first, the deepest, then 1's, then the root's). When 3 runs again the pingall
     //  is past its deadline: it drops it, as any request.
-    s_nodes[3].frozen = true;
+    sim_nodes[3].frozen = true;
     all = s_request(WIRE_BROADCAST, -1, NULL, 0, 2000000);
     s_pump();
     CHECK(zlistx_size(s_up) == 0);
     s_past_deadlines(2000000);
     s_expect_ids(all, WIRE_PARTIAL, "1-2,4");
-    s_nodes[3].frozen = false;
+    sim_nodes[3].frozen = false;
     s_advance(2000000);
     CHECK(zlistx_size(s_up) == 0);
 }
@@ -367,7 +300,7 @@ static uint64_t s_broadcast(const char *op, const char *targets, const char *rea
 {
     wire_msg_t *msg = wire_msg_new(WIRE_BROADCAST);
     msg->request_id = s_next_request++;
-    msg->deadline_us = s_now + 2000000;
+    msg->deadline_us = sim_now + 2000000;
     msg->node = -1;
     msg->reduce = (uint8_t)reduce;
     wire_bytes_copy(&msg->op, op, strlen(op));
@@ -407,8 +340,8 @@ static void s_expect_groups(uint64_t request, int status, const char *groups)
 static int s_execs(void)
 {
     int execs = 0;
-    for (int id = 0; id < MAX_NODES; id++)
-        execs += s_nodes[id].execs;
+    for (int id = 0; id < SIM_MAX_NODES; id++)
+        execs += sim_nodes[id].execs;
     return execs;
 }
 
@@ -425,11 +358,11 @@ static void s_broadcasts(void)
 
     //  Node 3 only: 1 and 2 pass it on without running it, 4 never hears of it.
     before = s_execs();
-    int by_three = s_nodes[3].execs;
+    int by_three = sim_nodes[3].execs;
     uint64_t three = s_broadcast("id", "3", "1-3", REDUCE_NONE);
     s_pump();
     s_expect_groups(three, WIRE_OK, "0:3:3");
-    CHECK(s_execs() == before + 1 && s_nodes[3].execs == by_three + 1);
+    CHECK(s_execs() == before + 1 && sim_nodes[3].execs == by_three + 1);
 
     //  Reduced in the tree: 1 + 2 + 3 + 4, and a count.
     uint64_t sum = s_broadcast("id", NULL, NULL, REDUCE_SUM);
@@ -443,7 +376,7 @@ static void s_broadcasts(void)
     uint64_t late = s_broadcast("late", "2", "1-2", REDUCE_MAX);
     s_pump();
     CHECK(zlistx_size(s_up) == 0 && s_late);
-    node_op_reply(s_nodes[2].node, &s_late);
+    node_op_reply(sim_nodes[2].node, &s_late);
     s_pump();
     s_expect_groups(late, WIRE_OK, "=7:2");
 
@@ -458,29 +391,29 @@ static void s_broadcasts(void)
 
     //  Node 3 stopped: at the deadline the answer goes up without it; when it runs
     //  again the broadcast is past its deadline and it drops it, running nothing.
-    s_nodes[3].frozen = true;
+    sim_nodes[3].frozen = true;
     before = s_execs();
     all = s_broadcast("id", NULL, NULL, REDUCE_SUM);
     s_pump();
     s_past_deadlines(2000000);
     s_expect_groups(all, WIRE_PARTIAL, "=7:1-2,4");
-    s_nodes[3].frozen = false;
+    sim_nodes[3].frozen = false;
     s_advance(2000000);
     CHECK(zlistx_size(s_up) == 0 && s_execs() == before + 3);
 
     //  Node 3 stops (its parent sees it) after the broadcast reached it: an op with
     //  effects waits for it to the deadline, since it may still run it; when it
     //  continues in time, its answer is in the one answer that goes up.
-    s_nodes[3].frozen = true;
+    sim_nodes[3].frozen = true;
     all = s_broadcast("id", NULL, NULL, REDUCE_SUM);
     s_pump();
-    node_child_status(s_nodes[2].node, PID_BASE + 3, 0x137f); //  stopped by SIGSTOP
+    node_child_status(sim_nodes[2].node, SIM_PID_BASE + 3, 0x137f); //  stopped by SIGSTOP
     s_pump();
     s_expect_event(2, WIRE_CHILD_STOPPED, 3);
     s_advance(1000000);
     CHECK(zlistx_size(s_up) == 0);
-    node_child_status(s_nodes[2].node, PID_BASE + 3, 0xffff); //  continued
-    s_nodes[3].frozen = false;
+    node_child_status(sim_nodes[2].node, SIM_PID_BASE + 3, 0xffff); //  continued
+    sim_nodes[3].frozen = false;
     s_pump();
     s_expect_event(2, WIRE_CHILD_CONTINUED, 3);
     s_expect_groups(all, WIRE_OK, "=10:1-4");
@@ -492,15 +425,15 @@ static void s_broadcasts(void)
     //  up by node 1 at its deadline. (Held by node 2 for node 3's, it was lost: the
     //  change would be reported failed although it took effect.) Node 3, run again,
     //  drops the broadcast as past its deadline.
-    s_nodes[3].frozen = true;
+    sim_nodes[3].frozen = true;
     before = s_execs();
     uint64_t mark = s_broadcast("mark", NULL, NULL, REDUCE_NONE);
     s_pump();
-    s_nodes[2].frozen = true;
+    sim_nodes[2].frozen = true;
     s_past_deadlines(2000000);
     s_expect_groups(mark, WIRE_PARTIAL, "0:1-2,4:ran");
-    s_nodes[2].frozen = false;
-    s_nodes[3].frozen = false;
+    sim_nodes[2].frozen = false;
+    sim_nodes[3].frozen = false;
     s_advance(2000000);
     s_advance(2000000);
     CHECK(zlistx_size(s_up) == 0 && s_execs() == before + 3);
@@ -512,7 +445,7 @@ static void s_broadcasts(void)
     //  Sets that are not two node sets: dropped by the first node, nothing runs.
     wire_msg_t *bad = wire_msg_new(WIRE_BROADCAST);
     bad->request_id = s_next_request++;
-    bad->deadline_us = s_now + 1000000;
+    bad->deadline_us = sim_now + 1000000;
     bad->node = -1;
     wire_bytes_copy(&bad->op, "id", 2);
     wire_bytes_copy(&bad->sets, "\0\0\0\1", 4);
@@ -531,11 +464,11 @@ static void s_heartbeats(void)
     config->interval_ms = 100;
     node_request(s_root, &config);
     s_pump();
-    CHECK(node_heartbeat_interval(s_nodes[2].node) == 100);
+    CHECK(node_heartbeat_interval(sim_nodes[2].node) == 100);
     for (int tick = 0; tick < 20; tick++)
         s_advance(50000);
     CHECK(zlistx_size(s_up) == 0);
-    s_nodes[2].frozen = true;
+    sim_nodes[2].frozen = true;
     for (int tick = 0; tick < 8; tick++)
         s_advance(50000); //  400 ms: not yet
     CHECK(zlistx_size(s_up) == 0);
@@ -543,25 +476,25 @@ static void s_heartbeats(void)
     s_advance(50000);
     s_expect_event(1, WIRE_CHILD_LOST, 2);
     CHECK(zlistx_size(s_up) == 0);
-    s_nodes[2].frozen = false;
+    sim_nodes[2].frozen = false;
     s_advance(50000);
     s_advance(50000);
     s_expect_event(1, WIRE_CHILD_BACK, 2);
 
     //  Node 2 stopped, as its parent sees through waitpid: reported stopped, never
     //  lost; continued, it gets a fresh count of beats, not "lost" at the next tick.
-    node_child_status(s_nodes[1].node, PID_BASE + 2, 0x137f);
-    s_nodes[2].frozen = true;
+    node_child_status(sim_nodes[1].node, SIM_PID_BASE + 2, 0x137f);
+    sim_nodes[2].frozen = true;
     for (int tick = 0; tick < 10; tick++)
         s_advance(50000);
     s_expect_event(1, WIRE_CHILD_STOPPED, 2);
     CHECK(zlistx_size(s_up) == 0);
-    node_child_status(s_nodes[1].node, PID_BASE + 2, 0xffff);
+    node_child_status(sim_nodes[1].node, SIM_PID_BASE + 2, 0xffff);
     s_pump();
     s_expect_event(1, WIRE_CHILD_CONTINUED, 2);
     s_advance(50000); //  continued, but its first beat is not in yet
     s_advance(50000);
-    s_nodes[2].frozen = false;
+    sim_nodes[2].frozen = false;
     for (int tick = 0; tick < 4; tick++)
         s_advance(50000);
     CHECK(zlistx_size(s_up) == 0);
@@ -569,12 +502,12 @@ static void s_heartbeats(void)
     //  Node 1 stops for 5 s: the root reports it lost. When it runs again its own
     //  tick is late: it was stopped itself, its children's silence is its own (their
     //  beats wait in its queue), and it reports none of them.
-    s_nodes[1].frozen = true;
+    sim_nodes[1].frozen = true;
     for (int tick = 0; tick < 100; tick++)
         s_advance(50000);
     s_expect_event(-1, WIRE_CHILD_LOST, 1);
     CHECK(zlistx_size(s_up) == 0);
-    s_nodes[1].frozen = false;
+    sim_nodes[1].frozen = false;
     for (int tick = 0; tick < 4; tick++)
         s_advance(50000);
     s_expect_event(-1, WIRE_CHILD_BACK, 1);
@@ -584,29 +517,29 @@ static void s_heartbeats(void)
     config->node = -1;
     node_request(s_root, &config);
     s_pump();
-    CHECK(node_heartbeat_interval(s_nodes[3].node) == 0);
+    CHECK(node_heartbeat_interval(sim_nodes[3].node) == 0);
 }
 
 static void s_deaths(void)
 {
     //  Node 4 is killed: its parent reports it at once.
-    node_destroy(&s_nodes[4].node);
-    node_child_status(s_nodes[1].node, PID_BASE + 4, SIGKILL); //  WTERMSIG 9
+    node_destroy(&sim_nodes[4].node);
+    node_child_status(sim_nodes[1].node, SIM_PID_BASE + 4, SIGKILL); //  WTERMSIG 9
     s_pump();
     s_expect_event(1, WIRE_CHILD_EXITED, 4);
 
     //  A pingall waiting for a child that stops answers without it at once.
-    s_nodes[3].frozen = true;
+    sim_nodes[3].frozen = true;
     uint64_t all = s_request(WIRE_BROADCAST, -1, NULL, 0, 2000000);
     s_pump();
-    node_child_status(s_nodes[2].node, PID_BASE + 3, 0x137f); //  stopped by SIGSTOP
+    node_child_status(sim_nodes[2].node, SIM_PID_BASE + 3, 0x137f); //  stopped by SIGSTOP
     s_pump();
     s_expect_event(2, WIRE_CHILD_STOPPED, 3);
     s_expect_ids(all, WIRE_OK, "1-2");
-    node_child_status(s_nodes[2].node, PID_BASE + 3, 0xffff); //  continued
+    node_child_status(sim_nodes[2].node, SIM_PID_BASE + 3, 0xffff); //  continued
     s_pump();
     s_expect_event(2, WIRE_CHILD_CONTINUED, 3);
-    s_nodes[3].frozen = false;
+    sim_nodes[3].frozen = false;
     s_pump();
     //  Its late answer is dropped by its parent, whose part of that pingall ended:
     //  passed up, it would reach a node still gathering (at 4,000 nodes, many are)
@@ -622,8 +555,8 @@ static void s_deaths(void)
     wire_set_path(remove, to_two, 2);
     node_request(s_root, &remove);
     s_pump();
-    CHECK(s_killed[3] == 1 && zlistx_size(s_up) == 0);
-    node_child_status(s_nodes[2].node, PID_BASE + 3, SIGKILL);
+    CHECK(sim_nodes[3].killed == 1 && zlistx_size(s_up) == 0);
+    node_child_status(sim_nodes[2].node, SIM_PID_BASE + 3, SIGKILL);
     s_pump();
     s_expect_reply(99, 2, WIRE_OK, "");
 }
@@ -633,17 +566,17 @@ static void s_deaths(void)
 static void s_create_deadline(void)
 {
     int32_t one[] = {1};
-    s_no_hello[5] = true;
+    sim_nodes[5].no_hello = true;
     uint64_t create = s_create(5, 1, one, 1);
     s_pump();
-    CHECK(zlistx_size(s_up) == 0 && s_killed[5] == 0);
+    CHECK(zlistx_size(s_up) == 0 && sim_nodes[5].killed == 0);
     s_advance(1000001);
-    CHECK(s_killed[5] == 1);
+    CHECK(sim_nodes[5].killed == 1);
     s_expect_reply(create, 1, WIRE_UNAVAILABLE, "");
-    node_child_status(s_nodes[1].node, PID_BASE + 5, SIGKILL);
+    node_child_status(sim_nodes[1].node, SIM_PID_BASE + 5, SIGKILL);
     s_pump();
     CHECK(zlistx_size(s_up) == 0);
-    CHECK(node_child(s_nodes[1].node, 5) == NULL);
+    CHECK(node_child(sim_nodes[1].node, 5) == NULL);
 }
 
 //  An ADOPT or a REMOVE for child of node 1, as the controller sends it.
@@ -652,7 +585,7 @@ static uint64_t s_to_node_one(wire_type_t type, int32_t child, int32_t pid)
     int32_t one[] = {1};
     wire_msg_t *msg = wire_msg_new(type);
     msg->request_id = s_next_request++;
-    msg->deadline_us = s_now + 1000000;
+    msg->deadline_us = sim_now + 1000000;
     msg->node = 1;
     msg->child = child;
     msg->pid = pid;
@@ -672,22 +605,22 @@ static void s_adopt(void)
 {
     uint64_t adopt = s_to_node_one(WIRE_ADOPT, 9, 3);
     s_pump();
-    CHECK(zlistx_size(s_up) == 0 && node_child(s_nodes[1].node, 9) != NULL);
-    node_config_t config = s_config(9, node_endpoint(s_nodes[1].node));
+    CHECK(zlistx_size(s_up) == 0 && node_child(sim_nodes[1].node, 9) != NULL);
+    node_config_t config = sim_config(9, node_endpoint(sim_nodes[1].node));
     config.pid = 777;
     //  The routing id the controller told it (join number 3): another is a stranger.
     char route[CHILDREN_ROUTE_MAX];
     children_route(route, 9, CHILDREN_JOINED | 3);
     config.route = route;
     node_handlers_t handlers = {.on_exec = s_on_exec};
-    s_nodes[9].node = node_new(&config, NULL, &handlers, &s_nodes[9]);
-    CHECK(s_nodes[9].node != NULL);
-    if (!s_nodes[9].node)
+    sim_nodes[9].node = node_new(&config, NULL, &handlers, &sim_nodes[9]);
+    CHECK(sim_nodes[9].node != NULL);
+    if (!sim_nodes[9].node)
         return;
-    node_start(s_nodes[9].node);
+    node_start(sim_nodes[9].node);
     s_pump();
-    s_expect_created(adopt, 1, 777, node_endpoint(s_nodes[9].node));
-    CHECK(node_parent_heard(s_nodes[9].node));
+    s_expect_created(adopt, 1, 777, node_endpoint(sim_nodes[9].node));
+    CHECK(node_parent_heard(sim_nodes[9].node));
     int32_t path[] = {1, 9};
     uint64_t exec = s_request(WIRE_EXEC, 9, path, 2, 1000000);
     s_pump();
@@ -696,13 +629,13 @@ static void s_adopt(void)
     uint64_t other = s_to_node_one(WIRE_REMOVE, 9, 778);
     s_pump();
     s_expect_reply(other, 1, WIRE_OK, "");
-    CHECK(!node_left(s_nodes[9].node));
+    CHECK(!node_left(sim_nodes[9].node));
     uint64_t remove = s_to_node_one(WIRE_REMOVE, 9, 777);
     s_pump();
-    CHECK(node_left(s_nodes[9].node) && s_killed[9] == 0);
+    CHECK(node_left(sim_nodes[9].node) && sim_nodes[9].killed == 0);
     s_expect_reply(remove, 1, WIRE_OK, "");
-    CHECK(node_child(s_nodes[1].node, 9) == NULL);
-    node_destroy(&s_nodes[9].node);
+    CHECK(node_child(sim_nodes[1].node, 9) == NULL);
+    node_destroy(&sim_nodes[9].node);
 
     uint64_t never = s_to_node_one(WIRE_ADOPT, 10, 0);
     s_pump();
@@ -710,7 +643,7 @@ static void s_adopt(void)
     s_advance(1000001);
     s_expect_reply(never, 1, WIRE_UNAVAILABLE, "");
     s_pump();
-    CHECK(node_child(s_nodes[1].node, 10) == NULL && s_killed[10] == 0);
+    CHECK(node_child(sim_nodes[1].node, 10) == NULL && sim_nodes[10].killed == 0);
     CHECK(zlistx_size(s_up) == 0);
 }
 
@@ -721,35 +654,35 @@ static void s_adopt(void)
 static void s_held_while_starting(void)
 {
     int32_t one[] = {1}, to_eleven[] = {1, 11}, to_thirteen[] = {1, 13};
-    s_no_hello[11] = true;
+    sim_nodes[11].no_hello = true;
     uint64_t create = s_create(11, 1, one, 1);
     uint64_t exec = s_request(WIRE_EXEC, 11, to_eleven, 2, 2000000);
     uint64_t below = s_create(12, 11, to_eleven, 2);
     uint64_t again = s_request(WIRE_EXEC, 11, to_eleven, 2, 2000000);
     s_pump();
-    CHECK(zlistx_size(s_up) == 0 && s_nodes[11].execs == 0 && !s_nodes[12].node);
-    node_start(s_nodes[11].node);
+    CHECK(zlistx_size(s_up) == 0 && sim_nodes[11].execs == 0 && !sim_nodes[12].node);
+    node_start(sim_nodes[11].node);
     s_pump();
-    s_expect_created(create, 1, PID_BASE + 11, NULL);
+    s_expect_created(create, 1, SIM_PID_BASE + 11, NULL);
     s_expect_reply(exec, 11, WIRE_OK, "ran");
     //  A create is answered when the new child says HELLO: after the second exec.
     s_expect_reply(again, 11, WIRE_OK, "ran");
-    s_expect_created(below, 11, PID_BASE + 12, NULL);
-    CHECK(s_nodes[11].execs == 2 && s_nodes[12].node);
+    s_expect_created(below, 11, SIM_PID_BASE + 12, NULL);
+    CHECK(sim_nodes[11].execs == 2 && sim_nodes[12].node);
     CHECK(zlistx_size(s_up) == 0);
 
-    s_no_hello[13] = true;
+    sim_nodes[13].no_hello = true;
     create = s_create(13, 1, one, 1);
     exec = s_request(WIRE_EXEC, 13, to_thirteen, 2, 3000000);
     below = s_create(14, 13, to_thirteen, 2);
     s_pump();
     CHECK(zlistx_size(s_up) == 0);
     s_advance(1000001);
-    CHECK(s_killed[13] == 1 && s_nodes[13].execs == 0 && !s_nodes[14].node);
+    CHECK(sim_nodes[13].killed == 1 && sim_nodes[13].execs == 0 && !sim_nodes[14].node);
     s_expect_reply(create, 1, WIRE_UNAVAILABLE, "");
     s_expect_reply(exec, 1, WIRE_UNAVAILABLE, "");
     s_expect_reply(below, 1, WIRE_UNAVAILABLE, "");
-    node_child_status(s_nodes[1].node, PID_BASE + 13, SIGKILL);
+    node_child_status(sim_nodes[1].node, SIM_PID_BASE + 13, SIGKILL);
     s_pump();
     CHECK(zlistx_size(s_up) == 0);
 }
@@ -760,7 +693,9 @@ int main(void)
     zsys_handler_set(NULL);
     s_up = zlistx_new();
     zlistx_set_destructor(s_up, (zlistx_destructor_fn *)wire_msg_destroy);
-    node_config_t config = s_config(-1, NULL);
+    sim_handlers = (node_handlers_t){.on_exec = s_on_exec, .op_changes = s_changes};
+    sim_max_reply = NODES_REPLY_MAX;
+    node_config_t config = sim_config(-1, NULL);
     node_handlers_t handlers = {.on_up = s_on_up};
     s_root = node_new(&config, NULL, &handlers, NULL);
     CHECK(s_root != NULL);
@@ -775,8 +710,7 @@ int main(void)
     s_adopt();
     s_held_while_starting();
     node_destroy(&s_root);
-    for (int id = 0; id < MAX_NODES; id++)
-        node_destroy(&s_nodes[id].node);
+    sim_destroy();
     zlistx_destroy(&s_up);
     return check_report("node");
 }
