@@ -264,7 +264,10 @@ static void s_keeper(const char *file, char **argv, int output, int null_fd, int
 static int s_end(pid_t keeper, bool stop, int life, pid_t program)
 {
     if (stop) {
+        //  A keeper stopped from outside (SIGSTOP) is continued to hear it: it ends
+        //  what the program started, even what left its group, as only it can.
         kill(keeper, SIGHUP);
+        kill(keeper, SIGCONT);
         //  The keeper is ours: it ends at once. Should it not, it goes.
         struct pollfd ended = {life, POLLIN, 0};
         if (poll(&ended, 1, 2000) == 0)

@@ -381,6 +381,23 @@ def test_a_killed_keeper_ends_what_the_program_started():
         assert m.close() == 0
 
 
+def test_a_stopped_keeper_still_ends_at_the_time_limit():
+    """The keeper of a run op stopped from outside (SIGSTOP) when the time limit comes:
+    the node continues it to end it, so the answer is the time limit's, at once.
+    Before, the node waited 2 s for the stopped keeper, and the answer came after the
+    controller's deadline as `Node is unavailable`."""
+    seconds = "97.9%06d" % os.getpid()  # this run's own: no other run's leftover
+    with Mqtree("--ordered", "--allow-run", "--timeout", "1500") as m:
+        build(m, 1, 1)
+        m.send("exec 0 run sleep %s" % seconds)
+        wait_until(lambda: processes_with(seconds), what="the program started")
+        kill(parent_of(processes_with(seconds)[0]), signal.SIGSTOP)
+        assert m.line() == "Error:0: Time limit reached: the program was killed"
+        wait_until(lambda: not processes_with(seconds), what="the program ended")
+        m.expect("exec 0 run true", "Ok:0: 0")
+        assert m.close() == 0
+
+
 def test_a_stray_program_ends_at_exit_at_once():
     """A program that left its run's group (setsid) outlives its keeper killed from
     outside: handed to the controller (the subreaper), it is no node, and exit ends
@@ -413,4 +430,5 @@ if __name__ == "__main__":
          test_controller_receives_one_message_per_child, test_stopped_relay_within_the_deadline,
          test_run_refused_without_allow_run,
          test_run, test_a_killed_keeper_ends_what_the_program_started,
+         test_a_stopped_keeper_still_ends_at_the_time_limit,
          test_a_stray_program_ends_at_exit_at_once])
