@@ -1,7 +1,7 @@
 /*  controller — the controller core, node -1 (see controller.h): owns turning
     commands into requests down the tree, and replies, deaths, deadlines into results. */
 #define _GNU_SOURCE
-#include "controller.h"
+#include "controller_internal.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -17,38 +17,8 @@
 #include "../common/text.h"
 #include "../common/wire.h"
 #include "../node/fanout.h"
-#include "../node/node.h"
-#include "heartbeat.h"
-#include "broadcast.h"
-#include "requests.h"
-#include "topology.h"
-#include "waiting.h"
 #include "../common/mem.h"
 
-struct _controller_t {
-    controller_config_t config;
-    output_sink_fn *sink; //  every result and event goes there
-    void *sink_arg;
-    node_t *node; //  the controller as node -1: its children, routing, fan-out
-    topology_t *topology;
-    requests_t *requests;
-    waiting_t *waiting; //  commands waiting for a create or remove in flight
-    //  The node's timers (node_timers), on its clock: the controller's deadlines run
-    //  there, after the node has read what arrived (and through a stall's grace).
-    timers_t *timers;
-    int timer_id; //  0 when no deadline timer is armed
-    int64_t timer_at;
-    broadcasts_t *broadcasts; //  pingalls and set commands in flight: who was asked,
-                              //  what they answered
-    //  Creates and joins reported failed at their deadline: request id ->
-    //  tombstone_t. If the parent's success comes after all (it was held up on the
-    //  way), the child is ended: a create or join reported failed leaves no node.
-    zhashx_t *tombstones;
-    uint32_t joins; //  workers that asked to join: each one's number (children.h)
-    int heartbeat_timer; //  the timer that reports availability (0: none)
-    bool heartbeat_soon; //  ... set for the end of this turn, not an interval later
-    heartbeat_t *heartbeat;
-};
 
 static void s_execute(controller_t *self, command_t *command, uint64_t seq);
 
@@ -58,7 +28,7 @@ typedef struct {
 } tombstone_t;
 
 //  A node a command may address: any but the controller itself.
-static topo_node_t *s_node(controller_t *self, int32_t id)
+topo_node_t *controller_node(controller_t *self, int32_t id)
 {
     return id == TOPOLOGY_ROOT ? NULL : topology_find(self->topology, id);
 }
@@ -120,7 +90,7 @@ static int64_t s_wire_deadline(controller_t *self, int type, int64_t deadline_us
 //  topology gives (in a binary search tree, to the first hop only: each node routes
 //  by key below). A request that cannot go (the first hop is gone) is answered
 //  unavailable at once, through the node's reply.
-static void s_send(controller_t *self, request_t *request, wire_msg_t **msg,
+void controller_send(controller_t *self, request_t *request, wire_msg_t **msg,
                    topo_node_t *target)
 {
     wire_msg_t *out = *msg;
@@ -143,7 +113,7 @@ static void s_send_child(controller_t *self, request_t *request, int type, topo_
     wire_msg_t *msg = wire_msg_new((wire_type_t)type);
     msg->child = child;
     msg->pid = pid;
-    s_send(self, request, &msg, target);
+    controller_send(self, request, &msg, target);
 }
 
 //  --- Forgetting nodes ---------------------------------------------------------------
@@ -354,7 +324,7 @@ static void s_create_unavailable(void *arg, request_t *request)
 //  -1's read after this deadline): its tombstone lets that late success end the child
 //  (s_late_reply). Every parent answers a create or an adoption once, failure
 //  included, so every tombstone goes with that answer (or with its parent).
-static void s_bury(controller_t *self, request_t *request)
+void controller_bury(controller_t *self, request_t *request)
 {
     tombstone_t *tombstone = (tombstone_t *)zmalloc(sizeof(tombstone_t));
     *tombstone = (tombstone_t){request->node, request->target};
@@ -364,7 +334,7 @@ static void s_bury(controller_t *self, request_t *request)
 static void s_create_timeout(void *arg, request_t *request)
 {
     controller_t *self = (controller_t *)arg;
-    s_bury(self, request);
+    controller_bury(self, request);
     s_create_failed(self, request, NULL);
 }
 
@@ -373,7 +343,7 @@ static void s_remove_reply(void *arg, request_t *request, int status, const char
 {
     (void)text;
     controller_t *self = (controller_t *)arg;
-    topo_node_t *node = s_node(self, request->node);
+    topo_node_t *node = controller_node(self, request->node);
     if (node) {
         if (status != WIRE_OK)
             s_end_unconfirmed(self, node);
@@ -466,10 +436,6 @@ static void s_broadcast_reply(void *arg, request_t *request, int status, const c
 }
 
 //  What each kind of request does when it ends (request_end picks the entry).
-static void s_join_reply(void *arg, request_t *request, int status, const char *text);
-static void s_join_made(void *arg, request_t *request, int32_t pid, const char *endpoint);
-static void s_join_unanswered(void *arg, request_t *request);
-static void s_join_timeout(void *arg, request_t *request);
 
 static const request_behaviour_t s_behaviours[] = {
     //  on_reply, on_unavailable, on_timeout, and on_made for kinds that make a node
@@ -477,7 +443,7 @@ static const request_behaviour_t s_behaviours[] = {
     [CMD_REMOVE] = {s_remove_reply, s_remove_unconfirmed, s_remove_unconfirmed, NULL},
     [CMD_EXEC] = {s_exec_reply, s_exec_unavailable, s_exec_unavailable, NULL},
     [CMD_PING] = {s_ping_reply, s_ping_unanswered, s_ping_unanswered, NULL},
-    [CMD_JOIN] = {s_join_reply, s_join_unanswered, s_join_timeout, s_join_made},
+    [CMD_JOIN] = {joins_refused, joins_unanswered, joins_timeout, joins_made},
     [CMD_BROADCAST] = {s_broadcast_reply, s_broadcast_done, s_broadcast_done, NULL},
 };
 
@@ -496,7 +462,7 @@ static int64_t s_start_us(controller_t *self, topo_node_t *node)
     return start;
 }
 
-static request_t *s_request(controller_t *self, int kind, uint64_t seq, int32_t node,
+request_t *controller_request(controller_t *self, int kind, uint64_t seq, int32_t node,
                             topo_node_t *through)
 {
     int32_t target = through ? through->id : node;
@@ -506,116 +472,6 @@ static request_t *s_request(controller_t *self, int kind, uint64_t seq, int32_t 
     request->via = through ? through->made_by : 0;
     s_arm(self);
     return request;
-}
-
-//  --- Joins ------------------------------------------------------------------------
-
-//  The joiner's parent could not adopt it. (Its success is a CREATED.)
-static void s_join_reply(void *arg, request_t *request, int status, const char *text)
-{
-    (void)status;
-    controller_t *self = (controller_t *)arg;
-    topo_node_t *node = s_node(self, request->node);
-    if (!node)
-        return;
-    log_warn("node %d did not join: %s", request->node, *text ? text : "no answer");
-    topology_remove(self->topology, node);
-}
-
-//  The joiner's node said HELLO to its parent: it is in the tree.
-static void s_join_made(void *arg, request_t *request, int32_t pid, const char *endpoint)
-{
-    controller_t *self = (controller_t *)arg;
-    topo_node_t *node = s_node(self, request->node);
-    if (!node)
-        return;
-    node->pid = pid;
-    free(node->endpoint);
-    node->endpoint = *endpoint ? mem_strdup(endpoint) : NULL;
-    node->state = NODE_UP;
-    event_t event = {.kind = EVENT_NODE_JOINED, .node = node->id, .pid = node->pid,
-                     .host = node->host ? node->host : "?"};
-    self->sink(self->sink_arg, NULL, &event);
-}
-
-static void s_join_unanswered(void *arg, request_t *request)
-{
-    s_join_reply(arg, request, WIRE_UNAVAILABLE, "");
-}
-
-static void s_join_timeout(void *arg, request_t *request)
-{
-    s_bury((controller_t *)arg, request);
-    s_join_unanswered(arg, request);
-}
-
-//  Why a worker may not join as node id under parent_id (NULL: it may). *parent is
-//  where it goes: the named node, or in a BST the one its key leads to.
-static const char *s_join_refusal(controller_t *self, int32_t id, int32_t parent_id,
-                                  topo_node_t **parent, char *text, size_t size)
-{
-    *parent = self->config.tree.bst ? topology_bst_parent(self->topology, id)
-                                    : topology_find(self->topology, parent_id);
-    if (id == TOPOLOGY_ROOT)
-        snprintf(text, size, "Invalid id -1 (-1 is the controller)");
-    else if (topology_find(self->topology, id))
-        snprintf(text, size, "Node %d already exists", id);
-    else if (!*parent)
-        snprintf(text, size, "Parent %d not found", parent_id);
-    else if (topology_blocker(*parent))
-        snprintf(text, size, "Parent %d is unavailable", (*parent)->id);
-    else if (self->config.nodes_max && topology_size(self->topology) >= self->config.nodes_max)
-        snprintf(text, size, "Too many nodes (limit %zu)", self->config.nodes_max);
-    else
-        return NULL;
-    return text;
-}
-
-//  A JOIN on --listen: the joiner is told where to connect (its parent's endpoint;
-//  under -1, this one) and its parent to expect it (ADOPT). The Joined line comes
-//  when it has said HELLO there; a joiner refused is told why, and the tree is
-//  untouched.
-static void s_on_join(void *owner, const char *route, wire_msg_t **msg)
-{
-    controller_t *self = (controller_t *)owner;
-    wire_msg_t *join = *msg;
-    char refusal[128];
-    topo_node_t *parent;
-    const char *why = s_join_refusal(self, join->node, join->parent, &parent, refusal,
-                                     sizeof refusal);
-    const char *endpoint = NULL;
-    if (!why) {
-        endpoint = parent->id == TOPOLOGY_ROOT ? self->config.listen : parent->endpoint;
-        if (!endpoint) {
-            snprintf(refusal, sizeof refusal, "Parent %d has no endpoint yet", parent->id);
-            why = refusal;
-        }
-    }
-    if (why) {
-        wire_msg_t *refusal = wire_reply_new(join->request_id, TOPOLOGY_ROOT, WIRE_ERROR,
-                                             why, strlen(why));
-        node_join_reply(self->node, route, &refusal);
-        log_info("refused a worker joining as node %d: %s", join->node, why);
-        return;
-    }
-    //  Its routing id at its parent follows from a join number of ours (children.h).
-    uint32_t number = ++self->joins & 0x7fffffffu;
-    wire_msg_t *admit = wire_msg_new(WIRE_ADMIT);
-    admit->request_id = join->request_id;
-    admit->node = TOPOLOGY_ROOT;
-    admit->pid = (int32_t)number;
-    wire_bytes_copy(&admit->endpoint, endpoint, strlen(endpoint));
-    node_join_reply(self->node, route, &admit);
-    topo_node_t *node = topology_add(self->topology, join->node, parent);
-    node->host = text_escape((const char *)join->host.data, join->host.size);
-    node->remote = true;
-    request_t *request = s_request(self, CMD_JOIN, 0, node->id, parent);
-    node->made_by = request->id;
-    wire_msg_t *adopt = wire_msg_new(WIRE_ADOPT);
-    adopt->child = node->id;
-    adopt->pid = (int32_t)number;
-    wire_bytes_copy(&adopt->host, join->host.data, join->host.size);
-    s_send(self, request, &adopt, parent);
 }
 
 //  Frees an answered request, and runs the commands that waited for its nodes.
@@ -786,21 +642,21 @@ static void s_create(controller_t *self, command_t *command, uint64_t seq)
     const char *host = topology_child_host(parent, command->host);
     node->host = host ? mem_strdup(host) : NULL;
     node->remote = command->host[0] || parent->remote;
-    request_t *request = s_request(self, CMD_CREATE, seq, node->id, parent);
+    request_t *request = controller_request(self, CMD_CREATE, seq, node->id, parent);
     node->ready_by_us = request->deadline_us;
     node->made_by = request->id;
     request->slot = waiting_spawn_started(self->waiting, node->host);
     wire_msg_t *msg = wire_msg_new(WIRE_CREATE);
     msg->child = node->id;
     wire_bytes_copy(&msg->host, command->host, strlen(command->host));
-    s_send(self, request, &msg, parent);
+    controller_send(self, request, &msg, parent);
 }
 
 //  The node a command names, or NULL once the command is answered "Not found".
 static topo_node_t *s_named(controller_t *self, const command_t *command,
                             result_t answer)
 {
-    topo_node_t *node = s_node(self, command->id);
+    topo_node_t *node = controller_node(self, command->id);
     if (!node)
         s_error(self, answer, "Not found");
     return node;
@@ -820,7 +676,7 @@ static void s_remove(controller_t *self, command_t *command, uint64_t seq)
         s_emit(self, &answer);
         return;
     }
-    request_t *request = s_request(self, CMD_REMOVE, seq, node->id, parent);
+    request_t *request = controller_request(self, CMD_REMOVE, seq, node->id, parent);
     node->state = NODE_REMOVING;
     s_send_child(self, request, WIRE_REMOVE, parent, node->id, 0);
 }
@@ -844,7 +700,7 @@ static void s_exec(controller_t *self, command_t *command, uint64_t seq)
         s_unavailable(self, answer);
         return;
     }
-    request_t *request = s_request(self, CMD_EXEC, seq, node->id, node);
+    request_t *request = controller_request(self, CMD_EXEC, seq, node->id, node);
     wire_msg_t *msg = wire_msg_new(WIRE_EXEC);
     wire_bytes_copy(&msg->op, command->op, command->op_length);
     if (command->args_length >= ZERO_COPY_MIN) {
@@ -855,7 +711,7 @@ static void s_exec(controller_t *self, command_t *command, uint64_t seq)
         command->line = NULL;
     } else
         wire_bytes_lend(&msg->text, command->args, command->args_length);
-    s_send(self, request, &msg, node);
+    controller_send(self, request, &msg, node);
 }
 
 static void s_ping(controller_t *self, command_t *command, uint64_t seq)
@@ -869,9 +725,9 @@ static void s_ping(controller_t *self, command_t *command, uint64_t seq)
         s_emit(self, &answer);
         return;
     }
-    request_t *request = s_request(self, CMD_PING, seq, node->id, node);
+    request_t *request = controller_request(self, CMD_PING, seq, node->id, node);
     wire_msg_t *msg = wire_msg_new(WIRE_PING);
-    s_send(self, request, &msg, node);
+    controller_send(self, request, &msg, node);
 }
 
 //  Node -1 asks every child of ours on the way to a target; each answers for its
@@ -906,7 +762,7 @@ static void s_send_broadcast(controller_t *self, request_t *request, broadcast_t
 
 static void s_pingall(controller_t *self, uint64_t seq)
 {
-    request_t *request = s_request(self, CMD_BROADCAST, seq, TOPOLOGY_ROOT, NULL);
+    request_t *request = controller_request(self, CMD_BROADCAST, seq, TOPOLOGY_ROOT, NULL);
     broadcast_t *broadcast =
         broadcast_new(CMD_PINGALL, REDUCE_NONE, NULL, self->config.tree.max_reply);
     size_t count;
@@ -935,7 +791,7 @@ static void s_to_set(controller_t *self, command_t *command, uint64_t seq)
         s_error(self, answer, "No node in the set");
         return;
     }
-    request_t *request = s_request(self, CMD_BROADCAST, seq, TOPOLOGY_ROOT, NULL);
+    request_t *request = controller_request(self, CMD_BROADCAST, seq, TOPOLOGY_ROOT, NULL);
     byte *sets = NULL;
     size_t size = 0;
     if (!command->set->all) {
@@ -1077,7 +933,7 @@ static void s_late_answer(controller_t *self, const wire_msg_t *answer)
 static bool s_on_the_way(controller_t *self, const wire_msg_t *reply, int32_t target,
                          bool *behind)
 {
-    topo_node_t *from = topology_find(self->topology, reply->node), *to = s_node(self, target);
+    topo_node_t *from = topology_find(self->topology, reply->node), *to = controller_node(self, target);
     *behind = false;
     if (reply->status != WIRE_UNAVAILABLE || !from || !to || from == to ||
         !topology_within(to, from))
@@ -1162,7 +1018,7 @@ static void s_on_created(controller_t *self, const wire_msg_t *created)
 
 static void s_on_event(controller_t *self, const wire_msg_t *event)
 {
-    topo_node_t *node = s_node(self, event->child);
+    topo_node_t *node = controller_node(self, event->child);
     //  An event must come from the node's parent about the process we know: a
     //  report about a process since removed and re-created is stale.
     if (!node || node->parent->id != event->node || node->pid != event->pid) {
@@ -1247,7 +1103,7 @@ controller_t *controller_new(const controller_config_t *config, loop_t *loop,
         .clock = config->clock,
     };
     node_handlers_t handlers = {.on_up = s_on_up, .on_other = s_on_orphan,
-                                .on_join = s_on_join};
+                                .on_join = joins_on_join};
     self->node = node_new(&node_config, loop, &handlers, self);
     if (!self->node) {
         free(self);
