@@ -123,9 +123,28 @@ char *process_worker_path(void)
     return path;
 }
 
+//  The session of pid (/proc/PID/stat), or -1.
+static pid_t s_session_of(pid_t pid)
+{
+    char path[64], stat[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *file = fopen(path, "r");
+    size_t size = file ? fread(stat, 1, sizeof stat - 1, file) : 0;
+    if (file)
+        fclose(file);
+    stat[size] = '\0';
+    //  After the name, which may hold anything: state, parent, group, session.
+    char *end = strrchr(stat, ')'), state;
+    int parent, group, session;
+    if (!end || sscanf(end + 1, " %c %d %d %d", &state, &parent, &group, &session) != 4)
+        return -1;
+    return (pid_t)session;
+}
+
 //  SIGKILLs every process whose parent we are (read from /proc: it may be one the
-//  topology lost track of) that expected does not know of (NULL: every one). Returns
-//  how many.
+//  topology lost track of); with expected, only those it does not know of that run
+//  in a session of their own (a keeper or a launcher whose node died is in ours,
+//  and ends by itself). Returns how many.
 static int s_kill_our_children(process_expected_fn *expected, void *arg)
 {
     char path[64];
@@ -133,8 +152,9 @@ static int s_kill_our_children(process_expected_fn *expected, void *arg)
              (int)getpid());
     FILE *file = fopen(path, "r");
     int count = 0, pid;
+    pid_t ours = getsid(0);
     while (file && fscanf(file, "%d", &pid) == 1)
-        if (!expected || !expected((pid_t)pid, arg))
+        if (!expected || (!expected((pid_t)pid, arg) && s_session_of((pid_t)pid) != ours))
             count += kill(pid, SIGKILL) == 0;
     if (file)
         fclose(file);

@@ -41,10 +41,11 @@ typedef bool(process_expected_fn)(pid_t pid, void *arg);
 
 //  Waits for every child process, so that nothing started under a subreaper is left
 //  when it goes, but never for long. A child that expected (if given) does not know
-//  of is SIGKILLed as soon as it is seen: a process handed to this subreaper that no
-//  one ends (a program that left its group, its keeper killed). Past cap_ms
-//  whatever is still there (read from /proc) is SIGKILLed. Each with a warning; all
-//  are reaped. SIGCHLD is blocked meanwhile.
+//  of and that runs in a session of its own is SIGKILLed as soon as it is seen: a
+//  process handed to this subreaper that no one ends (a program that left its
+//  run's session, its keeper killed). Past cap_ms whatever is still there (read
+//  from /proc) is SIGKILLed. Each with a warning; all are reaped. SIGCHLD is
+//  blocked meanwhile.
 void process_reap_all(int cap_ms, process_expected_fn *expected, void *arg);
 
 //  Formats into a freshly allocated string; aborts on out-of-memory like czmq does.

@@ -131,7 +131,7 @@ static void s_unlink_socket(topo_node_t *node, void *arg)
 //  The pids of this host's nodes, for exit (pids: an idmap).
 static void s_add_pid(topo_node_t *node, void *pids)
 {
-    if (node->parent && node->pid > 0 && !node->remote)
+    if (node->parent && node->pid > 0 && !node->reaped && !node->remote)
         zhashx_insert((zhashx_t *)pids, idmap_key(node->pid), node);
 }
 
@@ -322,7 +322,7 @@ static void s_create_unavailable(void *arg, request_t *request)
 
 //  A create or join may still succeed on its way (a worker's answer held up, or node
 //  -1's read after this deadline): its tombstone lets that late success end the child
-//  (s_late_reply). Every parent answers a create or an adoption once, failure
+//  (s_late_answer). Every parent answers a create or an adoption once, failure
 //  included, so every tombstone goes with that answer (or with its parent).
 void controller_bury(controller_t *self, request_t *request)
 {
@@ -541,10 +541,12 @@ static void s_fail_through(controller_t *self, topo_node_t *node, bool only_ping
     free(failing);
 }
 
-static void s_on_heartbeat_due(void *arg, int timer_id)
+static void s_on_heartbeat_due(void *arg, int timer_id);
+
+//  Reports what changed in availability, and arms the next look.
+static void s_report_heartbeat(controller_t *self)
 {
-    (void)timer_id;
-    controller_t *self = (controller_t *)arg;
+    timers_cancel(self->timers, self->heartbeat_timer);
     self->heartbeat_timer = 0;
     self->heartbeat_soon = false;
     int64_t next = heartbeat_update(self->heartbeat, s_now(self));
@@ -552,17 +554,35 @@ static void s_on_heartbeat_due(void *arg, int timer_id)
         self->heartbeat_timer = timers_add(self->timers, next, s_on_heartbeat_due, self);
 }
 
-//  Availability is reported once per turn of the loop, after every message that came
-//  in one burst: a link that comes back delivers its node's beats and its own old
-//  report of a child lost meanwhile together, and the child must not be said back
-//  and then lost again within the same instant (README, Many hosts).
+static void s_on_heartbeat_due(void *arg, int timer_id)
+{
+    (void)timer_id;
+    controller_t *self = (controller_t *)arg;
+    self->heartbeat_timer = 0;
+    s_report_heartbeat(self);
+}
+
+//  Availability is reported once per turn, after every message that came in one
+//  burst: a link that comes back delivers its node's beats and its own old report of
+//  a child lost meanwhile together, and the child must not be said back and then
+//  lost again within the same instant (README, Many hosts). An event marks the
+//  report due; the end of the turn that brought it (s_turn_end) makes it.
 static void s_heartbeat_due(controller_t *self)
 {
-    if (self->heartbeat_timer && self->heartbeat_soon)
-        return; //  a burst of events: one update at the end of the turn
-    timers_cancel(self->timers, self->heartbeat_timer);
-    self->heartbeat_timer = timers_add(self->timers, s_now(self), s_on_heartbeat_due, self);
     self->heartbeat_soon = true;
+}
+
+//  The end of a turn that may have brought events: the node's batch of messages
+//  (its on_woken), or a reaping.
+static void s_turn_end(controller_t *self)
+{
+    if (self->heartbeat_soon)
+        s_report_heartbeat(self);
+}
+
+static void s_on_woken(void *owner)
+{
+    s_turn_end((controller_t *)owner);
 }
 
 static void s_node_event(controller_t *self, topo_node_t *node, int kind, int status)
@@ -909,13 +929,15 @@ static void s_late_answer(controller_t *self, const wire_msg_t *answer)
     void *key = (void *)(uintptr_t)answer->request_id;
     tombstone_t *tombstone =
         answer->request_id ? (tombstone_t *)zhashx_lookup(self->tombstones, key) : NULL;
-    if (!tombstone || answer->node != tombstone->parent) {
+    //  (A CREATED that names no process is no answer: no node of ours sends one.)
+    if (!tombstone || answer->node != tombstone->parent ||
+        (answer->type == WIRE_CREATED && answer->pid <= 0)) {
         log_debug("dropped a late %s to request %" PRIu64, wire_type_name(answer->type),
                   answer->request_id);
         return;
     }
     topo_node_t *parent = topology_find(self->topology, tombstone->parent);
-    if (answer->type == WIRE_CREATED && answer->pid > 0 && parent) {
+    if (answer->type == WIRE_CREATED && parent) {
         log_info("node %d came up after it was reported failed; ending pid %d",
                  tombstone->node, (int)answer->pid);
         s_end_later(self, parent, tombstone->node, answer->pid);
@@ -1065,6 +1087,7 @@ static void s_on_orphan(void *owner, pid_t pid, int status)
 void controller_on_sigchld(controller_t *self)
 {
     node_reap(self->node);
+    s_turn_end(self);
 }
 
 //  --- Lifecycle ----------------------------------------------------------------------
@@ -1103,7 +1126,7 @@ controller_t *controller_new(const controller_config_t *config, loop_t *loop,
         .clock = config->clock,
     };
     node_handlers_t handlers = {.on_up = s_on_up, .on_other = s_on_orphan,
-                                .on_join = joins_on_join};
+                                .on_join = joins_on_join, .on_woken = s_on_woken};
     self->node = node_new(&node_config, loop, &handlers, self);
     if (!self->node) {
         free(self);

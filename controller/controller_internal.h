@@ -36,7 +36,7 @@ struct _controller_t {
     zhashx_t *tombstones;
     uint32_t joins; //  workers that asked to join: each one's number (children.h)
     int heartbeat_timer; //  the timer that reports availability (0: none)
-    bool heartbeat_soon; //  ... set for the end of this turn, not an interval later
+    bool heartbeat_soon; //  ... due at the end of this turn (s_turn_end)
     heartbeat_t *heartbeat;
 };
 

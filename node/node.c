@@ -431,8 +431,10 @@ void node_request(node_t *self, wire_msg_t **msg)
 
 static void s_on_hello(node_t *self, child_t *child, wire_msg_t **msg)
 {
-    //  A child on another host says its pid there: ours is its launcher's.
-    if ((*msg)->node != child->id || (!child->host && (*msg)->pid != (int32_t)child->pid)) {
+    //  A child on another host says its pid there: ours is its launcher's. A pid of
+    //  0 names no process (a joiner's is all we will know of it).
+    if ((*msg)->node != child->id || (*msg)->pid <= 0 ||
+        (!child->host && (*msg)->pid != (int32_t)child->pid)) {
         log_dropped("dropped a HELLO that does not match child %d", child->id);
         return;
     }
@@ -570,6 +572,16 @@ static int s_on_zap(loop_t *loop, zsock_t *reader, void *arg)
 
 static void s_arm(void *arg, int64_t at_us);
 
+//  Handles every message waiting from children, batch after batch: what has arrived
+//  counts before a timer does. Returns how many.
+static int s_drain_children(node_t *self)
+{
+    int count = 0;
+    while (zsock_events(children_router(self->children)) & ZMQ_POLLIN)
+        count += s_read_children(self);
+    return count;
+}
+
 //  A timer this late: this process was stopped or starved (timers.h, stall_t).
 static int s_on_loop_timer(loop_t *loop, int timer_id, void *arg)
 {
@@ -585,9 +597,11 @@ static int s_on_loop_timer(loop_t *loop, int timer_id, void *arg)
     }
     //  Messages first: a HELLO or an answer that has arrived counts, however late
     //  the timer; only then does silence count as failure.
-    s_read_parent(self);
-    node_drain_children(self);
-    timers_run(self->timers);
+    int count = s_read_parent(self);
+    count += s_drain_children(self);
+    count += timers_run(self->timers);
+    if (count)
+        s_woken(self);
     s_arm(self, timers_next(self->timers));
     return 0;
 }
@@ -613,15 +627,11 @@ int node_poll(node_t *self)
 {
     int count = self->zap ? zap_handle(self->zap) : 0;
     count += s_read_parent(self);
-    count += s_read_children(self);
+    count += s_drain_children(self);
     count += timers_run(self->timers);
+    if (count)
+        s_woken(self);
     return count;
-}
-
-void node_drain_children(node_t *self)
-{
-    while (zsock_events(children_router(self->children)) & ZMQ_POLLIN)
-        s_read_children(self);
 }
 
 void node_child_status(node_t *self, pid_t pid, int status)

@@ -41,7 +41,8 @@ typedef struct {
     void (*on_up)(void *owner, wire_msg_t **msg);
     //  A reaped process that is no child of this node (an orphan given to us).
     void (*on_other)(void *owner, pid_t pid, int status);
-    //  The loop woke for the node's sockets (for the owner's bookkeeping; NULL: none).
+    //  The node has handled a batch of messages or run its timers (in its loop, or
+    //  node_poll): the end of a turn, for the owner's bookkeeping (NULL: none).
     void (*on_woken)(void *owner);
     //  A JOIN from a worker on the --listen endpoint (taken), with the routing id to
     //  answer it on (node_join_reply). NULL: dropped.
@@ -91,13 +92,10 @@ void node_reap(node_t *self);
 //  One waitpid status of pid: for tests, and for node_reap.
 void node_child_status(node_t *self, pid_t pid, int status);
 
-//  Handles every message waiting on the node's sockets and runs the timers that
-//  are due. Returns how many messages and timers it handled.
+//  Handles the messages waiting on the node's sockets (from its parent a batch,
+//  from its children all), then runs the timers that are due: what has arrived
+//  counts before a deadline does. Returns how many messages and timers it handled.
 int node_poll(node_t *self);
-
-//  Handles the messages waiting from children only (the controller's deadline
-//  timer reads what has arrived before it counts silence as failure).
-void node_drain_children(node_t *self);
 
 size_t node_children_count(node_t *self);
 //  The messages the node received from its children and sent them, since the start.

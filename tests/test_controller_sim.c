@@ -170,6 +170,22 @@ static void s_heartbeats(void)
     s_expect_event("Heartbit: node 2 is available again");
     s_expect_event("Heartbit: node 3 is available again");
     CHECK(zlistx_size(s_events) == 0);
+    //  A child of the controller's own: its loss is found by node -1's timers, and
+    //  told at the end of that turn, not an interval later.
+    sim_nodes[1].frozen = true;
+    s_advance_ms(300 * 4);
+    int64_t lost_by = sim_now + 300 * 1000 + 1000;
+    while (zlistx_size(s_events) == 0 && sim_now < lost_by)
+        s_advance_ms(1);
+    s_expect_event("Heartbit: node 1 is unavailable now");
+    s_expect_event("Heartbit: node 2 is unavailable now");
+    s_expect_event("Heartbit: node 3 is unavailable now");
+    sim_nodes[1].frozen = false;
+    s_advance_ms(300 * 2);
+    s_expect_event("Heartbit: node 1 is available again");
+    s_expect_event("Heartbit: node 2 is available again");
+    s_expect_event("Heartbit: node 3 is available again");
+    CHECK(zlistx_size(s_events) == 0);
     CHECK_STR(s_result(s_submit("heartbeat 0")), "Ok");
 }
 

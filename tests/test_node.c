@@ -645,6 +645,25 @@ static void s_adopt(void)
     s_pump();
     CHECK(node_child(sim_nodes[1].node, 10) == NULL && sim_nodes[10].killed == 0);
     CHECK(zlistx_size(s_up) == 0);
+
+    //  A HELLO that says pid 0 names no process: it is dropped, so the adoption is
+    //  never reported made (the controller could then end no process of it), and it
+    //  fails at its deadline.
+    uint64_t zero = s_to_node_one(WIRE_ADOPT, 15, 4);
+    s_pump();
+    zsock_t *liar = zsock_new(ZMQ_DEALER);
+    children_route(route, 15, CHILDREN_JOINED | 4);
+    zsock_set_identity(liar, route);
+    CHECK(zsock_connect(liar, "%s", node_endpoint(sim_nodes[1].node)) == 0);
+    wire_msg_t *hello = wire_msg_new(WIRE_HELLO);
+    hello->node = 15;
+    wire_send(liar, NULL, &hello);
+    s_pump();
+    CHECK(zlistx_size(s_up) == 0);
+    s_advance(1000001);
+    s_expect_reply(zero, 1, WIRE_UNAVAILABLE, "");
+    zsock_destroy(&liar);
+    CHECK(node_child(sim_nodes[1].node, 15) == NULL && zlistx_size(s_up) == 0);
 }
 
 //  Commands need not wait above for a create's answer: what comes for a child still
