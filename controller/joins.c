@@ -90,14 +90,17 @@ void joins_on_join(void *owner, const char *route, wire_msg_t **msg)
         }
     }
     if (why) {
-        wire_msg_t *refusal = wire_reply_new(join->request_id, TOPOLOGY_ROOT, WIRE_ERROR,
-                                             why, strlen(why));
-        node_join_reply(self->node, route, &refusal);
+        wire_msg_t *answer = wire_reply_new(join->request_id, TOPOLOGY_ROOT, WIRE_ERROR,
+                                            why, strlen(why));
+        node_join_reply(self->node, route, &answer);
         log_info("refused a worker joining as node %d: %s", join->node, why);
         return;
     }
     //  Its routing id at its parent follows from a join number of ours (children.h).
+    //  1 to 2^31 - 1 (0 names no join: the worker refuses it).
     uint32_t number = ++self->joins & 0x7fffffffu;
+    if (!number)
+        number = self->joins = 1;
     wire_msg_t *admit = wire_msg_new(WIRE_ADMIT);
     admit->request_id = join->request_id;
     admit->node = TOPOLOGY_ROOT;
