@@ -248,7 +248,6 @@ void wire_bytes_copy(wire_bytes_t *field, const void *data, size_t size)
 {
     //  One byte more than asked: a zero-size copy still has an address.
     void *copy = mem_alloc(size + 1);
-    assert(copy);
     if (size)
         memcpy(copy, data, size);
     wire_bytes_give(field, copy, size, s_heap_free, copy);
@@ -276,7 +275,6 @@ void wire_msg_keep(wire_msg_t *self)
 char *wire_bytes_strdup(const wire_bytes_t *field)
 {
     char *text = (char *)mem_alloc(field->size + 1);
-    assert(text);
     if (field->size)
         memcpy(text, field->data, field->size);
     text[field->size] = '\0';
@@ -363,7 +361,6 @@ int32_t wire_pop_hop(wire_msg_t *self)
 void wire_set_path(wire_msg_t *self, const int32_t *hops, size_t count)
 {
     byte *path = (byte *)mem_alloc(count * 4 + 1);
-    assert(path);
     for (size_t hop = 0; hop < count; hop++)
         wire_put_u32(path + hop * 4, (uint32_t)hops[hop]);
     wire_bytes_give(&self->path, path, count * 4, s_heap_free, path);

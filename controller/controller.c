@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -19,7 +18,6 @@
 #include "../node/fanout.h"
 #include "../common/mem.h"
 
-
 static void s_execute(controller_t *self, command_t *command, uint64_t seq);
 
 typedef struct {
@@ -31,6 +29,14 @@ typedef struct {
 topo_node_t *controller_node(controller_t *self, int32_t id)
 {
     return id == TOPOLOGY_ROOT ? NULL : topology_find(self->topology, id);
+}
+
+void controller_node_up(topo_node_t *node, int32_t pid, const char *endpoint)
+{
+    node->pid = pid;
+    free(node->endpoint);
+    node->endpoint = *endpoint ? mem_strdup(endpoint) : NULL;
+    node->state = NODE_UP;
 }
 
 //  --- Deadlines ---------------------------------------------------------------------
@@ -91,7 +97,7 @@ static int64_t s_wire_deadline(controller_t *self, int type, int64_t deadline_us
 //  by key below). A request that cannot go (the first hop is gone) is answered
 //  unavailable at once, through the node's reply.
 void controller_send(controller_t *self, request_t *request, wire_msg_t **msg,
-                   topo_node_t *target)
+                     topo_node_t *target)
 {
     wire_msg_t *out = *msg;
     int32_t *hops = (int32_t *)mem_alloc((target->depth + 1) * sizeof(int32_t));
@@ -128,10 +134,18 @@ static void s_unlink_socket(topo_node_t *node, void *arg)
     free(name);
 }
 
+//  Whether node's pid names a live process of this host: not yet reaped (its pid
+//  cannot have been reused), not the root (the controller itself), not remote (its
+//  pid is another host's).
+static bool s_local_process(const topo_node_t *node)
+{
+    return node->parent && node->pid > 0 && !node->reaped && !node->remote;
+}
+
 //  The pids of this host's nodes, for exit (pids: an idmap).
 static void s_add_pid(topo_node_t *node, void *pids)
 {
-    if (node->parent && node->pid > 0 && !node->reaped && !node->remote)
+    if (s_local_process(node))
         zhashx_insert((zhashx_t *)pids, idmap_key(node->pid), node);
 }
 
@@ -142,15 +156,8 @@ static bool s_is_node(pid_t pid, void *pids)
 
 static void s_kill_process(topo_node_t *node, void *arg)
 {
-    controller_t *self = (controller_t *)arg;
-    //  Only a process not yet reaped: its pid cannot have been reused. The root is
-    //  the controller itself; a remote node's pid is another host's.
-    if (!node->parent || node->pid <= 0 || node->reaped || node->remote)
-        return;
-    if (self->config.spawner)
-        self->config.spawner->kill(self->config.spawner->arg, node->pid);
-    else
-        kill(node->pid, SIGKILL);
+    if (s_local_process(node))
+        node_kill_pid(((controller_t *)arg)->node, node->pid);
 }
 
 //  Asks parent to end its child id, process pid, once it can: with no deadline, since
@@ -306,10 +313,7 @@ static void s_create_made(void *arg, request_t *request, int32_t pid,
         s_create_failed(self, request, NULL);
         return;
     }
-    node->pid = pid;
-    free(node->endpoint);
-    node->endpoint = *endpoint ? mem_strdup(endpoint) : NULL;
-    node->state = NODE_UP;
+    controller_node_up(node, pid, endpoint);
     result_t result = s_request_result(request);
     result.value.pid = pid;
     s_emit(self, &result);
@@ -436,7 +440,6 @@ static void s_broadcast_reply(void *arg, request_t *request, int status, const c
 }
 
 //  What each kind of request does when it ends (request_end picks the entry).
-
 static const request_behaviour_t s_behaviours[] = {
     //  on_reply, on_unavailable, on_timeout, and on_made for kinds that make a node
     [CMD_CREATE] = {s_create_reply, s_create_unavailable, s_create_timeout, s_create_made},
@@ -463,7 +466,7 @@ static int64_t s_start_us(controller_t *self, topo_node_t *node)
 }
 
 request_t *controller_request(controller_t *self, int kind, uint64_t seq, int32_t node,
-                            topo_node_t *through)
+                              topo_node_t *through)
 {
     int32_t target = through ? through->id : node;
     int64_t deadline = s_start_us(self, through) + (int64_t)self->config.timeout_ms * 1000;
@@ -557,9 +560,7 @@ static void s_report_heartbeat(controller_t *self)
 static void s_on_heartbeat_due(void *arg, int timer_id)
 {
     (void)timer_id;
-    controller_t *self = (controller_t *)arg;
-    self->heartbeat_timer = 0;
-    s_report_heartbeat(self);
+    s_report_heartbeat((controller_t *)arg);
 }
 
 //  Availability is reported once per turn, after every message that came in one
@@ -819,7 +820,6 @@ static void s_to_set(controller_t *self, command_t *command, uint64_t seq)
         size_t first = nodeset_encoded_size(broadcast->targets);
         size = first + nodeset_encoded_size(reach);
         sets = (byte *)mem_alloc(size);
-        assert(sets);
         nodeset_encode(broadcast->targets, sets);
         nodeset_encode(reach, sets + first);
     }
@@ -955,7 +955,8 @@ static void s_late_answer(controller_t *self, const wire_msg_t *answer)
 static bool s_on_the_way(controller_t *self, const wire_msg_t *reply, int32_t target,
                          bool *behind)
 {
-    topo_node_t *from = topology_find(self->topology, reply->node), *to = controller_node(self, target);
+    topo_node_t *from = topology_find(self->topology, reply->node);
+    topo_node_t *to = controller_node(self, target);
     *behind = false;
     if (reply->status != WIRE_UNAVAILABLE || !from || !to || from == to ||
         !topology_within(to, from))

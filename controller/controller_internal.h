@@ -43,6 +43,10 @@ struct _controller_t {
 //  A node a command may address: any but the controller itself. NULL if none.
 topo_node_t *controller_node(controller_t *self, int32_t id);
 
+//  Its parent made node (a create's or a join's CREATED): its pid on its host, and
+//  where its children connect ("" if unknown). It is up.
+void controller_node_up(topo_node_t *node, int32_t pid, const char *endpoint);
+
 //  A new request of kind for command seq, to node, whose message goes to through
 //  (the node itself, or a create's parent); its deadline counts from when the
 //  nodes on the way are up.

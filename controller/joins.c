@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "../common/log.h"
-#include "../common/mem.h"
 #include "../common/text.h"
 
 //  The joiner's parent could not adopt it. (Its success is a CREATED.)
@@ -27,10 +26,7 @@ void joins_made(void *arg, request_t *request, int32_t pid, const char *endpoint
     topo_node_t *node = controller_node(self, request->node);
     if (!node)
         return;
-    node->pid = pid;
-    free(node->endpoint);
-    node->endpoint = *endpoint ? mem_strdup(endpoint) : NULL;
-    node->state = NODE_UP;
+    controller_node_up(node, pid, endpoint);
     event_t event = {.kind = EVENT_NODE_JOINED, .node = node->id, .pid = node->pid,
                      .host = node->host ? node->host : "?"};
     self->sink(self->sink_arg, NULL, &event);

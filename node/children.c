@@ -702,6 +702,11 @@ void children_kill(children_t *self, child_t *child)
     children_set(self, child, CHILD_KILL);
 }
 
+void children_kill_pid(children_t *self, pid_t pid)
+{
+    self->spawner.kill(self->spawner.arg, pid);
+}
+
 bool children_status(children_t *self, pid_t pid, int status)
 {
     child_t *child = (child_t *)zhashx_lookup(self->by_pid, s_pid_key(pid));

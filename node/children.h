@@ -149,6 +149,10 @@ void children_hello(children_t *self, child_t *child, const wire_msg_t *hello);
 //  child is told to LEAVE, and stays until children_forget.
 void children_kill(children_t *self, child_t *child);
 
+//  Ends a process of this host's tree that may be no child of ours (a deeper node
+//  the controller ends itself), the way the table ends its own: the spawner's kill.
+void children_kill_pid(children_t *self, pid_t pid);
+
 //  One status change of a process, as waitpid reports it: the child's event is
 //  applied (a replaced process is forgotten silently; an ended child leaves the
 //  table before its report, so the report may spawn its id anew). Returns false if

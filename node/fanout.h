@@ -17,10 +17,11 @@
 
     A node's own answer to an op that changes nodes (set, timer, run: the owner says
     which) is not held for its subtree's: it goes up as a partial answer as soon as
-    it is known, as a single exec's reply would. Held, it was lost with the node when the node was stopped, and a change
-    that took effect was reported failed (at most once). One level up it waits with
-    the rest of that subtree as any answer does: its parent, which runs, passes it on
-    with them, or at its own deadline if the node stays stopped. (Passing every answer
+    it is known, as a single exec's reply would. Held, it was lost with the node when
+    the node was stopped, and a change that took effect was reported failed (at most
+    once). One level up it waits with the rest of that subtree as any answer does: its
+    parent, which runs, passes it on with them, or at its own deadline if the node
+    stays stopped. (Passing every answer
     on at once at every level made a chain of 290 carry 42,000 messages for one `set`,
     too slow for its deadline; held this way a node sends two at most.)
 

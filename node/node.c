@@ -572,13 +572,18 @@ static int s_on_zap(loop_t *loop, zsock_t *reader, void *arg)
 
 static void s_arm(void *arg, int64_t at_us);
 
-//  Handles every message waiting from children, batch after batch: what has arrived
-//  counts before a timer does. Returns how many.
-static int s_drain_children(node_t *self)
+//  One turn when timers are due (or, without a loop, node_poll): messages first — a
+//  HELLO or an answer that has arrived counts, however late the timer; only then
+//  does silence count as failure. The owner hears the turn's end. Returns how many
+//  messages and timers it handled.
+static int s_turn(node_t *self)
 {
-    int count = 0;
+    int count = s_read_parent(self);
     while (zsock_events(children_router(self->children)) & ZMQ_POLLIN)
         count += s_read_children(self);
+    count += timers_run(self->timers);
+    if (count)
+        s_woken(self);
     return count;
 }
 
@@ -595,13 +600,7 @@ static int s_on_loop_timer(loop_t *loop, int timer_id, void *arg)
         self->loop_timer_at = now + wait_ms * 1000;
         return 0;
     }
-    //  Messages first: a HELLO or an answer that has arrived counts, however late
-    //  the timer; only then does silence count as failure.
-    int count = s_read_parent(self);
-    count += s_drain_children(self);
-    count += timers_run(self->timers);
-    if (count)
-        s_woken(self);
+    s_turn(self);
     s_arm(self, timers_next(self->timers));
     return 0;
 }
@@ -626,12 +625,7 @@ static void s_arm(void *arg, int64_t at_us)
 int node_poll(node_t *self)
 {
     int count = self->zap ? zap_handle(self->zap) : 0;
-    count += s_read_parent(self);
-    count += s_drain_children(self);
-    count += timers_run(self->timers);
-    if (count)
-        s_woken(self);
-    return count;
+    return count + s_turn(self);
 }
 
 void node_child_status(node_t *self, pid_t pid, int status)
@@ -794,6 +788,11 @@ const char *node_endpoint(node_t *self)
 timers_t *node_timers(node_t *self)
 {
     return self->timers;
+}
+
+void node_kill_pid(node_t *self, pid_t pid)
+{
+    children_kill_pid(self->children, pid);
 }
 
 void node_join_reply(node_t *self, const char *route, wire_msg_t **msg)

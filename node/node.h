@@ -103,6 +103,10 @@ void node_counts(node_t *self, uint64_t *received, uint64_t *sent);
 child_t *node_child(node_t *self, int32_t id);
 const char *node_endpoint(node_t *self);
 timers_t *node_timers(node_t *self);
+
+//  Ends a process of this host's tree (children_kill_pid): SIGKILL, or in the tests
+//  their spawner's kill.
+void node_kill_pid(node_t *self, pid_t pid);
 int node_heartbeat_interval(node_t *self);
 
 #endif
