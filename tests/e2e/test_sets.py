@@ -299,6 +299,15 @@ def test_controller_receives_one_message_per_child():
         assert m.close() == 0
 
 
+def command_of(pid):
+    """The name the kernel gives pid (its comm), or "" if it is gone."""
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
 def processes_with(word):
     """Pids whose command line holds word."""
     found = []
@@ -408,10 +417,20 @@ def test_a_stray_program_ends_at_exit_at_once():
         build(m, 1, 1)
         m.send("exec 0 run sh -c setsid${IFS}-f${IFS}sleep${IFS}%s;sleep${IFS}61.%s"
                % (seconds, seconds[5:]))
-        wait_until(lambda: processes_with(seconds), what="the program started")
-        stray = processes_with(seconds)[0]
-        keeper = parent_of(parent_of(processes_with("61.%s" % seconds[5:])[0]))
-        kill(keeper)
+        # Both sleeps running: the stray (setsid -f's child, once its parent is gone
+        # and it has become `sleep`) and the program's own, whose parent's parent is
+        # the keeper.
+        found = {}
+
+        def both_running():
+            strays = [p for p in processes_with(seconds) if command_of(p) == "sleep"]
+            programs = processes_with("61.%s" % seconds[5:])
+            if strays and programs:
+                found.update(stray=strays[0], program=programs[0])
+            return bool(found)
+        wait_until(both_running, what="the program and the stray started")
+        stray = found["stray"]
+        kill(parent_of(parent_of(found["program"])))
         assert m.line() == "Ok:0: 137"
         wait_until(lambda: parent_of(stray) == m.proc.pid,
                    what="the stray handed to the controller")
