@@ -373,7 +373,10 @@ class Controller(harness.Mqtree):
         """create NODE PARENT @<name of host `host`>; returns the pid."""
         command = "create %d %d @%s" % (node, parent, self.hosts.name(host))
         reply = self.ask(command)
-        assert reply.startswith("Ok: "), "%r -> %r" % (command, reply)
+        # A failed create says why in the controller's log (a launcher that could
+        # not start, a HELLO that came late).
+        assert reply.startswith("Ok: "), "%r -> %r (its stderr: %r)" % (
+            command, reply, self.log().strip()[-1200:])
         pid = int(reply[4:])
         self.pids[node] = pid
         return pid

@@ -11,8 +11,8 @@ import time
 
 import chaos
 
-from harness import (LINE_DEADLINE, TIME_SCALE, Mqtree, alive, freeze, kill, run, thaw,
-                     tree_line, wait_until)
+from harness import (LINE_DEADLINE, TIME_SCALE, Mqtree, alive, freeze, kill, run, run_dir,
+                     slack, thaw, tree_line, wait_until)
 
 
 def read_replies(m, count, deadline=LINE_DEADLINE):
@@ -191,12 +191,14 @@ def test_controller_stopped_during_creates():
         m.build((1, -1), (2, 1))
         lines = ["create %d 2" % i for i in range(10, 20)]
         lines += ["create %d" % i for i in range(20, 25)]
-        known = set(descendants(m.proc.pid))
+        sockets = [os.path.join(run_dir(m.proc.pid), "%d.sock" % i) for i in range(10, 25)]
         m.send(*lines)
-        # Stopped once the creates have left it (their processes exist): the
-        # replies arrive while it is stopped and wait in its socket.
-        wait_until(lambda: len(set(descendants(m.proc.pid)) - known) == len(lines),
-                   20, "every create under way")
+        # Stopped once every new worker is past its start and about to say HELLO (it
+        # binds its endpoint just before): the answers arrive while the controller is
+        # stopped and wait in its socket. (Stopped as soon as the processes existed,
+        # an ASan start beside another test outlasted node 2's deadline once.)
+        wait_until(lambda: all(os.path.exists(path) for path in sockets), slack(60),
+                   "every new worker started")
         os.kill(m.proc.pid, signal.SIGSTOP)
         time.sleep(7 * TIME_SCALE)
         os.kill(m.proc.pid, signal.SIGCONT)
