@@ -820,6 +820,11 @@ zsock_t *node_upstream(node_t *self)
     return self->upstream;
 }
 
+zsock_t *node_router(node_t *self)
+{
+    return children_router(self->children);
+}
+
 int node_heartbeat_interval(node_t *self)
 {
     return beats_interval(self->beats);

@@ -86,6 +86,8 @@ int node_listen(node_t *self, const char *endpoint);
 bool node_parent_heard(node_t *self);
 bool node_left(node_t *self);
 zsock_t *node_upstream(node_t *self);
+//  The ROUTER its children talk to (tests that drive nodes without a loop wait on it).
+zsock_t *node_router(node_t *self);
 
 //  Reaps every child process that changed state (after SIGCHLD).
 void node_reap(node_t *self);

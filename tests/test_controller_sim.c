@@ -6,6 +6,7 @@
         -1 ── 1 ── 2 ── 3                                                         */
 #define _GNU_SOURCE
 #include "../controller/controller.h"
+#include "../controller/controller_internal.h"
 #include "sim_nodes.h"
 
 #include <signal.h>
@@ -38,14 +39,14 @@ static void s_sink(void *arg, const result_t *result, const event_t *event)
 }
 
 //  Polls the controller and every node that is not frozen until nothing moves.
+static int s_poll_controller(void *controller)
+{
+    return controller_poll((controller_t *)controller);
+}
+
 static void s_pump(void)
 {
-    for (int round = 0; round < 1000; round++) {
-        int moved = controller_poll(s_controller) + sim_poll();
-        if (!moved)
-            return;
-    }
-    CHECK(!"the tree settles");
+    sim_pump(s_poll_controller, s_controller, s_controller->node);
 }
 
 //  Moves the clock by ms, a millisecond at a time (each level's deadline comes a
