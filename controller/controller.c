@@ -1000,6 +1000,14 @@ static void s_on_reply(controller_t *self, const wire_msg_t *reply)
     int32_t expected = request->kind == CMD_EXEC || request->kind == CMD_PING
                            ? request->node
                            : request->target;
+    //  Held at a parent for a child whose create then failed (that answer came
+    //  first and took the node from the topology): the parent answers it
+    //  unavailable, as it never left, and it ends now, not at its deadline.
+    if (reply->node != expected && reply->status == WIRE_UNAVAILABLE &&
+        !s_made(self, expected, request->via)) {
+        s_complete(self, request, WIRE_UNAVAILABLE, "");
+        return;
+    }
     bool behind = false;
     if (reply->node != expected && !s_on_the_way(self, reply, expected, &behind)) {
         if (behind)

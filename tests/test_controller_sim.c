@@ -138,8 +138,13 @@ static void s_create_timeout(void)
 {
     sim_nodes[4].no_hello = true;
     uint64_t create = s_submit("create 4 1");
+    //  Sent on behind the create, held at node 1 for its child: answered with the
+    //  create's failure, not a timeout later.
+    uint64_t held_exec = s_submit("exec 4 op"), held_create = s_submit("create 5 4");
     s_advance_ms(TIMEOUT_MS);
     CHECK_STR(s_result(create), "Error: Parent is unavailable");
+    CHECK_STR(s_result(held_exec), "Error:4: Not found");
+    CHECK_STR(s_result(held_create), "Error: Parent not found");
     CHECK(sim_nodes[4].killed == 1 && !sim_nodes[4].node);
     node_child_status(sim_nodes[1].node, SIM_PID_BASE + 4, SIGKILL); //  reaped
     s_pump();
