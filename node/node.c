@@ -107,15 +107,26 @@ static void s_on_left(void *arg, int timer_id)
 }
 
 //  The requests held for a child that will never be ready (its create failed, or it
-//  was removed first): each is answered unavailable, as a send to it would be.
-static void s_fail_held(node_t *self, child_t *child)
+//  was removed first): each is answered unavailable, as a send to it would be, and
+//  the list goes.
+static void s_fail_list(node_t *self, zlistx_t **held)
 {
     wire_msg_t *msg;
-    while (child->held && (msg = (wire_msg_t *)zlistx_detach(child->held, NULL))) {
+    while (*held && (msg = (wire_msg_t *)zlistx_detach(*held, NULL))) {
         if (msg->request_id)
             s_reply_text(self, msg->request_id, WIRE_UNAVAILABLE, "");
         wire_msg_destroy(&msg);
     }
+    zlistx_destroy(held);
+}
+
+//  (Taken from the child first: at the root an answer reaches the controller within
+//  the call, and what it sends next may replace the child's entry.)
+static void s_fail_held(node_t *self, child_t *child)
+{
+    zlistx_t *held = child->held;
+    child->held = NULL;
+    s_fail_list(self, &held);
 }
 
 static void s_end_child(node_t *self, child_t *child)
@@ -303,11 +314,17 @@ static void s_on_create_deadline(void *arg, int timer_id)
             if (child->state != CHILD_READY && request) {
                 //  Answered, late as it is: a parent answers every create once.
                 //  The create's answer goes before those of the requests held for
-                //  the child, so the controller knows why they failed.
+                //  the child, so the controller knows why they failed. At the root
+                //  it reaches the controller within the call, and a create of the
+                //  same id that waited for it may replace (and free) the entry: the
+                //  child is ended first, its held requests taken out to answer last.
                 log_info("child %d not ready by its deadline; ending it", child->id);
                 child->create_request = 0;
-                s_reply_text(self, request, WIRE_UNAVAILABLE, "");
+                zlistx_t *held = child->held;
+                child->held = NULL;
                 s_end_child(self, child);
+                s_reply_text(self, request, WIRE_UNAVAILABLE, "");
+                s_fail_list(self, &held);
             }
             return;
         }

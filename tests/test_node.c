@@ -17,11 +17,22 @@
 static node_t *s_root;
 static zlistx_t *s_up; //  wire_msg_t *, what the root sent up
 
+static uint64_t s_create(int32_t id, int32_t parent, const int32_t *path, size_t hops);
+//  Non-zero: the next unavailable answer makes the controller create this child of
+//  the root at once, within the root's call (s_answer_reenters).
+static int32_t s_create_on_failure;
+
 static void s_on_up(void *owner, wire_msg_t **msg)
 {
     (void)owner;
-    zlistx_add_end(s_up, *msg);
+    wire_msg_t *up = *msg;
+    zlistx_add_end(s_up, up);
     *msg = NULL;
+    if (s_create_on_failure && up->type == WIRE_REPLY && up->status == WIRE_UNAVAILABLE) {
+        int32_t child = s_create_on_failure;
+        s_create_on_failure = 0;
+        s_create(child, -1, NULL, 0);
+    }
 }
 
 //  Ops: "id" answers the node's id, "parity" odd or even, "long" 40 bytes that name
@@ -706,6 +717,38 @@ static void s_held_while_starting(void)
     CHECK(zlistx_size(s_up) == 0);
 }
 
+//  At the root an answer reaches the controller within the call, and the controller
+//  may send the node more before it returns: here, when an adoption fails at its
+//  deadline, a create of the same id that waited for that answer replaces the
+//  entry. The node has ended the child it gave up on before it answers, and never
+//  touches that entry after (it was freed, and a kill through it could end the new
+//  child).
+static void s_answer_reenters(void)
+{
+    wire_msg_t *msg = wire_msg_new(WIRE_ADOPT);
+    msg->request_id = s_next_request++;
+    msg->deadline_us = sim_now + 1000000;
+    msg->node = -1;
+    msg->child = 14;
+    msg->pid = 5;
+    wire_bytes_copy(&msg->host, "h9", 2);
+    uint64_t adopt = msg->request_id;
+    node_request(s_root, &msg);
+    s_pump();
+    CHECK(node_child(s_root, 14) != NULL && zlistx_size(s_up) == 0);
+    s_create_on_failure = 14;
+    uint64_t create = s_next_request; //  the request id the create will take
+    s_advance(1000001);
+    CHECK(s_create_on_failure == 0);
+    s_expect_reply(adopt, -1, WIRE_UNAVAILABLE, "");
+    s_expect_created(create, -1, SIM_PID_BASE + 14, NULL);
+    CHECK(sim_nodes[14].node != NULL && sim_nodes[14].killed == 0);
+    CHECK(node_child(s_root, 14) != NULL);
+    s_advance(1000);
+    CHECK(sim_nodes[14].killed == 0 && node_child(s_root, 14) != NULL);
+    CHECK(zlistx_size(s_up) == 0);
+}
+
 int main(void)
 {
     zsys_init();
@@ -728,6 +771,7 @@ int main(void)
     s_create_deadline();
     s_adopt();
     s_held_while_starting();
+    s_answer_reenters();
     node_destroy(&s_root);
     sim_destroy();
     zlistx_destroy(&s_up);
