@@ -58,10 +58,15 @@ void heartbeat_set_lost(heartbeat_t *self, topo_node_t *node, bool lost)
 static void s_report(topo_node_t *node, void *arg)
 {
     heartbeat_t *self = (heartbeat_t *)arg;
-    //  The root is the controller; nodes being created or removed have no say yet.
+    //  Parents come first in the walk: whether a node above is down is the parent's
+    //  answer, not a climb to the root from every node (O(n), not O(n * depth)).
+    //  The root is the controller, never down.
+    node->unavailable_now =
+        node->parent && (topology_down(node) || node->parent->unavailable_now);
+    //  The controller, and nodes being created or removed, have no say yet.
     if (!node->parent || node->state == NODE_PENDING || node->state == NODE_REMOVING)
         return;
-    bool unavailable = topology_unavailable_from(node) != NULL;
+    bool unavailable = node->unavailable_now;
     if (unavailable == node->reported_unavailable) {
         //  Still as said; but why may have changed (lost itself, behind another).
         if (unavailable)

@@ -48,6 +48,7 @@ struct _topo_node_t {
     bool reported_unavailable;
     bool reported_behind;   //  ... because of a node above it, not of its own
     int64_t back_due_us;    //  behind a node that came back: said available then
+    bool unavailable_now;   //  the update under way found it or a node above down
     int64_t ready_by_us;    //  NODE_PENDING: its create's deadline
     //  The request that made it (0: the root): tells this node from an earlier or
     //  later one of the same id, for answers to requests sent before it was known.

@@ -11,7 +11,7 @@ fanout_t *fanout_new(uint64_t request_id, int64_t deadline_us, reduce_t reduce,
     fanout_t *self = (fanout_t *)zmalloc(sizeof(fanout_t));
     self->request_id = request_id;
     self->deadline_us = deadline_us;
-    self->waiting = zlistx_new();
+    self->waiting = idmap_new();
     self->fold = fold_new(reduce);
     fold_limit(self->fold, limit);
     return self;
@@ -22,7 +22,7 @@ void fanout_destroy(fanout_t **self_p)
     fanout_t *self = *self_p;
     if (!self)
         return;
-    zlistx_destroy(&self->waiting);
+    zhashx_destroy(&self->waiting);
     fold_destroy(&self->fold);
     free(self);
     *self_p = NULL;
@@ -30,7 +30,7 @@ void fanout_destroy(fanout_t **self_p)
 
 void fanout_expect(fanout_t *self, int32_t child)
 {
-    zlistx_add_end(self->waiting, idmap_key(child));
+    zhashx_insert(self->waiting, idmap_key(child), self);
 }
 
 void fanout_add(fanout_t *self, int32_t id, uint8_t status, const void *text, size_t size)
@@ -38,29 +38,24 @@ void fanout_add(fanout_t *self, int32_t id, uint8_t status, const void *text, si
     fold_add(self->fold, id, status, text, size);
 }
 
-static void *s_waiting_handle(fanout_t *self, int32_t child)
+//  Whether child (or the node itself) has yet to answer: a set, so that a wide
+//  node's answers cost O(1) each, not a walk of the children still awaited.
+static bool s_awaits(fanout_t *self, int32_t child)
 {
-    //  Pointers compare as the ids they carry: zlistx's default comparator would
-    //  compare them as strings.
-    for (void *item = zlistx_first(self->waiting); item;
-         item = zlistx_next(self->waiting))
-        if (idmap_id(item) == child)
-            return zlistx_cursor(self->waiting);
-    return NULL;
+    return zhashx_lookup(self->waiting, idmap_key(child)) != NULL;
 }
 
 bool fanout_answer(fanout_t *self, int32_t child, const byte *answer, size_t size,
                    bool complete)
 {
-    void *handle = s_waiting_handle(self, child);
-    if (!handle)
+    if (!s_awaits(self, child))
         return false;
     const char *reason;
     fold_t *fold = fold_decode(answer, size, &reason);
     bool taken = fold && fold_merge(self->fold, fold);
     fold_destroy(&fold);
     if (taken && complete)
-        zlistx_delete(self->waiting, handle);
+        zhashx_delete(self->waiting, idmap_key(child));
     return taken;
 }
 
@@ -72,15 +67,14 @@ void fanout_sent(fanout_t *self)
 
 bool fanout_forget(fanout_t *self, int32_t child)
 {
-    void *handle = s_waiting_handle(self, child);
-    if (handle)
-        zlistx_delete(self->waiting, handle);
-    return handle != NULL;
+    bool awaited = s_awaits(self, child);
+    zhashx_delete(self->waiting, idmap_key(child));
+    return awaited;
 }
 
 bool fanout_done(fanout_t *self)
 {
-    return zlistx_size(self->waiting) == 0;
+    return zhashx_size(self->waiting) == 0;
 }
 
 static int64_t s_keep(int64_t deadline_us, int64_t now_us, int64_t share)
@@ -379,7 +373,7 @@ bool fanouts_answer(fanouts_t *self, child_t *child, const wire_msg_t *reply)
     bool complete = reply->status != WIRE_PARTIAL;
     if (reply->node != child->id ||
         !fanout_answer(fanout, child->id, reply->text.data, reply->text.size, complete)) {
-        if (s_waiting_handle(fanout, child->id))
+        if (s_awaits(fanout, child->id))
             log_dropped("dropped a malformed broadcast answer from child %d", child->id);
         else //  stopped meanwhile and counted out; its answer came all the same
             log_debug("broadcast %" PRIu64 ": child %d answered after it was counted out",

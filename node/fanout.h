@@ -48,7 +48,7 @@ typedef struct {
     bool lingering;    //  its deadline passed: late answers follow as they come
     bool effects;      //  it runs an op (not presence alone, as pingall)
     bool streams;      //  its op changes nodes: the node's own answer goes up at once
-    zlistx_t *waiting; //  child ids not answered yet (as idmap keys), and our own
+    zhashx_t *waiting; //  child ids not answered yet, and our own (an idmap set)
     fold_t *fold;      //  the answers gathered since the last one went up
 } fanout_t;
 
