@@ -525,8 +525,13 @@ class Round:
         if r < 0.3:
             if self.live_count() > 0.6 * self.target:
                 inc = self.rng.choice(candidates)
+                # Timed before the signal: its effects (the parent's report, the
+                # controller's prompt unavailable) can reach the reader thread
+                # before this thread runs again (a CI run read an answer 1 ms
+                # before a kill timed after it, and called it false-down).
+                sent = time.monotonic()
                 if self.signal(inc, signal.SIGKILL):
-                    inc.killed = time.monotonic()
+                    inc.killed = sent
                     inc.events.append((inc.killed, "kill"))
                     self.stopped.pop(inc, None)
                     self.figures["kills"] += 1
@@ -535,8 +540,8 @@ class Round:
         elif r < 0.65:
             if len(self.stopped) < 3:
                 inc = self.rng.choice(candidates)
+                t = time.monotonic()  # before the signal, as a kill's
                 if inc not in self.stopped and self.signal(inc, signal.SIGSTOP):
-                    t = time.monotonic()
                     inc.events.append((t, "stop"))
                     self.stopped[inc] = t + self.rng.uniform(0.1, 2.5 * self.timeout)
                     self.figures["stops"] += 1
