@@ -405,8 +405,12 @@ def joined(m, worker, node):
         if worker.poll() is None:
             worker.kill()
         _, err = worker.communicate(timeout=slack(10))
-        raise AssertionError("no Joined line for node %d; the joiner exited %s: %r"
-                             % (node, worker.returncode, err[-400:]))
+        # (A joiner that exits 0 unheard was most likely ended as late: the
+        # controller's log says when its join failed.)
+        raise AssertionError("no Joined line for node %d; the joiner exited %s: %r; "
+                             "the controller's stderr: %r"
+                             % (node, worker.returncode, err[-400:],
+                                m.log().strip()[-1200:]))
     assert line is not None, "mqtree ended its output"
     match = JOINED.match(line)
     assert match and int(match.group(1)) == node, "not a Joined line for %d: %r" % (
