@@ -951,15 +951,20 @@ static void s_late_answer(controller_t *self, const wire_msg_t *answer)
 //  way to every node.
 //  Not while a node on the way is still being created (*behind is set): the request
 //  went past that create (s_start_us), whose own answer decides what it gets, by the
-//  request's deadline.
+//  request's deadline. Once that create has failed (its answer came first and took
+//  the node, made by via, from the topology), whoever held the request says it
+//  never left: it ends now, not at its deadline.
 static bool s_on_the_way(controller_t *self, const wire_msg_t *reply, int32_t target,
-                         bool *behind)
+                         uint64_t via, bool *behind)
 {
-    topo_node_t *from = topology_find(self->topology, reply->node);
-    topo_node_t *to = controller_node(self, target);
     *behind = false;
-    if (reply->status != WIRE_UNAVAILABLE || !from || !to || from == to ||
-        !topology_within(to, from))
+    if (reply->status != WIRE_UNAVAILABLE)
+        return false;
+    topo_node_t *to = s_made(self, target, via);
+    if (!to)
+        return true;
+    topo_node_t *from = topology_find(self->topology, reply->node);
+    if (!from || from == to || !topology_within(to, from))
         return false;
     *behind = s_behind_create(to, from);
     return !*behind;
@@ -1000,16 +1005,9 @@ static void s_on_reply(controller_t *self, const wire_msg_t *reply)
     int32_t expected = request->kind == CMD_EXEC || request->kind == CMD_PING
                            ? request->node
                            : request->target;
-    //  Held at a parent for a child whose create then failed (that answer came
-    //  first and took the node from the topology): the parent answers it
-    //  unavailable, as it never left, and it ends now, not at its deadline.
-    if (reply->node != expected && reply->status == WIRE_UNAVAILABLE &&
-        !s_made(self, expected, request->via)) {
-        s_complete(self, request, WIRE_UNAVAILABLE, "");
-        return;
-    }
     bool behind = false;
-    if (reply->node != expected && !s_on_the_way(self, reply, expected, &behind)) {
+    if (reply->node != expected &&
+        !s_on_the_way(self, reply, expected, request->via, &behind)) {
         if (behind)
             log_debug("request %" PRIu64 " could not pass node %d: its deadline decides",
                       reply->request_id, reply->node);

@@ -120,12 +120,19 @@ static void s_fail_list(node_t *self, zlistx_t **held)
     zlistx_destroy(held);
 }
 
-//  (Taken from the child first: at the root an answer reaches the controller within
-//  the call, and what it sends next may replace the child's entry.)
-static void s_fail_held(node_t *self, child_t *child)
+//  The child's held requests, taken from it before any is answered: at the root an
+//  answer reaches the controller within the call, and what it sends next may
+//  replace (and free) the child's entry.
+static zlistx_t *s_take_held(child_t *child)
 {
     zlistx_t *held = child->held;
     child->held = NULL;
+    return held;
+}
+
+static void s_fail_held(node_t *self, child_t *child)
+{
+    zlistx_t *held = s_take_held(child);
     s_fail_list(self, &held);
 }
 
@@ -320,8 +327,7 @@ static void s_on_create_deadline(void *arg, int timer_id)
                 //  child is ended first, its held requests taken out to answer last.
                 log_info("child %d not ready by its deadline; ending it", child->id);
                 child->create_request = 0;
-                zlistx_t *held = child->held;
-                child->held = NULL;
+                zlistx_t *held = s_take_held(child);
                 s_end_child(self, child);
                 s_reply_text(self, request, WIRE_UNAVAILABLE, "");
                 s_fail_list(self, &held);

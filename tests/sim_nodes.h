@@ -106,9 +106,10 @@ static bool sim_readable(node_t *root, int timeout_ms)
         node_t *node = id < 0 ? root : sim_nodes[id].node;
         if (!node || (id >= 0 && sim_nodes[id].frozen))
             continue;
-        if (node_upstream(node))
-            items[count++] = (zmq_pollitem_t){zsock_resolve(node_upstream(node)), 0, ZMQ_POLLIN, 0};
-        items[count++] = (zmq_pollitem_t){zsock_resolve(node_router(node)), 0, ZMQ_POLLIN, 0};
+        zsock_t *sockets[] = {node_router(node), node_upstream(node)};
+        for (size_t i = 0; i < 2; i++)
+            if (sockets[i])
+                items[count++] = (zmq_pollitem_t){zsock_resolve(sockets[i]), 0, ZMQ_POLLIN, 0};
     }
     return zmq_poll(items, count, timeout_ms) > 0;
 }

@@ -38,12 +38,12 @@ static void s_sink(void *arg, const result_t *result, const event_t *event)
         s_results[result->seq] = output_text.result(result, 0);
 }
 
-//  Polls the controller and every node that is not frozen until nothing moves.
 static int s_poll_controller(void *controller)
 {
     return controller_poll((controller_t *)controller);
 }
 
+//  Polls the controller and every node that is not frozen until nothing moves.
 static void s_pump(void)
 {
     sim_pump(s_poll_controller, s_controller, s_controller->node);

@@ -70,12 +70,12 @@ static bool s_changes(const wire_bytes_t *op)
 //  The nodes' --max-reply (node -1's: none, so what it sends up shows theirs).
 #define NODES_REPLY_MAX 64
 
-//  Polls every node that is not frozen until nothing moves.
 static int s_poll_root(void *root)
 {
     return node_poll((node_t *)root);
 }
 
+//  Polls every node that is not frozen until nothing moves.
 static void s_pump(void)
 {
     sim_pump(s_poll_root, s_root, s_root);
