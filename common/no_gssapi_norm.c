@@ -7,9 +7,9 @@
     ever were, it fails the way the library reports a failure (an invalid handle, false,
     GSS_S_FAILURE) and libzmq refuses that socket's connection, never an abort.
 
-    Linking the shared libzmq instead costs every worker its seventeen libraries (krb5,
-    gssapi, norm, pgm, sodium, stdc++, ...): on this machine about 5 ms more per spawn
-    and a third more kernel time to end a process (doc/performance.md, Linking).
+    Linking the shared libzmq instead costs every worker fifteen libraries (it, krb5,
+    gssapi, norm, pgm, sodium, stdc++, ...): on this machine about 3 ms more per spawn
+    and two thirds more time to end a tree (doc/performance.md, Linking).
     The declarations are deliberately loose: a caller's arguments are ignored, and a
     zero or a status in the return register is all any caller reads. */
 #include <stdint.h>
