@@ -110,17 +110,41 @@ def test_behind_a_create_that_fails():
         assert m.close() == 0
 
 
+def _first_child(pid, deadline):
+    """Waits (busy, it must not miss a child that lives a millisecond before it
+    speaks) until process pid has a child; its pid, or None at the deadline."""
+    tasks = "/proc/%d/task" % pid
+    while time.monotonic() < deadline:
+        for task in os.listdir(tasks):
+            try:
+                with open("%s/%s/children" % (tasks, task)) as f:
+                    found = f.read().split()
+            except OSError:
+                continue
+            if found:
+                return int(found[0])
+    return None
+
+
 def test_late_create_keeps_its_commands():
     # A create is reported failed while its node came up after all (the answer was
     # held on its way up, here by a stopped node 1): the commands that went down
     # behind it may have run on that node, which is being ended; they are answered
     # as if they had waited for the create, never "Ok".
+    # Node 1 must be stopped after the create passed it and before node 3's answer
+    # does: no sleep fits every machine (node 3 is up 2 ms after its spawn on a quiet
+    # one), so the test waits for node 2 to spawn node 3, stops node 2 at once (node
+    # 3's hello then waits in it), stops node 1, and continues node 2, which sends the
+    # answer up into stopped node 1.
     with Mqtree("--ordered", "--timeout", "1500") as m:
         m.create(1)
         m.create(2, 1)
         m.send("create 3 2", "exec 3 set k 1", "exec 3 get k")
-        time.sleep(0.005)  # past node 1 on the way down, before node 3's hello is up
+        assert _first_child(m.pids[2], deadline=time.monotonic() + slack(10)), \
+            "node 2 spawned no child"
+        os.kill(m.pids[2], signal.SIGSTOP)
         os.kill(m.pids[1], signal.SIGSTOP)
+        os.kill(m.pids[2], signal.SIGCONT)
         try:
             reply = m.line()
             assert reply in ("Error: Parent is unavailable", "Error: Parent not found"), reply
